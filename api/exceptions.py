@@ -1,0 +1,77 @@
+"""Domain errors: each has a stable code from the contract and an HTTP status."""
+
+
+class DomainError(Exception):
+    status_code = 422
+    code = "business_rule"
+    default_message = "The operation was refused."
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None):
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    """Input that can only be judged once the accounts are known (e.g. decimals of their currency)."""
+
+    status_code = 400
+    code = "validation_error"
+    default_message = "Invalid input."
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    default_message = "Not found."
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+    default_message = "Insufficient funds."
+
+
+class DailyLimitExceeded(DomainError):
+    code = "daily_limit_exceeded"
+    default_message = "The daily limit of this account would be exceeded."
+
+
+class SameAccount(DomainError):
+    code = "same_account"
+    default_message = "Sender and receiver must be different accounts."
+
+
+class AccountInactive(DomainError):
+    code = "account_inactive"
+    default_message = "The account is not active."
+
+
+class ReceiverNotFound(DomainError):
+    code = "receiver_not_found"
+    default_message = "No active Nexus account has this number."
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    default_message = "This idempotency key was used for a different request."
+
+
+class IdempotencyKeyInUse(DomainError):
+    status_code = 409
+    code = "idempotency_key_in_use"
+    default_message = "A request with this idempotency key is still being processed."
+
+
+class AlreadyReversed(DomainError):
+    code = "already_reversed"
+    default_message = "This transaction was already reversed."
+
+
+class NotReversible(DomainError):
+    code = "not_reversible"
+    default_message = "This transaction cannot be reversed."
+
+
+class CardInactive(DomainError):
+    code = "card_inactive"
+    default_message = "The card is not active."

@@ -1,0 +1,108 @@
+"""Idempotency keys for requests that move money.
+
+The record is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` inside the same database
+transaction as the money movement. A concurrent request with the same key blocks on the
+unique index until the first commits (then replays its stored response) or rolls back (then
+claims the key itself). Refused requests roll back their claim, so a client may retry them.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import OperationalError, connection
+from django.db import transaction as db_transaction
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from . import exceptions
+from .models import IdempotencyRecord
+from .signals import money_refused
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,63}$")
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+# deadlock_detected, serialization_failure: safe to retry the whole transaction.
+RETRYABLE = {"40P01", "40001"}
+ATTEMPTS = 3
+
+_CLAIM_SQL = (
+    f"INSERT INTO {IdempotencyRecord._meta.db_table} (user_id, key, fingerprint, created_at) "
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+)
+
+
+def request_key(request, body_key: str | None) -> str | None:
+    header_key = request.headers.get(HEADER)
+    if header_key is not None and body_key is not None and header_key != body_key:
+        raise serializers.ValidationError({"idempotency_key": ["Header and body keys differ."]})
+    key = header_key if header_key is not None else body_key
+    if key is None:
+        return None
+    if not KEY_PATTERN.match(key):
+        raise serializers.ValidationError({"idempotency_key": ["1 to 64 printable ASCII characters."]})
+    return key
+
+
+def fingerprint(scope: str, payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()
+
+
+def _claim(user, key: str, digest: str) -> IdempotencyRecord | None:
+    """Claim the key for this transaction; return the earlier record when it is already taken."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [user.pk, key, digest, timezone.now()])
+        claimed = cursor.fetchone()
+    if claimed is not None:
+        return None
+    record = IdempotencyRecord.objects.get(user=user, key=key)
+    if record.fingerprint != digest:
+        raise exceptions.IdempotencyKeyReused()
+    if record.response_status is None:
+        raise exceptions.IdempotencyKeyInUse()
+    return record
+
+
+def _is_retryable(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "pgcode", None) in RETRYABLE
+
+
+def run_money_request(
+    request, *, scope: str, payload: dict, key: str | None, operation: Callable[[str | None], tuple[int, dict]],
+    kind: str, account: str | None = None,
+) -> Response:
+    """Run ``operation`` (which returns status and body) once per (user, key), atomically.
+
+    Deadlocks and serialization failures are retried as a whole; PostgreSQL already rolled the
+    transaction back, so nothing was applied.
+    """
+    digest = fingerprint(scope, payload) if key else None
+    for attempt in range(ATTEMPTS):
+        try:
+            with db_transaction.atomic():
+                if key:
+                    record = _claim(request.user, key, digest)
+                    if record is not None:
+                        return Response(
+                            json.loads(record.response_body), status=record.response_status,
+                            headers={REPLAY_HEADER: "true"},
+                        )
+                status, body = operation(key)
+                if key:
+                    IdempotencyRecord.objects.filter(user=request.user, key=key).update(
+                        response_status=status, response_body=json.dumps(body, cls=DjangoJSONEncoder)
+                    )
+            return Response(body, status=status)
+        except OperationalError as exc:
+            if attempt + 1 < ATTEMPTS and _is_retryable(exc):
+                continue
+            raise
+        except exceptions.DomainError as exc:
+            if exc.status_code == 422 and not isinstance(exc, exceptions.IdempotencyKeyReused):
+                money_refused.send(sender=None, user=request.user, kind=kind, code=exc.code, account=account)
+            raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,335 @@
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import money
+from .identifiers import new_account_number
+
+AMOUNT = {"max_digits": 20, "decimal_places": 3}
+
+
+class Currency(models.TextChoices):
+    JOD = "JOD", "Jordanian dinar"
+    USD = "USD", "US dollar"
+    EUR = "EUR", "Euro"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who logs in with an email address. There is no username."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = None
+    email = models.EmailField("email address", unique=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    def __str__(self):
+        return self.email
+
+
+class Account(models.Model):
+    class Type(models.TextChoices):
+        SAVINGS = "Savings", "Savings account"
+        SALARY = "Salary", "Salary account"
+        BASIC = "Basic", "Basic account"
+        USD = "USD", "USD account"
+        EUR = "EUR", "EUR account"
+
+    class Role(models.TextChoices):
+        """Customer accounts, and the bank's own (house) accounts that hold the other ledger legs."""
+
+        CUSTOMER = "customer", "Customer"
+        VAULT = "vault", "Cash vault"
+        FEES = "fees", "Fee revenue"
+        FX = "fx", "FX position"
+        SETTLEMENT = "settlement", "Biller settlement"
+
+    TYPE_CURRENCY = {
+        Type.SAVINGS: Currency.JOD,
+        Type.SALARY: Currency.JOD,
+        Type.BASIC: Currency.JOD,
+        Type.USD: Currency.USD,
+        Type.EUR: Currency.EUR,
+    }
+    DEFAULT_DAILY_LIMIT = Decimal("10000")
+
+    account_number = models.CharField(primary_key=True, max_length=12, default=new_account_number, editable=False)
+    owner = models.ForeignKey(
+        "api.User", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    type = models.CharField(max_length=10, choices=Type.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.CUSTOMER)
+    # Only customer balances are kept on the row. House accounts are never updated in the money
+    # path (that row would serialise every transfer); their balance is the sum of their entries.
+    balance = models.DecimalField(**AMOUNT, default=Decimal("0"))
+    daily_limit = models.DecimalField(**AMOUNT, default=DEFAULT_DAILY_LIMIT)
+    is_active = models.BooleanField(default=True)
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_non_negative"),
+            models.CheckConstraint(condition=Q(daily_limit__gte=0), name="account_daily_limit_non_negative"),
+            models.CheckConstraint(
+                condition=Q(role="customer", owner__isnull=False) | (~Q(role="customer") & Q(owner__isnull=True)),
+                name="account_owner_matches_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=money.CURRENCIES), name="account_currency_known"
+            ),
+            # House accounts of one role and currency are unique, except biller settlement accounts.
+            models.UniqueConstraint(
+                fields=["role", "currency"],
+                condition=Q(role__in=["vault", "fees", "fx"]),
+                name="account_one_house_account_per_role_currency",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "created_at"], name="account_owner_created")]
+
+    def __str__(self):
+        return f"{self.account_number} ({self.type}, {self.currency})"
+
+    @property
+    def is_house(self) -> bool:
+        return self.role != self.Role.CUSTOMER
+
+
+class Card(models.Model):
+    class Type(models.TextChoices):
+        DEBIT = "DEBIT", "Debit"
+        CREDIT = "CREDIT", "Credit"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="cards")
+    card_type = models.CharField(max_length=6, choices=Type.choices)
+    # The full number is never stored: last four digits for display and a keyed HMAC fingerprint
+    # to find a card by number. The CVV is not stored at all.
+    last4 = models.CharField(max_length=4)
+    fingerprint = models.CharField(max_length=64, unique=True, editable=False)
+    expiration_date = models.DateField()
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.card_type} {self.masked_number}"
+
+    @property
+    def masked_number(self) -> str:
+        return f"**** **** **** {self.last4}"
+
+
+class FxRate(models.Model):
+    """Units of ``currency`` for one JOD, effective from a moment; history is kept."""
+
+    currency = models.CharField(max_length=3, choices=[(c, c) for c in ("USD", "EUR")])
+    rate = models.DecimalField(max_digits=12, decimal_places=6)
+    effective_from = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey("api.User", null=True, blank=True, on_delete=models.SET_NULL, editable=False)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        get_latest_by = "effective_from"
+        constraints = [models.CheckConstraint(condition=Q(rate__gt=0), name="fxrate_positive")]
+        indexes = [models.Index(fields=["currency", "-effective_from"], name="fxrate_currency_effective")]
+
+    def __str__(self):
+        return f"1 JOD = {self.rate} {self.currency} from {self.effective_from:%Y-%m-%d %H:%M}"
+
+
+class Transaction(models.Model):
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "Internal transfer"
+        EXTERNAL = "external", "External transfer"
+        DEPOSIT = "deposit", "Deposit"
+        BILL = "bill", "Bill payment"
+        REVERSAL = "reversal", "Reversal"
+
+    class Status(models.TextChoices):
+        SUCCESS = "SUCCESS", "Success"
+        FAILED = "FAILED", "Failed"
+        REVERSED = "REVERSED", "Reversed"
+
+    # Outgoing kinds that count against an account's daily limit.
+    LIMITED_KINDS = (Kind.INTERNAL, Kind.EXTERNAL, Kind.BILL)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUCCESS)
+    sender_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing")
+    receiver_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="incoming")
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    fee_amount = models.DecimalField(**AMOUNT, default=Decimal("0"))
+    credited_amount = models.DecimalField(**AMOUNT)
+    credited_currency = models.CharField(max_length=3, choices=Currency.choices)
+    fx_rate = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    sender_balance_after = models.DecimalField(**AMOUNT, null=True, blank=True)
+    receiver_balance_after = models.DecimalField(**AMOUNT, null=True, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+    initiated_by = models.ForeignKey(
+        "api.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(condition=Q(credited_amount__gt=0), name="transaction_credited_positive"),
+            models.CheckConstraint(condition=Q(fee_amount__gte=0), name="transaction_fee_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(sender_account=F("receiver_account")), name="transaction_distinct_accounts"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sender_account", "-created_at"], name="txn_sender_created"),
+            models.Index(fields=["receiver_account", "-created_at"], name="txn_receiver_created"),
+            models.Index(fields=["kind", "-created_at"], name="txn_kind_created"),
+            models.Index(fields=["created_at"], name="txn_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.amount} {self.currency} {self.status} ({self.id})"
+
+
+class LedgerEntry(models.Model):
+    """One leg of a double-entry posting. Legs of a transaction sum to zero per currency.
+
+    Enforced by a deferred constraint trigger (migration 0002); rows are append-only.
+    """
+
+    class Purpose(models.TextChoices):
+        PRINCIPAL = "principal", "Principal"
+        FEE = "fee", "Fee"
+        FX = "fx", "FX conversion"
+
+    id = models.BigAutoField(primary_key=True)
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = models.DecimalField(**AMOUNT, help_text="Signed: negative debits, positive credits.")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.PRINCIPAL)
+    # Only for customer accounts (house account balances are derived from their entries).
+    balance_after = models.DecimalField(**AMOUNT, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_non_zero")]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="ledger_account_created")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.amount} {self.currency}"
+
+
+class Biller(models.Model):
+    class Category(models.TextChoices):
+        ELECTRICITY = "electricity", "Electricity"
+        WATER = "water", "Water"
+        TELECOM = "telecom", "Telecom"
+        INTERNET = "internet", "Internet"
+        GOVERNMENT = "government", "Government"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=100, unique=True)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.JOD)
+    settlement_account = models.OneToOneField(
+        Account, on_delete=models.PROTECT, related_name="biller", limit_choices_to={"role": "settlement"}
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class BillPayment(models.Model):
+    class Status(models.TextChoices):
+        PAID = "PAID", "Paid"
+        REVERSED = "REVERSED", "Reversed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="bill_payments")
+    biller = models.ForeignKey(Biller, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(**AMOUNT, help_text="In the biller's currency.")
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    debited_amount = models.DecimalField(**AMOUNT, help_text="In the account's currency.")
+    reference = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PAID)
+    transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="bill_payment")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="billpayment_amount_positive")]
+        indexes = [models.Index(fields=["account", "-created_at"], name="bill_account_created")]
+
+    def __str__(self):
+        return f"{self.biller} {self.amount} {self.currency} ({self.reference})"
+
+    @property
+    def debited_currency(self) -> str:
+        return self.transaction.currency
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a (user, key); replayed for the same request, refused for another."""
+
+    user = models.ForeignKey("api.User", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    # JSON text, not jsonb: a replay returns the body exactly as first sent (jsonb reorders keys).
+    response_body = models.TextField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

@@ -1,0 +1,310 @@
+from decimal import Decimal
+
+from django.contrib.auth import password_validation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import money
+from .identifiers import is_valid_account_number
+from .models import Account, BillPayment, Biller, Card, Transaction, User
+
+# 17 integer digits and 3 decimals: the columns' precision.
+MAX_AMOUNT = Decimal("1e17")
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,17}(\.\d{1,3})?$", "example": "100.50"})
+class MoneyInputField(serializers.Field):
+    """A positive decimal string with at most 3 decimals (each currency then checks its own)."""
+
+    default_error_messages = {"max": "Amount too large.", "places": "At most 3 decimal places."}
+
+    def to_internal_value(self, data):
+        try:
+            amount = money.parse_amount(data)
+        except money.MoneyError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        if amount >= MAX_AMOUNT:
+            self.fail("max")
+        if not money.fits_currency(amount, "JOD"):
+            self.fail("places")
+        return amount
+
+    def to_representation(self, value):
+        return str(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AmountField(serializers.ReadOnlyField):
+    """A stored amount rendered with exactly the minor units of its currency."""
+
+    def __init__(self, currency="currency", **kwargs):
+        self.currency_attr = currency
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance), getattr(instance, self.currency_attr)
+
+    def to_representation(self, value):
+        amount, currency = value
+        return money.fmt(amount, currency)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{12}$", "example": "412345678901"})
+class AccountNumberField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault("min_length", 12)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not is_valid_account_number(value):
+            raise serializers.ValidationError("Not a valid account number (check digit).")
+        return value
+
+
+class IdempotencyKeyMixin(serializers.Serializer):
+    idempotency_key = serializers.CharField(required=False, max_length=64, write_only=True)
+
+
+# --- users -----------------------------------------------------------------------------------
+
+class CountryField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=2, min_length=2, required=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).upper()
+        if value and not (value.isascii() and value.isalpha()):
+            raise serializers.ValidationError("An ISO 3166-1 alpha-2 code, e.g. JO.")
+        return value
+
+
+class RegisterSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    country = CountryField()
+
+    def validate_email(self, value):
+        value = value.lower()
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError("A user with this email already exists.")
+        return value
+
+    def validate(self, attrs):
+        candidate = User(email=attrs["email"], first_name=attrs.get("first_name", ""),
+                         last_name=attrs.get("last_name", ""))
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except Exception as exc:  # django.core.exceptions.ValidationError
+            raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))}) from exc
+        return attrs
+
+
+class MeSerializer(serializers.ModelSerializer):
+    country = CountryField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "country", "is_staff", "date_joined"]
+        read_only_fields = ["id", "email", "is_staff", "date_joined"]
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+# --- accounts and cards --------------------------------------------------------------------
+
+class AccountSerializer(serializers.ModelSerializer):
+    balance = AmountField()
+    daily_limit = AmountField()
+
+    class Meta:
+        model = Account
+        fields = ["account_number", "type", "currency", "balance", "is_active", "daily_limit", "created_at"]
+        read_only_fields = fields
+
+
+class AccountCreateSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Account.Type.choices)
+
+
+class DepositSerializer(IdempotencyKeyMixin):
+    amount = MoneyInputField()
+    description = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class CardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Card
+        fields = ["id", "card_type", "masked_number", "last4", "expiration_date", "is_active"]
+        read_only_fields = ["id", "card_type", "masked_number", "last4", "expiration_date"]
+
+
+class CardCreateSerializer(serializers.Serializer):
+    card_type = serializers.ChoiceField(choices=Card.Type.choices)
+
+
+class CardIssuedSerializer(serializers.ModelSerializer):
+    card_number = serializers.CharField()
+    cvv = serializers.CharField()
+
+    class Meta:
+        model = Card
+        fields = ["id", "card_type", "card_number", "cvv", "last4", "expiration_date", "is_active"]
+
+
+class CardUpdateSerializer(serializers.Serializer):
+    is_active = serializers.BooleanField()
+
+
+class StatementLineSerializer(serializers.Serializer):
+    transaction_id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
+    direction = serializers.ChoiceField(choices=[("debit", "debit"), ("credit", "credit")])
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    balance_after = serializers.CharField()
+    counterparty_account = serializers.CharField(allow_null=True)
+    description = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+# --- transfers -----------------------------------------------------------------------------
+
+class TransferCreateSerializer(IdempotencyKeyMixin):
+    sender_account = AccountNumberField()
+    receiver_account = AccountNumberField()
+    amount = MoneyInputField()
+    description = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class ReverseSerializer(IdempotencyKeyMixin):
+    reason = serializers.CharField(max_length=255)
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    """A transaction as its viewer may see it: never the balance of an account that is not theirs."""
+
+    sender_account = serializers.CharField(source="sender_account_id")
+    receiver_account = serializers.CharField(source="receiver_account_id")
+    amount = AmountField()
+    fee_amount = AmountField()
+    credited_amount = AmountField(currency="credited_currency")
+    fx_rate = serializers.SerializerMethodField()
+    sender_balance_after = serializers.SerializerMethodField()
+    receiver_balance_after = serializers.SerializerMethodField()
+    reverses = serializers.UUIDField(source="reverses_id", allow_null=True)
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id", "kind", "status", "sender_account", "receiver_account", "amount", "currency", "fee_amount",
+            "credited_amount", "credited_currency", "fx_rate", "sender_balance_after", "receiver_balance_after",
+            "description", "idempotency_key", "reverses", "created_at",
+        ]
+        read_only_fields = fields
+
+    def _owns(self, account_field: str, txn: Transaction) -> bool:
+        user = self.context["request"].user
+        if user.is_staff:
+            return True
+        return getattr(txn, account_field).owner_id == user.pk
+
+    @extend_schema_field({"type": "string", "nullable": True, "example": "1.410000"})
+    def get_fx_rate(self, txn):
+        return None if txn.fx_rate is None else format(txn.fx_rate.normalize(), "f")
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_sender_balance_after(self, txn):
+        if txn.sender_balance_after is None or not self._owns("sender_account", txn):
+            return None
+        return money.fmt(txn.sender_balance_after, txn.currency)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_receiver_balance_after(self, txn):
+        if txn.receiver_balance_after is None or not self._owns("receiver_account", txn):
+            return None
+        return money.fmt(txn.receiver_balance_after, txn.credited_currency)
+
+    def to_representation(self, txn):
+        data = super().to_representation(txn)
+        # The receiver's balance is shown only to whoever owns it (internal transfers, incoming ones).
+        if data["receiver_balance_after"] is None and txn.kind != Transaction.Kind.INTERNAL:
+            data.pop("receiver_balance_after")
+        return data
+
+
+# --- FX and bills --------------------------------------------------------------------------
+
+class FxRatesSerializer(serializers.Serializer):
+    base = serializers.CharField()
+    rates = serializers.DictField(child=serializers.CharField())
+    as_of = serializers.DateTimeField(allow_null=True)
+
+
+class FxQuoteQuerySerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=money.CURRENCIES)
+    amount = MoneyInputField()
+
+    def validate(self, attrs):
+        if not money.fits_currency(attrs["amount"], attrs["from"]):
+            raise serializers.ValidationError({"amount": [f"Too many decimal places for {attrs['from']}."]})
+        return attrs
+
+
+class FxQuoteSerializer(serializers.Serializer):
+    to = serializers.CharField()
+    amount = serializers.CharField()
+    converted_amount = serializers.CharField()
+    rate = serializers.CharField(allow_null=True)
+
+
+# "from" is a Python keyword: declare these fields by name.
+FxQuoteQuerySerializer._declared_fields["from"] = serializers.ChoiceField(choices=money.CURRENCIES)
+FxQuoteSerializer._declared_fields["from"] = serializers.CharField()
+
+
+class BillerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Biller
+        fields = ["id", "name", "category", "currency"]
+
+
+class BillCreateSerializer(IdempotencyKeyMixin):
+    account = AccountNumberField()
+    biller = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    amount = MoneyInputField()
+    reference = serializers.CharField(max_length=64)
+
+
+class BillPaymentSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account_id")
+    biller = serializers.IntegerField(source="biller_id")
+    amount = AmountField()
+    debited_amount = AmountField(currency="debited_currency")
+    balance_after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BillPayment
+        fields = ["id", "account", "biller", "amount", "currency", "debited_amount", "reference", "status",
+                  "balance_after", "created_at"]
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_balance_after(self, bill):
+        return money.fmt(bill.transaction.sender_balance_after, bill.transaction.currency)

@@ -1,0 +1,49 @@
+from decimal import Decimal
+
+from django.db import transaction as db_transaction
+
+from .. import exceptions, money
+from ..locks import lock_accounts
+from ..models import Biller, BillPayment, Transaction, User
+from .fx import current_rates
+from .ledger import post
+from .transfers import check_amount, check_daily_limit, check_funds, conversion_legs, require_active
+
+
+@db_transaction.atomic(savepoint=False)
+def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal, reference: str,
+             idempotency_key: str | None = None) -> BillPayment:
+    """Pay ``amount`` (in the biller's currency) from one of the user's accounts, converting if needed."""
+    biller = Biller.objects.filter(pk=biller_id, is_active=True).first()
+    if biller is None:
+        raise exceptions.InvalidInput("Unknown biller.", details={"biller": ["Unknown biller."]})
+    check_amount(amount, biller.currency)
+    locked = lock_accounts([account_number])
+    account = locked.get(account_number)
+    if account is None or account.owner_id != user.pk:
+        raise exceptions.NotFound("Account not found.")
+    require_active(account)
+    debited, fx_rate = amount, None
+    if account.currency != biller.currency:
+        rates, _ = current_rates()
+        debited = money.convert(amount, biller.currency, account.currency, rates)
+        fx_rate = money.cross_rate(account.currency, biller.currency, rates)
+        if debited <= 0:
+            raise exceptions.InvalidInput("The amount is too small to convert.", details={"amount": ["Too small."]})
+    check_daily_limit(account, debited)
+    check_funds(account, debited)
+    txn = post(
+        locked=locked,
+        legs=conversion_legs(
+            source=account.currency, debit_account=account.pk, amount=debited,
+            target=biller.currency, credit_account=biller.settlement_account_id, credited=amount,
+        ),
+        kind=Transaction.Kind.BILL, sender_account=account, receiver_account_id=biller.settlement_account_id,
+        amount=debited, currency=account.currency, credited_amount=amount, credited_currency=biller.currency,
+        fx_rate=fx_rate, description=f"{biller.name} {reference}", idempotency_key=idempotency_key,
+        initiated_by=user,
+    )
+    return BillPayment.objects.create(
+        account=account, biller=biller, amount=amount, currency=biller.currency, debited_amount=debited,
+        reference=reference, transaction=txn, created_at=txn.created_at,
+    )

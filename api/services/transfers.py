@@ -1,0 +1,215 @@
+"""Transfers, deposits and reversals. Each is one database transaction: lock, check, post."""
+
+from datetime import datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from .. import exceptions, money
+from ..locks import lock_accounts
+from ..models import Account, LedgerEntry, Transaction, User
+from .fx import current_rates
+from .house import house_account
+from .ledger import Leg, post
+
+Kind = Transaction.Kind
+Purpose = LedgerEntry.Purpose
+
+
+def fee_for(amount: Decimal, currency: str) -> Decimal:
+    rate = Decimal(settings.EXTERNAL_TRANSFER_FEE_RATE)
+    return money.quantize((amount * rate).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP), currency)
+
+
+def bank_midnight(now: datetime | None = None) -> datetime:
+    """Start of the current business day in the bank's time zone (Asia/Amman)."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(settings.BANK_TIME_ZONE))
+    return datetime.combine(local.date(), time.min, tzinfo=local.tzinfo)
+
+
+def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
+    if not money.fits_currency(amount, currency):
+        places = money.MINOR_UNITS[currency]
+        raise exceptions.InvalidInput(
+            f"{currency} amounts have at most {places} decimal places.",
+            details={field: [f"{currency} amounts have at most {places} decimal places."]},
+        )
+
+
+def check_daily_limit(account: Account, amount: Decimal) -> None:
+    spent = (
+        Transaction.objects.filter(
+            sender_account=account,
+            kind__in=Transaction.LIMITED_KINDS,
+            status=Transaction.Status.SUCCESS,
+            created_at__gte=bank_midnight(),
+        ).aggregate(total=Sum("amount"))["total"]
+        or Decimal(0)
+    )
+    if spent + amount > account.daily_limit:
+        raise exceptions.DailyLimitExceeded(
+            details={
+                "daily_limit": money.fmt(account.daily_limit, account.currency),
+                "used_today": money.fmt(spent, account.currency),
+            }
+        )
+
+
+def conversion_legs(
+    *, source: str, debit_account: str, amount: Decimal, target: str, credit_account: str, credited: Decimal
+) -> list[Leg]:
+    """Legs moving ``amount`` of ``source`` out of one account and ``credited`` of ``target`` into another.
+
+    A cross-currency movement goes through the FX position house accounts, so each currency
+    balances on its own.
+    """
+    if source == target:
+        return [Leg(debit_account, -amount, source), Leg(credit_account, amount, target)]
+    return [
+        Leg(debit_account, -amount, source),
+        Leg(house_account(Account.Role.FX, source), amount, source, Purpose.FX),
+        Leg(house_account(Account.Role.FX, target), -credited, target, Purpose.FX),
+        Leg(credit_account, credited, target),
+    ]
+
+
+def convert(amount: Decimal, source: str, target: str) -> tuple[Decimal, Decimal | None]:
+    """Converted amount and the cross rate used (None when no conversion). Reads rates only if needed."""
+    if source == target:
+        return amount, None
+    rates, _ = current_rates()
+    converted = money.convert(amount, source, target, rates)
+    if converted <= 0:
+        raise exceptions.InvalidInput(
+            "The amount is too small to convert.", details={"amount": ["The amount is too small to convert."]}
+        )
+    return converted, money.cross_rate(source, target, rates)
+
+
+def require_active(*accounts: Account) -> None:
+    for account in accounts:
+        if not account.is_active:
+            raise exceptions.AccountInactive(details={"account": account.pk})
+
+
+def check_funds(account: Account, total: Decimal) -> None:
+    if account.balance < total:
+        raise exceptions.InsufficientFunds(
+            details={"available": money.fmt(account.balance, account.currency), "required": money.fmt(total, account.currency)}
+        )
+
+
+def _transfer(
+    *, kind: str, user: User, sender_number: str, receiver_number: str, amount: Decimal,
+    description: str = "", idempotency_key: str | None = None,
+) -> Transaction:
+    if sender_number == receiver_number:
+        raise exceptions.SameAccount()
+    locked = lock_accounts([sender_number, receiver_number])
+    sender = locked.get(sender_number)
+    if sender is None or sender.owner_id != user.pk:
+        raise exceptions.NotFound("Sender account not found.")
+    receiver = locked.get(receiver_number)
+    if kind == Kind.INTERNAL:
+        if receiver is None or receiver.owner_id != user.pk:
+            raise exceptions.NotFound("Receiver account not found.")
+    elif receiver is None or receiver.role != Account.Role.CUSTOMER:
+        raise exceptions.ReceiverNotFound()
+    # Re-checked under the lock: state read before it could be stale.
+    check_amount(amount, sender.currency)
+    require_active(sender, receiver)
+    credited, fx_rate = convert(amount, sender.currency, receiver.currency)
+    fee = fee_for(amount, sender.currency) if kind == Kind.EXTERNAL else Decimal(0)
+    check_daily_limit(sender, amount)
+    check_funds(sender, amount + fee)
+
+    legs = conversion_legs(
+        source=sender.currency, debit_account=sender.pk, amount=amount,
+        target=receiver.currency, credit_account=receiver.pk, credited=credited,
+    )
+    if fee:
+        legs += [
+            Leg(sender.pk, -fee, sender.currency, Purpose.FEE),
+            Leg(house_account(Account.Role.FEES, sender.currency), fee, sender.currency, Purpose.FEE),
+        ]
+    return post(
+        locked=locked, legs=legs, kind=kind, sender_account=sender, receiver_account=receiver,
+        amount=amount, currency=sender.currency, fee_amount=fee, credited_amount=credited,
+        credited_currency=receiver.currency, fx_rate=fx_rate, description=description,
+        idempotency_key=idempotency_key, initiated_by=user,
+    )
+
+
+@db_transaction.atomic(savepoint=False)
+def transfer_internal(*, user: User, sender_number: str, receiver_number: str, amount: Decimal,
+                      description: str = "", idempotency_key: str | None = None) -> Transaction:
+    """Between two accounts of the same customer. No fee."""
+    return _transfer(kind=Kind.INTERNAL, user=user, sender_number=sender_number, receiver_number=receiver_number,
+                     amount=amount, description=description, idempotency_key=idempotency_key)
+
+
+@db_transaction.atomic(savepoint=False)
+def transfer_external(*, user: User, sender_number: str, receiver_number: str, amount: Decimal,
+                      description: str = "", idempotency_key: str | None = None) -> Transaction:
+    """To any other active customer account; the sender pays a fee on top, in its own currency."""
+    return _transfer(kind=Kind.EXTERNAL, user=user, sender_number=sender_number, receiver_number=receiver_number,
+                     amount=amount, description=description, idempotency_key=idempotency_key)
+
+
+@db_transaction.atomic(savepoint=False)
+def deposit(*, staff: User, account_number: str, amount: Decimal, description: str = "",
+            idempotency_key: str | None = None) -> Transaction:
+    """A teller cash deposit: money enters the bank from the cash vault."""
+    locked = lock_accounts([account_number])
+    account = locked.get(account_number)
+    if account is None or account.role != Account.Role.CUSTOMER:
+        raise exceptions.NotFound("Account not found.")
+    check_amount(amount, account.currency)
+    require_active(account)
+    vault = house_account(Account.Role.VAULT, account.currency)
+    return post(
+        locked=locked,
+        legs=[Leg(vault, -amount, account.currency), Leg(account.pk, amount, account.currency)],
+        kind=Kind.DEPOSIT, sender_account_id=vault, receiver_account=account, amount=amount,
+        currency=account.currency, credited_amount=amount, credited_currency=account.currency,
+        description=description or "Cash deposit", idempotency_key=idempotency_key, initiated_by=staff,
+    )
+
+
+@db_transaction.atomic(savepoint=False)
+def reverse(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None) -> Transaction:
+    """Post the exact mirror of a transaction's legs (fee and FX legs included) and mark it REVERSED."""
+    original = (
+        Transaction.objects.select_for_update(no_key=True).filter(pk=transaction_id).first()
+    )
+    if original is None:
+        raise exceptions.NotFound("Transaction not found.")
+    if original.status == Transaction.Status.REVERSED:
+        raise exceptions.AlreadyReversed()
+    if original.kind == Kind.REVERSAL or original.status != Transaction.Status.SUCCESS:
+        raise exceptions.NotReversible()
+    entries = list(original.entries.all())
+    locked = lock_accounts([entry.account_id for entry in entries])
+    customer = {number: account for number, account in locked.items() if account.role == Account.Role.CUSTOMER}
+    for number, account in customer.items():
+        received = sum((entry.amount for entry in entries if entry.account_id == number), Decimal(0))
+        if received > 0:
+            check_funds(account, received)
+    legs = [Leg(entry.account_id, -entry.amount, entry.currency, entry.purpose) for entry in entries]
+    compensating = post(
+        locked=customer, legs=legs, kind=Kind.REVERSAL,
+        sender_account_id=original.receiver_account_id, receiver_account_id=original.sender_account_id,
+        amount=original.credited_amount, currency=original.credited_currency,
+        credited_amount=original.amount + original.fee_amount, credited_currency=original.currency,
+        fx_rate=original.fx_rate, description=reason, idempotency_key=idempotency_key,
+        initiated_by=staff, reverses=original,
+    )
+    Transaction.objects.filter(pk=original.pk).update(status=Transaction.Status.REVERSED)
+    original.status = Transaction.Status.REVERSED
+    if hasattr(original, "bill_payment"):
+        type(original.bill_payment).objects.filter(pk=original.bill_payment.pk).update(status="REVERSED")
+    return compensating

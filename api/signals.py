@@ -1,0 +1,16 @@
+"""Domain events other apps (business, risk) subscribe to. Sent by api.services / api views only.
+
+* ``money_moved(transaction)``: after the commit of any successful posting (transfer, deposit,
+  bill, reversal). Never for a replayed idempotent request or a rolled-back one.
+* ``money_refused(user, kind, code, account)``: a money movement was refused by a business rule
+  (after its rollback). ``account`` is the sender account number as sent (may be unknown).
+* ``user_registered(user)``: after the commit of a registration.
+* ``login_attempted(request, email, user, successful)``: every attempt on the JWT endpoint.
+"""
+
+from django.dispatch import Signal
+
+money_moved = Signal()
+money_refused = Signal()
+user_registered = Signal()
+login_attempted = Signal()

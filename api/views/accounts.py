@@ -1,0 +1,167 @@
+import csv
+import io
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, renderers, serializers as drf_serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import exceptions, selectors, serializers
+from ..idempotency import request_key, run_money_request
+from ..models import Transaction
+from ..services import transfers
+from ..services.accounts import account_open, card_issue, card_set_active
+from .common import ERRORS
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+    FIELDS = ["transaction_id", "kind", "direction", "amount", "currency", "balance_after",
+              "counterparty_account", "description", "created_at"]
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, dict) and "error" in data:  # errors stay JSON-shaped, as text
+            return renderers.JSONRenderer().render(data)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for row in data:
+            # Neutralise spreadsheet formulas in free text (CSV injection).
+            row = dict(row, created_at=row["created_at"].isoformat())
+            description = row["description"]
+            if description and description[0] in "=+-@\t\r":
+                row["description"] = "'" + description
+            writer.writerow(row)
+        return buffer.getvalue().encode("utf-8")
+
+
+def own_account_or_404(user, number):
+    account = selectors.account_of(user, number)
+    if account is None:
+        raise exceptions.NotFound("Account not found.")
+    return account
+
+
+class AccountListView(GenericAPIView):
+    serializer_class = serializers.AccountSerializer
+
+    def get_queryset(self):
+        return selectors.accounts_of(self.request.user)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=serializers.AccountCreateSerializer, responses={201: serializers.AccountSerializer, **ERRORS})
+    def post(self, request):
+        body = serializers.AccountCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        account = account_open(owner=request.user, type=body.validated_data["type"])
+        return Response(serializers.AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class AccountDetailView(APIView):
+    @extend_schema(responses={200: serializers.AccountSerializer, **ERRORS})
+    def get(self, request, account_number):
+        return Response(serializers.AccountSerializer(own_account_or_404(request.user, account_number)).data)
+
+
+class StatementQuerySerializer(drf_serializers.Serializer):
+    to = drf_serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise drf_serializers.ValidationError({"from": ["Must not be after 'to'."]})
+        return attrs
+
+
+# "from" is a Python keyword: declare the field by name.
+StatementQuerySerializer._declared_fields["from"] = drf_serializers.DateField(required=False)
+
+
+class StatementView(GenericAPIView):
+    """Statement lines from the ledger, newest first. ``?format=csv`` downloads them as CSV."""
+
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    serializer_class = serializers.StatementLineSerializer
+    CSV_MAX_ROWS = 10_000
+
+    @extend_schema(parameters=[
+        OpenApiParameter("from", str, description="YYYY-MM-DD (bank-local day)"),
+        OpenApiParameter("to", str, description="YYYY-MM-DD (bank-local day)"),
+        OpenApiParameter("format", str, enum=["json", "csv"]),
+    ], responses={200: serializers.StatementLineSerializer(many=True), **ERRORS})
+    def get(self, request, account_number):
+        account = own_account_or_404(request.user, account_number)
+        query = StatementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entries = selectors.statement_entries(
+            account, date_from=query.validated_data.get("from"), date_to=query.validated_data.get("to")
+        )
+        if request.accepted_renderer.format == "csv":
+            lines = [selectors.statement_line(e) for e in entries[: self.CSV_MAX_ROWS]]
+            filename = f"statement-{account.pk}.csv"
+            return Response(lines, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response([selectors.statement_line(e) for e in page])
+
+
+class DepositView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(request=serializers.DepositSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
+    def post(self, request, account_number):
+        body = serializers.DepositSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+
+        def operation(key):
+            txn = transfers.deposit(staff=request.user, account_number=account_number, amount=data["amount"],
+                                    description=data["description"], idempotency_key=key)
+            return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
+
+        return run_money_request(
+            request, scope=f"deposit:{account_number}", payload={"amount": data["amount"], "description": data["description"]},
+            key=request_key(request, data.pop("idempotency_key", None)), operation=operation, kind=Transaction.Kind.DEPOSIT, account=account_number,
+        )
+
+
+class AccountCardsView(APIView):
+    @extend_schema(responses={200: serializers.CardSerializer(many=True), **ERRORS})
+    def get(self, request, account_number):
+        account = own_account_or_404(request.user, account_number)
+        return Response(serializers.CardSerializer(selectors.cards_of_account(account), many=True).data)
+
+    @extend_schema(request=serializers.CardCreateSerializer, responses={201: serializers.CardIssuedSerializer, **ERRORS})
+    def post(self, request, account_number):
+        account = own_account_or_404(request.user, account_number)
+        body = serializers.CardCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        card, number, cvv = card_issue(account=account, card_type=body.validated_data["card_type"])
+        card.card_number, card.cvv = number, cvv
+        response = Response(serializers.CardIssuedSerializer(card).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class CardDetailView(APIView):
+    def _card(self, request, card_id):
+        card = selectors.card_of(request.user, card_id)
+        if card is None:
+            raise exceptions.NotFound("Card not found.")
+        return card
+
+    @extend_schema(responses={200: serializers.CardSerializer, **ERRORS})
+    def get(self, request, card_id):
+        return Response(serializers.CardSerializer(self._card(request, card_id)).data)
+
+    @extend_schema(request=serializers.CardUpdateSerializer, responses={200: serializers.CardSerializer, **ERRORS})
+    def patch(self, request, card_id):
+        card = self._card(request, card_id)
+        body = serializers.CardUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        card_set_active(card=card, is_active=body.validated_data["is_active"])
+        return Response(serializers.CardSerializer(card).data)

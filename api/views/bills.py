@@ -1,0 +1,83 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import exceptions, money, selectors, serializers
+from ..idempotency import request_key, run_money_request
+from ..models import Biller, Transaction
+from ..services.bills import bill_pay
+from ..services.fx import current_rates
+from .common import ERRORS
+
+
+class BillerListView(ListAPIView):
+    serializer_class = serializers.BillerSerializer
+    queryset = Biller.objects.filter(is_active=True).order_by("name")
+
+
+class BillView(GenericAPIView):
+    serializer_class = serializers.BillPaymentSerializer
+
+    def get_queryset(self):
+        return selectors.bills_of(self.request.user)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=serializers.BillCreateSerializer, responses={201: serializers.BillPaymentSerializer, **ERRORS})
+    def post(self, request):
+        body = serializers.BillCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        key = request_key(request, data.pop("idempotency_key", None))
+
+        def operation(key):
+            bill = bill_pay(user=request.user, account_number=data["account"], biller_id=data["biller"],
+                            amount=data["amount"], reference=data["reference"], idempotency_key=key)
+            return 201, serializers.BillPaymentSerializer(bill).data
+
+        return run_money_request(request, scope="bill", payload=data, key=key, operation=operation,
+                                 kind=Transaction.Kind.BILL, account=data["account"])
+
+
+class BillDetailView(APIView):
+    @extend_schema(responses={200: serializers.BillPaymentSerializer, **ERRORS})
+    def get(self, request, bill_id):
+        bill = selectors.bills_of(request.user).filter(pk=bill_id).first()
+        if bill is None:
+            raise exceptions.NotFound("Bill payment not found.")
+        return Response(serializers.BillPaymentSerializer(bill).data)
+
+
+class FxRatesView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: serializers.FxRatesSerializer})
+    def get(self, request):
+        rates, as_of = current_rates()
+        return Response({
+            "base": money.BASE_CURRENCY,
+            "rates": {currency: format(rate.normalize(), "f") for currency, rate in sorted(rates.items())},
+            "as_of": as_of,
+        })
+
+
+class FxQuoteView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(parameters=[serializers.FxQuoteQuerySerializer], responses={200: serializers.FxQuoteSerializer, **ERRORS})
+    def get(self, request):
+        query = serializers.FxQuoteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        source, target, amount = query.validated_data["from"], query.validated_data["to"], query.validated_data["amount"]
+        rates, _ = current_rates()
+        converted = money.convert(amount, source, target, rates)
+        rate = money.cross_rate(source, target, rates)
+        return Response({
+            "from": source, "to": target, "amount": money.fmt(amount, source),
+            "converted_amount": money.fmt(converted, target),
+            "rate": None if rate is None else format(rate.normalize(), "f"),
+        })

@@ -1,0 +1,81 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import exceptions, selectors, serializers
+from ..idempotency import request_key, run_money_request
+from ..models import Transaction
+from ..services import transfers
+from .common import ERRORS
+
+
+class TransferView(GenericAPIView):
+    """List the caller's transfers of one kind, or make one."""
+
+    kind: str = ""
+    serializer_class = serializers.TransactionSerializer
+    service = None
+
+    def get_queryset(self):
+        return selectors.transfers_of(self.request.user, self.kind)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=serializers.TransferCreateSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
+    def post(self, request):
+        body = serializers.TransferCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        key = request_key(request, data.pop("idempotency_key", None))
+        service = type(self).service
+
+        def operation(key):
+            txn = service(user=request.user, sender_number=data["sender_account"],
+                          receiver_number=data["receiver_account"], amount=data["amount"],
+                          description=data["description"], idempotency_key=key)
+            return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
+
+        return run_money_request(request, scope=f"transfer:{self.kind}", payload=data, key=key,
+                                 operation=operation, kind=self.kind, account=data["sender_account"])
+
+
+class InternalTransferView(TransferView):
+    kind = Transaction.Kind.INTERNAL
+    service = staticmethod(transfers.transfer_internal)
+
+
+class ExternalTransferView(TransferView):
+    kind = Transaction.Kind.EXTERNAL
+    service = staticmethod(transfers.transfer_external)
+
+
+class TransactionDetailView(APIView):
+    @extend_schema(responses={200: serializers.TransactionSerializer, **ERRORS})
+    def get(self, request, transaction_id):
+        txn = selectors.transactions_visible_to(request.user).filter(pk=transaction_id).first()
+        if txn is None:
+            raise exceptions.NotFound("Transaction not found.")
+        return Response(serializers.TransactionSerializer(txn, context={"request": request}).data)
+
+
+class ReverseView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(request=serializers.ReverseSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
+    def post(self, request, transaction_id):
+        body = serializers.ReverseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        key = request_key(request, data.pop("idempotency_key", None))
+
+        def operation(key):
+            txn = transfers.reverse(staff=request.user, transaction_id=transaction_id, reason=data["reason"],
+                                    idempotency_key=key)
+            return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
+
+        return run_money_request(request, scope=f"reverse:{transaction_id}", payload=data, key=key,
+                                 operation=operation, kind=Transaction.Kind.REVERSAL)

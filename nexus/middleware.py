@@ -1,0 +1,83 @@
+"""Project-wide middleware: request id + access log, optional trailing slash, CSP."""
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.urls import Resolver404, get_resolver
+
+access_log = logging.getLogger("nexus.request")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (echoed as X-Request-ID) and writes one structured log line."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        request.request_id = incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        user = getattr(request, "user", None)
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request.request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": str(user.pk) if user is not None and user.is_authenticated else None,
+                "ip": getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR"),
+            },
+        )
+        return response
+
+
+class OptionalTrailingSlashMiddleware:
+    """Serve ``/accounts`` as ``/accounts/`` (the contract: every path with or without slash).
+
+    Rewrites ``path_info`` instead of redirecting, so POST bodies survive.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if not path.endswith("/"):
+            resolver = get_resolver()
+            try:
+                resolver.resolve(path)
+            except Resolver404:
+                try:
+                    resolver.resolve(path + "/")
+                except Resolver404:
+                    pass
+                else:
+                    request.path_info = path + "/"
+                    request.path = request.path + "/"
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A restrictive CSP: everything from our own origin (Swagger UI, ReDoc and admin assets are local)."""
+
+    POLICY = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'; "
+        "font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = getattr(settings, "CONTENT_SECURITY_POLICY", self.POLICY)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -1,0 +1,16 @@
+"""Test run: real PostgreSQL (embedded unless DATABASE_URL), fast hashing, DEBUG off."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-a-secret-" + "t" * 40  # noqa: S105
+SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
+CARD_FINGERPRINT_KEY = SECRET_KEY
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Throttles are tested explicitly with their own rates.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
+    "anon": "100000/min", "user": "100000/min", "login": "100000/min", "register": "100000/min",
+}}
+LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

@@ -1,0 +1,68 @@
+from decimal import Decimal
+
+import factory
+
+from api.models import Account, Biller, User
+from api.services.house import HOUSE_TYPE
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    country = "JO"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save(update_fields=["password"])
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+    email = factory.Sequence(lambda n: f"staff{n}@nexus.example")
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """A customer account. Pass ``funded=Decimal(...)`` to give it money through a real deposit."""
+
+    class Meta:
+        model = Account
+        skip_postgeneration_save = True
+
+    owner = factory.SubFactory(UserFactory)
+    type = Account.Type.SAVINGS
+    currency = factory.LazyAttribute(lambda o: Account.TYPE_CURRENCY[o.type])
+
+    @factory.post_generation
+    def funded(self, create, extracted, **kwargs):
+        if create and extracted:
+            fund(self, Decimal(extracted))
+
+
+def fund(account: Account, amount: Decimal) -> None:
+    from api.services.transfers import deposit
+
+    staff = User.objects.filter(is_staff=True).first() or StaffFactory()
+    deposit(staff=staff, account_number=account.pk, amount=Decimal(amount))
+    account.refresh_from_db()
+
+
+class BillerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Biller
+
+    name = factory.Sequence(lambda n: f"Biller {n}")
+    category = Biller.Category.ELECTRICITY
+    currency = "JOD"
+    settlement_account = factory.LazyAttribute(
+        lambda o: Account.objects.create(role=Account.Role.SETTLEMENT, currency=o.currency,
+                                         type=HOUSE_TYPE[o.currency], name=f"Settlement {o.name}")
+    )
