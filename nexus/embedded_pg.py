@@ -30,7 +30,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("EMBEDDED_PG_DATA", BASE_DIR / ".pgdata"))
-DB_NAME = "nexus"
+DB_NAME = os.environ.get("EMBEDDED_PG_DB", "nexus")
 
 # Settings applied once, right after initdb. Tuned for a small developer
 # machine running a benchmark with 32 clients; durability stays on.
