@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "nexus.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves admin, Swagger UI and ReDoc assets from the app itself (no CDN, works offline).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "nexus.middleware.OptionalTrailingSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,6 +124,8 @@ BANK_TIME_ZONE = "Asia/Amman"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Without collectstatic (local runs, tests) whitenoise serves straight from the app directories.
+WHITENOISE_USE_FINDERS = True
 
 # Request bodies: nothing in the API needs more than a few kilobytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)

@@ -16,6 +16,8 @@ SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY", default="") or SECRET_KEY  # 
 CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="") or SECRET_KEY
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Load balancers and container health checks probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,0 +1,10 @@
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN useradd --create-home nexus && chown -R nexus /app
+USER nexus
+EXPOSE 8000
+CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py collectstatic --no-input -v 0 && gunicorn nexus.wsgi:application --bind 0.0.0.0:8000 --workers ${GUNICORN_WORKERS:-5} --access-logfile -"]
