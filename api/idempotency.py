@@ -30,7 +30,7 @@ RETRYABLE = {"40P01", "40001"}
 ATTEMPTS = 3
 
 _CLAIM_SQL = (
-    f"INSERT INTO {IdempotencyRecord._meta.db_table} (user_id, key, fingerprint, created_at) "
+    "INSERT INTO api_idempotencyrecord (user_id, key, fingerprint, created_at) "
     "VALUES (%s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
 )
 

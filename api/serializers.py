@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from . import money
 from .identifiers import is_valid_account_number
-from .models import Account, BillPayment, Biller, Card, Transaction, User
+from .models import Account, Biller, BillPayment, Card, Transaction, User
 
 # 17 integer digits and 3 decimals: the columns' precision.
 MAX_AMOUNT = Decimal("1e17")

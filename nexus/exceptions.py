@@ -55,11 +55,9 @@ def exception_handler(exc, context):
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: Django's 500 handler (no traceback page outside DEBUG)
 
-    for cls, code, message in _DRF_CODES:
-        if isinstance(exc, cls):
-            break
-    else:
-        code, message = "error", "Request failed."
+    code, message = next(
+        ((code, message) for cls, code, message in _DRF_CODES if isinstance(exc, cls)), ("error", "Request failed.")
+    )
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):

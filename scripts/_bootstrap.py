@@ -18,7 +18,7 @@ def venv_python() -> Path:
 
 
 def ensure_venv() -> Path:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by any python3
         sys.exit("Nexus Bank needs Python 3.11 or newer.")
     python = venv_python()
     if not python.exists():

@@ -2,7 +2,8 @@ import csv
 import io
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, renderers, serializers as drf_serializers, status
+from rest_framework import permissions, renderers, status
+from rest_framework import serializers as drf_serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView

@@ -7,11 +7,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from nexus.throttles import AnonThrottle, LoginThrottle, RegisterThrottle
+
 from .. import exceptions, serializers
 from ..services.accounts import user_register
 from ..signals import login_attempted
-from nexus.throttles import AnonThrottle, LoginThrottle, RegisterThrottle
-
 from .common import ERRORS
 
 

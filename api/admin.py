@@ -1,0 +1,167 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from . import exceptions
+from .models import Account, Biller, BillPayment, Card, FxRate, IdempotencyRecord, LedgerEntry, Transaction, User
+from .services.accounts import account_set_active
+from .services.transfers import reverse
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records are written by services only; staff can look, never edit or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_active", "country"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "country"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["account_number", "owner", "type", "currency", "balance", "daily_limit", "role", "is_active"]
+    list_filter = ["type", "currency", "role", "is_active"]
+    search_fields = ["account_number", "owner__email"]
+    list_select_related = ["owner"]
+    readonly_fields = ["account_number", "owner", "type", "currency", "role", "balance", "created_at", "updated_at"]
+    fields = ["account_number", "owner", "type", "currency", "role", "name", "balance", "daily_limit",
+              "is_active", "created_at", "updated_at"]
+    actions = ["freeze", "unfreeze"]
+
+    def has_add_permission(self, request):
+        return False  # accounts are opened by customers through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Freeze selected accounts")
+    def freeze(self, request, queryset):
+        for account in queryset:
+            account_set_active(account=account, is_active=False)
+        self.message_user(request, f"Froze {queryset.count()} account(s).")
+
+    @admin.action(description="Unfreeze selected accounts")
+    def unfreeze(self, request, queryset):
+        for account in queryset:
+            account_set_active(account=account, is_active=True)
+        self.message_user(request, f"Unfroze {queryset.count()} account(s).")
+
+
+class LedgerInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ["account", "amount", "currency", "purpose", "balance_after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "status", "sender_account", "receiver_account", "amount", "currency",
+                    "fee_amount", "credited_amount", "credited_currency", "created_at"]
+    list_filter = ["kind", "status", "currency", "created_at"]
+    search_fields = ["id", "sender_account__account_number", "receiver_account__account_number", "idempotency_key"]
+    date_hierarchy = "created_at"
+    inlines = [LedgerInline]
+    actions = ["reverse_selected"]
+
+    def get_actions(self, request):
+        # Reversal is a write; the read-only permissions would otherwise hide the action.
+        actions = super().get_actions(request)
+        if request.user.is_staff:
+            actions["reverse_selected"] = (type(self).reverse_selected, "reverse_selected",
+                                           "Reverse selected transactions")
+        return actions
+
+    @admin.action(description="Reverse selected transactions")
+    def reverse_selected(self, request, queryset):
+        done = 0
+        for txn in queryset:
+            try:
+                reverse(staff=request.user, transaction_id=txn.pk, reason=f"Reversed in admin by {request.user}")
+                done += 1
+            except exceptions.DomainError as exc:
+                self.message_user(request, f"{txn.pk}: {exc.message}", level=messages.WARNING)
+        self.message_user(request, f"Reversed {done} transaction(s).")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "transaction", "account", "amount", "currency", "purpose", "balance_after", "created_at"]
+    list_filter = ["currency", "purpose", "created_at"]
+    search_fields = ["account__account_number", "transaction__id"]
+
+
+@admin.register(Card)
+class CardAdmin(admin.ModelAdmin):
+    list_display = ["masked_number", "card_type", "account", "expiration_date", "is_active"]
+    list_filter = ["card_type", "is_active"]
+    search_fields = ["last4", "account__account_number", "account__owner__email"]
+    readonly_fields = ["masked_number", "card_type", "account", "last4", "expiration_date", "created_at"]
+    fields = ["masked_number", "card_type", "account", "expiration_date", "is_active", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate", "effective_from", "created_by"]
+    list_filter = ["currency"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # History is kept: a published rate is never edited, a new one is added.
+        return ["currency", "rate", "effective_from"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Biller)
+class BillerAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "currency", "settlement_account", "is_active"]
+    list_filter = ["category", "currency", "is_active"]
+    search_fields = ["name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["settlement_account", "currency"] if obj else []
+
+
+@admin.register(BillPayment)
+class BillPaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "account", "biller", "amount", "currency", "debited_amount", "reference", "status", "created_at"]
+    list_filter = ["status", "biller", "currency"]
+    search_fields = ["reference", "account__account_number"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["user", "key", "response_status", "created_at"]
+    search_fields = ["key", "user__email"]
+    exclude = ["response_body"]

@@ -1,0 +1,20 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from api.models import IdempotencyRecord
+
+
+class Command(BaseCommand):
+    help = "Delete idempotency records older than IDEMPOTENCY_RETENTION_HOURS (never less than 24 hours)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--hours", type=int, default=settings.IDEMPOTENCY_RETENTION_HOURS)
+
+    def handle(self, *args, hours, **options):
+        hours = max(hours, 24)
+        cutoff = timezone.now() - timedelta(hours=hours)
+        deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+        self.stdout.write(f"Deleted {deleted} idempotency record(s) older than {hours} hours.")

@@ -1,0 +1,58 @@
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from api import money
+from api.models import Account, User
+from api.services.accounts import account_open
+from api.services.house import ensure_house_accounts
+from api.services.transfers import deposit
+
+# Local demo credentials only: production never runs this command (it refuses without DEBUG
+# unless --force), and these users have no access outside a developer machine.
+STAFF = ("staff@nexus.local", "Staff-Demo-Pass-2026")
+CUSTOMERS = [
+    ("alice@nexus.local", "Alice-Demo-Pass-2026", "Alice", "Haddad", "JO"),
+    ("bob@nexus.local", "Bob-Demo-Pass-2026", "Bob", "Khoury", "JO"),
+]
+OPENING = {Account.Type.SAVINGS: Decimal("5000.000"), Account.Type.USD: Decimal("3000.00"),
+           Account.Type.EUR: Decimal("2000.00")}
+
+
+class Command(BaseCommand):
+    help = "Create a staff user and two demo customers with funded JOD, USD and EUR accounts (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+
+    def handle(self, *args, force=False, **options):
+        from django.conf import settings
+
+        if not settings.DEBUG and not force:
+            self.stdout.write("seed_demo: DEBUG is off; not creating demo users (use --force).")
+            return
+        ensure_house_accounts()
+        with transaction.atomic():
+            staff, created = User.objects.get_or_create(
+                email=STAFF[0], defaults={"is_staff": True, "is_superuser": True, "first_name": "Nexus",
+                                          "last_name": "Staff"})
+            if created:
+                staff.set_password(STAFF[1])
+                staff.save()
+            for email, password, first, last, country in CUSTOMERS:
+                user, created = User.objects.get_or_create(
+                    email=email, defaults={"first_name": first, "last_name": last, "country": country})
+                if created:
+                    user.set_password(password)
+                    user.save()
+                for type_, amount in OPENING.items():
+                    if not Account.objects.filter(owner=user, type=type_).exists():
+                        account = account_open(owner=user, type=type_)
+                        deposit(staff=staff, account_number=account.pk, amount=amount, description="Opening deposit")
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
+        self.stdout.write(f"  staff (admin + Swagger): {STAFF[0]} / {STAFF[1]}")
+        for email, password, *_ in CUSTOMERS:
+            accounts = ", ".join(f"{a.type} {a.account_number} {money.fmt(a.balance, a.currency)} {a.currency}"
+                                 for a in Account.objects.filter(owner__email=email).order_by("created_at"))
+            self.stdout.write(f"  customer: {email} / {password}  [{accounts}]")
