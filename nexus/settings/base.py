@@ -174,7 +174,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "api.models.Currency"},
 }
 
 # django-axes: lock out by username + IP after repeated failures (the JWT endpoint feeds it).

@@ -1,0 +1,131 @@
+import pytest
+
+from api.models import User
+from tests.factories import PASSWORD
+
+from .helpers import error_code, post_json
+
+pytestmark = pytest.mark.django_db
+
+GOOD = {"email": "New.Person@Example.com", "password": "a-long-unusual-passphrase-42", "first_name": "New",
+        "last_name": "Person", "country": "jo"}
+
+
+def test_register_creates_a_customer(api_client):
+    response = post_json(api_client, "/auth/register/", {**GOOD, "is_staff": True, "is_superuser": True})
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "email", "first_name", "last_name", "country"}
+    assert body["email"] == "new.person@example.com"
+    assert body["country"] == "JO"
+    user = User.objects.get(email="new.person@example.com")
+    assert not user.is_staff and not user.is_superuser and user.is_active
+    assert user.check_password(GOOD["password"])
+
+
+@pytest.mark.parametrize("password", ["short1!", "password1234", "123456789012345"])
+def test_register_rejects_weak_passwords(api_client, password):
+    response = post_json(api_client, "/auth/register/", {**GOOD, "password": password})
+    assert response.status_code == 400
+    assert error_code(response) == "validation_error"
+    assert "password" in response.json()["error"]["details"]
+    assert not User.objects.exists()
+
+
+def test_register_rejects_a_taken_email_case_insensitively(api_client, user):
+    response = post_json(api_client, "/auth/register/", {**GOOD, "email": user.email.upper()})
+    assert response.status_code == 400
+    assert "email" in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("missing", ["email", "password"])
+def test_register_requires_email_and_password(api_client, missing):
+    body = {k: v for k, v in GOOD.items() if k != missing}
+    response = post_json(api_client, "/auth/register/", body)
+    assert response.status_code == 400
+    assert missing in response.json()["error"]["details"]
+
+
+def test_register_rejects_bad_country(api_client):
+    response = post_json(api_client, "/auth/register/", {**GOOD, "country": "J1"})
+    assert response.status_code == 400
+
+
+def login(client, email, password=PASSWORD):
+    return post_json(client, "/auth/jwt/create/", {"email": email, "password": password})
+
+
+def test_login_returns_a_token_pair(api_client, user):
+    response = login(api_client, user.email)
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+def test_login_is_case_insensitive_on_email(api_client, user):
+    assert login(api_client, user.email.upper()).status_code == 200
+
+
+def test_login_with_a_wrong_password_is_401_invalid_credentials(api_client, user):
+    response = login(api_client, user.email, "wrong-password-123")
+    assert response.status_code == 401
+    assert error_code(response) == "invalid_credentials"
+
+
+def test_inactive_user_cannot_log_in(api_client, user):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert error_code(login(api_client, user.email)) == "invalid_credentials"
+
+
+def test_refresh_rotates_and_blacklists_the_old_refresh_token(api_client, user):
+    tokens = login(api_client, user.email).json()
+    response = post_json(api_client, "/auth/jwt/refresh/", {"refresh": tokens["refresh"]})
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+    assert response.json()["refresh"] != tokens["refresh"]
+    again = post_json(api_client, "/auth/jwt/refresh/", {"refresh": tokens["refresh"]})
+    assert again.status_code == 401
+    assert error_code(again) == "token_invalid"
+
+
+def test_logout_blacklists_the_refresh_token(api_client, user):
+    tokens = login(api_client, user.email).json()
+    response = post_json(api_client, "/auth/jwt/logout/", {"refresh": tokens["refresh"]})
+    assert response.status_code == 205
+    refused = post_json(api_client, "/auth/jwt/refresh/", {"refresh": tokens["refresh"]})
+    assert refused.status_code == 401
+    assert error_code(refused) == "token_invalid"
+
+
+def test_garbage_refresh_token_is_401(api_client):
+    response = post_json(api_client, "/auth/jwt/refresh/", {"refresh": "not-a-token"})
+    assert response.status_code == 401
+    assert error_code(response) == "token_invalid"
+
+
+def test_me_shows_the_caller(user_client, user):
+    body = user_client.get("/auth/me/").json()
+    assert body["id"] == str(user.pk)
+    assert set(body) == {"id", "email", "first_name", "last_name", "country", "is_staff", "date_joined"}
+
+
+def test_me_cannot_escalate_privileges(user_client, user):
+    response = user_client.patch("/auth/me/", {"is_staff": True, "is_superuser": True, "is_active": False,
+                                               "email": "evil@example.com", "first_name": "Renamed"}, format="json")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert (user.is_staff, user.is_superuser, user.is_active) == (False, False, True)
+    assert user.email != "evil@example.com"
+    assert user.first_name == "Renamed"
+
+
+def test_unauthenticated_is_401_not_authenticated(api_client):
+    response = api_client.get("/auth/me/")
+    assert response.status_code == 401
+    assert error_code(response) == "not_authenticated"
+
+
+def test_bad_access_token_is_401_token_invalid(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.jwt")
+    response = api_client.get("/accounts/")
+    assert response.status_code == 401
+    assert error_code(response) == "token_invalid"

@@ -1,0 +1,149 @@
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.db import connection, connections, transaction
+
+from api.models import Account
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_database_is_real_postgresql():
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        assert cursor.fetchone()[0].startswith("PostgreSQL")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_select_for_update_makes_a_second_connection_wait(account_factory):
+    account = account_factory()
+    locked = threading.Event()
+    release = threading.Event()
+
+    def holder():
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=account.pk)
+            locked.set()
+            release.wait(5)
+        connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert locked.wait(5)
+    started = time.monotonic()
+    result = {}
+
+    def waiter():
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=account.pk)
+            result["waited"] = time.monotonic() - started
+        connections.close_all()
+
+    second = threading.Thread(target=waiter)
+    second.start()
+    time.sleep(0.5)
+    assert second.is_alive(), "the second SELECT ... FOR UPDATE must wait for the first lock"
+    release.set()
+    thread.join(5)
+    second.join(5)
+    assert result["waited"] >= 0.5
+
+
+def test_health(client, db):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_reports_database_down(client, db, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "cursor", broken)
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unavailable"
+
+
+def test_openapi_schema_generates_without_warnings(db, tmp_path):
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yaml"))
+    schema = yaml.safe_load((tmp_path / "schema.yaml").read_text())
+    assert "/transfers/external/" in schema["paths"]
+
+
+def test_swagger_and_redoc_use_only_local_assets(client, db):
+    for url in ("/api/docs/", "/api/redoc/"):
+        html = client.get(url).content.decode()
+        assert "/static/drf_spectacular_sidecar/" in html
+        assert "cdn" not in html.lower()
+        assert "https://" not in html and "http://" not in html
+    asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+
+
+def test_unknown_path_is_contract_shaped_404(client, db):
+    response = client.get("/no/such/path/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_paths_answer_with_and_without_trailing_slash(user_client):
+    assert user_client.get("/accounts").status_code == 200
+    assert user_client.get("/accounts/").status_code == 200
+    assert user_client.post("/accounts", {"type": "USD"}, format="json").status_code == 201
+
+
+def _django(args, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_settings_refuse_to_start_without_secret_key():
+    result = _django(["check"], DJANGO_SETTINGS_MODULE="nexus.settings.production", DJANGO_ALLOWED_HOSTS="bank.example")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_allowed_hosts():
+    result = _django(["check"], DJANGO_SETTINGS_MODULE="nexus.settings.production", DJANGO_SECRET_KEY="k" * 64)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = _django(["check", "--deploy", "--fail-level", "WARNING"], DJANGO_SETTINGS_MODULE="nexus.settings.production",
+                     DJANGO_SECRET_KEY="prod-" + "k9Z!x" * 14, DJANGO_ALLOWED_HOSTS="bank.example")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_docker_compose_runs_the_app_against_the_database_service():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["db"]["image"].startswith("postgres:16")
+    assert "healthcheck" in services["db"]
+    assert any("/var/lib/postgresql/data" in volume for volume in services["db"]["volumes"])
+    app = services["app"]
+    assert "@db:5432/" in app["environment"]["DATABASE_URL"]
+    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+    assert "gunicorn" in (ROOT / "Dockerfile").read_text()
+    assert "migrate" in (ROOT / "Dockerfile").read_text()
+    assert "redis" in services
+
+
+def test_no_secret_is_committed():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert ".env" not in tracked
+    env_example = (ROOT / ".env.example").read_text()
+    assert "DJANGO_SECRET_KEY=\n" in env_example
