@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db import transaction as db_transaction
-from django.db.models import Case, DecimalField, Value, When
 from django.utils import timezone
 
 from ..models import Account, LedgerEntry, Transaction
@@ -19,53 +19,80 @@ class Leg:
     purpose: str = LedgerEntry.Purpose.PRINCIPAL
 
 
+def _columns(model, instance) -> tuple[list[str], list]:
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname == "id" and model is LedgerEntry)]
+    return [f.column for f in fields], [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+
+
+def _write(changed: dict[str, Decimal], txn: Transaction, entries: list[LedgerEntry], now) -> None:
+    """Balances, transaction and legs in ONE statement (data-modifying CTEs): one round trip.
+
+    Column lists and values come from the models' own field definitions; only values are
+    parameters. Every constraint still applies (balance >= 0, foreign keys, the deferred
+    zero-sum trigger at commit).
+    """
+    params: list = []
+    parts: list[str] = []
+    if changed:
+        rows = ", ".join("(%s, %s::numeric)" for _ in changed)
+        params.append(now)
+        for number, balance in changed.items():
+            params += [number, balance]
+        parts.append(
+            "balances AS (UPDATE api_account SET balance = v.balance, updated_at = %s "
+            f"FROM (VALUES {rows}) AS v(number, balance) WHERE api_account.account_number = v.number RETURNING 1)"
+        )
+    txn_columns, txn_values = _columns(Transaction, txn)
+    parts.append(
+        f"txn AS (INSERT INTO api_transaction ({', '.join(txn_columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(txn_values))}) RETURNING id)"
+    )
+    params += txn_values
+    entry_columns, _ = _columns(LedgerEntry, entries[0])
+    value_rows = []
+    for entry in entries:
+        _, values = _columns(LedgerEntry, entry)
+        value_rows.append("(" + ", ".join(["%s"] * len(values)) + ")")
+        params += values
+    selected = ", ".join(f"v.{c}" for c in entry_columns)
+    typed = ", ".join(entry_columns)
+    sql = (
+        "WITH " + ", ".join(parts) + f" INSERT INTO api_ledgerentry ({typed}) "
+        f"SELECT {selected} FROM (VALUES {', '.join(value_rows)}) AS v({typed})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def post(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -> Transaction:
     """Apply ``legs`` to the ``locked`` customer accounts and record the transaction.
 
     The caller holds row locks on every customer account among the legs (``api.locks``) and has
     checked every business rule. House accounts (absent from ``locked``) are neither locked nor
-    updated. Three statements: one UPDATE for all balances, one INSERT for the transaction, one
-    for its legs. The ledger's zero-sum per currency is re-checked by the database at commit.
+    updated: their balance is the sum of their entries. The ledger's zero-sum per currency is
+    re-checked by the database at commit.
     """
     now = timezone.now()
     running = {number: account.balance for number, account in locked.items()}
+    txn = Transaction(created_at=now, **transaction_fields)
     entries = []
     for leg in legs:
         balance_after = None
         if leg.account in running:
             running[leg.account] += leg.amount
             balance_after = running[leg.account]
-        entries.append(
-            LedgerEntry(
-                account_id=leg.account,
-                amount=leg.amount,
-                currency=leg.currency,
-                purpose=leg.purpose,
-                balance_after=balance_after,
-                created_at=now,
-            )
-        )
+        entries.append(LedgerEntry(transaction=txn, account_id=leg.account, amount=leg.amount, currency=leg.currency,
+                                   purpose=leg.purpose, balance_after=balance_after, created_at=now))
+    txn.sender_balance_after = running.get(txn.sender_account_id)
+    txn.receiver_balance_after = running.get(txn.receiver_account_id)
     changed = {number: balance for number, balance in running.items() if balance != locked[number].balance}
-    if changed:
-        # Absolute values computed from the locked rows: safe because we hold the locks.
-        Account.objects.filter(pk__in=changed).update(
-            balance=Case(
-                *[When(pk=number, then=Value(balance)) for number, balance in changed.items()],
-                output_field=DecimalField(max_digits=20, decimal_places=3),
-            ),
-            updated_at=now,
-        )
-        for number, balance in changed.items():
-            locked[number].balance = balance
 
-    txn = Transaction(created_at=now, **transaction_fields)
-    sender, receiver = txn.sender_account_id, txn.receiver_account_id
-    txn.sender_balance_after = running.get(sender)
-    txn.receiver_balance_after = running.get(receiver)
-    txn.save(force_insert=True)
-    for entry in entries:
-        entry.transaction = txn
-    LedgerEntry.objects.bulk_create(entries)
-    txn._legs = entries
+    _write(changed, txn, entries, now)
+
+    # Absolute values computed from the locked rows: safe because we hold the locks.
+    for number, balance in changed.items():
+        locked[number].balance = balance
+    txn._state.adding = False
+    txn._state.db = connection.alias
     db_transaction.on_commit(lambda: money_moved.send(sender=Transaction, transaction=txn))
     return txn

@@ -1,0 +1,82 @@
+"""Query budgets: the transfer path is bounded, lists are constant in the number of rows."""
+
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from api.services.house import ensure_house_accounts
+from tests.factories import AccountFactory, fund
+
+TRANSFER_BUDGET = 12  # including authentication and every after-commit hook (risk, business)
+
+
+def authed(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("receiver_type", "key"), [("Savings", "k-1"), ("USD", "k-2"), ("Savings", None)])
+def test_post_transfer_query_budget(user, django_assert_max_num_queries, receiver_type, key):
+    ensure_house_accounts()  # committed, as the migration does in a real database
+    sender = AccountFactory(owner=user, funded=Decimal("1000.000"))
+    receiver = AccountFactory(type=receiver_type)
+    client = authed(user)
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    body = {"sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "1.000"}
+    client.post("/transfers/external/", body, format="json", **headers)  # warm per-process caches
+    body["amount"] = "2.000"
+    headers = {"HTTP_IDEMPOTENCY_KEY": key + "b"} if key else {}
+    with django_assert_max_num_queries(TRANSFER_BUDGET):
+        response = client.post("/transfers/external/", body, format="json", **headers)
+    assert response.status_code == 201
+
+
+def _count(django_assert_max_num_queries, client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_account_list_is_constant_in_the_number_of_accounts(user, django_assert_max_num_queries):
+    client = authed(user)
+    AccountFactory.create_batch(2, owner=user)
+    small = _count(django_assert_max_num_queries, client, "/accounts/")
+    AccountFactory.create_batch(30, owner=user)
+    assert _count(django_assert_max_num_queries, client, "/accounts/") == small
+    assert small <= 4
+
+
+@pytest.mark.django_db
+def test_statement_is_constant_in_the_number_of_lines(user, django_assert_max_num_queries):
+    client = authed(user)
+    account = AccountFactory(owner=user)
+    fund(account, Decimal("1"))
+    url = f"/accounts/{account.pk}/transactions/"
+    small = _count(django_assert_max_num_queries, client, url)
+    for _ in range(25):
+        fund(account, Decimal("1"))
+    assert _count(django_assert_max_num_queries, client, url) == small
+    assert _count(django_assert_max_num_queries, client, url + "?format=csv") <= small
+
+
+@pytest.mark.django_db
+def test_transfer_lists_are_constant_in_the_number_of_rows(user, django_assert_max_num_queries):
+    from api.services.transfers import transfer_external
+
+    client = authed(user)
+    sender = AccountFactory(owner=user, funded=Decimal("1000.000"))
+    receiver = AccountFactory()
+    transfer_external(user=user, sender_number=sender.pk, receiver_number=receiver.pk, amount=Decimal("1"))
+    small = _count(django_assert_max_num_queries, client, "/transfers/external/")
+    for _ in range(20):
+        transfer_external(user=user, sender_number=sender.pk, receiver_number=receiver.pk, amount=Decimal("1"))
+    assert _count(django_assert_max_num_queries, client, "/transfers/external/") == small
