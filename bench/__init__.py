@@ -1,0 +1,1 @@
+"""Nexus Bank benchmark: ``python -m bench [--quick]``. See bench/README.md."""

@@ -1,0 +1,319 @@
+"""``python -m bench``: seed, start gunicorn, drive the scenarios, run the SQL baseline, check invariants.
+
+Exit status: 0 when every invariant holds, 1 when one fails (or, with ``--strict``, when a target
+is missed), 2 when the benchmark itself could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import env
+
+SCENARIOS = ("transfers", "hotpair", "reads", "mix")
+LIMITS = {"concurrency": 256, "duration": 600.0, "customers": 20000, "max_requests": 2_000_000}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    from .server import default_workers
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 s per scenario, small cohort")
+    parser.add_argument("--workers", type=int, default=default_workers(), help="gunicorn workers (default 2*cores+1)")
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn worker class")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument("--concurrency", "-c", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument("--duration", type=float, help="measured seconds per scenario (default 30, quick 3)")
+    parser.add_argument("--warmup", type=float, help="unmeasured seconds before each scenario (default 3, quick 0.5)")
+    parser.add_argument("--max-requests", type=int, help="request cap per scenario (default 500000, quick 20000)")
+    parser.add_argument("--customers", type=int, help="customers for the HTTP scenarios (default 1000, quick 128)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the raw-PostgreSQL baseline")
+    parser.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, seconds")
+    parser.add_argument("--json", type=Path, help="also write the JSON result here (always: bench/results/)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, too")
+    parser.add_argument("--seed", type=int, default=20260101, help="random seed for the request streams")
+    args = parser.parse_args(argv)
+    args.duration = args.duration if args.duration is not None else (3.0 if args.quick else 30.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 3.0)
+    args.max_requests = args.max_requests or (20_000 if args.quick else 500_000)
+    args.customers = args.customers or (128 if args.quick else 1000)
+    args.customers = max(args.customers, 2 * args.concurrency)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {sorted(unknown)}")
+    for name, limit in LIMITS.items():
+        if getattr(args, name) > limit:
+            parser.error(f"--{name.replace('_', '-')} is capped at {limit}")
+    if min(args.concurrency, args.workers, args.threads) < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("workers, threads and concurrency must be >= 1; duration > 0; warmup >= 0")
+    return args
+
+
+def machine() -> dict:
+    import psutil
+
+    model = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "os": platform.platform(), "python": platform.python_version(),
+            "load_average_before": [round(x, 2) for x in os.getloadavg()]}
+
+
+def pg_info() -> dict:
+    from django.db import connection
+
+    names = ["server_version", "shared_buffers", "work_mem", "max_connections", "synchronous_commit", "fsync",
+             "wal_buffers", "max_wal_size", "checkpoint_timeout", "random_page_cost", "shared_preload_libraries"]
+    info = {}
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"SHOW {name}")
+            info[name] = cursor.fetchone()[0]
+    info["database"] = connection.settings_dict["NAME"]
+    info["embedded"] = not os.environ.get("DATABASE_URL")
+    return info
+
+
+def pg_db_stats() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xact_commit, xact_rollback, deadlocks, tup_inserted, tup_updated, tup_fetched, "
+                       "blks_read, blks_hit FROM pg_stat_database WHERE datname = current_database()")
+        row = cursor.fetchone()
+    keys = ["xact_commit", "xact_rollback", "deadlocks", "tup_inserted", "tup_updated", "tup_fetched",
+            "blks_read", "blks_hit"]
+    return dict(zip(keys, row, strict=True))
+
+
+class Probe:
+    """CPU, SQL counters and PostgreSQL stats between the start and the end of a measured window."""
+
+    def __init__(self, server, database: str):
+        import psutil
+
+        from .server import CpuMeter
+
+        self.server = server
+        self.database = database
+        self.me = psutil.Process()
+        self.gunicorn = CpuMeter()
+        self.postgres = CpuMeter()
+
+    def begin(self) -> None:
+        import psutil
+
+        from . import counters
+        from .server import postgres_processes
+
+        self.t0 = time.perf_counter()
+        self.system0 = psutil.cpu_times()
+        self.me0 = sum(self.me.cpu_times()[:2])
+        self.gunicorn.begin(self.server.processes() if self.server else [])
+        self.pg_procs = postgres_processes(self.database)
+        self.postgres.begin(self.pg_procs)
+        self.counters0 = counters.read_totals(self.server.counters_path) if self.server else None
+
+    def end(self) -> dict:
+        import psutil
+
+        from . import counters
+        from .server import postgres_processes
+
+        seconds = time.perf_counter() - self.t0
+        system1 = psutil.cpu_times()
+        me = sum(self.me.cpu_times()[:2]) - self.me0
+        gunicorn = self.gunicorn.end(self.server.processes() if self.server else [])
+        seen = {p.pid for p in self.pg_procs}
+        postgres = self.postgres.end(self.pg_procs + [p for p in postgres_processes(self.database) if p.pid not in seen])
+        busy = (sum(system1) - system1.idle - getattr(system1, "iowait", 0)) - (
+            sum(self.system0) - self.system0.idle - getattr(self.system0, "iowait", 0))
+        cores = os.cpu_count() or 1
+
+        def pct(cpu: float) -> float:
+            return round(100 * cpu / seconds, 1) if seconds else 0.0
+
+        cpu = {
+            "note": "percent of one core; 100 % x cores = machine saturated",
+            "gunicorn_pct": pct(gunicorn), "postgres_pct": pct(postgres), "loadgen_pct": pct(me),
+            "system_busy_pct": pct(busy), "other_pct": pct(max(0.0, busy - gunicorn - postgres - me)),
+            "cores": cores, "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+        db = {}
+        if self.server:
+            delta = counters.read_totals(self.server.counters_path) - self.counters0
+
+            def per(value: float) -> float | None:
+                return round(value / delta.requests, 2) if delta.requests else None
+
+            db = {
+                "server_requests": delta.requests,
+                "queries_per_request": per(delta.queries),
+                "sql_ms_per_request": per(delta.query_ns / 1e6),
+                "app_ms_per_request": per(delta.request_ns / 1e6),
+                "deadlocks": delta.deadlocks,
+                "serialization_failures": delta.serialization_failures,
+                "lock_timeouts": delta.lock_timeouts,
+                "other_db_errors": delta.other_db_errors,
+            }
+        return {"cpu": cpu, "db": db}
+
+
+def run_http_scenario(name: str, next_request, args, server, cohort, database: str) -> tuple[dict, list]:
+    from .load import Runner
+    from .report import aggregate
+    from .seed import mint_tokens
+
+    mint_tokens(cohort)  # tokens live 15 minutes: fresh ones for every scenario
+    probe = Probe(server, database)
+    runner = Runner(port=server.port, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
+                    max_requests=args.max_requests, timeout=args.timeout, next_request=next_request,
+                    rng_factory=lambda i: random.Random(f"{args.seed}:{name}:{i}"))
+    seconds = runner.run(on_window_start=probe.begin)
+    measured = probe.end()
+    result = aggregate(runner.recorders, seconds)
+    result.update(measured)
+    return result, runner.recorders
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    env.prepare()
+    env.RESULTS.mkdir(parents=True, exist_ok=True)
+    print("Nexus Bank benchmark" + (" (quick)" if args.quick else ""), flush=True)
+    env.setup_django()
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from . import baseline, invariants, report, scenarios
+    from .seed import seed
+    from .server import Gunicorn, free_port
+
+    database = connection.settings_dict["NAME"]
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    info = {"machine": machine(), "postgres": pg_info()}
+    since = timezone.now()
+    money_before = invariants.money_snapshot()
+    stats_before = pg_db_stats()
+    cohort = seed(customers=args.customers, baseline=max(2, 4 * args.concurrency) if not args.no_baseline else 0)
+    print(f"seeded {len(cohort.everyone)} customers, {3 * len(cohort.everyone)} funded accounts "
+          f"in {cohort.seconds:.1f} s (run {cohort.run_id}, database {database})", flush=True)
+
+    from api.models import Biller
+    from api.services.house import house_account
+
+    billers = list(Biller.objects.filter(is_active=True).values_list("id", "currency"))
+    factories = {
+        "transfers": lambda: scenarios.transfers(cohort, args.concurrency),
+        "hotpair": lambda: scenarios.hotpair(cohort, args.concurrency),
+        "reads": lambda: scenarios.reads(cohort, args.concurrency),
+        "mix": lambda: scenarios.mix(cohort, args.concurrency, billers),
+    }
+    server = Gunicorn(port=free_port(), workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+                      log_path=env.RESULTS / f"gunicorn-{cohort.run_id}.log",
+                      counters_path=env.RESULTS / f"counters-{cohort.run_id}.bin")
+    results: dict[str, dict] = {}
+    movements, unknown_keys = [], []
+    connection.close()  # the driver's connection is not needed while gunicorn works
+    try:
+        boot = server.start()
+        print(f"gunicorn: {args.workers} {args.worker_class} workers x {args.threads} threads on "
+              f"127.0.0.1:{server.port}, healthy in {boot:.1f} s; {args.concurrency} clients, "
+              f"{args.duration:g} s per scenario after {args.warmup:g} s warm-up", flush=True)
+        for name in args.scenarios:
+            result, recorders = run_http_scenario(name, factories[name](), args, server, cohort, database)
+            results[name] = result
+            for rec in recorders:
+                movements.extend(rec.movements)
+                unknown_keys.extend(rec.unknown_keys)
+            print(f"  {name:<10} {result['ok_per_s']:>8.1f} ok/s  p95 {result['latency']['p95_ms']} ms  "
+                  f"errors {result['errors']}", flush=True)
+    finally:
+        server.stop()
+
+    base = None
+    if not args.no_baseline:
+        probe = Probe(None, database)
+        base = baseline.run(cohort=cohort, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
+                            max_requests=args.max_requests, fee_account=house_account("fees", "JOD"),
+                            settings=connection.settings_dict, on_window_start=probe.begin)
+        base.update(probe.end())
+        if "transfers" in results and base["ops_per_s"]:
+            base["api_fraction"] = round(results["transfers"]["ok_per_s"] / base["ops_per_s"], 3)
+        print(f"  {'raw SQL':<10} {base['ops_per_s']:>8.1f} ok/s  p95 {base['latency']['p95_ms']} ms  "
+              f"errors {sum(base['errors'].values())}", flush=True)
+
+    checks = invariants.run_all(cohort=cohort, before=money_before, since=since, movements=movements,
+                                unknown_keys=unknown_keys)
+    stats_after = pg_db_stats()
+    verdicts = [v for name, r in results.items() for v in report.judge(name, r)]
+    out = {
+        "run_id": cohort.run_id,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "settings": {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads,
+                     "concurrency": args.concurrency, "duration_s": args.duration, "warmup_s": args.warmup,
+                     "max_requests": args.max_requests, "customers": len(cohort.customers),
+                     "throttles": env.THROTTLES, "mix_weights": scenarios.MIX},
+        **info,
+        "scenarios": results,
+        "baseline": base,
+        "pg_stat_database_delta": {k: stats_after[k] - stats_before[k] for k in stats_after},
+        "targets": verdicts,
+        "invariants": [c.as_dict() for c in checks],
+        "seconds_total": round(time.perf_counter() - started, 1),
+    }
+    path = env.RESULTS / f"bench-{cohort.run_id}.json"
+    text = json.dumps(out, indent=2, default=str)
+    path.write_text(text)
+    if args.json:
+        args.json.write_text(text)
+
+    print()
+    print(report.table(results))
+    for name, result in results.items():
+        if len(result["by_label"]) > 1:
+            print(f"\n  {name} by request:")
+            print(report.label_table(result))
+    if base:
+        fraction = base.get("api_fraction")
+        print(f"\nraw PostgreSQL transfer ({args.concurrency} psycopg2 connections): {base['ops_per_s']:.1f}/s, "
+              f"p95 {base['latency']['p95_ms']} ms, postgres {base['cpu']['postgres_pct']:.0f}% "
+              f"client {base['cpu']['loadgen_pct']:.0f}%"
+              + (f"; API external transfers = {100 * fraction:.1f}% of it" if fraction is not None else ""))
+    print("\ntargets:")
+    for v in verdicts:
+        print(f"  [{'met ' if v['met'] else 'MISS'}] {v['what']}: {v['measured']}")
+    print("\ninvariants:")
+    for check in checks:
+        mark = "skip" if check.ok is None else ("ok  " if check.ok else "FAIL")
+        print(f"  [{mark}] {check.name}: {check.detail}")
+    print(f"\nJSON: {path}  ({out['seconds_total']} s in all)")
+
+    failed = [c.name for c in checks if c.ok is False]
+    if failed:
+        print(f"invariants failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    if args.strict and not all(v["met"] for v in verdicts):
+        return 1
+    return 0

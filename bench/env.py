@@ -1,0 +1,48 @@
+"""The environment shared by the driver and the gunicorn it starts: production settings, minus TLS.
+
+Set before Django is imported, so the driver (seeding, token minting, invariant checks) and the
+server see the same database and the same JWT signing key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BENCH_DB = "nexus_bench"
+# Throttles stay in the request path (each authenticated request still upserts its counter row),
+# but at rates no benchmark client reaches: the benchmark measures the bank, not the limiter.
+THROTTLES = {"THROTTLE_USER": "100000000/min", "THROTTLE_ANON": "100000000/min",
+             "THROTTLE_LOGIN": "100000000/min"}
+
+
+def prepare(*, log_level: str | None = None) -> dict[str, str]:
+    """Fill ``os.environ`` for production settings on loopback HTTP; return what was set."""
+    chosen = {
+        "DJANGO_SETTINGS_MODULE": "nexus.settings.production",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "False",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        **THROTTLES,
+    }
+    if not os.environ.get("DATABASE_URL"):
+        chosen["EMBEDDED_PG_DB"] = os.environ.get("EMBEDDED_PG_DB", BENCH_DB)
+    if log_level:
+        chosen["LOG_LEVEL"] = log_level
+    os.environ.update(chosen)
+    return {k: ("<random>" if k == "DJANGO_SECRET_KEY" else v) for k, v in chosen.items()}
+
+
+def setup_django() -> None:
+    """Import settings (which starts or joins the embedded PostgreSQL and keeps it up while we run)."""
+    import sys
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()

@@ -1,0 +1,168 @@
+"""A bounded closed-loop HTTP load generator: C threads, each with its own keep-alive connection.
+
+Every thread sends its next request as soon as the previous response is read (closed loop, no
+think time), until the deadline or the shared request budget runs out. Requests started during
+the warm-up are sent but left out of the statistics. Everything a thread records stays in its own
+``Recorder`` until the end, so the hot loop takes no locks.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass
+class Request:
+    label: str
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    ok: tuple[int, ...] = (200,)
+    refusals: tuple[int, ...] = ()  # deliberate: the scenario asked for a refusal
+    key: str | None = None  # idempotency key of a money request
+    on_success: Callable[[bytes, Recorder], None] | None = None
+
+
+@dataclass
+class Movement:
+    """What a 201 response says happened: a transaction (or bill) id and signed per-account amounts."""
+
+    kind: str  # "transfer" or "bill"
+    id: str
+    key: str | None
+    deltas: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass
+class Recorder:
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    statuses: Counter = field(default_factory=Counter)  # (label, status) in the window
+    errors: Counter = field(default_factory=Counter)  # (label, exception name) in the window
+    outcomes: Counter = field(default_factory=Counter)  # (label, "ok"|"refused"|"error"), window only
+    sent: int = 0
+    warmup: int = 0
+    movements: list[Movement] = field(default_factory=list)  # warm-up included: all money moved
+    unknown_keys: list[str] = field(default_factory=list)  # money requests with no answer or a 5xx
+
+
+def body_json(data: bytes) -> dict:
+    return json.loads(data)
+
+
+class Runner:
+    def __init__(self, *, port: int, concurrency: int, duration: float, warmup: float, max_requests: int,
+                 timeout: float, next_request: Callable[[int, object], Request], rng_factory: Callable[[int], object]):
+        self.port = port
+        self.concurrency = concurrency
+        self.duration = duration
+        self.warmup = warmup
+        self.max_requests = max_requests
+        self.timeout = timeout
+        self.next_request = next_request
+        self.rng_factory = rng_factory
+        self.recorders = [Recorder() for _ in range(concurrency)]
+        self._issued = itertools.count()
+        self._go = threading.Event()
+        self.window_start = self.deadline = 0.0
+        self.window_end = 0.0
+
+    def run(self, *, on_window_start: Callable[[], None] | None = None) -> float:
+        """Run to completion; return the length of the measured window in seconds."""
+        threads = [threading.Thread(target=self._loop, args=(i,), name=f"bench-{i}", daemon=True)
+                   for i in range(self.concurrency)]
+        for thread in threads:
+            thread.start()
+        begin = time.perf_counter()
+        self.window_start = begin + self.warmup
+        self.deadline = self.window_start + self.duration
+        self._go.set()
+        time.sleep(max(0.0, self.window_start - time.perf_counter()))
+        if on_window_start:
+            on_window_start()
+        for thread in threads:
+            thread.join(timeout=max(1.0, self.deadline - time.perf_counter()) + self.timeout + 5)
+        self.window_end = time.perf_counter()
+        stuck = [t.name for t in threads if t.is_alive()]
+        if stuck:
+            raise RuntimeError(f"load threads did not finish: {stuck}")
+        return self.window_end - self.window_start
+
+    def _loop(self, index: int) -> None:
+        rng = self.rng_factory(index)
+        rec = self.recorders[index]
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        self._go.wait()
+        try:
+            while True:
+                started = time.perf_counter()
+                if started >= self.deadline or next(self._issued) >= self.max_requests:
+                    break
+                request = self.next_request(index, rng)
+                measured = started >= self.window_start
+                rec.sent += 1
+                if not measured:
+                    rec.warmup += 1
+                try:
+                    conn.request(request.method, request.path, body=request.body, headers=request.headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                except (OSError, http.client.HTTPException) as exc:
+                    # No retry: an error is reported, never hidden. The connection is rebuilt.
+                    conn.close()
+                    if request.key:
+                        rec.unknown_keys.append(request.key)
+                    if measured:
+                        rec.errors[(request.label, type(exc).__name__)] += 1
+                        rec.outcomes[(request.label, "error")] += 1
+                    continue
+                elapsed = time.perf_counter() - started
+                status = response.status
+                if status in request.ok:
+                    outcome = "ok"
+                    if request.on_success is not None:
+                        request.on_success(data, rec)
+                elif status in request.refusals:
+                    outcome = "refused"
+                else:
+                    outcome = "error"
+                    if status >= 500 and request.key:
+                        rec.unknown_keys.append(request.key)
+                if measured:
+                    rec.latencies.setdefault(request.label, []).append(elapsed)
+                    rec.statuses[(request.label, status)] += 1
+                    rec.outcomes[(request.label, outcome)] += 1
+        finally:
+            conn.close()
+
+
+def percentile(ordered: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of an already sorted list."""
+    if not ordered:
+        return None
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def latency_summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value * 1000, 2)
+
+    return {
+        "count": len(ordered),
+        "p50_ms": ms(percentile(ordered, 50)),
+        "p95_ms": ms(percentile(ordered, 95)),
+        "p99_ms": ms(percentile(ordered, 99)),
+        "max_ms": ms(ordered[-1] if ordered else None),
+        "mean_ms": ms(sum(ordered) / len(ordered) if ordered else None),
+    }
