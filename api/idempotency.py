@@ -9,6 +9,7 @@ claims the key itself). Refused requests roll back their claim, so a client may 
 import hashlib
 import json
 import re
+from decimal import Decimal
 from collections.abc import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -47,8 +48,13 @@ def request_key(request, body_key: str | None) -> str | None:
     return key
 
 
+def _canonical(value):
+    # "10", "10.0" and "10.000" are the same amount: the same request.
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
 def fingerprint(scope: str, payload: dict) -> str:
-    canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    canonical = json.dumps(payload, sort_keys=True, default=_canonical, separators=(",", ":"))
     return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()
 
 
