@@ -9,8 +9,8 @@ claims the key itself). Refused requests roll back their claim, so a client may 
 import hashlib
 import json
 import re
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection
