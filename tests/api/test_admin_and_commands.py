@@ -1,0 +1,96 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from api.models import Account, IdempotencyRecord, LedgerEntry, Transaction, User
+from api.services.transfers import transfer_external
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_PAGES = ["account", "transaction", "ledgerentry", "card", "fxrate", "biller", "billpayment",
+               "idempotencyrecord", "user"]
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    User.objects.filter(pk=staff.pk).update(is_superuser=True)
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize("model", ADMIN_PAGES)
+def test_admin_changelists_render(admin_client, account_factory, model):
+    account_factory(funded=Decimal("5.000"))
+    assert admin_client.get(f"/admin/api/{model}/").status_code == 200
+
+
+def test_admin_cannot_edit_a_balance_or_a_ledger_line(admin_client, account_factory):
+    account = account_factory(funded=Decimal("5.000"))
+    page = admin_client.get(f"/admin/api/account/{account.pk}/change/").content.decode()
+    assert 'name="balance"' not in page
+    admin_client.post(f"/admin/api/account/{account.pk}/change/", {"balance": "999999", "daily_limit": "1",
+                                                                   "is_active": "on", "name": ""})
+    account.refresh_from_db()
+    assert account.balance == Decimal("5.000")
+    entry = LedgerEntry.objects.first()
+    assert admin_client.post(f"/admin/api/ledgerentry/{entry.pk}/change/", {"amount": "1"}).status_code == 403
+    assert admin_client.post(f"/admin/api/ledgerentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/api/transaction/add/").status_code == 403
+
+
+def test_admin_freeze_action(admin_client, account_factory):
+    account = account_factory()
+    admin_client.post("/admin/api/account/", {"action": "freeze", "_selected_action": [account.pk]})
+    account.refresh_from_db()
+    assert not account.is_active
+
+
+def test_admin_reverse_action(admin_client, account_factory):
+    sender = account_factory(funded=Decimal("100.000"))
+    receiver = account_factory()
+    txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
+                            amount=Decimal("10.000"))
+    admin_client.post("/admin/api/transaction/", {"action": "reverse_selected", "_selected_action": [str(txn.pk)]})
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.REVERSED
+    sender.refresh_from_db()
+    assert sender.balance == Decimal("100.000")
+    call_command("verify_ledger")
+
+
+def test_admin_card_list_is_masked(admin_client, user_client, user, account_factory):
+    account = account_factory(owner=user)
+    number = user_client.post(f"/accounts/{account.pk}/cards/", {"card_type": "DEBIT"}, format="json").json()[
+        "card_number"]
+    page = admin_client.get("/admin/api/card/").content.decode()
+    assert number not in page and f"**** **** **** {number[-4:]}" in page
+
+
+def test_seed_demo_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    counts = (User.objects.count(), Account.objects.count(), Transaction.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), Account.objects.count(), Transaction.objects.count()) == counts
+    assert User.objects.get(email="staff@nexus.local").is_staff
+    assert Account.objects.filter(owner__email="alice@nexus.local").count() == 3
+    call_command("verify_ledger")
+
+
+def test_seed_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    call_command("seed_demo")
+    assert not User.objects.filter(email="staff@nexus.local").exists()
+
+
+def test_purge_idempotency_keeps_at_least_24_hours(user):
+    now = timezone.now()
+    old = IdempotencyRecord.objects.create(user=user, key="old", fingerprint="x", created_at=now - timedelta(hours=49))
+    recent = IdempotencyRecord.objects.create(user=user, key="new", fingerprint="x",
+                                              created_at=now - timedelta(hours=23))
+    call_command("purge_idempotency", "--hours", "1")  # clamped to 24
+    assert not IdempotencyRecord.objects.filter(pk=old.pk).exists()
+    assert IdempotencyRecord.objects.filter(pk=recent.pk).exists()
