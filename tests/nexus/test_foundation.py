@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -140,6 +141,17 @@ def test_docker_compose_runs_the_app_against_the_database_service():
     assert "gunicorn" in (ROOT / "Dockerfile").read_text()
     assert "migrate" in (ROOT / "Dockerfile").read_text()
     assert "redis" in services
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose client not installed")
+def test_docker_compose_config_is_valid(tmp_path):
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    env_file = (ROOT / ".env.example").read_text()
+    env_file = env_file.replace("DJANGO_SECRET_KEY=\n", "DJANGO_SECRET_KEY=" + "x" * 60 + "\n")
+    (tmp_path / ".env").write_text(env_file.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=pw\n"))
+    result = subprocess.run(["docker-compose", "config", "-q"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
 
 
 def test_no_secret_is_committed():
