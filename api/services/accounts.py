@@ -5,6 +5,7 @@ from calendar import monthrange
 from datetime import date
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -18,11 +19,16 @@ CARD_YEARS = 4
 
 
 def user_register(*, email: str, password: str, first_name: str = "", last_name: str = "", country: str = "") -> User:
-    with db_transaction.atomic():
-        user = User.objects.create_user(
-            email=email, password=password, first_name=first_name, last_name=last_name, country=country
-        )
-        db_transaction.on_commit(lambda: user_registered.send(sender=User, user=user))
+    try:
+        with db_transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, first_name=first_name, last_name=last_name, country=country
+            )
+            db_transaction.on_commit(lambda: user_registered.send(sender=User, user=user))
+    except IntegrityError as exc:  # a concurrent registration won the unique index
+        raise exceptions.InvalidInput(
+            "A user with this email already exists.", details={"email": ["A user with this email already exists."]}
+        ) from exc
     return user
 
 
