@@ -138,7 +138,7 @@ def _running_balances(numbers: list[str]) -> Check:
             """
             SELECT a.account_number, a.balance, last.balance_after FROM api_account a
               JOIN LATERAL (SELECT balance_after FROM api_ledgerentry e WHERE e.account_id = a.account_number
-                             ORDER BY e.id DESC LIMIT 1) last ON TRUE
+                             ORDER BY e.created_at DESC, e.id DESC LIMIT 1) last ON TRUE
              WHERE a.account_number = ANY(%s) AND last.balance_after <> a.balance
             """, [numbers])
     return Check("running_balances", not bad,
