@@ -28,7 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s per scenario, small cohort")
-    parser.add_argument("--workers", type=int, default=default_workers(), help="gunicorn workers (default 2*cores+1)")
+    parser.add_argument("--workers", type=int, default=default_workers(), help="gunicorn sync workers (default cores+1)")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--concurrency", "-c", type=int, default=32, help="concurrent clients (default 32)")
@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the JSON result here (always: bench/results/)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, too")
     parser.add_argument("--seed", type=int, default=20260101, help="random seed for the request streams")
+    parser.add_argument("--what-if", default="", help="comma list of experimental patches (bench/whatif.py): "
+                        "no-health-check, user-cache, no-count, quiet-log; NOT the app as shipped")
     args = parser.parse_args(argv)
     args.duration = args.duration if args.duration is not None else (3.0 if args.quick else 30.0)
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 3.0)
@@ -49,6 +51,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.customers = args.customers or (128 if args.quick else 1000)
     args.customers = max(args.customers, 2 * args.concurrency)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    from .whatif import SWITCHES
+
+    args.what_if = [s.strip() for s in args.what_if.split(",") if s.strip()]
+    if set(args.what_if) - set(SWITCHES):
+        parser.error(f"unknown --what-if switches: {sorted(set(args.what_if) - set(SWITCHES))}")
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {sorted(unknown)}")
@@ -204,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
     from django.utils import timezone
 
-    from . import baseline, invariants, report, scenarios
+    from . import baseline, invariants, report, scenarios, whatif
     from .seed import seed
     from .server import Gunicorn, free_port
 
@@ -236,12 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     server = Gunicorn(port=free_port(), workers=args.workers, worker_class=args.worker_class, threads=args.threads,
                       log_path=env.RESULTS / f"gunicorn-{cohort.run_id}.log",
-                      counters_path=env.RESULTS / f"counters-{cohort.run_id}.bin")
+                      counters_path=env.RESULTS / f"counters-{cohort.run_id}.bin",
+                      extra_env=whatif.env_for(args.what_if))
     results: dict[str, dict] = {}
     movements, unknown_keys = [], []
     connection.close()  # the driver's connection is not needed while gunicorn works
     try:
         boot = server.start()
+        if args.what_if:
+            print(f"WHAT-IF patches on (not the app as shipped): {', '.join(args.what_if)}", flush=True)
         print(f"gunicorn: {args.workers} {args.worker_class} workers x {args.threads} threads on "
               f"127.0.0.1:{server.port}, healthy in {boot:.1f} s; {args.concurrency} clients, "
               f"{args.duration:g} s per scenario after {args.warmup:g} s warm-up", flush=True)
@@ -279,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads,
                      "concurrency": args.concurrency, "duration_s": args.duration, "warmup_s": args.warmup,
                      "max_requests": args.max_requests, "customers": len(cohort.customers),
-                     "throttles": env.THROTTLES, "mix_weights": scenarios.MIX},
+                     "throttles": env.THROTTLES, "mix_weights": scenarios.MIX, "what_if": args.what_if},
         **info,
         "scenarios": results,
         "baseline": base,
@@ -295,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(text)
 
     print()
+    if args.what_if:
+        print(f"WHAT-IF: {', '.join(args.what_if)} (experimental patches, not the app as shipped)")
     print(report.table(results))
     for name, result in results.items():
         if len(result["by_label"]) > 1:

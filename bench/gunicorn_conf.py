@@ -45,6 +45,11 @@ def _count_sql(execute, sql, params, many, context):
 
 
 def post_worker_init(worker):
+    switches = [name for name in os.environ.get("BENCH_WHATIF", "").split(",") if name]
+    if switches:
+        from bench import whatif
+
+        whatif.apply(switches)
     path = os.environ.get("BENCH_COUNTERS")
     if not path:
         return

@@ -25,8 +25,13 @@ def free_port() -> int:
 
 
 def default_workers() -> int:
-    """gunicorn's classic 2 x cores + 1 sync workers (5 on the reference 2-core machine)."""
-    return 2 * (os.cpu_count() or 1) + 1
+    """cores + 1 sync workers (3 on the reference 2-core machine).
+
+    Measured on 2 cores (bench/README.md): 2, 3, 4 and 5 sync workers and 2 gthread workers x 4
+    threads all saturate the CPU; fewer processes switch less, 2 x cores + 1 did not do better
+    and a single slow request (a login costs ~0.25 s of CPU) stalls a third, not half, of 3.
+    """
+    return (os.cpu_count() or 1) + 1
 
 
 @dataclass
@@ -37,6 +42,7 @@ class Gunicorn:
     threads: int
     log_path: Path
     counters_path: Path
+    extra_env: dict | None = None
     process: subprocess.Popen | None = None
 
     @property
@@ -59,7 +65,8 @@ class Gunicorn:
     def start(self, timeout: float = 60.0) -> float:
         """Start and wait for /health/ to answer 200; return the seconds it took."""
         counters.create(self.counters_path)
-        env = {**os.environ, "BENCH_COUNTERS": str(self.counters_path), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "BENCH_COUNTERS": str(self.counters_path), "PYTHONUNBUFFERED": "1",
+               **(self.extra_env or {})}
         started = time.perf_counter()
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)

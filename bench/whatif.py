@@ -1,0 +1,100 @@
+"""What-if switches: measure a proposed change to code the benchmark does not own, before anyone writes it.
+
+``python -m bench --what-if no-health-check,user-cache`` applies these patches inside each gunicorn
+worker (from ``bench/gunicorn_conf.py``, after the app has loaded). The result JSON and table say
+which were on. They exist to put a number on a recommendation in bench/README.md; none of them
+is how the app ships.
+
+  no-health-check  CONN_HEALTH_CHECKS off: no ``SELECT 1`` round trip at the start of each request
+  user-cache       JWT authentication keeps each user for 5 s in the worker instead of reading the
+                   user row on every request (a deactivation takes up to 5 s to bite)
+  no-count         page-number pagination without ``COUNT(*)``: read one row more than the page to
+                   know whether there is a next page (the contract makes ``count`` optional)
+  quiet-log        LOG_LEVEL=WARNING: no JSON access-log line per request
+"""
+
+from __future__ import annotations
+
+import time
+
+SWITCHES = ("no-health-check", "user-cache", "no-count", "quiet-log")
+
+
+def env_for(names: list[str]) -> dict[str, str]:
+    """Environment the gunicorn process needs for these switches."""
+    extra = {"BENCH_WHATIF": ",".join(names)} if names else {}
+    if "quiet-log" in names:
+        extra["LOG_LEVEL"] = "WARNING"
+    return extra
+
+
+def apply(names: list[str]) -> None:
+    for name in names:
+        globals()["_" + name.replace("-", "_")]()
+
+
+def _no_health_check() -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    connections["default"].health_check_enabled = False
+
+
+def _user_cache() -> None:
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+
+    original = JWTAuthentication.get_user
+    cache: dict = {}
+
+    def get_user(self, validated_token):
+        from rest_framework_simplejwt.settings import api_settings
+
+        key = validated_token.get(api_settings.USER_ID_CLAIM)
+        hit = cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        user = original(self, validated_token)
+        cache[key] = (now + 5.0, user)
+        return user
+
+    JWTAuthentication.get_user = get_user
+
+
+def _no_count() -> None:
+    from rest_framework.exceptions import NotFound
+    from rest_framework.response import Response
+    from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+    from nexus.pagination import Pagination
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        try:
+            self.number = max(1, int(request.query_params.get(self.page_query_param) or 1))
+        except ValueError:
+            raise NotFound("Invalid page.")
+        offset = (self.number - 1) * size
+        rows = list(queryset[offset: offset + size + 1])
+        self.has_next = len(rows) > size
+        return rows[:size]
+
+    def get_paginated_response(self, data):
+        url = self.request.build_absolute_uri()
+        following = replace_query_param(url, self.page_query_param, self.number + 1) if self.has_next else None
+        if self.number <= 1:
+            previous = None
+        elif self.number == 2:
+            previous = remove_query_param(url, self.page_query_param)
+        else:
+            previous = replace_query_param(url, self.page_query_param, self.number - 1)
+        return Response({"next": following, "previous": previous, "results": data})
+
+    Pagination.paginate_queryset = paginate_queryset
+    Pagination.get_paginated_response = get_paginated_response
+
+
+def _quiet_log() -> None:
+    """Nothing to patch: LOG_LEVEL is set in the server's environment (env_for)."""
