@@ -80,7 +80,20 @@ def machine() -> dict:
         pass
     return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "os": platform.platform(), "python": platform.python_version(),
-            "load_average_before": [round(x, 2) for x in os.getloadavg()]}
+            "load_average_before": [round(x, 2) for x in os.getloadavg()], "calibration_ms": calibration_ms()}
+
+
+def calibration_ms() -> float:
+    """Milliseconds for a fixed pure-Python workload (best of 5): compares this machine's speed
+    between runs. Shared virtual CPUs vary by tens of percent from one minute to the next."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
 
 
 def pg_info() -> dict:
@@ -116,40 +129,35 @@ class Probe:
     def __init__(self, server, database: str):
         import psutil
 
-        from .server import CpuMeter
+        from .server import CpuMeter, PostgresProcesses
 
         self.server = server
-        self.database = database
         self.me = psutil.Process()
-        self.gunicorn = CpuMeter()
-        self.postgres = CpuMeter()
+        self.gunicorn = CpuMeter(server.processes if server else list)
+        self.postgres = CpuMeter(PostgresProcesses(database))
 
     def begin(self) -> None:
         import psutil
 
         from . import counters
-        from .server import postgres_processes
 
         self.t0 = time.perf_counter()
         self.system0 = psutil.cpu_times()
         self.me0 = sum(self.me.cpu_times()[:2])
-        self.gunicorn.begin(self.server.processes() if self.server else [])
-        self.pg_procs = postgres_processes(self.database)
-        self.postgres.begin(self.pg_procs)
+        self.gunicorn.begin()
+        self.postgres.begin()
         self.counters0 = counters.read_totals(self.server.counters_path) if self.server else None
 
     def end(self) -> dict:
         import psutil
 
         from . import counters
-        from .server import postgres_processes
 
         seconds = time.perf_counter() - self.t0
         system1 = psutil.cpu_times()
         me = sum(self.me.cpu_times()[:2]) - self.me0
-        gunicorn = self.gunicorn.end(self.server.processes() if self.server else [])
-        seen = {p.pid for p in self.pg_procs}
-        postgres = self.postgres.end(self.pg_procs + [p for p in postgres_processes(self.database) if p.pid not in seen])
+        gunicorn = self.gunicorn.end()
+        postgres = self.postgres.end()
         busy = (sum(system1) - system1.idle - getattr(system1, "iowait", 0)) - (
             sum(self.system0) - self.system0.idle - getattr(self.system0, "iowait", 0))
         cores = os.cpu_count() or 1
@@ -223,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     money_before = invariants.money_snapshot()
     stats_before = pg_db_stats()
     cohort = seed(customers=args.customers, baseline=max(2, 4 * args.concurrency) if not args.no_baseline else 0)
+    print(f"machine: {info['machine']['cores']} cores {info['machine']['cpu']}, calibration "
+          f"{info['machine']['calibration_ms']} ms (lower is faster)", flush=True)
     print(f"seeded {len(cohort.everyone)} customers, {3 * len(cohort.everyone)} funded accounts "
           f"in {cohort.seconds:.1f} s (run {cohort.run_id}, database {database})", flush=True)
     # Planner statistics for the rows just loaded. Autovacuum would get there on a long-running

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,31 +120,62 @@ class Gunicorn:
         self._log.close()
 
 
-def postgres_processes(database: str) -> list[psutil.Process]:
-    """The local PostgreSQL processes that work for us: our database's backends plus the shared
-    background processes (WAL writer, checkpointer, ...). Empty when the server is not local."""
-    from django.db import connection
+class PostgresProcesses:
+    """The local PostgreSQL processes that work for us: our database's backends (PostgreSQL names
+    them ``postgres: <user> <database> ...``) and the shared background processes (WAL writer,
+    checkpointer, ...). Other databases' backends on the same server are left out. Finds nothing
+    when the server is not on this machine (``DATABASE_URL`` elsewhere)."""
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s OR backend_type <> 'client backend'", [database]
-        )
-        pids = [row[0] for row in cursor.fetchall()]
-    found = []
-    for pid in pids:
+    BACKGROUND = ("checkpointer", "background writer", "walwriter", "autovacuum launcher", "io worker",
+                  "logical replication launcher", "walsummarizer")
+
+    def __init__(self, database: str):
+        from django.db import connection
+
+        self.database = database
+        self.postmaster = None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
         try:
-            found.append(psutil.Process(pid))
+            self.postmaster = psutil.Process(pid).parent()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
+            self.postmaster = None
+
+    def __call__(self) -> list[psutil.Process]:
+        if self.postmaster is None:
+            return []
+        found = []
+        try:
+            children = self.postmaster.children()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return []
+        for child in children:
+            try:
+                title = " ".join(child.cmdline())
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            if f" {self.database} " in f"{title} " or any(name in title for name in self.BACKGROUND):
+                found.append(child)
+        return found
 
 
 class CpuMeter:
-    """CPU seconds used by a changing set of processes between two readings."""
+    """CPU seconds used by a changing set of processes over a window.
 
-    def __init__(self):
-        self.start: dict[int, float] = {}
-        self.created: dict[int, float] = {}
+    A sampler thread re-discovers the processes every ``interval`` seconds and remembers each
+    one's latest CPU time, so a process that exits mid-window (a database connection recycled by
+    ``CONN_MAX_AGE``) still counts up to its last sample, and one that starts mid-window counts
+    from zero.
+    """
+
+    def __init__(self, discover, interval: float = 0.25):
+        self.discover = discover
+        self.interval = interval
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     @staticmethod
     def _cpu(process: psutil.Process) -> float | None:
@@ -153,18 +185,29 @@ class CpuMeter:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             return None
 
-    def begin(self, processes: list[psutil.Process]) -> None:
-        self.start = {}
-        for process in processes:
+    def _sample(self, initial: bool = False) -> None:
+        for process in self.discover():
             value = self._cpu(process)
-            if value is not None:
-                self.start[process.pid] = value
+            if value is None:
+                continue
+            key = (process.pid, process.create_time())
+            self.first.setdefault(key, value if initial else 0.0)
+            self.last[key] = value
 
-    def end(self, processes: list[psutil.Process]) -> float:
-        """CPU seconds since begin(); a process that appeared meanwhile counts from zero."""
-        used = 0.0
-        for process in processes:
-            value = self._cpu(process)
-            if value is not None:
-                used += value - self.start.get(process.pid, 0.0)
-        return used
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def begin(self) -> None:
+        self.first, self.last = {}, {}
+        self._sample(initial=True)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="cpu-meter", daemon=True)
+        self._thread.start()
+
+    def end(self) -> float:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._sample()
+        return sum(self.last[key] - self.first[key] for key in self.last)
