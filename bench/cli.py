@@ -19,6 +19,8 @@ from pathlib import Path
 from . import env
 
 SCENARIOS = ("transfers", "hotpair", "reads", "mix")
+# A scenario during which processes other than ours used more than this share of a core is flagged.
+DISTURBED_PCT = 15.0
 LIMITS = {"concurrency": 256, "duration": 600.0, "customers": 20000, "max_requests": 2_000_000}
 
 
@@ -197,6 +199,7 @@ def run_http_scenario(name: str, next_request, args, server, cohort, database: s
     from .seed import mint_tokens
 
     mint_tokens(cohort)  # tokens live 15 minutes: fresh ones for every scenario
+    calibration = calibration_ms()
     probe = Probe(server, database)
     runner = Runner(port=server.port, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
                     max_requests=args.max_requests, timeout=args.timeout, next_request=next_request,
@@ -205,6 +208,7 @@ def run_http_scenario(name: str, next_request, args, server, cohort, database: s
     measured = probe.end()
     result = aggregate(runner.recorders, seconds)
     result.update(measured)
+    result["calibration_ms"] = calibration
     return result, runner.recorders
 
 
@@ -279,10 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     base = None
     if not args.no_baseline:
         probe = Probe(None, database)
+        calibration = calibration_ms()
         base = baseline.run(cohort=cohort, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
                             max_requests=args.max_requests, fee_account=house_account("fees", "JOD"),
                             settings=connection.settings_dict, on_window_start=probe.begin)
         base.update(probe.end())
+        base["calibration_ms"] = calibration
         if "transfers" in results and base["ops_per_s"]:
             base["api_fraction"] = round(results["transfers"]["ok_per_s"] / base["ops_per_s"], 3)
         print(f"  {'raw SQL':<10} {base['ops_per_s']:>8.1f} ok/s  p95 {base['latency']['p95_ms']} ms  "
@@ -308,11 +314,6 @@ def main(argv: list[str] | None = None) -> int:
         "invariants": [c.as_dict() for c in checks],
         "seconds_total": round(time.perf_counter() - started, 1),
     }
-    path = env.RESULTS / f"bench-{cohort.run_id}.json"
-    text = json.dumps(out, indent=2, default=str)
-    path.write_text(text)
-    if args.json:
-        args.json.write_text(text)
 
     print()
     if args.what_if:
@@ -328,6 +329,13 @@ def main(argv: list[str] | None = None) -> int:
               f"p95 {base['latency']['p95_ms']} ms, postgres {base['cpu']['postgres_pct']:.0f}% "
               f"client {base['cpu']['loadgen_pct']:.0f}%"
               + (f"; API external transfers = {100 * fraction:.1f}% of it" if fraction is not None else ""))
+    disturbed = {name: r["cpu"]["other_pct"] for name, r in results.items() if r["cpu"]["other_pct"] > DISTURBED_PCT}
+    if base and base["cpu"]["other_pct"] > DISTURBED_PCT:
+        disturbed["raw SQL"] = base["cpu"]["other_pct"]
+    out["disturbed"] = disturbed
+    if disturbed:
+        print(f"\nWARNING: other processes used the CPU during {', '.join(f'{k} ({v:.0f}% of a core)' for k, v in disturbed.items())}:"
+              " those figures understate this stack; run again on a quiet machine.")
     print("\ntargets:")
     for v in verdicts:
         print(f"  [{'met ' if v['met'] else 'MISS'}] {v['what']}: {v['measured']}")
@@ -335,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     for check in checks:
         mark = "skip" if check.ok is None else ("ok  " if check.ok else "FAIL")
         print(f"  [{mark}] {check.name}: {check.detail}")
+    path = env.RESULTS / f"bench-{cohort.run_id}.json"
+    text = json.dumps(out, indent=2, default=str)
+    path.write_text(text)
+    if args.json:
+        args.json.write_text(text)
     print(f"\nJSON: {path}  ({out['seconds_total']} s in all)")
 
     failed = [c.name for c in checks if c.ok is False]
