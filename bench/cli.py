@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, seconds")
     parser.add_argument("--json", type=Path, help="also write the JSON result here (always: bench/results/)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, too")
+    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
+                        help="first wait up to S seconds for the machine to be idle (< 10%% CPU over 2 s)")
     parser.add_argument("--seed", type=int, default=20260101, help="random seed for the request streams")
     parser.add_argument("--what-if", default="", help="comma list of experimental patches (bench/whatif.py): "
                         "no-health-check, user-cache, no-count, quiet-log; NOT the app as shipped")
@@ -96,6 +98,17 @@ def calibration_ms() -> float:
             total += i * i % 7
         best = min(best, time.perf_counter() - started)
     return round(best * 1000, 1)
+
+
+def wait_quiet(limit: float) -> float:
+    """Wait (at most ``limit`` seconds) until the machine's CPU is < 10 % busy over 2 s; return the wait."""
+    import psutil
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        if psutil.cpu_percent(interval=2.0) < 10.0:
+            break
+    return time.perf_counter() - started
 
 
 def pg_info() -> dict:
@@ -228,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     from .server import Gunicorn, free_port
 
     database = connection.settings_dict["NAME"]
+    if args.wait_quiet:
+        print(f"waited {wait_quiet(min(args.wait_quiet, 3600)):.0f} s for a quiet machine", flush=True)
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     info = {"machine": machine(), "postgres": pg_info()}
