@@ -1,12 +1,14 @@
 """Currencies, minor units, quantization and FX conversion. Pure: no ORM, no floats."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 minor units.
 MINOR_UNITS = {"JOD": 3, "USD": 2, "EUR": 2}
 BASE_CURRENCY = "JOD"
 CURRENCIES = tuple(MINOR_UNITS)
 RATE_PLACES = Decimal("0.000001")
+_DECIMAL = re.compile(r"(?P<sign>-?)[0-9]+(?:\.[0-9]+)?")
 
 
 class MoneyError(ValueError):
@@ -28,18 +30,20 @@ def fits_currency(amount: Decimal, currency: str) -> bool:
 
 
 def parse_amount(value) -> Decimal:
-    """Parse a client amount: a plain decimal string (or int), finite, positive. No floats, no exponents."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    """Parse a client amount: a plain decimal string, finite, positive. No JSON numbers, no exponents.
+
+    JSON numbers are refused, integers included: the contract carries money as strings only, and a
+    client that sends ``10`` today would send ``10.1`` (a binary float) tomorrow.
+    """
+    if not isinstance(value, str):
         raise MoneyError("Send the amount as a decimal string, e.g. \"100.50\".")
-    text = str(value).strip()
-    if not text or not all(ch in "0123456789.-+" for ch in text) or not text.isascii():
+    # ASCII digits only: no exponent, NaN/Infinity, sign, blanks or other scripts' digits.
+    match = _DECIMAL.fullmatch(value)
+    if match is None:
         raise MoneyError("Not a decimal number.")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise MoneyError("Not a decimal number.") from exc
-    if not amount.is_finite():
-        raise MoneyError("Not a decimal number.")
+    if match.group("sign"):
+        raise MoneyError("The amount must be greater than zero.")
+    amount = Decimal(value)
     if amount <= 0:
         raise MoneyError("The amount must be greater than zero.")
     return amount

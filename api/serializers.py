@@ -15,18 +15,24 @@ MAX_AMOUNT = Decimal("1e17")
 
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,17}(\.\d{1,3})?$", "example": "100.50"})
 class MoneyInputField(serializers.Field):
-    """A positive decimal string with at most 3 decimals (each currency then checks its own)."""
+    """A positive decimal string with at most 3 decimals (each currency then checks its own).
 
-    default_error_messages = {"max": "Amount too large.", "places": "At most 3 decimal places."}
+    Exactly the documented pattern: at most 17 digits before the point (the columns' precision)
+    and 3 written after it.
+    """
+
+    default_error_messages = {"max": "Amount too large: at most 17 digits before the decimal point.",
+                              "places": "At most 3 decimal places."}
 
     def to_internal_value(self, data):
         try:
             amount = money.parse_amount(data)
         except money.MoneyError as exc:
             raise serializers.ValidationError(str(exc)) from exc
-        if amount >= MAX_AMOUNT:
+        whole, _, fraction = data.partition(".")
+        if len(whole) > 17 or amount >= MAX_AMOUNT:
             self.fail("max")
-        if not money.fits_currency(amount, "JOD"):
+        if len(fraction) > 3:
             self.fail("places")
         return amount
 
@@ -64,7 +70,38 @@ class AccountNumberField(serializers.CharField):
         return value
 
 
-class IdempotencyKeyMixin(serializers.Serializer):
+class JSONTypes:
+    """Mixin for request-body serializers: a value of the wrong JSON type is a 400.
+
+    DRF coerces (``12`` becomes ``"12"`` for a CharField, ``"true"`` a boolean, ``"7"`` an integer);
+    the contract documents JSON types, so a number where a string belongs is malformed input.
+    """
+
+    JSON_TYPES = [
+        (serializers.BooleanField, bool, "a boolean"),
+        (serializers.IntegerField, int, "an integer"),
+        (serializers.CharField, str, "a string"),
+        (serializers.ChoiceField, str, "a string"),
+    ]
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                if field.read_only or data.get(name) is None:
+                    continue
+                value = data[name]
+                for field_class, json_type, label in self.JSON_TYPES:
+                    if isinstance(field, field_class):
+                        if not isinstance(value, json_type) or (json_type is int and isinstance(value, bool)):
+                            errors[name] = [f"Must be {label}."]
+                        break
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class IdempotencyKeyMixin(JSONTypes, serializers.Serializer):
     idempotency_key = serializers.CharField(required=False, max_length=64, write_only=True)
 
 
@@ -81,7 +118,7 @@ class CountryField(serializers.CharField):
         return value
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(JSONTypes, serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
@@ -105,7 +142,7 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(JSONTypes, serializers.ModelSerializer):
     country = CountryField()
 
     class Meta:
@@ -114,7 +151,7 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "email", "is_staff", "date_joined"]
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(JSONTypes, serializers.Serializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
 
@@ -124,7 +161,7 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(JSONTypes, serializers.Serializer):
     refresh = serializers.CharField(max_length=4096)
 
 
@@ -140,7 +177,7 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AccountCreateSerializer(serializers.Serializer):
+class AccountCreateSerializer(JSONTypes, serializers.Serializer):
     type = serializers.ChoiceField(choices=Account.Type.choices)
 
 
@@ -156,7 +193,7 @@ class CardSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "card_type", "masked_number", "last4", "expiration_date"]
 
 
-class CardCreateSerializer(serializers.Serializer):
+class CardCreateSerializer(JSONTypes, serializers.Serializer):
     card_type = serializers.ChoiceField(choices=Card.Type.choices)
 
 
@@ -169,7 +206,7 @@ class CardIssuedSerializer(serializers.ModelSerializer):
         fields = ["id", "card_type", "card_number", "cvv", "last4", "expiration_date", "is_active"]
 
 
-class CardUpdateSerializer(serializers.Serializer):
+class CardUpdateSerializer(JSONTypes, serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
@@ -236,7 +273,8 @@ class TransactionSerializer(serializers.ModelSerializer):
             return None
         return money.fmt(txn.sender_balance_after, txn.currency)
 
-    @extend_schema_field({"type": "string", "nullable": True})
+    # Absent from external transfers the viewer does not receive (see to_representation).
+    @extend_schema_field({"type": "string", "nullable": True, "x-nexus-optional": True})
     def get_receiver_balance_after(self, txn):
         if txn.receiver_balance_after is None or not self._owns("receiver_account", txn):
             return None

@@ -1,8 +1,21 @@
-"""Contract-shaped JSON for errors raised outside DRF views (unknown paths, crashes)."""
+"""Contract-shaped JSON for errors raised outside DRF views (unknown paths, bad requests, crashes).
+
+Django's defaults are HTML pages; these answer every path, the admin's included, in the API's shape.
+"""
 
 from django.http import JsonResponse
 
 from .exceptions import error_body
+
+
+def bad_request(request, exception=None):
+    # Raised by Django itself: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad Host header.
+    return JsonResponse(error_body("validation_error", "Bad request."), status=400)
+
+
+def permission_denied(request, exception=None):
+    return JsonResponse(error_body("permission_denied", "You do not have permission to perform this action."),
+                        status=403)
 
 
 def not_found(request, exception=None):

@@ -1,11 +1,14 @@
-"""Project-wide middleware: request id + access log, optional trailing slash, CSP."""
+"""Project-wide middleware: request id + access log, optional trailing slash, CSP, request guard."""
 
 import logging
 import time
 import uuid
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
+
+from .exceptions import error_body
 
 access_log = logging.getLogger("nexus.request")
 
@@ -81,3 +84,37 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class RequestGuardMiddleware:
+    """Refuse, before any view or parser reads them, requests that can only be mistakes or attacks.
+
+    * A declared body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``: 413 (Django enforces the limit
+      only when something reads ``request.body``, and then answers with an HTML page).
+    * A NUL character in the path or the query string: PostgreSQL cannot store or compare one, so
+      it would reach the database as a driver error (500). 404 in the path, 400 in the query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.max_body = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def __call__(self, request):
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not (length.isascii() and length.isdigit()):
+            return JsonResponse(error_body("validation_error", "Invalid Content-Length."), status=400)
+        if self.max_body is not None and int(length) > self.max_body:
+            return JsonResponse(
+                error_body("request_too_large", f"Request body larger than {self.max_body} bytes."), status=413
+            )
+        if "\x00" in request.path:
+            return JsonResponse(error_body("not_found", "Not found."), status=404)
+        if any("\x00" in value for value in _query_values(request)):
+            return JsonResponse(error_body("validation_error", "NUL characters are not allowed."), status=400)
+        return self.get_response(request)
+
+
+def _query_values(request):
+    for key, values in request.GET.lists():
+        yield key
+        yield from values

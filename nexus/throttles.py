@@ -6,6 +6,7 @@ increment of a fixed-window counter: ``INCR`` on Redis when ``REDIS_URL`` is set
 single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on PostgreSQL.
 """
 
+import hashlib
 import random
 import time
 
@@ -116,4 +117,7 @@ class LoginThrottle(WindowThrottle):
         email = ""
         if isinstance(request.data, dict):
             email = str(request.data.get("email", ""))[:254].strip().lower()
-        return f"{client_ip(request)}:{email}"
+        # Hashed: the raw value is unvalidated client input (a NUL or a lone surrogate would make
+        # the counter's INSERT fail with a 500), and the counter table need not hold emails.
+        digest = hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"{client_ip(request)}:{digest}"

@@ -15,5 +15,7 @@ urlpatterns = [
     path("risk/", include("risk.urls")),
 ]
 
+handler400 = "nexus.errors.bad_request"
+handler403 = "nexus.errors.permission_denied"
 handler404 = "nexus.errors.not_found"
 handler500 = "nexus.errors.server_error"

@@ -1,0 +1,91 @@
+"""Shared objects for the hardening tests: two customers with real money, staff, and an in-process WSGI app."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from api.models import Account, BillPayment, Card, Transaction, User
+from api.services.accounts import card_issue
+from api.services.bills import bill_pay
+from api.services.house import ensure_house_accounts
+from api.services.transfers import reverse, transfer_external, transfer_internal
+from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
+
+
+def bearer(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+@dataclass
+class World:
+    """Customer A owns one account of each currency, a card, transfers and a bill; B owns one account."""
+
+    a: User
+    b: User
+    staff: User
+    a_jod: Account
+    a_usd: Account
+    a_eur: Account
+    b_jod: Account
+    card: Card
+    internal: Transaction
+    external: Transaction
+    reversed_txn: Transaction
+    bill: BillPayment
+    biller_id: int
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def a_accounts(self) -> list[str]:
+        return [self.a_jod.pk, self.a_usd.pk, self.a_eur.pk]
+
+
+def build_world() -> World:
+    ensure_house_accounts()
+    staff = StaffFactory()
+    a, b = UserFactory(), UserFactory()
+    a_jod = AccountFactory(owner=a, type=Account.Type.SAVINGS, funded=Decimal("5000"))
+    a_usd = AccountFactory(owner=a, type=Account.Type.USD, funded=Decimal("5000"))
+    a_eur = AccountFactory(owner=a, type=Account.Type.EUR, funded=Decimal("5000"))
+    b_jod = AccountFactory(owner=b, type=Account.Type.SAVINGS, funded=Decimal("100"))
+    card, _, _ = card_issue(account=a_jod, card_type=Card.Type.DEBIT)
+    internal = transfer_internal(user=a, sender_number=a_jod.pk, receiver_number=a_usd.pk, amount=Decimal("10"),
+                                 description="internal", idempotency_key=None)
+    external = transfer_external(user=a, sender_number=a_jod.pk, receiver_number=b_jod.pk, amount=Decimal("20"),
+                                 description="external", idempotency_key=None)
+    to_reverse = transfer_external(user=a, sender_number=a_usd.pk, receiver_number=b_jod.pk, amount=Decimal("5"),
+                                   description="to reverse", idempotency_key=None)
+    reverse(staff=staff, transaction_id=to_reverse.pk, reason="setup")
+    biller = BillerFactory()
+    bill = bill_pay(user=a, account_number=a_jod.pk, biller_id=biller.pk, amount=Decimal("3.5"), reference="REF-1",
+                    idempotency_key=None)
+    world = World(a=a, b=b, staff=staff, a_jod=a_jod, a_usd=a_usd, a_eur=a_eur, b_jod=b_jod, card=card,
+                  internal=internal, external=external, reversed_txn=to_reverse, bill=bill, biller_id=biller.pk)
+    world.headers = {"anonymous": {}, "customer": bearer(a), "other": bearer(b), "staff": bearer(staff)}
+    return world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def wsgi_app():
+    """Django's real WSGI handler (middleware and all), inside the test's database transaction.
+
+    Django closes "old" connections at the start and end of each request; inside a test that would
+    close the connection holding the test transaction, so (like Django's test client) we unhook it.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
