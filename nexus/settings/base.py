@@ -40,6 +40,7 @@ MIDDLEWARE = [
     # Serves admin, Swagger UI and ReDoc assets from the app itself (no CDN, works offline).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "risk.middleware.BlockedIPMiddleware",
     "nexus.middleware.OptionalTrailingSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,6 +197,15 @@ AXES_VERBOSE = False
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
 RISK_BLACKLISTED_IPS = env.list("RISK_BLACKLISTED_IPS", default=[])
 GEOIP_DATABASE = env("GEOIP_DATABASE", default="")
+# Detection rules, one class per module under risk/detectors/ (validated by a system check).
+RISK_DETECTORS = [
+    "risk.detectors.impossible_travel.ImpossibleTravel",
+    "risk.detectors.credential_stuffing.CredentialStuffing",
+    "risk.detectors.brute_force.BruteForce",
+    "risk.detectors.velocity.Velocity",
+    "risk.detectors.unusual_hour.UnusualHour",
+    "risk.detectors.blacklisted_ip.BlacklistedIP",
+]
 
 # Money movement.
 EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01")

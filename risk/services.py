@@ -1,0 +1,160 @@
+"""Writes of the risk app: login events, incidents (deduplicated), the blacklist cache."""
+
+import ipaddress
+import logging
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from nexus.client_ip import client_country, client_ip
+
+from .detectors import Finding, LoginContext, RequestContext, TransactionContext
+from .models import BlockedIP, Incident, LoginEvent
+from .registry import detectors_for
+
+log = logging.getLogger("nexus.risk")
+
+# Attacker-triggered writes are bounded: at most this many login events per IP per minute are
+# stored (the rules' thresholds are far below it); the rest are only counted in the log.
+LOGIN_EVENTS_PER_IP_PER_MINUTE = 30
+
+
+def record_incident(detector, finding: Finding, now=None) -> Incident | None:
+    """One incident per rule, subject and window.
+
+    A recent incident of the same rule and subject (within the rule's window) suppresses a new
+    one; the unique dedup key (rule, subject, window bucket) settles concurrent detections.
+    """
+    now = now or timezone.now()
+    if Incident.objects.filter(code=detector.code, subject=finding.subject,
+                               timestamp__gt=now - detector.window).exists():
+        return None
+    bucket = int(now.timestamp() // detector.window.total_seconds())
+    try:
+        with transaction.atomic():
+            return Incident.objects.create(
+                code=detector.code, event=detector.event, severity=detector.severity, subject=finding.subject,
+                dedup_key=f"{detector.code}:{finding.subject}:{bucket}"[:360], user=finding.user, ip=finding.ip,
+                country=finding.country or "", details=finding.details, timestamp=now,
+            )
+    except IntegrityError:
+        return None  # a concurrent detection of the same rule, subject and window won
+
+
+def _login_event_allowed(ip: str) -> bool:
+    from nexus.throttles import hit
+
+    count, _ = hit(f"loginevent:{ip}", 60)
+    return count <= LOGIN_EVENTS_PER_IP_PER_MINUTE
+
+
+def record_login(*, request, email: str, user, successful: bool) -> LoginEvent | None:
+    """Store the attempt (bounded per IP) and run the login rules on it."""
+    ip = client_ip(request)
+    if not _login_event_allowed(ip):
+        log.warning("login event not stored (rate limit)", extra={"ip": ip, "successful": successful})
+        return None
+    now = timezone.now()
+    event = LoginEvent.objects.create(
+        user=user if successful else None, attempted_email=(email or "")[:254], ip=ip,
+        country=client_country(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:256],
+        successful=successful, timestamp=now,
+    )
+    context = LoginContext(email=event.attempted_email, ip=ip, country=event.country, successful=successful,
+                           user=user if successful else None, timestamp=now, event_id=event.pk)
+    for detector in detectors_for("login"):
+        finding = detector.evaluate(context)
+        if finding is not None:
+            record_incident(detector, finding, now)
+    return event
+
+
+def screen_transaction(txn) -> None:
+    """Transaction rules, after commit: a refused or rolled-back transfer never gets here."""
+    user = txn.initiated_by
+    if user is None or user.is_staff:
+        return
+    context = TransactionContext(transaction=txn, user=user)
+    for detector in detectors_for("transaction"):
+        finding = detector.evaluate(context)
+        if finding is not None:
+            record_incident(detector, finding, txn.created_at)
+
+
+# --- blacklist -------------------------------------------------------------------------------
+
+BLACKLIST_TTL_SECONDS = 5
+_blacklist: tuple[float, tuple] | None = None
+_reported: dict[str, float] = {}
+
+
+def _networks() -> tuple:
+    """Blocked networks, re-read at most every few seconds per process (no query per request)."""
+    global _blacklist
+    now = time.monotonic()
+    if _blacklist is None or now - _blacklist[0] > BLACKLIST_TTL_SECONDS:
+        specs = list(settings.RISK_BLACKLISTED_IPS) + list(BlockedIP.objects.values_list("cidr", flat=True))
+        networks = []
+        for spec in specs:
+            try:
+                networks.append(ipaddress.ip_network(spec.strip(), strict=False))
+            except ValueError:
+                log.warning("ignoring invalid blacklist entry", extra={"entry": spec})
+        _blacklist = (now, tuple(networks))
+    return _blacklist[1]
+
+
+def forget_blacklist() -> None:
+    global _blacklist
+    _blacklist = None
+    _reported.clear()
+
+
+def is_blocked(ip: str) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address.version == network.version and address in network for network in _networks())
+
+
+def record_blocked_request(request) -> None:
+    """An incident per IP per window; repeated hits inside the window cost no query."""
+    ip = client_ip(request)
+    now = time.monotonic()
+    for detector in detectors_for("blocked_request"):
+        memo = f"{detector.code}:{ip}"
+        if now - _reported.get(memo, -1e9) < detector.window.total_seconds():
+            continue
+        _reported[memo] = now
+        finding = detector.evaluate(RequestContext(ip=ip, path=request.path, method=request.method,
+                                                   country=client_country(request)))
+        if finding is not None:
+            record_incident(detector, finding)
+
+
+def normalize_cidr(value: str) -> str:
+    return str(ipaddress.ip_network(value.strip(), strict=False))
+
+
+def block_ip(*, cidr: str, reason: str, created_by) -> BlockedIP:
+    blocked = BlockedIP.objects.create(cidr=normalize_cidr(cidr), reason=reason, created_by=created_by)
+    forget_blacklist()
+    return blocked
+
+
+def unblock_ip(*, blocked: BlockedIP) -> None:
+    blocked.delete()
+    forget_blacklist()
+
+
+def set_incident_status(*, incident: Incident, status: str, note: str, by) -> Incident:
+    incident.status = status
+    if note:
+        incident.note = f"{incident.note}\n{note}".strip() if incident.note else note
+    incident.status_changed_by = by
+    incident.status_changed_at = timezone.now()
+    incident.save(update_fields=["status", "note", "status_changed_by", "status_changed_at"])
+    return incident
