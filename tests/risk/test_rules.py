@@ -1,0 +1,184 @@
+"""Each rule fires exactly at its threshold, once per subject and window."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from api.services.transfers import transfer_external
+from risk.models import Incident, LoginEvent
+from tests.factories import PASSWORD, AccountFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+UNTRUSTED = "203.0.113.9"
+START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)  # 15:00 in Amman: not an unusual hour
+
+
+def login(client, email, password="wrong-password-000", **meta):
+    return client.post("/auth/jwt/create/", {"email": email, "password": password}, format="json", **meta)
+
+
+def incidents(code):
+    return Incident.objects.filter(code=code)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_risk_state():
+    from risk import rates, services
+
+    services.forget_blacklist()
+    rates.forget()
+    yield
+    services.forget_blacklist()
+
+
+class TestBruteForce:
+    def test_fires_at_the_fifth_failure_once_per_window(self, api_client):
+        with time_machine.travel(START, tick=False) as clock:
+            for _ in range(4):
+                login(api_client, "victim@example.com")
+            assert not incidents("brute_force").exists()
+            login(api_client, "victim@example.com")
+            assert incidents("brute_force").count() == 1
+            for _ in range(20):
+                login(api_client, "victim@example.com")
+            assert incidents("brute_force").count() == 1
+            incident = incidents("brute_force").get()
+            assert (incident.event, incident.severity, incident.status) == ("Brute force suspected", "high", "open")
+            clock.shift(dt.timedelta(minutes=11))
+            for _ in range(4):
+                login(api_client, "victim@example.com")
+            assert incidents("brute_force").count() == 1
+            login(api_client, "victim@example.com")
+            assert incidents("brute_force").count() == 2
+
+
+class TestCredentialStuffing:
+    def test_needs_five_failures_on_three_emails(self, api_client):
+        with time_machine.travel(START, tick=False):
+            for email in ["a@x.com", "b@x.com", "a@x.com", "b@x.com"]:
+                login(api_client, email)
+            login(api_client, "a@x.com")  # 5 failures but 2 targets
+            assert not incidents("credential_stuffing").exists()
+            login(api_client, "c@x.com")  # 6 failures, 3 targets
+            assert incidents("credential_stuffing").count() == 1
+
+    def test_four_failures_on_four_emails_is_not_enough(self, api_client):
+        with time_machine.travel(START, tick=False):
+            for index in range(4):
+                login(api_client, f"user{index}@x.com")
+            assert not incidents("credential_stuffing").exists()
+            login(api_client, "user9@x.com")
+            assert incidents("credential_stuffing").count() == 1
+
+    def test_a_burst_of_fifty_raises_one_incident(self, api_client):
+        with time_machine.travel(START, tick=False):
+            for index in range(50):
+                login(api_client, f"target{index}@x.com")
+        assert incidents("credential_stuffing").count() == 1
+        incident = incidents("credential_stuffing").get()
+        assert incident.ip == "127.0.0.1"
+        assert incident.event == "Credential stuffing suspected from IP"
+
+
+class TestImpossibleTravel:
+    def test_country_change_within_an_hour_via_trusted_header(self, api_client):
+        user = UserFactory()
+        with time_machine.travel(START, tick=False) as clock:
+            assert login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO").status_code == 200
+            clock.shift(dt.timedelta(minutes=59))
+            assert login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US").status_code == 200
+        incident = incidents("impossible_travel").get()
+        assert incident.user_id == user.pk and incident.severity == "high"
+        assert incident.details["previous_country"] == "JO" and incident.details["new_country"] == "US"
+        assert LoginEvent.objects.filter(user=user, successful=True).count() == 2
+
+    def test_after_an_hour_it_is_travel_not_impossible(self, api_client):
+        user = UserFactory()
+        with time_machine.travel(START, tick=False) as clock:
+            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO")
+            clock.shift(dt.timedelta(minutes=61))
+            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US")
+        assert not incidents("impossible_travel").exists()
+
+    def test_header_from_an_untrusted_peer_is_ignored(self, api_client):
+        user = UserFactory()
+        with time_machine.travel(START, tick=False) as clock:
+            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO", REMOTE_ADDR=UNTRUSTED)
+            clock.shift(dt.timedelta(minutes=5))
+            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US", REMOTE_ADDR=UNTRUSTED)
+        assert not incidents("impossible_travel").exists()
+        assert set(LoginEvent.objects.values_list("country", flat=True)) == {""}
+
+
+def spend(user, account, receiver, amount="1.000"):
+    return transfer_external(user=user, sender_number=account.pk, receiver_number=receiver.pk, amount=Decimal(amount))
+
+
+class TestTransactionRules:
+    def test_velocity_fires_at_the_tenth_transfer(self):
+        with time_machine.travel(START, tick=False) as clock:
+            user = UserFactory()
+            account = AccountFactory(owner=user, funded=Decimal("1000.000"))
+            receiver = AccountFactory()
+            for _ in range(9):
+                spend(user, account, receiver)
+                clock.shift(dt.timedelta(seconds=30))
+            assert not incidents("velocity").exists()
+            spend(user, account, receiver)
+            assert incidents("velocity").count() == 1
+            for _ in range(5):
+                spend(user, account, receiver)
+            assert incidents("velocity").count() == 1
+        assert incidents("velocity").get().details["count_15m"] == 10
+
+    def test_velocity_fires_at_fifty_thousand_jod_equivalent(self):
+        with time_machine.travel(START, tick=False):
+            user = UserFactory()
+            usd = AccountFactory(owner=user, type="USD", daily_limit=Decimal("1e9"), funded=Decimal("200000"))
+            receiver = AccountFactory()
+            spend(user, usd, receiver, "70499.99")  # 49999.993 JOD
+            assert not incidents("velocity").exists()
+            spend(user, usd, receiver, "0.01")  # 50000.000 JOD in total
+            assert incidents("velocity").count() == 1
+
+    def test_unusual_hour_uses_amman_time(self):
+        user = UserFactory()
+        account = AccountFactory(owner=user, funded=Decimal("100.000"))
+        receiver = AccountFactory()
+        with time_machine.travel(dt.datetime(2026, 3, 2, 2, 30, tzinfo=dt.UTC), tick=False):  # 05:30 Amman
+            spend(user, account, receiver)
+        assert not incidents("unusual_hour").exists()
+        with time_machine.travel(dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC), tick=False):  # 00:30 Amman
+            spend(user, account, receiver)
+            spend(user, account, receiver)
+        incident = incidents("unusual_hour").get()
+        assert incident.severity == "low" and incident.event == "Unusual hour transaction"
+
+    def test_a_refused_transfer_raises_no_incident(self, client_for):
+        user = UserFactory()
+        account = AccountFactory(owner=user, funded=Decimal("5.000"))
+        receiver = AccountFactory()
+        with time_machine.travel(dt.datetime(2026, 3, 2, 22, 0, tzinfo=dt.UTC), tick=False):  # 01:00 Amman
+            response = client_for(user).post("/transfers/external/", {
+                "sender_account": account.pk, "receiver_account": receiver.pk, "amount": "500.000"}, format="json")
+        assert response.status_code == 422
+        assert not Incident.objects.exists()
+
+
+def test_the_system_check_validates_detectors():
+    assert not [e for e in run_checks() if e.id.startswith("risk.")]
+    with override_settings(RISK_DETECTORS=["risk.detectors.nope.Nope", "api.models.Account"]):
+        ids = {e.id for e in run_checks() if e.id.startswith("risk.")}
+    assert ids == {"risk.E001", "risk.E002"}
+
+
+def test_login_events_from_one_ip_are_bounded(api_client):
+    with time_machine.travel(START, tick=False):
+        for index in range(45):
+            login(api_client, f"probe{index}@x.com")
+    assert LoginEvent.objects.count() == 30
