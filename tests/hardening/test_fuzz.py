@@ -97,6 +97,10 @@ def test_fuzz_operation(method, path, world, wsgi_app):
     )
     @given(case=cases, role=st.sampled_from(ROLES))
     def fuzz(case, role):
+        for name, value in (case.path_parameters or {}).items():
+            # As any HTTP client would: schemathesis leaves "?" and "#" unescaped in path values.
+            if isinstance(value, str):
+                case.path_parameters[name] = value.replace("?", "%3F").replace("#", "%23")
         response = case.call(app=wsgi_app, headers=world.headers[role])
         case.validate_response(response, checks=CHECKS, headers=world.headers[role])
 

@@ -1,0 +1,307 @@
+"""Authorization matrix and mass assignment.
+
+Every operation of the schema is called as anonymous, with a forged token, as customer A (the
+owner of the objects in the path/body), as customer B on A's objects, and as staff; the answer
+must be the contract's: 401 without valid credentials, 404 for someone else's objects (never
+revealing them), 403 for staff-only operations, 2xx otherwise. A test also fails when the schema
+has an operation this table does not cover, so a new endpoint cannot ship unchecked.
+"""
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from api.models import Account, BillPayment, Card, Transaction, User
+from tests.factories import PASSWORD
+
+from .conftest import World, build_world
+from .test_fuzz import openapi
+
+ROLES = ("anonymous", "forged", "owner", "other", "staff")
+FORGED = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2lnbmF0dXJl"}
+STAFF_ONLY_PREFIXES = ("/risk/", "/business/")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # schema path template
+    expect: dict  # role -> status
+    body: object = None  # callable(world) -> dict, or None
+    url: object = None  # callable(world) -> concrete URL; default: template with A's objects
+
+
+def _auth(world: World, role: str) -> dict:
+    if role == "forged":
+        return FORGED
+    return world.headers[{"owner": "customer"}.get(role, role)]
+
+
+def _a_objects(world: World) -> dict:
+    return {"account_number": world.a_jod.pk, "card_id": world.card.pk, "transaction_id": world.internal.pk,
+            "bill_id": world.bill.pk}
+
+
+PROTECTED = {"anonymous": 401, "forged": 401}
+OWN = {**PROTECTED, "owner": 200, "other": 404, "staff": 404}
+MINE = {**PROTECTED, "owner": 200, "other": 200, "staff": 200}  # each caller sees their own
+STAFF = {**PROTECTED, "owner": 403, "other": 403}
+PUBLIC_READ = {"anonymous": 200, "forged": 401, "owner": 200, "other": 200, "staff": 200}
+
+
+def transfer_body(kind):
+    def body(world):
+        receiver = world.a_usd.pk if kind == "internal" else world.b_jod.pk
+        return {"sender_account": world.a_jod.pk, "receiver_account": receiver, "amount": "1.000"}
+    return body
+
+
+ROWS = [
+    Row("GET", "/auth/me/", MINE),
+    Row("PATCH", "/auth/me/", MINE, body=lambda w: {"first_name": "Renamed"}),
+    Row("GET", "/accounts/", MINE),
+    Row("POST", "/accounts/", {**PROTECTED, "owner": 201, "other": 201, "staff": 201}, body=lambda w: {"type": "USD"}),
+    Row("GET", "/accounts/{account_number}/", OWN),
+    Row("GET", "/accounts/{account_number}/transactions/", OWN),
+    Row("GET", "/accounts/{account_number}/cards/", OWN),
+    Row("POST", "/accounts/{account_number}/cards/", {**OWN, "owner": 201}, body=lambda w: {"card_type": "DEBIT"}),
+    Row("POST", "/accounts/{account_number}/deposit/", {**STAFF, "staff": 201}, body=lambda w: {"amount": "5.000"}),
+    Row("GET", "/cards/{card_id}/", OWN),
+    Row("PATCH", "/cards/{card_id}/", OWN, body=lambda w: {"is_active": False}),
+    Row("GET", "/transfers/internal/", MINE),
+    Row("POST", "/transfers/internal/", {**OWN, "owner": 201}, body=transfer_body("internal")),
+    Row("GET", "/transfers/external/", MINE),
+    Row("POST", "/transfers/external/", {**OWN, "owner": 201}, body=transfer_body("external")),
+    # Staff see every transaction (they reverse them); customers only those touching their accounts.
+    Row("GET", "/transfers/{transaction_id}/", {**OWN, "staff": 200}),
+    Row("POST", "/transfers/{transaction_id}/reverse/", {**STAFF, "staff": 201}, body=lambda w: {"reason": "matrix"}),
+    Row("GET", "/fx/rates/", PUBLIC_READ),
+    Row("GET", "/fx/quote/", PUBLIC_READ, url=lambda w: "/fx/quote/?from=USD&to=EUR&amount=100.00"),
+    Row("GET", "/billers/", MINE),
+    Row("GET", "/bill/", MINE),
+    Row("POST", "/bill/", {**OWN, "owner": 201},
+        body=lambda w: {"account": w.a_jod.pk, "biller": w.biller_id, "amount": "1.000", "reference": "M-1"}),
+    Row("GET", "/bill/{bill_id}/", OWN),
+]
+# Authentication endpoints take no token (a forged one is ignored); each role gets its own answer.
+PUBLIC_ROWS = {("POST", "/auth/register/"), ("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/"),
+               ("POST", "/auth/jwt/logout/")}
+
+
+def _url(row: Row, world: World) -> str:
+    return row.url(world) if row.url else row.path.format(**_a_objects(world))
+
+
+def _call(world: World, role: str, method: str, url: str, body=None):
+    client = APIClient()
+    client.credentials(**{f"HTTP_{k.upper()}": v for k, v in _auth(world, role).items()})
+    return client.generic(method, url, data=None if body is None else json.dumps(body),
+                          content_type="application/json")
+
+
+def test_every_operation_is_in_the_matrix():
+    covered = {(row.method, row.path) for row in ROWS} | PUBLIC_ROWS
+    operations = {(method.upper(), path) for path, item in openapi()["paths"].items() for method in item}
+    missing = {op for op in operations - covered if not op[1].startswith(STAFF_ONLY_PREFIXES)}
+    assert not missing, f"operations without an authorization row: {sorted(missing)}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.method} {r.path}" for r in ROWS])
+def test_authorization_matrix(row):
+    world = build_world()
+    url = _url(row, world)
+    got = {}
+    # Staff last: a staff write (a reversal) must not change what the others were answered.
+    for role in ROLES:
+        response = _call(world, role, row.method, url, row.body(world) if row.body else None)
+        got[role] = response.status_code
+        if response.status_code >= 400:
+            error = response.json()["error"]
+            assert set(error) == {"code", "message", "details"}, (role, response.content)
+            expected_code = {401: {"not_authenticated", "token_invalid"}, 403: {"permission_denied"},
+                             404: {"not_found"}}.get(response.status_code)
+            if expected_code:
+                assert error["code"] in expected_code, (role, error)
+            # A 404 for someone else's object reads exactly like one for a missing object.
+            assert str(world.a_jod.pk) not in response.content.decode() or role == "owner"
+    assert got == row.expect
+
+
+@pytest.mark.django_db
+def test_lists_show_only_the_callers_objects(client_for):
+    world = build_world()
+    b = client_for(world.b)
+    assert [a["account_number"] for a in b.get("/accounts/").json()["results"]] == [world.b_jod.pk]
+    assert b.get("/bill/").json()["results"] == []
+    internal = b.get("/transfers/internal/").json()["results"]
+    assert internal == []
+    # B receives A's external transfer: B sees it, but never A's balance.
+    external = b.get("/transfers/external/").json()["results"]
+    assert {t["id"] for t in external} == {str(world.external.pk), str(world.reversed_txn.pk)}
+    assert all(t["sender_balance_after"] is None for t in external)
+    detail = b.get(f"/transfers/{world.external.pk}/").json()
+    assert detail["sender_balance_after"] is None
+    assert detail["receiver_balance_after"] is not None  # B's own balance
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/risk/", "/business/"])
+def test_staff_only_areas(path, client_for):
+    """Every /risk/ and /business/ operation (as they are added): 401 anonymous, 403 customer."""
+    world = build_world()
+    operations = [(m.upper(), p, op) for p, item in openapi()["paths"].items() for m, op in item.items()
+                  if p.startswith(path)]
+    assert operations or path == "/business/", f"no {path} operations in the schema"
+    for method, template, operation in operations:
+        url = template  # any id of the right type: permission is checked before the lookup
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                schema = parameter["schema"]
+                value = ("1" if schema.get("type") == "integer" else
+                         "00000000-0000-0000-0000-000000000000" if schema.get("format") == "uuid" else "x")
+                url = url.replace("{" + parameter["name"] + "}", value)
+        assert _call(world, "anonymous", method, url, {}).status_code == 401, (method, template)
+        assert _call(world, "owner", method, url, {}).status_code == 403, (method, template)
+        if method == "GET" and "{" not in template:
+            assert _call(world, "staff", method, url).status_code == 200, (method, template)
+
+
+# --- public authentication endpoints --------------------------------------------------------
+
+@pytest.mark.django_db
+def test_auth_endpoints_ignore_tokens_and_answer_on_credentials():
+    world = build_world()
+    for role in ROLES:
+        email = f"matrix-{role}@example.com"
+        register = _call(world, role, "POST", "/auth/register/", {"email": email, "password": PASSWORD})
+        assert register.status_code == 201, (role, register.content)
+        login = _call(world, role, "POST", "/auth/jwt/create/", {"email": email, "password": PASSWORD})
+        assert login.status_code == 200
+        refresh = _call(world, role, "POST", "/auth/jwt/refresh/", {"refresh": login.json()["refresh"]})
+        assert refresh.status_code == 200
+        logout = _call(world, role, "POST", "/auth/jwt/logout/", {"refresh": refresh.json()["refresh"]})
+        assert logout.status_code == 205
+        again = _call(world, role, "POST", "/auth/jwt/refresh/", {"refresh": refresh.json()["refresh"]})
+        assert again.status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_deactivated_users_token_stops_working():
+    world = build_world()
+    User.objects.filter(pk=world.a.pk).update(is_active=False)
+    response = _call(world, "owner", "GET", "/accounts/")
+    assert response.status_code == 401
+
+
+# --- mass assignment ----------------------------------------------------------------------
+
+PRIVILEGED = {"balance": "999999.000", "status": "REVERSED", "is_staff": True, "is_superuser": True,
+              "is_active": False, "role": "fees", "daily_limit": "99999999.000", "fee_amount": "0.000"}
+
+
+def _privileged(world: World) -> dict:
+    return {**PRIVILEGED, "user": str(world.b.pk), "owner": str(world.b.pk), "id": str(world.b.pk),
+            "account_number": world.b_jod.pk, "initiated_by": str(world.b.pk)}
+
+
+def _assert_ignored_or_rejected(response):
+    assert response.status_code < 500
+    if response.status_code >= 400:
+        assert response.json()["error"]["code"] == "validation_error"
+    return response.status_code < 300
+
+
+@pytest.mark.django_db
+def test_register_ignores_privileged_fields():
+    world = build_world()
+    body = {**_privileged(world), "email": "mass@example.com", "password": PASSWORD}
+    if _assert_ignored_or_rejected(_call(world, "anonymous", "POST", "/auth/register/", body)):
+        user = User.objects.get(email="mass@example.com")
+        assert (user.is_staff, user.is_superuser, user.is_active) == (False, False, True)
+        assert user.pk != world.b.pk
+
+
+@pytest.mark.django_db
+def test_me_ignores_privileged_fields():
+    world = build_world()
+    body = {**_privileged(world), "email": "taken-over@example.com"}
+    _assert_ignored_or_rejected(_call(world, "owner", "PATCH", "/auth/me/", body))
+    world.a.refresh_from_db()
+    assert (world.a.is_staff, world.a.is_superuser, world.a.is_active) == (False, False, True)
+    assert world.a.email != "taken-over@example.com"
+
+
+@pytest.mark.django_db
+def test_open_account_ignores_privileged_fields():
+    world = build_world()
+    response = _call(world, "owner", "POST", "/accounts/", {**_privileged(world), "type": "EUR"})
+    if _assert_ignored_or_rejected(response):
+        account = Account.objects.get(pk=response.json()["account_number"])
+        assert account.owner_id == world.a.pk
+        assert account.balance == 0 and account.is_active and account.role == Account.Role.CUSTOMER
+        assert account.daily_limit == Account.DEFAULT_DAILY_LIMIT
+    world.b_jod.refresh_from_db()
+    assert world.b_jod.owner_id == world.b.pk
+
+
+@pytest.mark.django_db
+def test_cards_ignore_privileged_fields():
+    world = build_world()
+    body = {**_privileged(world), "card_type": "CREDIT", "card_number": "4111111111111111", "cvv": "123",
+            "last4": "1111", "account": world.b_jod.pk}
+    response = _call(world, "owner", "POST", f"/accounts/{world.a_jod.pk}/cards/", body)
+    if _assert_ignored_or_rejected(response):
+        card = Card.objects.get(pk=response.json()["id"])
+        assert card.account_id == world.a_jod.pk and card.is_active and card.last4 != "1111"
+    response = _call(world, "owner", "PATCH", f"/cards/{world.card.pk}/",
+                     {**body, "card_type": "CREDIT", "is_active": True, "expiration_date": "2099-01-01"})
+    _assert_ignored_or_rejected(response)
+    card = Card.objects.get(pk=world.card.pk)
+    assert (card.account_id, card.card_type, card.last4) == (world.a_jod.pk, world.card.card_type, world.card.last4)
+    assert card.expiration_date == world.card.expiration_date
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["internal", "external"])
+def test_transfers_ignore_privileged_fields(kind):
+    world = build_world()
+    body = {**_privileged(world), **transfer_body(kind)(world), "amount": "100.000", "kind": "deposit",
+            "credited_amount": "99999.000"}
+    world.a_jod.refresh_from_db()
+    before = world.a_jod.balance
+    response = _call(world, "owner", "POST", f"/transfers/{kind}/", body)
+    if _assert_ignored_or_rejected(response):
+        txn = Transaction.objects.get(pk=response.json()["id"])
+        assert (txn.kind, txn.status, txn.initiated_by_id) == (kind, Transaction.Status.SUCCESS, world.a.pk)
+        fee = Decimal("1.000") if kind == "external" else Decimal(0)
+        assert txn.fee_amount == fee
+        world.a_jod.refresh_from_db()
+        assert world.a_jod.balance == before - Decimal("100") - fee
+
+
+@pytest.mark.django_db
+def test_bill_deposit_and_reversal_ignore_privileged_fields():
+    world = build_world()
+    bill = {**_privileged(world), "account": world.a_jod.pk, "biller": world.biller_id, "amount": "2.000",
+            "reference": "MASS", "debited_amount": "0.001"}
+    response = _call(world, "owner", "POST", "/bill/", bill)
+    if _assert_ignored_or_rejected(response):
+        payment = BillPayment.objects.get(pk=response.json()["id"])
+        assert payment.status == BillPayment.Status.PAID and payment.debited_amount == Decimal("2.000")
+    deposit = {**_privileged(world), "amount": "7.000"}
+    response = _call(world, "staff", "POST", f"/accounts/{world.b_jod.pk}/deposit/", deposit)
+    if _assert_ignored_or_rejected(response):
+        txn = Transaction.objects.get(pk=response.json()["id"])
+        assert (txn.kind, txn.status, txn.amount, txn.receiver_account_id) == (
+            "deposit", "SUCCESS", Decimal("7.000"), world.b_jod.pk)
+    reversal = {**_privileged(world), "reason": "mass"}
+    response = _call(world, "staff", "POST", f"/transfers/{world.internal.pk}/reverse/", reversal)
+    if _assert_ignored_or_rejected(response):
+        assert Transaction.objects.get(pk=response.json()["id"]).kind == Transaction.Kind.REVERSAL
+    world.b_jod.refresh_from_db()
+    world.b.refresh_from_db()
+    assert not world.b.is_staff and world.b_jod.role == Account.Role.CUSTOMER
