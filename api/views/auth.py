@@ -1,4 +1,5 @@
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
@@ -68,6 +69,9 @@ class LoginView(APIView):
             login_attempted.send(sender=LoginView, request=http_request, email=email, user=None, successful=False)
             raise InvalidCredentials()
         refresh = RefreshToken.for_user(user)
+        # No session login happens, so announce it: django-axes resets the failure count on it and
+        # Django records last_login.
+        user_logged_in.send(sender=type(user), request=http_request, user=user)
         login_attempted.send(sender=LoginView, request=http_request, email=email, user=user, successful=True)
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 

@@ -177,7 +177,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "api.models.Currency"},
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "api.models.Currency",
+        "TransactionStatusEnum": "api.models.Transaction.Status",
+        "BillPaymentStatusEnum": "api.models.BillPayment.Status",
+        "IncidentStatusEnum": "risk.models.Incident.Status",
+    },
     # Framework-level errors (auth, throttles, body limits...) documented on every operation.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nexus.openapi.document_errors"],
 }
@@ -192,6 +197,8 @@ AXES_ENABLE_ADMIN = True
 AXES_CLIENT_IP_CALLABLE = "nexus.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "risk.lockout.lockout_response"
 AXES_VERBOSE = False
+# Successful logins are recorded as risk.LoginEvent; axes keeps only failures and lockouts.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Proxies whose X-Forwarded-For / CF-IPCountry we believe (IPs or CIDRs).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
