@@ -1,0 +1,287 @@
+"""Bad input wherever money and ids are accepted: always a 4xx in the contract's shape, nothing written.
+
+Money is a decimal string (the contract); a JSON number, integers included, is refused with 400,
+as are exponents, NaN/Infinity, signs, blanks, other scripts' digits, more than 17 integer digits
+(the columns hold 20 digits, 3 of them decimals) and more than 3 written decimals.
+"""
+
+import json
+
+import pytest
+from django.db.models import Sum
+from rest_framework.test import APIClient
+
+from api.identifiers import new_account_number
+from api.models import Account, BillPayment, Card, IdempotencyRecord, LedgerEntry, Transaction, User
+
+from .conftest import World, build_world
+
+pytestmark = pytest.mark.django_db
+
+BAD_AMOUNTS = [
+    1000, 10.5, 0, -5, True, None, [], {}, ["1"], {"amount": "1"},  # JSON types other than a string
+    "", " ", "1e3", "1E3", "1e-3", "NaN", "nan", "sNaN", "Infinity", "-Infinity", "inf",
+    "-0", "-0.000", "0", "0.000", "-5", "+5", " 10", "10 ", "10\n", "1,000", "1_000", "0x10", "10.", ".5",
+    "١٠", "１０", "10.5\u0000", "\u0000",  # Arabic-Indic and fullwidth digits, NUL
+    "10.1234", "0.0001", "10.1000",  # more than 3 decimals (written)
+    "99999999999999999999", "100000000000000000", "100000000000000000.000",  # beyond the columns
+    "00000000000000000001", "1" * 400, "9" * 5000,
+]
+BAD_ACCOUNT_NUMBERS = [412345678901, 4.1e11, None, True, [], {}, "", "abc", "41234567890", "4123456789012",
+                       "١٢٣٤٥٦٧٨٩٠١٢", "41234567890\u0000", "x" * 10_000]
+BAD_BILLERS = ["1", 1.5, True, -1, 0, 2**31, 2**63, "1" * 50, None, [], {"id": 1}]
+
+
+def snapshot() -> dict:
+    """Everything a refused request must leave untouched."""
+    return {
+        "transactions": Transaction.objects.count(),
+        "entries": LedgerEntry.objects.count(),
+        "bills": BillPayment.objects.count(),
+        "cards": Card.objects.count(),
+        "accounts": Account.objects.count(),
+        "users": User.objects.count(),
+        "keys": IdempotencyRecord.objects.count(),
+        "balance_total": Account.objects.aggregate(total=Sum("balance"))["total"],
+        "balances": dict(Account.objects.values_list("account_number", "balance")),
+    }
+
+
+def client(world: World, role: str = "customer") -> APIClient:
+    api = APIClient()
+    api.credentials(**{f"HTTP_{k.upper()}": v for k, v in world.headers[role].items()})
+    return api
+
+
+def post(api: APIClient, url: str, body, content_type="application/json", **extra):
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return api.generic("POST", url, data=data, content_type=content_type, **extra)
+
+
+def assert_refused(response, status=400, code="validation_error", field=None):
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "details"}
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    if field:
+        assert field in error["details"], error
+
+
+def money_requests(world: World):
+    """(role, url, body-without-amount) for every operation that takes an amount in its body."""
+    return [
+        ("customer", "/transfers/internal/", {"sender_account": world.a_jod.pk, "receiver_account": world.a_usd.pk}),
+        ("customer", "/transfers/external/", {"sender_account": world.a_jod.pk, "receiver_account": world.b_jod.pk}),
+        ("customer", "/bill/", {"account": world.a_jod.pk, "biller": world.biller_id, "reference": "R"}),
+        ("staff", f"/accounts/{world.a_jod.pk}/deposit/", {}),
+    ]
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def test_bad_amounts_are_400_and_change_nothing(world):
+    before = snapshot()
+    for role, url, body in money_requests(world):
+        api = client(world, role)
+        for amount in BAD_AMOUNTS:
+            response = post(api, url, {**body, "amount": amount}, HTTP_IDEMPOTENCY_KEY=f"bad-{len(str(amount))}")
+            assert_refused(response, field="amount")
+        # An absent amount too.
+        assert_refused(post(api, url, body), field="amount")
+    assert snapshot() == before
+
+
+def test_a_good_amount_with_the_same_bodies_succeeds(world):
+    """The refusals above are about the amount, not about the rest of the body."""
+    for role, url, body in money_requests(world):
+        response = post(client(world, role), url, {**body, "amount": "1.000"})
+        assert response.status_code == 201, (url, response.content)
+
+
+def test_more_decimals_than_the_currency_allows_is_400(world):
+    before = snapshot()
+    api = client(world)
+    body = {"sender_account": world.a_usd.pk, "receiver_account": world.a_eur.pk, "amount": "1.005"}
+    assert_refused(post(api, "/transfers/internal/", body), field="amount")
+    assert snapshot() == before
+
+
+def test_amount_above_the_balance_but_within_precision_is_422(world):
+    before = snapshot()
+    body = {"sender_account": world.a_jod.pk, "receiver_account": world.b_jod.pk, "amount": "99999999999999999.999"}
+    response = post(client(world), "/transfers/external/", body)
+    assert_refused(response, status=422, code=response.json()["error"]["code"])
+    assert response.json()["error"]["code"] in {"insufficient_funds", "daily_limit_exceeded"}
+    assert snapshot() == before
+
+
+def test_fx_quote_rejects_bad_amounts(world):
+    api = client(world)
+    for amount in ["", "1e3", "NaN", "Infinity", "-1", "0", "١٠", "1" * 30, "1.2345", "-0"]:
+        response = api.get("/fx/quote/", {"from": "USD", "to": "EUR", "amount": amount})
+        assert_refused(response, field="amount")
+    for params in ({"from": "XXX", "to": "EUR", "amount": "1"}, {"from": "USD", "to": "EUR", "amount": "1.005"},
+                   {"from": "usd\u0000", "to": "EUR", "amount": "1"}, {}):
+        assert_refused(api.get("/fx/quote/", params))
+
+
+def test_bad_account_numbers_and_billers_are_400(world):
+    before = snapshot()
+    api = client(world)
+    for number in BAD_ACCOUNT_NUMBERS:
+        for field, url, body in [
+            ("sender_account", "/transfers/internal/", {"receiver_account": world.a_usd.pk}),
+            ("receiver_account", "/transfers/external/", {"sender_account": world.a_jod.pk}),
+            ("account", "/bill/", {"biller": world.biller_id, "reference": "R"}),
+        ]:
+            response = post(api, url, {**body, field: number, "amount": "1.000"})
+            assert_refused(response, field=field)
+    for biller in BAD_BILLERS:
+        body = {"account": world.a_jod.pk, "biller": biller, "amount": "1.000", "reference": "R"}
+        assert_refused(post(api, "/bill/", body), field="biller")
+    assert snapshot() == before
+
+
+def test_unknown_but_well_formed_ids_are_404_or_422(world):
+    before = snapshot()
+    api = client(world)
+    unknown = new_account_number()  # well formed (check digit), owned by nobody
+    body = {"sender_account": unknown, "receiver_account": world.a_usd.pk, "amount": "1.000"}
+    assert_refused(post(api, "/transfers/internal/", body), status=404, code="not_found")
+    body = {"sender_account": world.a_jod.pk, "receiver_account": unknown, "amount": "1.000"}
+    assert_refused(post(api, "/transfers/external/", body), status=422, code="receiver_not_found")
+    body = {"account": world.a_jod.pk, "biller": 2**31 - 1, "amount": "1.000", "reference": "R"}
+    assert_refused(post(api, "/bill/", body), field="biller")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("template", ["/accounts/{}/", "/accounts/{}/transactions/", "/accounts/{}/cards/",
+                                      "/cards/{}/", "/transfers/{}/", "/bill/{}/"])
+def test_bad_ids_in_paths_are_404(world, template):
+    api = client(world)
+    for bad in ["x", "%00", "412345678901%00", "%D9%A1%D9%A2", "..%2F..%2Fetc", "9" * 5000, "'%20OR%201=1--",
+                "00000000-0000-0000-0000-000000000000", "%F0%9F%92%B0", "%ED%A0%80"]:
+        response = api.get(template.format(bad))
+        assert_refused(response, status=404, code="not_found")
+
+
+def test_staff_bad_ids_in_paths_are_404(world):
+    before = snapshot()
+    api = client(world, "staff")
+    for bad in ["x", "%00", "9" * 5000]:
+        assert_refused(post(api, f"/accounts/{bad}/deposit/", {"amount": "1.000"}), status=404, code="not_found")
+        assert_refused(post(api, f"/transfers/{bad}/reverse/", {"reason": "r"}), status=404, code="not_found")
+    assert snapshot() == before
+
+
+def test_query_parameters(world):
+    api = client(world)
+    statement = f"/accounts/{world.a_jod.pk}/transactions/"
+    for params in ({"from": "2024-13-01"}, {"from": "99999-01-01"}, {"to": "yesterday"},
+                   {"from": "2024-02-02", "to": "2024-02-01"}, {"page": "0"}, {"page": "-1"}, {"page": "abc"},
+                   {"page": ""}, {"page_size": "0"}, {"page_size": "1e3"}, {"page_size": "١٠"}, {"page": "\u0000"}):
+        assert_refused(api.get(statement, params))
+    assert_refused(api.get(statement, {"page": "9" * 30}), status=404, code="not_found")
+    response = api.get("/accounts/", {"page_size": "9" * 30})
+    assert response.status_code == 200  # capped at the maximum
+
+
+# --- bodies -------------------------------------------------------------------------------
+
+def transfer(world: World) -> dict:
+    return {"sender_account": world.a_jod.pk, "receiver_account": world.a_usd.pk, "amount": "1.000"}
+
+
+def test_a_1mb_body_is_413_in_contract_shape(world):
+    before = snapshot()
+    body = json.dumps({**transfer(world), "description": "x" * (1024 * 1024)})
+    for url in ("/transfers/internal/", "/auth/register/", "/auth/jwt/create/", "/admin/login/"):
+        assert_refused(post(client(world), url, body), status=413, code="request_too_large")
+    assert snapshot() == before
+
+
+def test_a_body_just_under_the_limit_is_parsed(world, settings):
+    padding = settings.DATA_UPLOAD_MAX_MEMORY_SIZE - 500
+    response = post(client(world), "/transfers/internal/", {**transfer(world), "description": "x" * padding})
+    assert_refused(response, field="description")  # parsed: refused only for being longer than 255
+
+
+def test_a_body_over_the_limit_without_content_length_is_refused(world):
+    """Django enforces the same limit itself when it reads the body (a chunked upload, say): JSON 4xx."""
+    api = client(world, "staff")
+    response = api.post("/admin/login/", {"username": "x" * (100 * 1024)}, HTTP_CONTENT_LENGTH="")
+    assert response.status_code in (400, 413)
+    assert response.json()["error"]["code"] in ("validation_error", "request_too_large")
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "code"), [
+    ("{bad", "application/json", 400, "validation_error"),
+    ('{"amount": "1",}', "application/json", 400, "validation_error"),
+    ('{"amount": NaN}', "application/json", 400, "validation_error"),
+    ('{"amount": Infinity}', "application/json", 400, "validation_error"),
+    (b'{"amount": "\xff\xfe"}', "application/json", 400, "validation_error"),
+    ("\ufeff{}", "application/json", 400, "validation_error"),
+    ("[" * 30_000 + "]" * 30_000, "application/json", 400, "validation_error"),
+    ('{"a":' * 10_000 + "1" + "}" * 10_000, "application/json", 400, "validation_error"),
+    ("[]", "application/json", 400, "validation_error"),
+    ('"text"', "application/json", 400, "validation_error"),
+    ("null", "application/json", 400, "validation_error"),
+    ("12", "application/json", 400, "validation_error"),
+    ("", "application/json", 400, "validation_error"),
+    ("amount=1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+    ('{"amount": "1"}', "text/plain", 415, "unsupported_media_type"),
+    ("<amount>1</amount>", "application/xml", 415, "unsupported_media_type"),
+    ("--b\r\nContent-Disposition: form-data; name=amount\r\n\r\n1\r\n--b--", "multipart/form-data; boundary=b", 415,
+     "unsupported_media_type"),
+    ('{"amount": "1"}', "application/json; charset=latin-9", 400, "validation_error"),
+])
+def test_malformed_bodies(world, body, content_type, status, code):
+    before = snapshot()
+    for url in ("/transfers/internal/", "/bill/", "/accounts/", "/auth/register/", "/auth/jwt/create/"):
+        response = post(client(world), url, body, content_type=content_type)
+        assert_refused(response, status=status, code=code)
+    assert snapshot() == before
+
+
+def test_invalid_content_length_is_400(world):
+    response = post(client(world), "/transfers/internal/", transfer(world), CONTENT_LENGTH="abc")
+    assert_refused(response)
+
+
+@pytest.mark.parametrize("key", ["", " ", "x" * 65, "ключ", "a\u0000b", "tab\there"])
+def test_bad_idempotency_keys_are_400(world, key):
+    before = snapshot()
+    response = post(client(world), "/transfers/internal/", {**transfer(world), "idempotency_key": key})
+    assert_refused(response, field="idempotency_key")
+    assert snapshot() == before
+
+
+def test_wrong_types_in_other_fields_are_400(world):
+    before = snapshot()
+    api = client(world)
+    cases = [
+        ("/transfers/internal/", {**transfer(world), "description": 12}, "description"),
+        ("/transfers/internal/", {**transfer(world), "idempotency_key": 12345}, "idempotency_key"),
+        ("/bill/", {"account": world.a_jod.pk, "biller": world.biller_id, "amount": "1", "reference": 7}, "reference"),
+        ("/accounts/", {"type": 1}, "type"),
+        ("/accounts/", {"type": ["USD"]}, "type"),
+        (f"/accounts/{world.a_jod.pk}/cards/", {"card_type": None}, "card_type"),
+        ("/auth/register/", {"email": "n@example.com", "password": 123456789012345678}, "password"),
+        ("/auth/register/", {"email": ["n@example.com"], "password": "a-long-unusual-passphrase"}, "email"),
+        ("/auth/jwt/create/", {"email": 1, "password": "x"}, "email"),
+        ("/auth/jwt/refresh/", {"refresh": 1}, "refresh"),
+    ]
+    for url, body, field in cases:
+        assert_refused(post(api, url, body), field=field)
+    for value in ("true", 1, "1", None, "yes"):
+        response = api.generic("PATCH", f"/cards/{world.card.pk}/", json.dumps({"is_active": value}),
+                               content_type="application/json")
+        assert_refused(response, field="is_active")
+    response = api.generic("PATCH", "/auth/me/", json.dumps({"first_name": 5}), content_type="application/json")
+    assert_refused(response, field="first_name")
+    assert snapshot() == before
