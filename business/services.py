@@ -1,0 +1,164 @@
+"""Recording (one INSERT per event, after commit) and rollups of the business figures."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from api import money
+
+from .fx import jod_value
+from .models import DailyActiveUser, DailyBusinessMetrics, MetricEvent
+
+TRANSFER_KINDS = ("internal", "external")
+KIND_OF = {"internal": MetricEvent.Kind.TRANSFER, "external": MetricEvent.Kind.TRANSFER,
+           "bill": MetricEvent.Kind.BILL, "reversal": MetricEvent.Kind.REVERSAL,
+           "deposit": MetricEvent.Kind.DEPOSIT}
+ZERO = Decimal(0)
+
+
+def bank_zone() -> ZoneInfo:
+    return ZoneInfo(settings.BANK_TIME_ZONE)
+
+
+def bank_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(bank_zone()).date()
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=bank_zone())
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=bank_zone())
+
+
+# --- recording --------------------------------------------------------------------------------
+
+def event_for_transaction(txn, *, fresh_rates: bool = False) -> MetricEvent:
+    """The fact row of one successful posting (also used by rebuild_metrics, from the raw row)."""
+    kind = KIND_OF[txn.kind]
+    amount, currency, fee = txn.amount, txn.currency, txn.fee_amount
+    credited_amount, credited_currency = txn.credited_amount, txn.credited_currency
+    if kind == MetricEvent.Kind.REVERSAL:
+        # A reversal is counted as a reversal of the original amount, with the fee it refunds.
+        original = txn.reverses
+        amount, currency, fee = original.amount, original.currency, original.fee_amount
+        credited_amount, credited_currency = original.credited_amount, original.credited_currency
+        at = original.created_at
+    else:
+        at = txn.created_at
+    return MetricEvent(
+        kind=kind, day=bank_day(txn.created_at), occurred_at=txn.created_at, transaction_id=txn.pk,
+        user_id=txn.initiated_by_id, currency=currency, amount=amount, fee=fee,
+        amount_jod=jod_value(amount, currency, credited_amount=credited_amount,
+                             credited_currency=credited_currency, at=at, fresh=fresh_rates),
+        fee_jod=jod_value(fee, currency, at=at, fresh=fresh_rates) if fee else ZERO,
+    )
+
+
+def record_transaction(txn) -> None:
+    """One INSERT; a duplicate signal for the same transaction is ignored (ON CONFLICT DO NOTHING)."""
+    MetricEvent.objects.bulk_create([event_for_transaction(txn)], ignore_conflicts=True)
+
+
+def record_refusal(*, user, kind: str) -> None:
+    now = timezone.now()
+    MetricEvent.objects.create(kind=MetricEvent.Kind.FAILED, day=bank_day(now), occurred_at=now,
+                               user_id=getattr(user, "pk", None), currency="")
+
+
+def record_activity(*, user, when: dt.datetime | None = None) -> None:
+    """The user was active today: (day, user) with ON CONFLICT DO NOTHING."""
+    when = when or timezone.now()
+    DailyActiveUser.objects.bulk_create([DailyActiveUser(day=bank_day(when), user_id=user.pk)],
+                                        ignore_conflicts=True)
+
+
+def record_login(*, user) -> None:
+    db_transaction.on_commit(lambda: record_activity(user=user))
+
+
+# --- rollups ----------------------------------------------------------------------------------
+
+def _distinct_active(first: dt.date, last: dt.date) -> int:
+    return DailyActiveUser.objects.filter(day__gte=first, day__lte=last).values("user_id").distinct().count()
+
+
+def _quantized_avg(total: Decimal, count: int) -> Decimal:
+    return money.quantize(total / count, "JOD") if count else ZERO
+
+
+def figures(first: dt.date, last: dt.date) -> dict:
+    """Every KPI over [first, last] straight from the facts, users and DAU tables (exact sums)."""
+    from api.models import User
+
+    events = MetricEvent.objects.filter(day__gte=first, day__lte=last)
+    by_kind = {row["kind"]: row for row in events.values("kind").annotate(
+        n=Count("id"), amount_jod=Sum("amount_jod"), fee_jod=Sum("fee_jod"))}
+
+    def pick(kind, field, default=ZERO):
+        row = by_kind.get(kind)
+        return (row[field] if row and row[field] is not None else default)
+
+    per_currency = {}
+    for row in events.filter(kind=MetricEvent.Kind.TRANSFER).values("currency").annotate(
+            n=Count("id"), amount=Sum("amount"), amount_jod=Sum("amount_jod"), fee=Sum("fee")).order_by("currency"):
+        per_currency[row["currency"]] = {
+            "count": row["n"], "amount": money.fmt(row["amount"], row["currency"]),
+            "fees": money.fmt(row["fee"], row["currency"]), "amount_jod": money.fmt(row["amount_jod"], "JOD"),
+        }
+    start, _ = day_bounds(first)
+    _, end = day_bounds(last)
+    transferred = pick(MetricEvent.Kind.TRANSFER, "amount_jod")
+    count = pick(MetricEvent.Kind.TRANSFER, "n", 0)
+    fee_revenue = pick(MetricEvent.Kind.TRANSFER, "fee_jod")
+    return {
+        "new_users": User.objects.filter(date_joined__gte=start, date_joined__lt=end).count(),
+        "active_users": _distinct_active(first, last),
+        "active_users_7d": _distinct_active(last - dt.timedelta(days=6), last),
+        "active_users_30d": _distinct_active(last - dt.timedelta(days=29), last),
+        "total_transactions_success": count,
+        "total_transactions_failed": pick(MetricEvent.Kind.FAILED, "n", 0),
+        "total_transferred_amount": transferred,
+        "avg_transaction_value": _quantized_avg(transferred, count),
+        "fee_revenue": fee_revenue,
+        "net_revenue": fee_revenue - pick(MetricEvent.Kind.REVERSAL, "fee_jod"),
+        "bill_payments_count": pick(MetricEvent.Kind.BILL, "n", 0),
+        "bill_payments_amount": pick(MetricEvent.Kind.BILL, "amount_jod"),
+        "reversals_count": pick(MetricEvent.Kind.REVERSAL, "n", 0),
+        "deposits_amount": pick(MetricEvent.Kind.DEPOSIT, "amount_jod"),
+        "per_currency": per_currency,
+    }
+
+
+def rollup(day: dt.date) -> DailyBusinessMetrics:
+    """(Re)compute one day's row from the raw facts. Idempotent."""
+    values = figures(day, day)
+    values["rolled_up_at"] = timezone.now()
+    row, _ = DailyBusinessMetrics.objects.update_or_create(date=day, defaults=values)
+    return row
+
+
+def _is_final(row: DailyBusinessMetrics) -> bool:
+    # A day's row is final once it was rolled up after the day ended (plus a minute for late commits).
+    return row.rolled_up_at >= day_bounds(row.date)[1] + dt.timedelta(minutes=1)
+
+
+def daily_rows(first: dt.date, last: dt.date) -> list[DailyBusinessMetrics]:
+    """Rows for every day of the range, rolling up on read the days not final yet (today, gaps)."""
+    existing = {row.date: row for row in DailyBusinessMetrics.objects.filter(date__gte=first, date__lte=last)}
+    rows = []
+    day = first
+    while day <= last:
+        row = existing.get(day)
+        if row is None or not _is_final(row):
+            row = rollup(day)
+        rows.append(row)
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def today() -> dt.date:
+    return bank_day(timezone.now())

@@ -1,0 +1,23 @@
+"""Thin receivers: each delegates to one service. Everything is recorded after commit."""
+
+from django.dispatch import receiver
+
+from api.signals import login_attempted, money_moved, money_refused
+
+from . import services
+
+
+@receiver(money_moved, dispatch_uid="business.money_moved")
+def on_money_moved(sender, transaction, **kwargs):
+    services.record_transaction(transaction)  # money_moved is already sent after commit
+
+
+@receiver(money_refused, dispatch_uid="business.money_refused")
+def on_money_refused(sender, user, kind, code, **kwargs):
+    services.record_refusal(user=user, kind=kind)  # sent after the rollback
+
+
+@receiver(login_attempted, dispatch_uid="business.login_attempted")
+def on_login(sender, user, successful, **kwargs):
+    if successful and user is not None:
+        services.record_login(user=user)

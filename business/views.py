@@ -1,0 +1,61 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.views.common import ERRORS
+
+from . import selectors
+from .serializers import OverviewSerializer, RangeQuerySerializer, SeriesSerializer
+
+RANGE_PARAMETERS = [OpenApiParameter("from", str, description="YYYY-MM-DD (Asia/Amman day)"),
+                    OpenApiParameter("to", str, description="YYYY-MM-DD (Asia/Amman day), default today")]
+
+
+class StaffView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+
+class OverviewView(StaffView):
+    @extend_schema(responses={200: OverviewSerializer, **ERRORS})
+    def get(self, request):
+        return Response(OverviewSerializer(selectors.overview()).data)
+
+
+class SeriesView(StaffView):
+    default_days = 30
+    start_of = None
+
+    def get(self, request):
+        query = RangeQuerySerializer(data=request.query_params, default_days=self.default_days)
+        query.is_valid(raise_exception=True)
+        first, last = query.validated_data["from"], query.validated_data["to"]
+        if self.start_of is None:
+            results = selectors.daily(first, last)
+        else:
+            results = selectors.periodic(first, last, type(self).start_of)
+        return Response(SeriesSerializer({"results": results}).data)
+
+
+class DailyView(SeriesView):
+    @extend_schema(parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer, **ERRORS})
+    def get(self, request):
+        return super().get(request)
+
+
+class WeeklyView(SeriesView):
+    default_days = 12 * 7
+    start_of = staticmethod(selectors.week_start)
+
+    @extend_schema(parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer, **ERRORS})
+    def get(self, request):
+        return super().get(request)
+
+
+class MonthlyView(SeriesView):
+    default_days = 365
+    start_of = staticmethod(selectors.month_start)
+
+    @extend_schema(parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer, **ERRORS})
+    def get(self, request):
+        return super().get(request)
