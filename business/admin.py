@@ -71,6 +71,12 @@ class DailyBusinessMetricsAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff  # every staff member sees the KPIs
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
     def has_change_permission(self, request, obj=None):
         return False
 

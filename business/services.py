@@ -1,10 +1,12 @@
 """Recording (one INSERT per event, after commit) and rollups of the business figures."""
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -13,6 +15,8 @@ from api import money
 
 from .fx import jod_value
 from .models import DailyActiveUser, DailyBusinessMetrics, MetricEvent
+
+log = logging.getLogger("nexus.business")
 
 TRANSFER_KINDS = ("internal", "external")
 KIND_OF = {"internal": MetricEvent.Kind.TRANSFER, "external": MetricEvent.Kind.TRANSFER,
@@ -59,8 +63,15 @@ def event_for_transaction(txn, *, fresh_rates: bool = False) -> MetricEvent:
 
 
 def record_transaction(txn) -> None:
-    """One INSERT; a duplicate signal for the same transaction is ignored (ON CONFLICT DO NOTHING)."""
-    MetricEvent.objects.bulk_create([event_for_transaction(txn)], ignore_conflicts=True)
+    """One INSERT, in autocommit after the transfer's commit (no transaction of its own).
+
+    The unique transaction_id makes a duplicate delivery of the same event fail instead of
+    double counting.
+    """
+    try:
+        event_for_transaction(txn).save(force_insert=True)
+    except IntegrityError:
+        log.warning("metric event already recorded", extra={"transaction_id": str(txn.pk)})
 
 
 def record_refusal(*, user, kind: str) -> None:
@@ -69,11 +80,13 @@ def record_refusal(*, user, kind: str) -> None:
                                user_id=getattr(user, "pk", None), currency="")
 
 
+_ACTIVE_SQL = "INSERT INTO business_dailyactiveuser (day, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+
+
 def record_activity(*, user, when: dt.datetime | None = None) -> None:
-    """The user was active today: (day, user) with ON CONFLICT DO NOTHING."""
-    when = when or timezone.now()
-    DailyActiveUser.objects.bulk_create([DailyActiveUser(day=bank_day(when), user_id=user.pk)],
-                                        ignore_conflicts=True)
+    """The user was active today: one INSERT ... ON CONFLICT DO NOTHING (no transaction, no update)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIVE_SQL, [bank_day(when or timezone.now()), user.pk])
 
 
 def record_login(*, user) -> None:
