@@ -142,8 +142,9 @@ def test_rolled_back_transfers_and_replays_are_not_counted(client_for):
     assert not MetricEvent.objects.filter(kind="transfer").exists()
     client = client_for(user)
     body = {"sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "2.000"}
-    for _ in range(3):
-        response = client.post("/transfers/external/", body, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    statuses = [client.post("/transfers/external/", body, format="json", HTTP_IDEMPOTENCY_KEY="same").status_code
+                for _ in range(3)]
+    assert statuses == [201, 201, 201]
     assert MetricEvent.objects.filter(kind="transfer").count() == 1
 
 
