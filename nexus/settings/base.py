@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -220,7 +221,13 @@ IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
 # Key used to fingerprint card numbers (HMAC); never the Django secret itself.
 CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="") or SECRET_KEY
 
+# CORS: closed unless origins are listed. Tokens travel in the Authorization header, never in
+# cookies, so credentials are not allowed cross-origin. Browser clients need the contract's headers.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOW_ALL_ORIGINS = False
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After"]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
