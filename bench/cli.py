@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="first wait up to S seconds for the machine to be idle (< 10%% CPU over 2 s)")
     parser.add_argument("--seed", type=int, default=20260101, help="random seed for the request streams")
     parser.add_argument("--what-if", default="", help="comma list of experimental patches (bench/whatif.py): "
-                        "no-health-check, user-cache, no-count, quiet-log; NOT the app as shipped")
+                        "no-health-check, stateless-user, no-count, quiet-log; NOT the app as shipped")
     args = parser.parse_args(argv)
     args.duration = args.duration if args.duration is not None else (3.0 if args.quick else 30.0)
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 3.0)

@@ -50,6 +50,7 @@ class Recorder:
     outcomes: Counter = field(default_factory=Counter)  # (label, "ok"|"refused"|"error"), window only
     sent: int = 0
     warmup: int = 0
+    per_second: Counter = field(default_factory=Counter)  # ok responses by second of the window
     movements: list[Movement] = field(default_factory=list)  # warm-up included: all money moved
     unknown_keys: list[str] = field(default_factory=list)  # money requests with no answer or a 5xx
 
@@ -137,6 +138,8 @@ class Runner:
                     if status >= 500 and request.key:
                         rec.unknown_keys.append(request.key)
                 if measured:
+                    if outcome == "ok":
+                        rec.per_second[int(started - self.window_start)] += 1
                     rec.latencies.setdefault(request.label, []).append(elapsed)
                     rec.statuses[(request.label, status)] += 1
                     rec.outcomes[(request.label, outcome)] += 1

@@ -39,6 +39,9 @@ def aggregate(recorders: list[Recorder], seconds: float) -> dict:
         }
     ok = sum(v for (_, kind), v in outcomes.items() if kind == "ok")
     total = sum(outcomes.values())
+    per_second: Counter = Counter()
+    for rec in recorders:
+        per_second.update(rec.per_second)
     status_totals: Counter = Counter()
     for (_, status), n in statuses.items():
         status_totals[str(status)] += n
@@ -56,6 +59,7 @@ def aggregate(recorders: list[Recorder], seconds: float) -> dict:
         "transport_errors": {f"{label}:{name}": n for (label, name), n in sorted(errors.items())},
         "by_label": by_label,
         "warmup_requests": sum(r.warmup for r in recorders),
+        "ok_per_second": [per_second[i] for i in range(int(seconds))],
     }
 
 
