@@ -1,6 +1,7 @@
 """Project-wide middleware: request id + access log, optional trailing slash, CSP, request guard."""
 
 import logging
+import re
 import time
 import uuid
 
@@ -11,6 +12,7 @@ from django.urls import Resolver404, get_resolver
 from .exceptions import error_body
 
 access_log = logging.getLogger("nexus.request")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -22,7 +24,8 @@ class RequestContextMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if incoming.isascii() and 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        # A client's id is kept only if it is plainly safe to echo in a header and to log.
+        request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         user = getattr(request, "user", None)

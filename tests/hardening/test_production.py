@@ -296,3 +296,19 @@ def test_the_test_suite_runs_with_debug_off(settings):
     assert settings.DEBUG is False
     assert Path(settings.BASE_DIR, ".env").exists() is False or "DJANGO_DEBUG=True" not in Path(
         settings.BASE_DIR, ".env").read_text()
+
+
+@pytest.mark.django_db
+def test_cors_opens_only_to_configured_origins_with_the_contract_headers(client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.bank.example"]
+    preflight = {"HTTP_ACCESS_CONTROL_REQUEST_METHOD": "POST",
+                 "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": "authorization, content-type, idempotency-key"}
+    allowed = client.options("/transfers/internal/", HTTP_ORIGIN="https://app.bank.example", **preflight)
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.bank.example"
+    assert "idempotency-key" in allowed["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in allowed
+    exposed = client.get("/health/", HTTP_ORIGIN="https://app.bank.example")
+    assert "X-Request-ID" in exposed["Access-Control-Expose-Headers"]
+    for origin in ("https://evil.example", "https://app.bank.example.evil.example", "null", "http://app.bank.example"):
+        refused = client.options("/transfers/internal/", HTTP_ORIGIN=origin, **preflight)
+        assert "Access-Control-Allow-Origin" not in refused, origin
