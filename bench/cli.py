@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                       counters_path=env.RESULTS / f"counters-{cohort.run_id}.bin",
                       extra_env=whatif.env_for(args.what_if))
     results: dict[str, dict] = {}
-    movements, unknown_keys = [], []
+    movements, unknown_keys, refusals = [], [], 0
     connection.close()  # the driver's connection is not needed while gunicorn works
     try:
         boot = server.start()
@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             for rec in recorders:
                 movements.extend(rec.movements)
                 unknown_keys.extend(rec.unknown_keys)
+                refusals += rec.money_refusals
             print(f"  {name:<10} {result['ok_per_s']:>8.1f} ok/s  p95 {result['latency']['p95_ms']} ms  "
                   f"errors {result['errors']}", flush=True)
     finally:
@@ -310,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
               f"errors {sum(base['errors'].values())}", flush=True)
 
     checks = invariants.run_all(cohort=cohort, before=money_before, since=since, movements=movements,
-                                unknown_keys=unknown_keys)
+                                unknown_keys=unknown_keys, refusals=refusals)
     stats_after = pg_db_stats()
     verdicts = [v for name, r in results.items() for v in report.judge(name, r)]
     out = {

@@ -53,6 +53,7 @@ class Recorder:
     per_second: Counter = field(default_factory=Counter)  # ok responses by second of the window
     movements: list[Movement] = field(default_factory=list)  # warm-up included: all money moved
     unknown_keys: list[str] = field(default_factory=list)  # money requests with no answer or a 5xx
+    money_refusals: int = 0  # 422 answers to money requests, warm-up included
 
 
 def body_json(data: bytes) -> dict:
@@ -127,6 +128,8 @@ class Runner:
                     continue
                 elapsed = time.perf_counter() - started
                 status = response.status
+                if status == 422 and request.key:
+                    rec.money_refusals += 1
                 if status in request.ok:
                     outcome = "ok"
                     if request.on_success is not None:

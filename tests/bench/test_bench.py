@@ -64,6 +64,7 @@ def test_seeded_cohort_is_ledger_consistent():
     failed = {name: c.detail for name, c in checks.items() if c.ok is False}
     assert not failed
     assert checks["client_model"].detail.startswith("30 balances")  # 10 HTTP customers x 3 currencies
+    assert checks["business_metrics"].ok is True, checks["business_metrics"].detail  # 42 deposits, 42 facts
     assert set(cohort.customers[0].accounts) == {"JOD", "USD", "EUR"}
     assert cohort.opening_balances()[cohort.customers[0].accounts["USD"]] == OPENING["USD"]
 
