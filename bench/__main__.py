@@ -1,4 +1,5 @@
 import sys
+import traceback
 
 from .cli import main
 
@@ -6,3 +7,6 @@ try:
     sys.exit(main())
 except KeyboardInterrupt:
     sys.exit(130)
+except Exception:  # the benchmark itself could not run: not an invariant failure
+    traceback.print_exc()
+    sys.exit(2)
