@@ -101,6 +101,8 @@ class RequestGuardMiddleware:
       only when something reads ``request.body``, and then answers with an HTML page).
     * A NUL character in the path or the query string: PostgreSQL cannot store or compare one, so
       it would reach the database as a driver error (500). 404 in the path, 400 in the query.
+
+    And a 405 from a plain Django view gets the contract's JSON error body.
     """
 
     def __init__(self, get_response):
@@ -119,7 +121,14 @@ class RequestGuardMiddleware:
             return JsonResponse(error_body("not_found", "Not found."), status=404)
         if any("\x00" in value for value in _query_values(request)):
             return JsonResponse(error_body("validation_error", "NUL characters are not allowed."), status=400)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+            # Plain Django views (health, docs, admin) answer a wrong method with an empty HTML page.
+            allow = response.get("Allow")
+            response = JsonResponse(error_body("method_not_allowed", "Method not allowed."), status=405)
+            if allow:
+                response["Allow"] = allow
+        return response
 
 
 def _query_values(request):

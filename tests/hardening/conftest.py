@@ -14,6 +14,8 @@ from api.services.accounts import card_issue
 from api.services.bills import bill_pay
 from api.services.house import ensure_house_accounts
 from api.services.transfers import reverse, transfer_external, transfer_internal
+from risk.models import BlockedIP, Incident
+from risk.services import forget_blacklist
 from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
 
 
@@ -38,6 +40,8 @@ class World:
     reversed_txn: Transaction
     bill: BillPayment
     biller_id: int
+    incident: Incident
+    blocked: BlockedIP
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -64,10 +68,23 @@ def build_world() -> World:
     biller = BillerFactory()
     bill = bill_pay(user=a, account_number=a_jod.pk, biller_id=biller.pk, amount=Decimal("3.5"), reference="REF-1",
                     idempotency_key=None)
+    incident = Incident.objects.create(code="velocity", event="Suspicious transaction velocity", severity="high",
+                                       subject=str(a.pk), dedup_key=f"velocity:{a.pk}:hardening", user=a)
+    blocked = BlockedIP.objects.create(cidr="203.0.113.0/24", reason="documentation range")  # never a test client
     world = World(a=a, b=b, staff=staff, a_jod=a_jod, a_usd=a_usd, a_eur=a_eur, b_jod=b_jod, card=card,
-                  internal=internal, external=external, reversed_txn=to_reverse, bill=bill, biller_id=biller.pk)
+                  internal=internal, external=external, reversed_txn=to_reverse, bill=bill, biller_id=biller.pk,
+                  incident=incident, blocked=blocked)
     world.headers = {"anonymous": {}, "customer": bearer(a), "other": bearer(b), "staff": bearer(staff)}
     return world
+
+
+@pytest.fixture(autouse=True)
+def _fresh_blacklist():
+    """The IP blacklist is cached per process for a few seconds: a test (or the fuzzer) that blocks
+    127.0.0.1 must not leave later tests answered 403 after its rows were rolled back."""
+    forget_blacklist()
+    yield
+    forget_blacklist()
 
 
 @pytest.fixture

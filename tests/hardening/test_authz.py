@@ -305,3 +305,23 @@ def test_bill_deposit_and_reversal_ignore_privileged_fields():
     world.b_jod.refresh_from_db()
     world.b.refresh_from_db()
     assert not world.b.is_staff and world.b_jod.role == Account.Role.CUSTOMER
+
+
+@pytest.mark.django_db
+def test_risk_writes_ignore_privileged_fields():
+    from risk.models import BlockedIP, Incident
+
+    world = build_world()
+    extra = {**_privileged(world), "code": "forged", "severity": "low", "ip": "198.51.100.9", "dedup_key": "x",
+             "status_changed_by": str(world.b.pk), "created_by": str(world.b.pk), "created_at": "2000-01-01T00:00:00Z"}
+    response = _call(world, "staff", "PATCH", f"/risk/incidents/{world.incident.pk}/",
+                     {**extra, "status": "acknowledged", "note": "seen"})
+    _assert_ignored_or_rejected(response)
+    incident = Incident.objects.get(pk=world.incident.pk)
+    assert (incident.code, incident.severity, incident.user_id, incident.ip) == ("velocity", "high", world.a.pk, None)
+    assert incident.status_changed_by_id in (None, world.staff.pk)
+    response = _call(world, "staff", "POST", "/risk/blacklist/", {**extra, "cidr": "198.51.100.0/24", "id": 424242})
+    if _assert_ignored_or_rejected(response):
+        blocked = BlockedIP.objects.get(cidr="198.51.100.0/24")
+        assert blocked.pk != 424242 and blocked.created_by_id == world.staff.pk
+        assert blocked.created_at.year > 2000
