@@ -102,7 +102,8 @@ class RequestGuardMiddleware:
     * A NUL character in the path or the query string: PostgreSQL cannot store or compare one, so
       it would reach the database as a driver error (500). 404 in the path, 400 in the query.
 
-    And a 405 from a plain Django view gets the contract's JSON error body.
+    And on the way out: a 405 from a plain Django view gets the contract's JSON error body, and an
+    answer to an authenticated request is marked ``Cache-Control: no-store``.
     """
 
     def __init__(self, get_response):
@@ -128,6 +129,9 @@ class RequestGuardMiddleware:
             response = JsonResponse(error_body("method_not_allowed", "Method not allowed."), status=405)
             if allow:
                 response["Allow"] = allow
+        if "Authorization" in request.headers and not response.has_header("Cache-Control"):
+            # Balances, statements, card data: never kept by a browser or a shared cache.
+            response["Cache-Control"] = "no-store"
         return response
 
 

@@ -312,3 +312,10 @@ def test_cors_opens_only_to_configured_origins_with_the_contract_headers(client,
     for origin in ("https://evil.example", "https://app.bank.example.evil.example", "null", "http://app.bank.example"):
         refused = client.options("/transfers/internal/", HTTP_ORIGIN=origin, **preflight)
         assert "Access-Control-Allow-Origin" not in refused, origin
+
+
+@pytest.mark.django_db
+def test_authenticated_answers_are_never_cached(user_client, client):
+    assert user_client.get("/accounts/")["Cache-Control"] == "no-store"
+    assert user_client.get("/no/such/thing/")["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/fx/rates/").get("Cache-Control", "")  # public data may be cached
