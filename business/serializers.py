@@ -3,6 +3,7 @@ import datetime as dt
 from rest_framework import serializers
 
 MAX_RANGE_DAYS = 5 * 366
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
 
 class RangeQuerySerializer(serializers.Serializer):
@@ -19,6 +20,9 @@ class RangeQuerySerializer(serializers.Serializer):
 
         last = attrs.get("to") or today()
         first = attrs.get("from") or last - dt.timedelta(days=self.default_days - 1)
+        for name, day in (("from", first), ("to", last)):
+            if not EARLIEST <= day <= LATEST:
+                raise serializers.ValidationError({name: [f"Between {EARLIEST} and {LATEST}."]})
         if first > last:
             raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
         if (last - first).days > MAX_RANGE_DAYS:
