@@ -74,7 +74,8 @@ class JSONTypes:
     """Mixin for request-body serializers: a value of the wrong JSON type is a 400.
 
     DRF coerces (``12`` becomes ``"12"`` for a CharField, ``"true"`` a boolean, ``"7"`` an integer);
-    the contract documents JSON types, so a number where a string belongs is malformed input.
+    the contract documents JSON types, so a number where a string belongs is malformed input. And a
+    string longer than its documented maximum is refused even if trimming would shorten it.
     """
 
     JSON_TYPES = [
@@ -96,6 +97,10 @@ class JSONTypes:
                         if not isinstance(value, json_type) or (json_type is int and isinstance(value, bool)):
                             errors[name] = [f"Must be {label}."]
                         break
+                # The documented maxLength holds for what is sent, before DRF trims whitespace.
+                max_length = getattr(field, "max_length", None)
+                if name not in errors and isinstance(value, str) and max_length and len(value) > max_length:
+                    errors[name] = [f"Ensure this field has no more than {max_length} characters."]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
