@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-baseline", action="store_true", help="skip the raw-PostgreSQL baseline")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, seconds")
     parser.add_argument("--json", type=Path, help="also write the JSON result here (always: bench/results/)")
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep earlier runs' data (default: recreate the embedded nexus_bench database)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed, too")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                         help="first wait up to S seconds for the machine to be idle (< 10%% CPU over 2 s)")
@@ -244,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     from .server import Gunicorn, free_port
 
     database = connection.settings_dict["NAME"]
+    if not args.keep_data and env.reset_database():
+        print(f"recreated database {database} (--keep-data to keep earlier runs)", flush=True)
     if args.wait_quiet:
         print(f"waited {wait_quiet(min(args.wait_quiet, 3600)):.0f} s for a quiet machine", flush=True)
     started = time.perf_counter()

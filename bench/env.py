@@ -46,3 +46,25 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def reset_database() -> bool:
+    """Drop and recreate the benchmark's own embedded database, so every run starts from the same
+    size (a ledger that grows run after run outgrows shared_buffers and slows the whole-database
+    checks). Only the default benchmark database on the embedded server, never a DATABASE_URL or
+    any other name. Returns whether it reset. Call after ``setup_django`` and before any query."""
+    if os.environ.get("DATABASE_URL") or os.environ.get("EMBEDDED_PG_DB") != BENCH_DB:
+        return False
+    import psycopg2
+    from django.db import connection
+
+    config = connection.settings_dict
+    admin = psycopg2.connect(dbname="postgres", user=config["USER"], host=config["HOST"], port=config["PORT"])
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+            cursor.execute(f"CREATE DATABASE \"{BENCH_DB}\" TEMPLATE template0 ENCODING 'UTF8'")
+    finally:
+        admin.close()
+    return True
