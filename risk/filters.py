@@ -1,6 +1,8 @@
 import datetime as dt
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from .models import Incident, LoginEvent
@@ -51,8 +53,8 @@ class LoginEventFilter(django_filters.FilterSet):
     ip = django_filters.CharFilter(method="filter_ip")
     email = django_filters.CharFilter(field_name="attempted_email", lookup_expr="iexact")
     # Strict: an unknown value is a 400, not silently "no filter".
-    successful = django_filters.TypedChoiceFilter(choices=[("true", "true"), ("false", "false")],
-                                                  coerce=lambda value: value == "true")
+    successful = extend_schema_field(OpenApiTypes.BOOL)(django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"))
 
     class Meta:
         model = LoginEvent
