@@ -21,7 +21,7 @@ from . import env
 SCENARIOS = ("transfers", "hotpair", "reads", "mix")
 # A scenario during which processes other than ours used more than this share of a core is flagged.
 DISTURBED_PCT = 15.0
-LIMITS = {"concurrency": 256, "duration": 600.0, "customers": 20000, "max_requests": 2_000_000}
+LIMITS = {"concurrency": 256, "duration": 600.0, "warmup": 60.0, "customers": 20000, "max_requests": 2_000_000}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -302,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"errors {result['errors']}", flush=True)
     finally:
         server.stop()
+        server.counters_path.unlink(missing_ok=True)
 
     base = None
     if not args.no_baseline:
