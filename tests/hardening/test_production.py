@@ -18,7 +18,7 @@ import pytest
 
 from api.models import User
 
-from .server import ROOT, Server, subprocess_env
+from .server import ROOT, Server, end_server_sessions, subprocess_env
 
 SECRET = "prod-secret-" + "Zx9!kQ2@wE7#rT4$" * 4
 PRODUCTION_ENV = {
@@ -250,6 +250,7 @@ def test_swagger_ui_and_redoc_render_in_a_browser_under_the_csp(tmp_path):
             assert all("https://" in line.split("violates")[0] for line in violations), violations
     finally:
         server.stop()
+        end_server_sessions()
 
 
 # --- passwords ------------------------------------------------------------------------------
