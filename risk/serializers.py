@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from api.serializers import JSONTypes
+
 from .models import BlockedIP, Incident, LoginEvent
 from .services import normalize_cidr
 
@@ -14,7 +16,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentUpdateSerializer(serializers.Serializer):
+class IncidentUpdateSerializer(JSONTypes, serializers.Serializer):
     status = serializers.ChoiceField(choices=Incident.Status.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
@@ -28,7 +30,7 @@ class LoginEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BlockedIPSerializer(serializers.ModelSerializer):
+class BlockedIPSerializer(JSONTypes, serializers.ModelSerializer):
     class Meta:
         model = BlockedIP
         fields = ["id", "cidr", "reason", "created_at"]
