@@ -7,19 +7,11 @@ from django.utils.module_loading import import_string
 
 from .detectors import Detector
 
-DEFAULT_DETECTORS = [
-    "risk.detectors.impossible_travel.ImpossibleTravel",
-    "risk.detectors.credential_stuffing.CredentialStuffing",
-    "risk.detectors.brute_force.BruteForce",
-    "risk.detectors.velocity.Velocity",
-    "risk.detectors.unusual_hour.UnusualHour",
-    "risk.detectors.blacklisted_ip.BlacklistedIP",
-]
 TRIGGERS = {"login", "transaction", "blocked_request"}
 
 
 def detector_paths() -> list[str]:
-    return list(getattr(settings, "RISK_DETECTORS", DEFAULT_DETECTORS))
+    return list(getattr(settings, "RISK_DETECTORS", []))
 
 
 @cache
