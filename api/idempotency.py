@@ -114,3 +114,19 @@ def run_money_request(
                 money_refused.send(sender=None, user=request.user, kind=kind, code=exc.code, account=account)
             raise
     raise AssertionError("unreachable")
+
+
+def money_post(request, serializer_class, *, scope: str, kind: str, perform, account=None) -> Response:
+    """The whole POST of a money endpoint: validate the body, then run it once per idempotency key.
+
+    ``perform(data, key)`` calls one service and returns (status, response body); ``account`` is the
+    sender account (a number, or a function of the validated data) reported with a refusal.
+    """
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    key = request_key(request, data.pop("idempotency_key", None))
+    return run_money_request(
+        request, scope=scope, payload=data, key=key, operation=lambda key: perform(data, key), kind=kind,
+        account=account(data) if callable(account) else account,
+    )

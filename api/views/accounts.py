@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import exceptions, selectors, serializers
-from ..idempotency import request_key, run_money_request
+from ..idempotency import money_post
 from ..models import Account, LedgerEntry, Transaction
 from ..services import transfers
 from ..services.accounts import account_open, card_issue, card_set_active
@@ -118,19 +118,13 @@ class DepositView(APIView):
 
     @extend_schema(request=serializers.DepositSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
     def post(self, request, account_number):
-        body = serializers.DepositSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-
-        def operation(key):
+        def perform(data, key):
             txn = transfers.deposit(staff=request.user, account_number=account_number, amount=data["amount"],
                                     description=data["description"], idempotency_key=key)
             return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
 
-        return run_money_request(
-            request, scope=f"deposit:{account_number}", payload={"amount": data["amount"], "description": data["description"]},
-            key=request_key(request, data.pop("idempotency_key", None)), operation=operation, kind=Transaction.Kind.DEPOSIT, account=account_number,
-        )
+        return money_post(request, serializers.DepositSerializer, scope=f"deposit:{account_number}",
+                          kind=Transaction.Kind.DEPOSIT, perform=perform, account=account_number)
 
 
 class AccountCardsView(APIView):

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import exceptions, money, selectors, serializers
-from ..idempotency import request_key, run_money_request
+from ..idempotency import money_post
 from ..models import Biller, BillPayment, Transaction
 from ..services.bills import bill_pay
 from ..services.fx import current_rates
@@ -31,18 +31,13 @@ class BillView(ListModelMixin, GenericAPIView):
 
     @extend_schema(request=serializers.BillCreateSerializer, responses={201: serializers.BillPaymentSerializer, **ERRORS})
     def post(self, request):
-        body = serializers.BillCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        key = request_key(request, data.pop("idempotency_key", None))
-
-        def operation(key):
+        def perform(data, key):
             bill = bill_pay(user=request.user, account_number=data["account"], biller_id=data["biller"],
                             amount=data["amount"], reference=data["reference"], idempotency_key=key)
             return 201, serializers.BillPaymentSerializer(bill).data
 
-        return run_money_request(request, scope="bill", payload=data, key=key, operation=operation,
-                                 kind=Transaction.Kind.BILL, account=data["account"])
+        return money_post(request, serializers.BillCreateSerializer, scope="bill", kind=Transaction.Kind.BILL,
+                          perform=perform, account=lambda data: data["account"])
 
 
 class BillDetailView(APIView):

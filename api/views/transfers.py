@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import exceptions, selectors, serializers
-from ..idempotency import request_key, run_money_request
+from ..idempotency import money_post
 from ..models import Transaction
 from ..services import transfers
 from .common import ERRORS
@@ -29,20 +29,16 @@ class TransferView(ListModelMixin, GenericAPIView):
 
     @extend_schema(request=serializers.TransferCreateSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
     def post(self, request):
-        body = serializers.TransferCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        key = request_key(request, data.pop("idempotency_key", None))
         service = type(self).service
 
-        def operation(key):
+        def perform(data, key):
             txn = service(user=request.user, sender_number=data["sender_account"],
                           receiver_number=data["receiver_account"], amount=data["amount"],
                           description=data["description"], idempotency_key=key)
             return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
 
-        return run_money_request(request, scope=f"transfer:{self.kind}", payload=data, key=key,
-                                 operation=operation, kind=self.kind, account=data["sender_account"])
+        return money_post(request, serializers.TransferCreateSerializer, scope=f"transfer:{self.kind}",
+                          kind=self.kind, perform=perform, account=lambda data: data["sender_account"])
 
 
 class InternalTransferView(TransferView):
@@ -69,15 +65,10 @@ class ReverseView(APIView):
 
     @extend_schema(request=serializers.ReverseSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
     def post(self, request, transaction_id):
-        body = serializers.ReverseSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        key = request_key(request, data.pop("idempotency_key", None))
-
-        def operation(key):
+        def perform(data, key):
             txn = transfers.reverse(staff=request.user, transaction_id=transaction_id, reason=data["reason"],
                                     idempotency_key=key)
             return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
 
-        return run_money_request(request, scope=f"reverse:{transaction_id}", payload=data, key=key,
-                                 operation=operation, kind=Transaction.Kind.REVERSAL)
+        return money_post(request, serializers.ReverseSerializer, scope=f"reverse:{transaction_id}",
+                          kind=Transaction.Kind.REVERSAL, perform=perform)
