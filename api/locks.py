@@ -1,15 +1,14 @@
 """The one place that takes row locks on accounts."""
 
-from django.db import connection
+from nexus import sql
 
 from .models import Account
 
-_FIELDS = [field.attname for field in Account._meta.concrete_fields]
+_FIELDS, _COLUMNS = sql.select_list(Account)
 # The statement the ORM would build for
 # Account.objects.filter(pk__in=numbers).order_by("pk").select_for_update(no_key=True),
 # written once: compiling that queryset on every transfer cost more CPU than running it.
-_COLUMNS = ", ".join(f'"{field.column}"' for field in Account._meta.concrete_fields)
-_LOCK_SQL = f'SELECT {_COLUMNS} FROM "api_account" WHERE "account_number" = ANY(%s) ORDER BY "account_number" FOR NO KEY UPDATE'  # noqa: S608 - column names come from the model; values are parameters
+_LOCK_SQL = f'SELECT {_COLUMNS} FROM {sql.table(Account)} WHERE "account_number" = ANY(%s) ORDER BY "account_number" FOR NO KEY UPDATE'  # noqa: S608 - column names come from the model; values are parameters
 
 
 def lock_accounts(numbers) -> dict[str, Account]:
@@ -22,8 +21,5 @@ def lock_accounts(numbers) -> dict[str, Account]:
     so A->B and B->A cannot deadlock either. Numbers that do not exist are simply absent.
     """
     wanted = sorted(set(numbers))
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [wanted])
-        rows = cursor.fetchall()
-    locked = (Account.from_db(connection.alias, _FIELDS, row) for row in rows)
+    locked = sql.instances(Account, _FIELDS, sql.fetch(_LOCK_SQL, [wanted]))
     return {account.pk: account for account in locked}

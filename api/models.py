@@ -204,8 +204,8 @@ class Transaction(models.Model):
     receiver_balance_after = models.DecimalField(**AMOUNT, null=True, blank=True)
     description = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
-    initiated_by = models.ForeignKey(
-        "api.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    initiated_by = models.ForeignKey(  # indexed by txn_initiator_created
+        "api.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
@@ -227,6 +227,8 @@ class Transaction(models.Model):
             models.Index(fields=["receiver_account", "-created_at"], name="txn_receiver_created"),
             models.Index(fields=["kind", "-created_at"], name="txn_kind_created"),
             models.Index(fields=["created_at"], name="txn_created"),
+            # The risk velocity rule: a user's transfers of the last 15 minutes, after every transfer.
+            models.Index(fields=["initiated_by", "-created_at"], name="txn_initiator_created"),
         ]
 
     def __str__(self):

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from nexus import sql
+
 from . import money
 from .models import Account, BillPayment, Card, LedgerEntry, Transaction, User
 
@@ -48,33 +50,71 @@ def _bank_day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.BANK_TIME_ZONE))
 
 
-def statement_entries(account: Account, *, date_from: dt.date | None, date_to: dt.date | None):
-    """Ledger lines of one customer account, newest first; dates are bank-local (Asia/Amman) days."""
-    qs = LedgerEntry.objects.filter(account=account).select_related("transaction")
+_ACCOUNT_FIELDS, _ACCOUNT_COLUMNS = sql.select_list(Account)
+# accounts_of(user)[offset:offset + limit], written once (the hottest read of the API).
+_ACCOUNT_PAGE_SQL = (
+    f"SELECT {_ACCOUNT_COLUMNS} FROM {sql.table(Account)} WHERE \"owner_id\" = %s AND \"role\" = %s"  # noqa: S608
+    ' ORDER BY "created_at", "account_number" LIMIT %s OFFSET %s'
+)
+
+
+def account_page(user: User, offset: int, limit: int) -> list[Account]:
+    rows = sql.fetch(_ACCOUNT_PAGE_SQL, [user.pk, Account.Role.CUSTOMER, limit, offset])
+    return sql.instances(Account, _ACCOUNT_FIELDS, rows)
+
+
+# One statement answers both "is this the caller's account?" (no row: 404) and "which lines are on
+# this page?" (one row per line, or a single row of NULLs for an empty page), newest first through
+# the index ledger_account_created.
+_STATEMENT_SQL = """
+SELECT line.* FROM "api_account" account LEFT JOIN LATERAL (
+    SELECT txn."id", txn."kind", entry."amount", entry."currency", entry."balance_after", entry."purpose",
+           entry."created_at", entry."account_id", txn."description", txn."sender_account_id",
+           txn."receiver_account_id"
+    FROM "api_ledgerentry" entry JOIN "api_transaction" txn ON txn."id" = entry."transaction_id"
+    WHERE entry."account_id" = account."account_number" {dates}
+    ORDER BY entry."created_at" DESC, entry."id" DESC LIMIT %(limit)s OFFSET %(offset)s
+) line ON TRUE
+WHERE account."account_number" = %(number)s AND account."owner_id" = %(owner)s AND account."role" = %(role)s
+"""
+
+
+def statement_page(user: User, number: str, *, date_from: dt.date | None, date_to: dt.date | None,
+                   offset: int, limit: int) -> list[dict] | None:
+    """Statement lines of the caller's account, newest first; None when it is not the caller's.
+
+    Dates are bank-local (Asia/Amman) days.
+    """
+    dates, params = "", {"number": number, "owner": user.pk, "role": Account.Role.CUSTOMER,
+                         "limit": limit, "offset": offset}
     if date_from:
-        qs = qs.filter(created_at__gte=_bank_day_start(date_from))
+        dates += 'AND entry."created_at" >= %(start)s '
+        params["start"] = _bank_day_start(date_from)
     if date_to:
-        qs = qs.filter(created_at__lt=_bank_day_start(date_to + dt.timedelta(days=1)))
-    return qs.order_by("-created_at", "-id")
+        dates += 'AND entry."created_at" < %(end)s '
+        params["end"] = _bank_day_start(date_to + dt.timedelta(days=1))
+    rows = sql.fetch(_STATEMENT_SQL.format(dates=dates), params)
+    if not rows:
+        return None
+    return [statement_line(*row) for row in rows if row[0] is not None]
 
 
-def statement_line(entry: LedgerEntry) -> dict:
-    txn = entry.transaction
-    debit = entry.amount < 0
-    counterparty = txn.receiver_account_id if debit else txn.sender_account_id
-    if counterparty == entry.account_id:
-        counterparty = txn.sender_account_id if debit else txn.receiver_account_id
-    description = txn.description
-    if entry.purpose == LedgerEntry.Purpose.FEE:
+def statement_line(transaction_id, kind, amount, currency, balance_after, purpose, created_at, account_id,
+                   description, sender_account_id, receiver_account_id) -> dict:
+    debit = amount < 0
+    counterparty = receiver_account_id if debit else sender_account_id
+    if counterparty == account_id:
+        counterparty = sender_account_id if debit else receiver_account_id
+    if purpose == LedgerEntry.Purpose.FEE:
         description = "Transfer fee" if debit else "Fee refund"
     return {
-        "transaction_id": txn.pk,
-        "kind": txn.kind,
+        "transaction_id": transaction_id,
+        "kind": kind,
         "direction": "debit" if debit else "credit",
-        "amount": money.fmt(abs(entry.amount), entry.currency),
-        "currency": entry.currency,
-        "balance_after": money.fmt(entry.balance_after, entry.currency),
+        "amount": money.fmt(abs(amount), currency),
+        "currency": currency,
+        "balance_after": money.fmt(balance_after, currency),
         "counterparty_account": counterparty,
         "description": description,
-        "created_at": entry.created_at,
+        "created_at": created_at,
     }

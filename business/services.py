@@ -12,6 +12,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from api import money
+from nexus import sql
 
 from .fx import jod_value
 from .models import DailyActiveUser, DailyBusinessMetrics, MetricEvent
@@ -69,7 +70,7 @@ def record_transaction(txn) -> None:
     double counting.
     """
     try:
-        event_for_transaction(txn).save(force_insert=True)
+        sql.insert(event_for_transaction(txn))
     except IntegrityError:
         log.warning("metric event already recorded", extra={"transaction_id": str(txn.pk)})
 

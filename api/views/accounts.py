@@ -47,7 +47,7 @@ def own_account_or_404(user, number):
     return account
 
 
-class AccountListView(ListModelMixin, GenericAPIView):
+class AccountListView(ListModelMixin, GenericAPIView):  # ListModelMixin: the schema of a paginated list
     serializer_class = serializers.AccountSerializer
 
     def get_queryset(self):
@@ -56,7 +56,9 @@ class AccountListView(ListModelMixin, GenericAPIView):
         return selectors.accounts_of(self.request.user)
 
     def get(self, request):
-        return self.list(request)
+        page = self.paginator.paginate_rows(
+            lambda offset, limit: selectors.account_page(request.user, offset, limit), request)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=serializers.AccountCreateSerializer, responses={201: serializers.AccountSerializer, **ERRORS})
     def post(self, request):
@@ -99,18 +101,21 @@ class StatementView(GenericAPIView):
         OpenApiParameter("format", str, enum=["json", "csv"]),
     ], responses={200: serializers.StatementLineSerializer(many=True), **ERRORS})
     def get(self, request, account_number):
-        account = own_account_or_404(request.user, account_number)
         query = StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        entries = selectors.statement_entries(
-            account, date_from=query.validated_data.get("from"), date_to=query.validated_data.get("to")
-        )
+
+        def lines(offset, limit):
+            page = selectors.statement_page(request.user, account_number, offset=offset, limit=limit,
+                                            date_from=query.validated_data.get("from"),
+                                            date_to=query.validated_data.get("to"))
+            if page is None:
+                raise exceptions.NotFound("Account not found.")
+            return page
+
         if request.accepted_renderer.format == "csv":
-            lines = [selectors.statement_line(e) for e in entries[: self.CSV_MAX_ROWS]]
-            filename = f"statement-{account.pk}.csv"
-            return Response(lines, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-        page = self.paginate_queryset(entries)
-        return self.get_paginated_response([selectors.statement_line(e) for e in page])
+            filename = f"statement-{account_number}.csv"
+            return Response(lines(0, self.CSV_MAX_ROWS), headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return self.get_paginated_response(self.paginator.paginate_rows(lines, request))
 
 
 class DepositView(APIView):

@@ -1,11 +1,18 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from nexus import sql
 
 from . import Detector, Finding, TransactionContext
 
 OUTGOING_KINDS = ("internal", "external", "bill")
+# Count and sum per currency of a user's recent outgoing transfers: one grouped statement through
+# the index txn_initiator_created, written once (it runs after every transfer).
+_RECENT_SQL = """
+SELECT "currency", COUNT(*), SUM("amount") FROM "api_transaction"
+WHERE "initiated_by_id" = %s AND "kind" = ANY(%s) AND "created_at" > %s AND "created_at" <= %s
+GROUP BY "currency"
+"""
 
 
 class Velocity(Detector):
@@ -21,21 +28,16 @@ class Velocity(Detector):
 
     def evaluate(self, context: TransactionContext) -> Finding | None:
         from api import money
-        from api.models import Transaction
         from risk.rates import rates
 
         txn = context.transaction
         if txn.kind not in OUTGOING_KINDS or context.user is None:
             return None
-        # One grouped query: count and sum per currency of this user's recent outgoing transfers.
-        rows = (
-            Transaction.objects.filter(initiated_by=context.user, kind__in=OUTGOING_KINDS,
-                                       created_at__gt=txn.created_at - self.window, created_at__lte=txn.created_at)
-            .values("currency").annotate(n=Count("id"), total=Sum("amount"))
-        )
+        rows = sql.fetch(_RECENT_SQL, [context.user.pk, list(OUTGOING_KINDS), txn.created_at - self.window,
+                                       txn.created_at])
         current = rates()
-        count = sum(row["n"] for row in rows)
-        total_jod = sum((money.to_base(row["total"], row["currency"], current) for row in rows), Decimal(0))
+        count = sum(n for _, n, _ in rows)
+        total_jod = sum((money.to_base(total, currency, current) for currency, _, total in rows), Decimal(0))
         if count < self.max_count and total_jod < self.max_amount_jod:
             return None
         return Finding(subject=str(context.user.pk), user=context.user,
