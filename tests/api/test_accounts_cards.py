@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -6,6 +7,7 @@ from django.db import connection
 
 from api.identifiers import is_valid_account_number, luhn_valid
 from api.models import Account, Card, Transaction
+from tests.factories import fund
 
 from .helpers import error_code, money_snapshot, post_json
 
@@ -167,3 +169,30 @@ def test_statement_csv_download(user, user_client, account_factory):
     rows = response.content.decode().strip().splitlines()
     assert rows[0] == "transaction_id,kind,direction,amount,currency,balance_after,counterparty_account,description,created_at"
     assert ",deposit,credit,25.000,JOD,25.000," in rows[1]
+
+
+def test_statement_pages_link_without_counting(user, user_client, account_factory):
+    account = account_factory(owner=user, funded=Decimal("1.000"))
+    for _ in range(4):
+        fund(account, Decimal("1.000"))  # 5 lines in all
+    url = f"/accounts/{account.pk}/transactions/"
+    first = user_client.get(url, {"page_size": 2}).json()
+    assert set(first) == {"next", "previous", "results"}
+    assert first["previous"] is None and first["next"].endswith("page=2&page_size=2")
+    assert [line["balance_after"] for line in first["results"]] == ["5.000", "4.000"]
+    last = user_client.get(url, {"page_size": 2, "page": 3}).json()
+    assert last["next"] is None and "page=2" in last["previous"]
+    assert [line["balance_after"] for line in last["results"]] == ["1.000"]
+    assert user_client.get(url, {"page_size": 2, "page": 4}).status_code == 404
+    assert user_client.get(url, {"page_size": 5}).json()["next"] is None
+
+
+def test_statement_of_an_empty_account_and_of_someone_elses(user, user_client, account_factory):
+    own = account_factory(owner=user)
+    assert user_client.get(f"/accounts/{own.pk}/transactions/").json() == {"next": None, "previous": None,
+                                                                          "results": []}
+    other = account_factory(funded=Decimal("3.000"))
+    for params in ({}, {"page": 2}, {"format": "csv"}, {"from": "2020-01-01"}):
+        response = user_client.get(f"/accounts/{other.pk}/transactions/", params)
+        assert response.status_code == 404
+        assert json.loads(response.content)["error"]["code"] == "not_found"
