@@ -21,6 +21,29 @@ log = logging.getLogger("nexus.risk")
 LOGIN_EVENTS_PER_IP_PER_MINUTE = 30
 
 
+# (rule, subject) -> end of the window in which a new incident would be a duplicate. Per process
+# and bounded. A transaction rule whose incident for the user already exists in this window is not
+# evaluated again: its finding would be dropped as a duplicate anyway, and a user who trips the
+# velocity rule keeps tripping it on every transfer for the next 15 minutes.
+_suppressed: dict[tuple[str, str], object] = {}
+_SUPPRESSED_MAX = 10_000
+
+
+def _suppress(code: str, subject: str, until) -> None:
+    if len(_suppressed) >= _SUPPRESSED_MAX:
+        _suppressed.clear()
+    _suppressed[(code, subject)] = until
+
+
+def is_suppressed(code: str, subject: str, now) -> bool:
+    until = _suppressed.get((code, subject))
+    return until is not None and now < until
+
+
+def forget_suppressed() -> None:
+    _suppressed.clear()
+
+
 def record_incident(detector, finding: Finding, now=None) -> Incident | None:
     """One incident per rule, subject and window.
 
@@ -28,19 +51,23 @@ def record_incident(detector, finding: Finding, now=None) -> Incident | None:
     one; the unique dedup key (rule, subject, window bucket) settles concurrent detections.
     """
     now = now or timezone.now()
-    if Incident.objects.filter(code=detector.code, subject=finding.subject,
-                               timestamp__gt=now - detector.window).exists():
+    latest = (Incident.objects.filter(code=detector.code, subject=finding.subject, timestamp__gt=now - detector.window)
+              .order_by("-timestamp").values_list("timestamp", flat=True).first())
+    if latest is not None:
+        _suppress(detector.code, finding.subject, latest + detector.window)
         return None
     bucket = int(now.timestamp() // detector.window.total_seconds())
     try:
         with transaction.atomic():
-            return Incident.objects.create(
+            incident = Incident.objects.create(
                 code=detector.code, event=detector.event, severity=detector.severity, subject=finding.subject,
                 dedup_key=f"{detector.code}:{finding.subject}:{bucket}"[:360], user=finding.user, ip=finding.ip,
                 country=finding.country or "", details=finding.details, timestamp=now,
             )
     except IntegrityError:
-        return None  # a concurrent detection of the same rule, subject and window won
+        incident = None  # a concurrent detection of the same rule, subject and window won
+    _suppress(detector.code, finding.subject, now + detector.window)
+    return incident
 
 
 def _login_event_allowed(ip: str) -> bool:
@@ -78,6 +105,8 @@ def screen_transaction(txn) -> None:
         return
     context = TransactionContext(transaction=txn, user=user)
     for detector in detectors_for("transaction"):
+        if is_suppressed(detector.code, str(user.pk), txn.created_at):  # transaction rules are about the user
+            continue
         finding = detector.evaluate(context)
         if finding is not None:
             record_incident(detector, finding, txn.created_at)

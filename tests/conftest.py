@@ -3,16 +3,20 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.services.house import forget_house_accounts
+from risk.services import forget_suppressed
 
 from .factories import AccountFactory, StaffFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """House account numbers are cached per process; a test flush may recreate them."""
+    """House account numbers are cached per process; a test flush may recreate them. Same for the
+    risk rules' per-process memo of incidents already recorded."""
     forget_house_accounts()
+    forget_suppressed()
     yield
     forget_house_accounts()
+    forget_suppressed()
 
 
 def auth_client(user) -> APIClient:

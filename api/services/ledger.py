@@ -19,8 +19,12 @@ class Leg:
     purpose: str = LedgerEntry.Purpose.PRINCIPAL
 
 
+# Written columns: every concrete field, except the ledger's serial id (the database assigns it).
+_FIELDS = {model: [f for f in model._meta.concrete_fields if not f.db_returning] for model in (Transaction, LedgerEntry)}
+
+
 def _columns(model, instance) -> tuple[list[str], list]:
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname == "id" and model is LedgerEntry)]
+    fields = _FIELDS[model]
     return [f.column for f in fields], [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
 
 

@@ -136,6 +136,30 @@ class TestTransactionRules:
             assert incidents("velocity").count() == 1
         assert incidents("velocity").get().details["count_15m"] == 10
 
+    def test_velocity_is_not_re_evaluated_while_its_incident_stands(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from risk.services import screen_transaction
+
+        with time_machine.travel(START, tick=False) as clock:
+            user = UserFactory()
+            account = AccountFactory(owner=user, funded=Decimal("1000.000"))
+            receiver = AccountFactory()
+            for _ in range(10):
+                spend(user, account, receiver)
+            assert incidents("velocity").count() == 1
+            txn = spend(user, account, receiver)
+            with CaptureQueriesContext(connection) as queries:
+                screen_transaction(txn)
+            assert not [q for q in queries.captured_queries if "api_transaction" in q["sql"]]
+            clock.shift(dt.timedelta(minutes=16))  # the window is over: the rule runs again
+            for _ in range(9):
+                spend(user, account, receiver)
+            assert incidents("velocity").count() == 1
+            spend(user, account, receiver)
+            assert incidents("velocity").count() == 2
+
     def test_velocity_fires_at_fifty_thousand_jod_equivalent(self):
         with time_machine.travel(START, tick=False):
             user = UserFactory()
