@@ -129,3 +129,49 @@ def test_bad_access_token_is_401_token_invalid(api_client):
     response = api_client.get("/accounts/")
     assert response.status_code == 401
     assert error_code(response) == "token_invalid"
+
+
+class TestARememberedTokenIsStillChecked:
+    """Authentication remembers validated access tokens per process; nothing it checks may go stale."""
+
+    @staticmethod
+    def _client(api_client, token):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return api_client
+
+    def test_expiry(self, api_client, user):
+        import datetime as dt
+
+        import time_machine
+        from rest_framework_simplejwt.tokens import AccessToken
+
+        with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as clock:
+            client = self._client(api_client, AccessToken.for_user(user))
+            assert client.get("/auth/me/").status_code == 200
+            clock.shift(dt.timedelta(minutes=14, seconds=59))
+            assert client.get("/auth/me/").status_code == 200
+            clock.shift(dt.timedelta(seconds=1))
+            response = client.get("/auth/me/")
+        assert response.status_code == 401
+        assert error_code(response) == "token_invalid"
+
+    def test_deactivation_and_deletion(self, api_client, user):
+        from rest_framework_simplejwt.tokens import AccessToken
+
+        client = self._client(api_client, AccessToken.for_user(user))
+        assert client.get("/accounts/").status_code == 200
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        assert client.get("/accounts/").status_code == 401
+        User.objects.filter(pk=user.pk).delete()
+        assert client.get("/accounts/").status_code == 401
+
+    def test_signature(self, api_client, user):
+        from rest_framework_simplejwt.tokens import AccessToken
+
+        token = str(AccessToken.for_user(user))
+        assert self._client(api_client, token).get("/auth/me/").status_code == 200
+        header, payload, signature = token.split(".")
+        forged = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+        response = self._client(api_client, forged).get("/auth/me/")
+        assert response.status_code == 401
+        assert error_code(response) == "token_invalid"
