@@ -192,8 +192,10 @@ class Transaction(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUCCESS)
-    sender_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing")
-    receiver_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="incoming")
+    # Indexed by txn_sender_created / txn_receiver_created (leading column): a separate foreign
+    # key index (and its varchar_pattern_ops twin) would only cost every insert.
+    sender_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outgoing", db_index=False)
+    receiver_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="incoming", db_index=False)
     amount = models.DecimalField(**AMOUNT)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     fee_amount = models.DecimalField(**AMOUNT, default=Decimal("0"))
@@ -248,7 +250,9 @@ class LedgerEntry(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(  # indexed by ledger_account_created
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     amount = models.DecimalField(**AMOUNT, help_text="Signed: negative debits, positive credits.")
     currency = models.CharField(max_length=3, choices=Currency.choices)
     purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.PRINCIPAL)
@@ -322,7 +326,9 @@ class BillPayment(models.Model):
 class IdempotencyRecord(models.Model):
     """The first response to a (user, key); replayed for the same request, refused for another."""
 
-    user = models.ForeignKey("api.User", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(  # indexed by idempotency_unique_user_key
+        "api.User", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=64)
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)

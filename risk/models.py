@@ -8,7 +8,8 @@ from django.utils import timezone
 class RateLimitWindow(models.Model):
     """Fixed-window request counters for throttles (one row per client key, upserted atomically).
 
-    Used when no Redis is configured; shared by every server process through PostgreSQL.
+    Used when no Redis is configured; shared by every server process through PostgreSQL. The
+    table is UNLOGGED (migration 0003): no WAL, no flush at commit, emptied by a crash.
     """
 
     key = models.CharField(max_length=200, primary_key=True)
