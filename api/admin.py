@@ -52,6 +52,11 @@ class AccountAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        # Only the fields staff may edit. A full save() would also write back the balance (and the
+        # daily spending) read when the form was posted, undoing any transfer committed meanwhile.
+        obj.save(update_fields=[name for name in self.fields if name not in self.readonly_fields] + ["updated_at"])
+
     @admin.action(description="Freeze selected accounts")
     def freeze(self, request, queryset):
         for account in queryset:

@@ -41,6 +41,22 @@ def test_admin_cannot_edit_a_balance_or_a_ledger_line(admin_client, account_fact
     assert admin_client.get("/admin/api/transaction/add/").status_code == 403
 
 
+def test_admin_edit_does_not_write_back_a_stale_balance(rf, admin_user, account_factory):
+    """The account the change form saves was read before a transfer committed: its balance must survive."""
+    from django.contrib.admin.sites import site
+
+    from api.admin import AccountAdmin
+    from tests.factories import fund
+
+    account = account_factory(funded=Decimal("5.000"))
+    stale = Account.objects.get(pk=account.pk)
+    fund(account, Decimal("2.000"))  # commits while the form is being edited
+    stale.daily_limit = Decimal("1.000")
+    AccountAdmin(Account, site).save_model(rf.post("/"), stale, form=None, change=True)
+    account.refresh_from_db()
+    assert (account.balance, account.daily_limit) == (Decimal("7.000"), Decimal("1.000"))
+
+
 def test_admin_freeze_action(admin_client, account_factory):
     account = account_factory()
     admin_client.post("/admin/api/account/", {"action": "freeze", "_selected_action": [account.pk]})
