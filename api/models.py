@@ -94,6 +94,11 @@ class Account(models.Model):
     # path (that row would serialise every transfer); their balance is the sum of their entries.
     balance = models.DecimalField(**AMOUNT, default=Decimal("0"))
     daily_limit = models.DecimalField(**AMOUNT, default=DEFAULT_DAILY_LIMIT)
+    # What the daily limit counts: outgoing amounts of the bank day ``spent_on`` (Asia/Amman). Kept
+    # by every posting on the locked row (api.services.ledger), so checking the limit reads no
+    # transfers; ``manage.py verify_ledger`` recomputes it from the transactions.
+    spent_on = models.DateField(null=True, blank=True, editable=False)
+    spent_today = models.DecimalField(**AMOUNT, default=Decimal("0"), editable=False)
     is_active = models.BooleanField(default=True)
     name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -104,6 +109,7 @@ class Account(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_non_negative"),
             models.CheckConstraint(condition=Q(daily_limit__gte=0), name="account_daily_limit_non_negative"),
+            models.CheckConstraint(condition=Q(spent_today__gte=0), name="account_spent_today_non_negative"),
             models.CheckConstraint(
                 condition=Q(role="customer", owner__isnull=False) | (~Q(role="customer") & Q(owner__isnull=True)),
                 name="account_owner_matches_role",
@@ -122,6 +128,10 @@ class Account(models.Model):
 
     def __str__(self):
         return f"{self.account_number} ({self.type}, {self.currency})"
+
+    def spent_on_day(self, day) -> Decimal:
+        """Outgoing amounts counted against the daily limit on bank day ``day``."""
+        return self.spent_today if self.spent_on == day else Decimal(0)
 
     @property
     def is_house(self) -> bool:

@@ -1,14 +1,13 @@
 """Reads. Every queryset a view lists is built here, scoped to its viewer."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from nexus import sql
 
 from . import money
+from .bankday import day_start
 from .models import Account, BillPayment, Card, LedgerEntry, Transaction, User
 
 TRANSFER_KINDS = (Transaction.Kind.INTERNAL, Transaction.Kind.EXTERNAL)
@@ -44,10 +43,6 @@ def transfers_of(user: User, kind: str) -> QuerySet[Transaction]:
 
 def bills_of(user: User) -> QuerySet[BillPayment]:
     return BillPayment.objects.filter(account__owner=user).select_related("transaction").order_by("-created_at")
-
-
-def _bank_day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.BANK_TIME_ZONE))
 
 
 _ACCOUNT_FIELDS, _ACCOUNT_COLUMNS = sql.select_list(Account)
@@ -89,10 +84,10 @@ def statement_page(user: User, number: str, *, date_from: dt.date | None, date_t
                          "limit": limit, "offset": offset}
     if date_from:
         dates += 'AND entry."created_at" >= %(start)s '
-        params["start"] = _bank_day_start(date_from)
+        params["start"] = day_start(date_from)
     if date_to:
         dates += 'AND entry."created_at" < %(end)s '
-        params["end"] = _bank_day_start(date_to + dt.timedelta(days=1))
+        params["end"] = day_start(date_to + dt.timedelta(days=1))
     rows = sql.fetch(_STATEMENT_SQL.format(dates=dates), params)
     if not rows:
         return None

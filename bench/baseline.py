@@ -2,7 +2,7 @@
 
 Per transfer, the statements an application that knew exactly what to send would use, one
 round trip each: lock both accounts in account-number order (``FOR NO KEY UPDATE``), update the
-two balances, insert the transaction row, insert its four ledger legs (principal and 1 % fee to
+two balances (the sender's with its daily limit counter, as the API does), insert the transaction row, insert its four ledger legs (principal and 1 % fee to
 the fee house account) in one statement, commit. The database's own checks run as for the API:
 the deferred zero-sum trigger, the foreign keys and the balance check constraint. Each thread
 moves money only among its own accounts, as in the ``transfers`` scenario, so nothing waits on
@@ -28,8 +28,9 @@ from .seed import Cohort
 
 LOCK = ("SELECT account_number, balance FROM api_account WHERE account_number = ANY(%s) "
         "ORDER BY account_number FOR NO KEY UPDATE")
-DEBIT = "UPDATE api_account SET balance = %s, updated_at = %s WHERE account_number = %s"
-CREDIT = DEBIT
+DEBIT = ("UPDATE api_account SET balance = %s, spent_today = CASE WHEN spent_on = %s THEN spent_today ELSE 0 END + %s, "
+         "spent_on = %s, updated_at = %s WHERE account_number = %s")
+CREDIT = "UPDATE api_account SET balance = %s, updated_at = %s WHERE account_number = %s"
 INSERT_TXN = (
     "INSERT INTO api_transaction (id, kind, status, sender_account_id, receiver_account_id, amount, currency, "
     "fee_amount, credited_amount, credited_currency, fx_rate, sender_balance_after, receiver_balance_after, "
@@ -67,6 +68,8 @@ def run(*, cohort: Cohort, concurrency: int, duration: float, warmup: float, max
     errors: list[Counter] = [Counter() for _ in range(concurrency)]
     conns = [_connect(settings) for _ in range(concurrency)]
 
+    from api.bankday import bank_day  # Django is set up by the time the baseline runs
+
     def loop(index: int) -> None:
         import random
 
@@ -83,6 +86,7 @@ def run(*, cohort: Cohort, concurrency: int, duration: float, warmup: float, max
             amount = (Decimal(rng.randint(100, 999)) / 100).quantize(MILLS)
             fee = (amount * FEE_RATE).quantize(MILLS, rounding=ROUND_HALF_UP)
             now = datetime.now(UTC)
+            today = bank_day(now)
             txn = uuid.uuid4()
             try:
                 cur.execute(LOCK, [sorted((sender, receiver))])
@@ -90,7 +94,7 @@ def run(*, cohort: Cohort, concurrency: int, duration: float, warmup: float, max
                 after_principal = balances[sender] - amount
                 after_fee = after_principal - fee
                 after_receiver = balances[receiver] + amount
-                cur.execute(DEBIT, [after_fee, now, sender])
+                cur.execute(DEBIT, [after_fee, today, amount, today, now, sender])
                 cur.execute(CREDIT, [after_receiver, now, receiver])
                 cur.execute(INSERT_TXN, [txn, sender, receiver, amount, fee, amount, after_fee, owners[sender], now])
                 cur.execute(INSERT_LEGS, [

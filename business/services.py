@@ -3,15 +3,14 @@
 import datetime as dt
 import logging
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from api import money
+from api.bankday import bank_day, day_start
 from nexus import sql
 
 from .fx import jod_value
@@ -26,17 +25,8 @@ KIND_OF = {"internal": MetricEvent.Kind.TRANSFER, "external": MetricEvent.Kind.T
 ZERO = Decimal(0)
 
 
-def bank_zone() -> ZoneInfo:
-    return ZoneInfo(settings.BANK_TIME_ZONE)
-
-
-def bank_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(bank_zone()).date()
-
-
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=bank_zone())
-    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=bank_zone())
+    return day_start(day), day_start(day + dt.timedelta(days=1))
 
 
 # --- recording --------------------------------------------------------------------------------

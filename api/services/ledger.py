@@ -7,6 +7,7 @@ from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from ..bankday import bank_day
 from ..models import Account, LedgerEntry, Transaction
 from ..signals import money_moved
 
@@ -28,7 +29,7 @@ def _columns(model, instance) -> tuple[list[str], list]:
     return [f.column for f in fields], [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
 
 
-def _write(changed: dict[str, Decimal], txn: Transaction, entries: list[LedgerEntry], now) -> None:
+def _write(changed: list[Account], txn: Transaction, entries: list[LedgerEntry], now) -> None:
     """Balances, transaction and legs in ONE statement (data-modifying CTEs): one round trip.
 
     Column lists and values come from the models' own field definitions; only values are
@@ -38,13 +39,14 @@ def _write(changed: dict[str, Decimal], txn: Transaction, entries: list[LedgerEn
     params: list = []
     parts: list[str] = []
     if changed:
-        rows = ", ".join("(%s, %s::numeric)" for _ in changed)
+        rows = ", ".join("(%s, %s::numeric, %s::date, %s::numeric)" for _ in changed)
         params.append(now)
-        for number, balance in changed.items():
-            params += [number, balance]
+        for account in changed:
+            params += [account.pk, account.balance, account.spent_on, account.spent_today]
         parts.append(
-            "balances AS (UPDATE api_account SET balance = v.balance, updated_at = %s "
-            f"FROM (VALUES {rows}) AS v(number, balance) WHERE api_account.account_number = v.number RETURNING 1)"
+            "balances AS (UPDATE api_account SET balance = v.balance, spent_on = v.spent_on, "
+            f"spent_today = v.spent_today, updated_at = %s FROM (VALUES {rows}) "
+            "AS v(number, balance, spent_on, spent_today) WHERE api_account.account_number = v.number RETURNING 1)"
         )
     txn_columns, txn_values = _columns(Transaction, txn)
     parts.append(
@@ -68,6 +70,26 @@ def _write(changed: dict[str, Decimal], txn: Transaction, entries: list[LedgerEn
         cursor.execute(sql, params)
 
 
+def _count_daily_spending(locked: dict[str, Account], txn: Transaction, today) -> set[str]:
+    """Keep the daily limit's counter on the locked sender row; return the accounts it changed.
+
+    A limited transfer adds its amount to the sender's spending of the day. Reversing one frees
+    its amount again when it was spent on the day still being counted, as the status of the
+    original (no longer SUCCESS) takes it out of the day's sum.
+    """
+    if txn.kind in Transaction.LIMITED_KINDS:
+        sender = locked[txn.sender_account_id]
+        sender.spent_today, sender.spent_on = sender.spent_on_day(today) + txn.amount, today
+        return {sender.pk}
+    original = txn.reverses
+    if original is not None and original.kind in Transaction.LIMITED_KINDS:
+        sender = locked.get(original.sender_account_id)
+        if sender is not None and sender.spent_on == bank_day(original.created_at):
+            sender.spent_today -= original.amount
+            return {sender.pk}
+    return set()
+
+
 def post(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -> Transaction:
     """Apply ``legs`` to the ``locked`` customer accounts and record the transaction.
 
@@ -89,13 +111,14 @@ def post(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
                                    purpose=leg.purpose, balance_after=balance_after, created_at=now))
     txn.sender_balance_after = running.get(txn.sender_account_id)
     txn.receiver_balance_after = running.get(txn.receiver_account_id)
-    changed = {number: balance for number, balance in running.items() if balance != locked[number].balance}
-
-    _write(changed, txn, entries, now)
-
+    changed = {number for number, balance in running.items() if balance != locked[number].balance}
     # Absolute values computed from the locked rows: safe because we hold the locks.
-    for number, balance in changed.items():
-        locked[number].balance = balance
+    for number in changed:
+        locked[number].balance = running[number]
+    changed |= _count_daily_spending(locked, txn, bank_day(now))
+
+    _write([locked[number] for number in sorted(changed)], txn, entries, now)
+
     txn._state.adding = False
     txn._state.db = connection.alias
     db_transaction.on_commit(lambda: money_moved.send(sender=Transaction, transaction=txn))

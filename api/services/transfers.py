@@ -1,15 +1,12 @@
 """Transfers, deposits and reversals. Each is one database transaction: lock, check, post."""
 
-from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
 from django.db import transaction as db_transaction
-from django.utils import timezone
 
 from .. import exceptions, money
+from ..bankday import bank_day
 from ..locks import lock_accounts
 from ..models import Account, LedgerEntry, Transaction, User
 from .fx import current_rates
@@ -25,12 +22,6 @@ def fee_for(amount: Decimal, currency: str) -> Decimal:
     return money.quantize((amount * rate).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP), currency)
 
 
-def bank_midnight(now: datetime | None = None) -> datetime:
-    """Start of the current business day in the bank's time zone (Asia/Amman)."""
-    local = (now or timezone.now()).astimezone(ZoneInfo(settings.BANK_TIME_ZONE))
-    return datetime.combine(local.date(), time.min, tzinfo=local.tzinfo)
-
-
 def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
     if not money.fits_currency(amount, currency):
         places = money.MINOR_UNITS[currency]
@@ -40,19 +31,9 @@ def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
         )
 
 
-# Outgoing amounts of today's successful limited transfers. Raw SQL: building the equivalent ORM
-# aggregate on every transfer cost more CPU than running it (bench/README.md).
-_SPENT_SQL = (
-    "SELECT COALESCE(SUM(amount), 0) FROM api_transaction "
-    "WHERE sender_account_id = %s AND kind = ANY(%s) AND status = %s AND created_at >= %s"
-)
-
-
 def check_daily_limit(account: Account, amount: Decimal) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_SPENT_SQL, [account.pk, [str(kind) for kind in Transaction.LIMITED_KINDS],
-                                    str(Transaction.Status.SUCCESS), bank_midnight()])
-        spent = cursor.fetchone()[0]
+    """Today's outgoing amounts plus this one may not exceed the limit (the counter is on the locked row)."""
+    spent = account.spent_on_day(bank_day())
     if spent + amount > account.daily_limit:
         raise exceptions.DailyLimitExceeded(
             details={

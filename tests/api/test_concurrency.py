@@ -106,6 +106,25 @@ def test_concurrent_spending_never_overdraws():
     verify_ledger()
 
 
+def test_concurrent_spending_never_exceeds_the_daily_limit():
+    owner = UserFactory()
+    source = AccountFactory(owner=owner, funded=Decimal("5000.000"), daily_limit=Decimal("1000.000"))
+    target = AccountFactory(owner=owner)
+    token = token_for(owner)
+
+    def work(index):
+        status, response = post(token, "/transfers/internal/",
+                                {"sender_account": source.pk, "receiver_account": target.pk, "amount": "100.000"})
+        return status, (response.json().get("error") or {}).get("code")
+
+    results = run_threads(40, work)
+    assert sorted(status for status, _ in results) == [201] * 10 + [422] * 30
+    assert {code for status, code in results if status == 422} == {"daily_limit_exceeded"}
+    source.refresh_from_db()
+    assert (source.balance, source.spent_today) == (Decimal("4000.000"), Decimal("1000.000"))
+    verify_ledger()
+
+
 def test_same_idempotency_key_sent_concurrently_moves_money_once():
     owner = UserFactory()
     source = AccountFactory(owner=owner, funded=Decimal("1000.000"))

@@ -218,6 +218,63 @@ def test_daily_limit_counts_todays_outgoing_amounts(alice, user_client, account_
     assert internal(user_client, sender.pk, other.pk, "1.000").status_code == 201
 
 
+class TestDailyLimitCounter:
+    """The limit is counted on the account row (spent_on, spent_today), kept by every posting."""
+
+    def test_bills_count_and_a_reversal_frees_its_amount(self, alice, user_client, staff_client, account_factory):
+        from django.core.management import call_command
+
+        sender = account_factory(owner=alice, funded=Decimal("20000.000"))
+        other = account_factory(owner=alice)
+        first = internal(user_client, sender.pk, other.pk, "9000.000").json()
+        bill = post_json(user_client, "/bill/", {"account": sender.pk, "biller": BillerFactory().pk,
+                                                 "amount": "999.000", "reference": "R-1"})
+        assert bill.status_code == 201
+        response = internal(user_client, sender.pk, other.pk, "1.001")
+        assert (response.status_code, error_code(response)) == (422, "daily_limit_exceeded")
+        assert response.json()["error"]["details"]["used_today"] == "9999.000"
+        assert post_json(staff_client, f"/transfers/{first['id']}/reverse/", {"reason": "x"}).status_code == 201
+        assert internal(user_client, sender.pk, other.pk, "9001.000").status_code == 201
+        sender.refresh_from_db()
+        assert sender.spent_today == Decimal("10000.000")
+        call_command("verify_ledger")
+
+    def test_the_counter_starts_again_at_amman_midnight(self, alice, client_for, account_factory):
+        import datetime as dt
+
+        import time_machine
+
+        sender = account_factory(owner=alice, funded=Decimal("30000.000"))
+        other = account_factory(owner=alice)
+        with time_machine.travel(dt.datetime(2026, 3, 1, 20, 59, 59, tzinfo=dt.UTC), tick=False) as clock:  # 23:59:59 (UTC+3)
+            user_client = client_for(alice)  # a token issued at that time
+            assert internal(user_client, sender.pk, other.pk, "10000.000").status_code == 201
+            assert error_code(internal(user_client, sender.pk, other.pk, "0.001")) == "daily_limit_exceeded"
+            clock.shift(dt.timedelta(seconds=1))  # 00:00:00 in Amman
+            assert internal(user_client, sender.pk, other.pk, "10000.000").status_code == 201
+        sender.refresh_from_db()
+        assert (sender.spent_on, sender.spent_today) == (dt.date(2026, 3, 2), Decimal("10000.000"))
+
+    def test_checking_the_limit_reads_no_transactions(self, alice, user_client, account_factory):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        sender = account_factory(owner=alice, funded=Decimal("100.000"))
+        other = account_factory(owner=alice)
+        with CaptureQueriesContext(connection) as queries:
+            assert internal(user_client, sender.pk, other.pk, "1.000").status_code == 201
+        assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT") and "api_transaction" in q["sql"]]
+
+    def test_verify_ledger_catches_a_wrong_counter(self, alice, user_client, account_factory):
+        from django.core.management import CommandError, call_command
+
+        sender = account_factory(owner=alice, funded=Decimal("100.000"))
+        assert internal(user_client, sender.pk, account_factory(owner=alice).pk, "5.000").status_code == 201
+        Account.objects.filter(pk=sender.pk).update(spent_today=Decimal("4.000"))
+        with pytest.raises(CommandError, match="daily limit counter"):
+            call_command("verify_ledger")
+
+
 def test_missing_fields_are_400(user_client):
     response = post_json(user_client, "/transfers/internal/", {})
     assert response.status_code == 400
