@@ -4,13 +4,19 @@ Every thread sends its next request as soon as the previous response is read (cl
 think time), until the deadline or the shared request budget runs out. Requests started during
 the warm-up are sent but left out of the statistics. Everything a thread records stays in its own
 ``Recorder`` until the end, so the hot loop takes no locks.
+
+HTTP/1.1 is spoken by ``Connection`` below, a minimal client on a plain socket: the load generator
+shares the 2 cores with the server and the database, and ``http.client`` (whose header parsing
+goes through the ``email`` package) cost about twice its CPU per request. It reuses the
+connection unless the server closes it (gunicorn's sync workers close after every response) and
+reads bodies by ``Content-Length`` or to the end of the connection; anything else is an error.
 """
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -60,6 +66,68 @@ def body_json(data: bytes) -> dict:
     return json.loads(data)
 
 
+class HTTPError(Exception):
+    """A response this client cannot read (the connection is dropped and rebuilt)."""
+
+
+class Connection:
+    def __init__(self, host: str, port: int, timeout: float):
+        self.address = (host, port)
+        self.timeout = timeout
+        self.host_header = f"Host: {host}:{port}\r\n".encode()
+        self.sock: socket.socket | None = None
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def exchange(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        """Send one request and read its response: (status, body)."""
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        lines = [f"{method} {path} HTTP/1.1\r\n".encode(), self.host_header]
+        lines += [f"{name}: {value}\r\n".encode() for name, value in headers.items()]
+        lines.append(f"Content-Length: {len(body or b'')}\r\n\r\n".encode())
+        self.sock.sendall(b"".join(lines) + (body or b""))
+        buffer = b""
+        while b"\r\n\r\n" not in buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise HTTPError("connection closed before the response headers")
+            buffer += chunk
+        head, _, rest = buffer.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        try:
+            status = int(status_line.split(" ", 2)[1])
+        except (IndexError, ValueError) as exc:
+            raise HTTPError(f"bad status line {status_line!r}") from exc
+        fields = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        connection = fields.get("connection", "").lower()
+        close = connection == "close" or (status_line.startswith("HTTP/1.0") and connection != "keep-alive")
+        if "transfer-encoding" in fields:
+            raise HTTPError(f"unsupported transfer-encoding {fields['transfer-encoding']!r}")
+        if "content-length" in fields:
+            length = int(fields["content-length"])
+            while len(rest) < length:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise HTTPError("connection closed inside the body")
+                rest += chunk
+            rest = rest[:length]
+        else:  # the body runs to the end of the connection
+            close = True
+            while chunk := self.sock.recv(65536):
+                rest += chunk
+        if close:
+            self.close()
+        return status, rest
+
+
 class Runner:
     def __init__(self, *, port: int, concurrency: int, duration: float, warmup: float, max_requests: int,
                  timeout: float, next_request: Callable[[int, object], Request], rng_factory: Callable[[int], object]):
@@ -101,7 +169,7 @@ class Runner:
     def _loop(self, index: int) -> None:
         rng = self.rng_factory(index)
         rec = self.recorders[index]
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        conn = Connection("127.0.0.1", self.port, timeout=self.timeout)
         self._go.wait()
         try:
             while True:
@@ -114,10 +182,8 @@ class Runner:
                 if not measured:
                     rec.warmup += 1
                 try:
-                    conn.request(request.method, request.path, body=request.body, headers=request.headers)
-                    response = conn.getresponse()
-                    data = response.read()
-                except (OSError, http.client.HTTPException) as exc:
+                    status, data = conn.exchange(request.method, request.path, request.body, request.headers)
+                except (OSError, HTTPError) as exc:
                     # No retry: an error is reported, never hidden. The connection is rebuilt.
                     conn.close()
                     if request.key:
@@ -127,7 +193,6 @@ class Runner:
                         rec.outcomes[(request.label, "error")] += 1
                     continue
                 elapsed = time.perf_counter() - started
-                status = response.status
                 if status == 422 and request.key:
                     rec.money_refusals += 1
                 if status in request.ok:

@@ -26,6 +26,42 @@ def test_percentile_is_nearest_rank():
     assert percentile([], 50) is None
 
 
+@pytest.mark.parametrize("protocol", ["HTTP/1.0", "HTTP/1.1"])
+def test_the_load_generators_client_reads_responses_whole(protocol):
+    """HTTP/1.0: the server closes after each response; 1.1: the connection is reused."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bench.load import Connection
+
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = protocol
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            reply = json.dumps({"path": self.path, "body": body.decode(), "key": self.headers["Idempotency-Key"]})
+            self.send_response(201)
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn = Connection("127.0.0.1", server.server_address[1], timeout=5)
+        for n in range(3):
+            status, body = conn.exchange("POST", f"/x/{n}", b'{"a": 1}' * 5000, {"Idempotency-Key": f"k{n}"})
+            assert status == 201
+            assert json.loads(body) == {"path": f"/x/{n}", "body": '{"a": 1}' * 5000, "key": f"k{n}"}
+            assert (conn.sock is None) == (protocol == "HTTP/1.0")
+        conn.close()
+    finally:
+        server.shutdown()
+
+
 def test_counters_sum_worker_slots(tmp_path):
     path = tmp_path / "counters.bin"
     counters.create(path)
