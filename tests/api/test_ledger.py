@@ -104,3 +104,9 @@ class _Rollback(Exception):
 
 def test_unknown_uuid_never_crashes(user_client):
     assert user_client.get(f"/transfers/{uuid.uuid4()}/").status_code == 404
+
+
+def test_the_posting_writes_every_column_of_the_ledger():
+    from api.services.ledger import ENTRY_COLUMNS
+
+    assert set(ENTRY_COLUMNS) == {f.column for f in LedgerEntry._meta.concrete_fields if not f.db_returning}
