@@ -19,6 +19,8 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from nexus import sql
+
 from . import exceptions
 from .models import IdempotencyRecord
 from .signals import money_refused
@@ -77,7 +79,7 @@ def _claim(user, key: str, digest: str) -> IdempotencyRecord | None:
 
 
 def _is_retryable(exc: OperationalError) -> bool:
-    return getattr(exc.__cause__, "pgcode", None) in RETRYABLE
+    return sql.sqlstate(exc) in RETRYABLE
 
 
 def run_money_request(

@@ -6,8 +6,9 @@ two balances (the sender's with its daily limit counter, as the API does), inser
 the fee house account) in one statement, commit. The database's own checks run as for the API:
 the deferred zero-sum trigger, the foreign keys and the balance check constraint. Each thread
 moves money only among its own accounts, as in the ``transfers`` scenario, so nothing waits on
-a lock held by another thread. Run from the driver's Python threads with psycopg2 (which drops
-the GIL while waiting), so the client's own CPU is part of the picture, as for the API.
+a lock held by another thread. Run from the driver's Python threads with psycopg 3 (which drops
+the GIL while waiting; server-side binding, statements prepared after 5 uses, like the app), so
+the client's own CPU is part of the picture, as for the API.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-import psycopg2
-import psycopg2.extras
+import psycopg
 
 from .load import latency_summary
 from .seed import Cohort
@@ -48,10 +48,8 @@ MILLS = Decimal("0.001")
 
 
 def _connect(settings: dict):
-    conn = psycopg2.connect(dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"] or None,
-                            host=settings["HOST"] or None, port=settings["PORT"] or None)
-    psycopg2.extras.register_uuid(conn_or_curs=conn)
-    return conn
+    return psycopg.connect(dbname=settings["NAME"], user=settings["USER"], password=settings["PASSWORD"] or None,
+                           host=settings["HOST"] or None, port=settings["PORT"] or None)
 
 
 def run(*, cohort: Cohort, concurrency: int, duration: float, warmup: float, max_requests: int,
@@ -104,10 +102,10 @@ def run(*, cohort: Cohort, concurrency: int, duration: float, warmup: float, max
                     txn, fee_account, fee, now,
                 ])
                 conn.commit()
-            except psycopg2.Error as exc:
+            except psycopg.Error as exc:
                 conn.rollback()
                 if started >= window["start"]:
-                    errors[index][exc.pgcode or type(exc).__name__] += 1
+                    errors[index][exc.sqlstate or type(exc).__name__] += 1
                 continue
             if started >= window["start"]:
                 latencies[index].append(time.perf_counter() - started)

@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             print(report.label_table(result))
     if base:
         fraction = base.get("api_fraction")
-        print(f"\nraw PostgreSQL transfer ({args.concurrency} psycopg2 connections): {base['ops_per_s']:.1f}/s, "
+        print(f"\nraw PostgreSQL transfer ({args.concurrency} psycopg connections): {base['ops_per_s']:.1f}/s, "
               f"p95 {base['latency']['p95_ms']} ms, postgres {base['cpu']['postgres_pct']:.0f}% "
               f"client {base['cpu']['loadgen_pct']:.0f}%"
               + (f"; API external transfers = {100 * fraction:.1f}% of it" if fraction is not None else ""))

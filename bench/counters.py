@@ -7,7 +7,7 @@ memory-mapped file, the requests it served and the SQL statements Django sent fo
 ``connection.execute_wrappers``), with their time and any SQLSTATE errors (deadlocks,
 serialization failures). The driver reads the file before and after each scenario.
 
-Not counted as statements: the ``BEGIN``/``COMMIT`` psycopg2 issues around an atomic block and
+Not counted as statements: the ``BEGIN``/``COMMIT`` the driver issues around an atomic block and
 the ``SELECT 1`` connection health check (``CONN_HEALTH_CHECKS``): each is one more round trip.
 """
 

@@ -55,11 +55,11 @@ def reset_database() -> bool:
     any other name. Returns whether it reset. Call after ``setup_django`` and before any query."""
     if os.environ.get("DATABASE_URL") or os.environ.get("EMBEDDED_PG_DB") != BENCH_DB:
         return False
-    import psycopg2
+    import psycopg
     from django.db import connection
 
     config = connection.settings_dict
-    admin = psycopg2.connect(dbname="postgres", user=config["USER"], host=config["HOST"], port=config["PORT"])
+    admin = psycopg.connect(dbname="postgres", user=config["USER"], host=config["HOST"], port=config["PORT"])
     try:
         admin.autocommit = True
         with admin.cursor() as cursor:

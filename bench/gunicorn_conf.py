@@ -32,7 +32,7 @@ def _count_sql(execute, sql, params, many, context):
     try:
         return execute(sql, params, many, context)
     except Exception as exc:
-        code = getattr(exc.__cause__, "pgcode", None) or getattr(exc, "pgcode", None)
+        code = getattr(exc.__cause__, "sqlstate", None) or getattr(exc, "sqlstate", None)
         if code:
             _bump(_RETRYABLE.get(code, "other_db_errors"))
         raise

@@ -124,9 +124,9 @@ def _host_port(server) -> tuple[str, int]:
 
 
 def _ensure_database(host: str, port: int) -> None:
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(dbname="postgres", user="postgres", host=host, port=port)
+    conn = psycopg.connect(dbname="postgres", user="postgres", host=host, port=port)
     try:
         conn.autocommit = True
         with conn.cursor() as cur:

@@ -10,6 +10,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from api.exceptions import DomainError
 
+from .sql import sqlstate
+
 # DRF exception class -> (stable code, default message). First match wins (subclasses first).
 _DRF_CODES = [
     (InvalidToken, "token_invalid", "Token is invalid or expired."),
@@ -31,8 +33,7 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 
 def _is_lock_timeout(exc: OperationalError) -> bool:
-    cause = getattr(exc, "__cause__", None)
-    return getattr(cause, "pgcode", None) in {"55P03", "57014"}  # lock_not_available, query_canceled
+    return sqlstate(exc) in {"55P03", "57014"}  # lock_not_available, query_canceled
 
 
 def exception_handler(exc, context):

@@ -57,3 +57,8 @@ def insert(instance) -> None:
     params = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error as Django raises it (psycopg's error is its ``__cause__``)."""
+    return getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)

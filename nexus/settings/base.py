@@ -86,6 +86,14 @@ def _database() -> dict:
 
         config = embedded_pg.database_config()
     config.setdefault("OPTIONS", {})
+    # psycopg 3 sends parameters apart from the SQL and prepares a statement on the server once a
+    # connection has run it 5 times: PostgreSQL then skips parsing and planning the same few
+    # statements every request makes (a quarter of its CPU per transfer, bench/README.md). Behind a
+    # transaction-pooling PgBouncer older than 1.21, set DATABASE_PREPARE_THRESHOLD=-1 (never prepare).
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        config["OPTIONS"]["server_side_binding"] = True
+        threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+        config["OPTIONS"]["prepare_threshold"] = threshold if threshold >= 0 else None
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     # A persistent connection is checked (one SELECT 1) when a request first uses it, so a database
     # restart or failover costs no request an error. About 8 % of transfer throughput on the
