@@ -110,3 +110,19 @@ def test_purge_idempotency_keeps_at_least_24_hours(user):
     call_command("purge_idempotency", "--hours", "1")  # clamped to 24
     assert not IdempotencyRecord.objects.filter(pk=old.pk).exists()
     assert IdempotencyRecord.objects.filter(pk=recent.pk).exists()
+
+
+def test_every_admin_changelist_search_and_date_drilldown_renders(admin_client, account_factory):
+    """Date drill-downs group by expressions with parameters: the kind of query server-side binding can break."""
+    from django.contrib import admin
+
+    account_factory(funded=Decimal("5.000"))
+    for model, model_admin in admin.site._registry.items():
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert admin_client.get(url).status_code == 200, url
+        assert admin_client.get(url, {"q": "x"}).status_code == 200, url
+        field = model_admin.date_hierarchy
+        if field:
+            for depth in ({"year": "2026"}, {"year": "2026", "month": "11"}, {"year": "2026", "month": "11", "day": "25"}):
+                query = {f"{field}__{part}": value for part, value in depth.items()}
+                assert admin_client.get(url, query).status_code == 200, (url, query)
