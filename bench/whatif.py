@@ -9,8 +9,6 @@ is how the app ships.
   stateless-user   JWT authentication builds the user from the token instead of reading its row on
                    every request (a real version would carry is_staff in the token and accept that
                    a deactivation bites only when the 15-minute access token expires)
-  no-count         page-number pagination without ``COUNT(*)``: read one row more than the page to
-                   know whether there is a next page (the contract makes ``count`` optional)
   quiet-log        LOG_LEVEL=WARNING: no JSON access-log line per request
   gc-freeze        gc.freeze() once the app is loaded: the collector stops rescanning the objects
                    of the loaded app (Django, DRF, the URL conf) in every full collection
@@ -18,7 +16,7 @@ is how the app ships.
 
 from __future__ import annotations
 
-SWITCHES = ("no-health-check", "stateless-user", "no-count", "quiet-log", "gc-freeze")
+SWITCHES = ("no-health-check", "stateless-user", "quiet-log", "gc-freeze")
 
 
 def env_for(names: list[str]) -> dict[str, str]:
@@ -43,9 +41,9 @@ def _no_health_check() -> None:
 
 
 def _stateless_user() -> None:
-    from rest_framework_simplejwt.authentication import JWTAuthentication
     from rest_framework_simplejwt.settings import api_settings
 
+    from api.authentication import JWTAuthentication
     from api.models import User
 
     field = User._meta.get_field(api_settings.USER_ID_FIELD)
@@ -54,40 +52,6 @@ def _stateless_user() -> None:
         return User(**{field.attname: field.to_python(validated_token[api_settings.USER_ID_CLAIM])}, is_active=True)
 
     JWTAuthentication.get_user = get_user
-
-
-def _no_count() -> None:
-    from rest_framework.exceptions import NotFound
-    from rest_framework.response import Response
-    from rest_framework.utils.urls import remove_query_param, replace_query_param
-
-    from nexus.pagination import Pagination
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.request = request
-        size = self.get_page_size(request)
-        try:
-            self.number = max(1, int(request.query_params.get(self.page_query_param) or 1))
-        except ValueError:
-            raise NotFound("Invalid page.")
-        offset = (self.number - 1) * size
-        rows = list(queryset[offset: offset + size + 1])
-        self.has_next = len(rows) > size
-        return rows[:size]
-
-    def get_paginated_response(self, data):
-        url = self.request.build_absolute_uri()
-        following = replace_query_param(url, self.page_query_param, self.number + 1) if self.has_next else None
-        if self.number <= 1:
-            previous = None
-        elif self.number == 2:
-            previous = remove_query_param(url, self.page_query_param)
-        else:
-            previous = replace_query_param(url, self.page_query_param, self.number - 1)
-        return Response({"next": following, "previous": previous, "results": data})
-
-    Pagination.paginate_queryset = paginate_queryset
-    Pagination.get_paginated_response = get_paginated_response
 
 
 def _quiet_log() -> None:
