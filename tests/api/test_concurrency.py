@@ -86,9 +86,13 @@ def test_opposite_transfers_do_not_deadlock_or_lose_updates():
     assert deadlocks() == deadlocks_before
 
 
-def test_concurrent_spending_never_overdraws():
+@pytest.mark.parametrize(("funded", "daily_limit", "refusal"), [
+    ("1000.000", "10000.000", "insufficient_funds"),  # the balance runs out first
+    ("5000.000", "1000.000", "daily_limit_exceeded"),  # the daily limit runs out first
+])
+def test_concurrent_spending_stops_exactly_at_the_first_limit(funded, daily_limit, refusal):
     owner = UserFactory()
-    source = AccountFactory(owner=owner, funded=Decimal("1000.000"))
+    source = AccountFactory(owner=owner, funded=Decimal(funded), daily_limit=Decimal(daily_limit))
     target = AccountFactory(owner=owner)
     token = token_for(owner)
 
@@ -99,29 +103,11 @@ def test_concurrent_spending_never_overdraws():
 
     results = run_threads(40, work)
     assert sorted(status for status, _ in results) == [201] * 10 + [422] * 30
-    assert {code for status, code in results if status == 422} == {"insufficient_funds"}
+    assert {code for status, code in results if status == 422} == {refusal}
     source.refresh_from_db()
     target.refresh_from_db()
-    assert source.balance == Decimal("0") and target.balance == Decimal("1000.000")
-    verify_ledger()
-
-
-def test_concurrent_spending_never_exceeds_the_daily_limit():
-    owner = UserFactory()
-    source = AccountFactory(owner=owner, funded=Decimal("5000.000"), daily_limit=Decimal("1000.000"))
-    target = AccountFactory(owner=owner)
-    token = token_for(owner)
-
-    def work(index):
-        status, response = post(token, "/transfers/internal/",
-                                {"sender_account": source.pk, "receiver_account": target.pk, "amount": "100.000"})
-        return status, (response.json().get("error") or {}).get("code")
-
-    results = run_threads(40, work)
-    assert sorted(status for status, _ in results) == [201] * 10 + [422] * 30
-    assert {code for status, code in results if status == 422} == {"daily_limit_exceeded"}
-    source.refresh_from_db()
-    assert (source.balance, source.spent_today) == (Decimal("4000.000"), Decimal("1000.000"))
+    assert source.balance == Decimal(funded) - 1000 and target.balance == Decimal("1000.000")
+    assert source.spent_today == Decimal("1000.000")
     verify_ledger()
 
 
