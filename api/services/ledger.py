@@ -20,49 +20,55 @@ class Leg:
     purpose: str = LedgerEntry.Purpose.PRINCIPAL
 
 
-# Written columns: every concrete field of the transaction; a ledger line is a plain row in the
-# order of ENTRY_COLUMNS (no model instance per line: four per transfer cost more than the INSERT).
+# Written columns: every concrete field of the transaction; the ledger lines of one posting share
+# their transaction and time, and their other columns (LINE_COLUMNS) travel as one array each. No
+# model instance per line (four per transfer cost more than the INSERT), and the statement's text
+# and parameter count are the same for every posting, whatever its number of legs and balances:
+# psycopg converts it once and PostgreSQL prepares it once per connection.
 _TXN_FIELDS = list(Transaction._meta.concrete_fields)
-ENTRY_COLUMNS = ("transaction_id", "account_id", "amount", "currency", "purpose", "balance_after", "created_at")
-# Every column of the ledger except its serial id (tests/api/test_ledger.py holds the two together).
+SHARED_COLUMNS = ("transaction_id", "created_at")
+LINE_COLUMNS = ("account_id", "amount", "currency", "purpose", "balance_after")
+BALANCE_FIELDS = ("account_number", "balance", "spent_on", "spent_today")
+# Together: every column of the ledger except its serial id (tests/api/test_ledger.py checks it).
+ENTRY_COLUMNS = SHARED_COLUMNS + LINE_COLUMNS
+_SQL: list[str] = []
 
 
-def _write(changed: list[Account], txn: Transaction, entries: list[tuple], now) -> None:
+def _arrays(model, names) -> str:
+    """``unnest(%s::type[], ...)`` over the named fields' column types."""
+    casts = ", ".join(f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in names)
+    return f"unnest({casts})"
+
+
+def _statement() -> str:
+    if not _SQL:
+        txn_columns = ", ".join(f.column for f in _TXN_FIELDS)
+        _SQL.append(
+            "WITH balances AS (UPDATE api_account SET balance = v.balance, spent_on = v.spent_on, "
+            f"spent_today = v.spent_today, updated_at = %s FROM {_arrays(Account, BALANCE_FIELDS)} "
+            f"AS v({', '.join(BALANCE_FIELDS)}) WHERE api_account.account_number = v.account_number RETURNING 1), "
+            f"txn AS (INSERT INTO api_transaction ({txn_columns}) VALUES ({', '.join(['%s'] * len(_TXN_FIELDS))}) "
+            f"RETURNING id) INSERT INTO api_ledgerentry ({', '.join(ENTRY_COLUMNS)}) "
+            f"SELECT %s, %s, {', '.join(f'v.{c}' for c in LINE_COLUMNS)} "
+            f"FROM {_arrays(LedgerEntry, [c.removesuffix('_id') for c in LINE_COLUMNS])} AS v({', '.join(LINE_COLUMNS)})"
+        )
+    return _SQL[0]
+
+
+def _write(changed: list[Account], txn: Transaction, lines: list[tuple], now) -> None:
     """Balances, transaction and legs in ONE statement (data-modifying CTEs): one round trip.
 
-    Column lists and values come from the models' own field definitions; only values are
-    parameters. Every constraint still applies (balance >= 0, foreign keys, the deferred
-    zero-sum trigger at commit).
+    ``lines`` are tuples in LINE_COLUMNS order. Column lists and types come from the models' own
+    field definitions; only values are parameters. Every constraint still applies (balance >= 0,
+    foreign keys, the deferred zero-sum trigger at commit).
     """
-    params: list = []
-    parts: list[str] = []
-    if changed:
-        rows = ", ".join("(%s, %s::numeric, %s::date, %s::numeric)" for _ in changed)
-        params.append(now)
-        for account in changed:
-            params += [account.pk, account.balance, account.spent_on, account.spent_today]
-        parts.append(
-            "balances AS (UPDATE api_account SET balance = v.balance, spent_on = v.spent_on, "
-            f"spent_today = v.spent_today, updated_at = %s FROM (VALUES {rows}) "
-            "AS v(number, balance, spent_on, spent_today) WHERE api_account.account_number = v.number RETURNING 1)"
-        )
-    parts.append(
-        f"txn AS (INSERT INTO api_transaction ({', '.join(f.column for f in _TXN_FIELDS)}) "
-        f"VALUES ({', '.join(['%s'] * len(_TXN_FIELDS))}) RETURNING id)"
-    )
+    params: list = [now]
+    params += [[getattr(account, name) for account in changed] for name in BALANCE_FIELDS]
     params += [f.get_db_prep_save(getattr(txn, f.attname), connection) for f in _TXN_FIELDS]
-    row = "(" + ", ".join(["%s"] * len(ENTRY_COLUMNS)) + ")"
-    value_rows = [row] * len(entries)
-    for entry in entries:
-        params += entry
-    selected = ", ".join(f"v.{c}" for c in ENTRY_COLUMNS)
-    typed = ", ".join(ENTRY_COLUMNS)
-    sql = (
-        "WITH " + ", ".join(parts) + f" INSERT INTO api_ledgerentry ({typed}) "
-        f"SELECT {selected} FROM (VALUES {', '.join(value_rows)}) AS v({typed})"
-    )
+    params += [txn.id, now]
+    params += [list(column) for column in zip(*lines, strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_statement(), params)
 
 
 def _count_daily_spending(locked: dict[str, Account], txn: Transaction, today) -> set[str]:
@@ -102,7 +108,7 @@ def post(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
         if leg.account in running:
             running[leg.account] += leg.amount
             balance_after = running[leg.account]
-        entries.append((txn.id, leg.account, leg.amount, leg.currency, leg.purpose, balance_after, now))
+        entries.append((leg.account, leg.amount, leg.currency, str(leg.purpose), balance_after))
     txn.sender_balance_after = running.get(txn.sender_account_id)
     txn.receiver_balance_after = running.get(txn.receiver_account_id)
     changed = {number for number, balance in running.items() if balance != locked[number].balance}
