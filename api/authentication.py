@@ -45,7 +45,10 @@ class JWTAuthentication(authentication.JWTAuthentication):
         _validated.pop(raw_token, None)
         token = super().get_validated_token(raw_token)
         if len(_validated) >= _MEMO_SIZE:
-            _validated.popitem(last=False)
+            try:
+                _validated.popitem(last=False)
+            except KeyError:  # emptied meanwhile by another thread of a threaded worker
+                pass
         # simplejwt refuses a token once exp <= now - leeway.
         _validated[raw_token] = token, token.payload["exp"] + token.get_token_backend().get_leeway().total_seconds()
         return token
