@@ -8,14 +8,15 @@ rather than silently, and turn rows back into model instances with ``Model.from_
 itself does.
 """
 
+from functools import cache
+
 from django.db import connection
 
 
-def select_list(model, names=None, alias: str = "") -> tuple[list[str], str]:
-    """(attribute names, quoted column list) of ``model``'s concrete fields, or of ``names`` only."""
-    fields = [model._meta.get_field(name) for name in names] if names else model._meta.concrete_fields
-    prefix = f'"{alias}".' if alias else ""
-    return [field.attname for field in fields], ", ".join(f'{prefix}"{field.column}"' for field in fields)
+def select_list(model) -> tuple[list[str], str]:
+    """(attribute names, quoted column list) of ``model``'s concrete fields."""
+    fields = model._meta.concrete_fields
+    return [field.attname for field in fields], ", ".join(f'"{field.column}"' for field in fields)
 
 
 def table(model) -> str:
@@ -37,7 +38,18 @@ def instances(model, attnames: list[str], rows) -> list:
     return [model.from_db(connection.alias, attnames, row) for row in rows]
 
 
-_INSERTS: dict = {}
+@cache
+def insert_columns(model) -> tuple[list, str, str]:
+    """(fields, quoted column list, placeholders) of what an INSERT writes: every concrete field
+    except those the database assigns (a serial primary key)."""
+    fields = [field for field in model._meta.concrete_fields if not field.db_returning]
+    return fields, ", ".join(f'"{field.column}"' for field in fields), ", ".join(["%s"] * len(fields))
+
+
+def insert_values(instance) -> list:
+    """The parameters for ``insert_columns(type(instance))``, prepared as ``save()`` prepares them."""
+    return [field.get_db_prep_save(getattr(instance, field.attname), connection)
+            for field in insert_columns(type(instance))[0]]
 
 
 def insert(instance) -> None:
@@ -47,16 +59,10 @@ def insert(instance) -> None:
 
     Errors are Django's (an ``IntegrityError`` for a unique violation), as with ``save()``.
     """
-    model = type(instance)
-    if model not in _INSERTS:
-        fields = [field for field in model._meta.concrete_fields if not field.db_returning]
-        columns = ", ".join(f'"{field.column}"' for field in fields)
-        placeholders = ", ".join(["%s"] * len(fields))
-        _INSERTS[model] = fields, f"INSERT INTO {table(model)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    fields, statement = _INSERTS[model]
-    params = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+    _, columns, placeholders = insert_columns(type(instance))
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(f"INSERT INTO {table(type(instance))} ({columns}) VALUES ({placeholders})",  # noqa: S608
+                       insert_values(instance))
 
 
 def sqlstate(exc: BaseException) -> str | None:

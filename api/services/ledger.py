@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
+
+from nexus import sql
 
 from ..bankday import bank_day
 from ..models import Account, LedgerEntry, Transaction
@@ -25,13 +28,11 @@ class Leg:
 # model instance per line (four per transfer cost more than the INSERT), and the statement's text
 # and parameter count are the same for every posting, whatever its number of legs and balances:
 # psycopg converts it once and PostgreSQL prepares it once per connection.
-_TXN_FIELDS = list(Transaction._meta.concrete_fields)
 SHARED_COLUMNS = ("transaction_id", "created_at")
 LINE_COLUMNS = ("account_id", "amount", "currency", "purpose", "balance_after")
 BALANCE_FIELDS = ("account_number", "balance", "spent_on", "spent_today")
 # Together: every column of the ledger except its serial id (tests/api/test_ledger.py checks it).
 ENTRY_COLUMNS = SHARED_COLUMNS + LINE_COLUMNS
-_SQL: list[str] = []
 
 
 def _arrays(model, names) -> str:
@@ -40,19 +41,18 @@ def _arrays(model, names) -> str:
     return f"unnest({casts})"
 
 
+@cache
 def _statement() -> str:
-    if not _SQL:
-        txn_columns = ", ".join(f.column for f in _TXN_FIELDS)
-        _SQL.append(
-            "WITH balances AS (UPDATE api_account SET balance = v.balance, spent_on = v.spent_on, "
-            f"spent_today = v.spent_today, updated_at = %s FROM {_arrays(Account, BALANCE_FIELDS)} "
-            f"AS v({', '.join(BALANCE_FIELDS)}) WHERE api_account.account_number = v.account_number RETURNING 1), "
-            f"txn AS (INSERT INTO api_transaction ({txn_columns}) VALUES ({', '.join(['%s'] * len(_TXN_FIELDS))}) "
-            f"RETURNING id) INSERT INTO api_ledgerentry ({', '.join(ENTRY_COLUMNS)}) "
-            f"SELECT %s, %s, {', '.join(f'v.{c}' for c in LINE_COLUMNS)} "
-            f"FROM {_arrays(LedgerEntry, [c.removesuffix('_id') for c in LINE_COLUMNS])} AS v({', '.join(LINE_COLUMNS)})"
-        )
-    return _SQL[0]
+    _, txn_columns, txn_values = sql.insert_columns(Transaction)
+    return (
+        "WITH balances AS (UPDATE api_account SET balance = v.balance, spent_on = v.spent_on, "
+        f"spent_today = v.spent_today, updated_at = %s FROM {_arrays(Account, BALANCE_FIELDS)} "
+        f"AS v({', '.join(BALANCE_FIELDS)}) WHERE api_account.account_number = v.account_number RETURNING 1), "
+        f"txn AS (INSERT INTO api_transaction ({txn_columns}) VALUES ({txn_values}) RETURNING id) "
+        f"INSERT INTO api_ledgerentry ({', '.join(ENTRY_COLUMNS)}) "
+        f"SELECT %s, %s, {', '.join(f'v.{c}' for c in LINE_COLUMNS)} "
+        f"FROM {_arrays(LedgerEntry, [c.removesuffix('_id') for c in LINE_COLUMNS])} AS v({', '.join(LINE_COLUMNS)})"
+    )
 
 
 def _write(changed: list[Account], txn: Transaction, lines: list[tuple], now) -> None:
@@ -64,7 +64,7 @@ def _write(changed: list[Account], txn: Transaction, lines: list[tuple], now) ->
     """
     params: list = [now]
     params += [[getattr(account, name) for account in changed] for name in BALANCE_FIELDS]
-    params += [f.get_db_prep_save(getattr(txn, f.attname), connection) for f in _TXN_FIELDS]
+    params += sql.insert_values(txn)
     params += [txn.id, now]
     params += [list(column) for column in zip(*lines, strict=True)]
     with connection.cursor() as cursor:
