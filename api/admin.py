@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import exceptions
 from .models import Account, Biller, BillPayment, Card, FxRate, IdempotencyRecord, LedgerEntry, Transaction, User
-from .services.accounts import account_set_active
+from .services.accounts import account_update
 from .services.transfers import reverse
 
 
@@ -60,13 +60,13 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.action(description="Freeze selected accounts")
     def freeze(self, request, queryset):
         for account in queryset:
-            account_set_active(account=account, is_active=False)
+            account_update(actor=request.user, account_number=account.pk, is_active=False)
         self.message_user(request, f"Froze {queryset.count()} account(s).")
 
     @admin.action(description="Unfreeze selected accounts")
     def unfreeze(self, request, queryset):
         for account in queryset:
-            account_set_active(account=account, is_active=True)
+            account_update(actor=request.user, account_number=account.pk, is_active=True)
         self.message_user(request, f"Unfroze {queryset.count()} account(s).")
 
 

@@ -75,3 +75,16 @@ class NotReversible(DomainError):
 class CardInactive(DomainError):
     code = "card_inactive"
     default_message = "The card is not active."
+
+
+class Forbidden(DomainError):
+    """Allowed to the role in general, refused for this case (e.g. approving one's own request)."""
+
+    status_code = 403
+    code = "permission_denied"
+    default_message = "You do not have permission to perform this action."
+
+
+class AlreadyDecided(DomainError):
+    code = "already_decided"
+    default_message = "This request was already approved or rejected."

@@ -84,9 +84,12 @@ def _is_retryable(exc: OperationalError) -> bool:
 
 def run_money_request(
     request, *, scope: str, payload: dict, key: str | None, operation: Callable[[str | None], tuple[int, dict]],
-    kind: str, account: str | None = None,
+    kind: str | None, account: str | None = None,
 ) -> Response:
     """Run ``operation`` (which returns status and body) once per (user, key), atomically.
+
+    A business-rule refusal (422) is reported as a refused money movement of ``kind``, unless
+    ``kind`` is None (the request was not itself a money movement, e.g. deciding an approval).
 
     Deadlocks and serialization failures are retried as a whole; PostgreSQL already rolled the
     transaction back, so nothing was applied.
@@ -112,7 +115,7 @@ def run_money_request(
                 continue
             raise
         except exceptions.DomainError as exc:
-            if exc.status_code == 422 and not isinstance(exc, exceptions.IdempotencyKeyReused):
+            if kind and exc.status_code == 422 and not isinstance(exc, exceptions.IdempotencyKeyReused):
                 money_refused.send(sender=None, user=request.user, kind=kind, code=exc.code, account=account)
             raise
     raise AssertionError("unreachable")

@@ -53,6 +53,9 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
+    class Meta(AbstractUser.Meta):
+        permissions = [("block_user", "Can block users and revoke their sessions")]
+
     def __str__(self):
         return self.email
 
@@ -226,6 +229,10 @@ class Transaction(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("make_deposit", "Can make cash deposits"),
+            ("request_reversal", "Can request the reversal of a transaction"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
             models.CheckConstraint(condition=Q(credited_amount__gt=0), name="transaction_credited_positive"),
@@ -351,3 +358,98 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class Approval(models.Model):
+    """A staff request held for a second pair of eyes (dual control): the command's validated input.
+
+    Approving runs the same service as the direct call, under a row lock on this request, so two
+    approvers cannot both apply it.
+    """
+
+    class Action(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        REVERSAL = "reversal", "Reversal"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # What the command acts on: the account of a deposit, the transaction of a reversal.
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    target_transaction = models.ForeignKey(Transaction, null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="+")
+    amount = models.DecimalField(**AMOUNT)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    description = models.CharField(max_length=255, blank=True, help_text="Deposit description or reversal reason.")
+    requested_by = models.ForeignKey("api.User", on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey("api.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=255, blank=True)
+    result = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="approval")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("decide_approval", "Can approve or reject dual-control requests")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="approval_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(action="deposit", account__isnull=False)
+                           | Q(action="reversal", target_transaction__isnull=False)),
+                name="approval_has_target",
+            ),
+            models.CheckConstraint(condition=~Q(decided_by=F("requested_by")), name="approval_four_eyes"),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="approval_status_created")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {money.fmt(self.amount, self.currency)} {self.currency} ({self.status})"
+
+
+class AuditRecord(models.Model):
+    """What a staff member did to money or risk state: append-only, enforced by a trigger (migration 0006)."""
+
+    class Action(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        REVERSAL = "reversal", "Reversal"
+        ACCOUNT_UPDATE = "account_update", "Account update"
+        FX_RATE_CHANGE = "fx_rate_change", "FX rate change"
+        INCIDENT_UPDATE = "incident_update", "Incident update"
+        BLACKLIST_ADD = "blacklist_add", "Blacklist add"
+        BLACKLIST_REMOVE = "blacklist_remove", "Blacklist remove"
+        USER_UPDATE = "user_update", "User update"
+        APPROVAL_REQUEST = "approval_request", "Approval request"
+        APPROVAL_APPROVE = "approval_approve", "Approval approved"
+        APPROVAL_REJECT = "approval_reject", "Approval rejected"
+
+    id = models.BigAutoField(primary_key=True)
+    # The email is kept as it was: the record must read the same after the user changes.
+    actor = models.ForeignKey("api.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_index=False)
+    actor_email = models.CharField(max_length=254)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=30)
+    # The id by which the API addresses the object: account number, UUID, email.
+    object_id = models.CharField(max_length=254)
+    changes = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    timestamp = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            models.Index(fields=["-timestamp", "-id"], name="audit_time"),
+            models.Index(fields=["actor", "-timestamp"], name="audit_actor_time"),
+            models.Index(fields=["object_id", "-timestamp"], name="audit_object_time"),
+            models.Index(fields=["action", "-timestamp"], name="audit_action_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_email} {self.action} {self.object_type} {self.object_id}"

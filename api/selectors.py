@@ -29,9 +29,14 @@ def card_of(user: User, card_id) -> Card | None:
     return Card.objects.filter(pk=card_id, account__owner=user).first()
 
 
+def sees_all_transactions(user: User) -> bool:
+    """Staff whose roles may view transactions see every one; anyone else only their own."""
+    return user.is_staff and user.has_perm("api.view_transaction")
+
+
 def transactions_visible_to(user: User) -> QuerySet[Transaction]:
     qs = Transaction.objects.select_related("sender_account", "receiver_account")
-    if user.is_staff:
+    if sees_all_transactions(user):
         return qs
     own = Account.objects.filter(owner=user).values("pk")
     return qs.filter(Q(sender_account__in=own) | Q(receiver_account__in=own))

@@ -7,7 +7,8 @@ from rest_framework import serializers
 
 from . import money
 from .identifiers import is_valid_account_number
-from .models import Account, Biller, BillPayment, Card, Transaction, User
+from .models import Account, Approval, AuditRecord, Biller, BillPayment, Card, Transaction, User
+from .selectors import sees_all_transactions
 
 # One shared instance renders timestamps exactly as DRF's fields do (ISO 8601, "Z" for UTC).
 DATETIME = serializers.DateTimeField()
@@ -276,7 +277,7 @@ class TransactionSerializer(serializers.ModelSerializer):
 
     def _owns(self, account_field: str, txn: Transaction) -> bool:
         user = self.context["request"].user
-        if user.is_staff:
+        if sees_all_transactions(user):
             return True
         return getattr(txn, account_field).owner_id == user.pk
 
@@ -377,3 +378,53 @@ class BillPaymentSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "nullable": True})
     def get_balance_after(self, bill):
         return money.fmt(bill.transaction.sender_balance_after, bill.transaction.currency)
+
+
+# --- staff: accounts, dual control, audit trail ----------------------------------------------
+
+class AccountUpdateSerializer(JSONTypes, serializers.Serializer):
+    is_active = serializers.BooleanField(required=False)
+    daily_limit = MoneyInputField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError({"non_field_errors": ["Send is_active, daily_limit or both."]})
+        return attrs
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    """A dual-control request as staff see it; ``approval_id`` is its id."""
+
+    approval_id = serializers.UUIDField(source="id")
+    amount = AmountField()
+    account_number = serializers.CharField(source="account_id", allow_null=True,
+                                           help_text="The account of a deposit.")
+    transaction_id = serializers.UUIDField(source="target_transaction_id", allow_null=True,
+                                           help_text="The transaction a reversal would reverse.")
+    requested_by = serializers.EmailField(source="requested_by.email")
+    decided_by = serializers.EmailField(source="decided_by.email", allow_null=True, default=None)
+    description = serializers.CharField(help_text="The deposit's description or the reversal's reason.")
+    result_transaction_id = serializers.UUIDField(source="result_id", allow_null=True,
+                                                  help_text="The transaction the approval made.")
+
+    class Meta:
+        model = Approval
+        fields = ["approval_id", "status", "action", "amount", "currency", "account_number", "transaction_id",
+                  "description", "requested_by", "created_at", "decided_by", "decided_at", "decision_reason",
+                  "result_transaction_id"]
+        read_only_fields = fields
+
+
+class ApprovalRejectSerializer(JSONTypes, serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class AuditRecordSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_email")
+    changes = serializers.DictField(child=serializers.ListField(min_length=2, max_length=2, allow_null=True),
+                                    help_text="{field: [before, after]}")
+
+    class Meta:
+        model = AuditRecord
+        fields = ["id", "actor", "action", "object_type", "object_id", "changes", "ip", "request_id", "timestamp"]
+        read_only_fields = fields

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, auth, bills, transfers
+from .views import accounts, approvals, audit, auth, bills, transfers
 
 urlpatterns = [
     path("auth/register/", auth.RegisterView.as_view(), name="register"),
@@ -23,4 +23,9 @@ urlpatterns = [
     path("billers/", bills.BillerListView.as_view(), name="billers"),
     path("bill/", bills.BillView.as_view(), name="bills"),
     path("bill/<uuid:bill_id>/", bills.BillDetailView.as_view(), name="bill-detail"),
+    path("approvals/", approvals.ApprovalListView.as_view(), name="approvals"),
+    path("approvals/<uuid:approval_id>/", approvals.ApprovalDetailView.as_view(), name="approval-detail"),
+    path("approvals/<uuid:approval_id>/approve/", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
+    path("approvals/<uuid:approval_id>/reject/", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
+    path("audit/", audit.AuditListView.as_view(), name="audit"),
 ]

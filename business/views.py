@@ -1,9 +1,9 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.views.common import ERRORS
+from nexus.permissions import StaffPermission
 
 from . import selectors
 from .serializers import OverviewSerializer, RangeQuerySerializer, SeriesSerializer
@@ -13,7 +13,8 @@ RANGE_PARAMETERS = [OpenApiParameter("from", str, description="YYYY-MM-DD (Asia/
 
 
 class StaffView(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [StaffPermission]
+    staff_permissions = {"GET": ["business.view_dailybusinessmetrics"]}
 
 
 class OverviewView(StaffView):

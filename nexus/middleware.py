@@ -9,6 +9,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
+from .client_ip import client_ip
+from .context import RequestInfo, reset_current_request, set_current_request
 from .exceptions import error_body
 
 access_log = logging.getLogger("nexus.request")
@@ -26,7 +28,11 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         # A client's id is kept only if it is plainly safe to echo in a header and to log.
         request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        token = set_current_request(RequestInfo(request_id=request.request_id, ip=client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            reset_current_request(token)
         response["X-Request-ID"] = request.request_id
         user = getattr(request, "user", None)
         access_log.info(
@@ -38,7 +44,7 @@ class RequestContextMiddleware:
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "user_id": str(user.pk) if user is not None and user.is_authenticated else None,
-                "ip": getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR"),
+                "ip": client_ip(request),
             },
         )
         return response

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.services.audit import Action as AuditAction
+from api.services.audit import audit, diff
 from nexus.client_ip import client_country, client_ip
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
@@ -168,22 +170,32 @@ def normalize_cidr(value: str) -> str:
     return str(ipaddress.ip_network(value.strip(), strict=False))
 
 
+@transaction.atomic
 def block_ip(*, cidr: str, reason: str, created_by) -> BlockedIP:
     blocked = BlockedIP.objects.create(cidr=normalize_cidr(cidr), reason=reason, created_by=created_by)
+    audit(actor=created_by, action=AuditAction.BLACKLIST_ADD, object_type="blacklist", object_id=blocked.pk,
+          changes={"cidr": [None, blocked.cidr], "reason": [None, reason]})
     forget_blacklist()
     return blocked
 
 
-def unblock_ip(*, blocked: BlockedIP) -> None:
+@transaction.atomic
+def unblock_ip(*, blocked: BlockedIP, by) -> None:
+    audit(actor=by, action=AuditAction.BLACKLIST_REMOVE, object_type="blacklist", object_id=blocked.pk,
+          changes={"cidr": [blocked.cidr, None], "reason": [blocked.reason, None]})
     blocked.delete()
     forget_blacklist()
 
 
+@transaction.atomic
 def set_incident_status(*, incident: Incident, status: str, note: str, by) -> Incident:
+    before = {"status": incident.status, "note": incident.note}
     incident.status = status
     if note:
         incident.note = f"{incident.note}\n{note}".strip() if incident.note else note
     incident.status_changed_by = by
     incident.status_changed_at = timezone.now()
     incident.save(update_fields=["status", "note", "status_changed_by", "status_changed_at"])
+    audit(actor=by, action=AuditAction.INCIDENT_UPDATE, object_type="incident", object_id=incident.pk,
+          changes=diff(before, {"status": incident.status, "note": incident.note}))
     return incident

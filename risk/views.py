@@ -1,9 +1,10 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, permissions, status
+from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api.views.common import ERRORS
+from nexus.permissions import StaffPermission
 
 from . import serializers, services
 from .filters import IncidentFilter, LoginEventFilter
@@ -11,7 +12,7 @@ from .models import BlockedIP, Incident, LoginEvent
 
 
 class StaffOnly:
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [StaffPermission]
 
     def filter_queryset(self, queryset):
         # Strict filters: "?severity=" (empty) is a mistake, not "no filter".
@@ -25,12 +26,14 @@ class StaffOnly:
 
 
 class IncidentListView(StaffOnly, generics.ListAPIView):
+    staff_permissions = {"GET": ["risk.view_incident"]}
     serializer_class = serializers.IncidentSerializer
     queryset = Incident.objects.order_by("-timestamp")
     filterset_class = IncidentFilter
 
 
 class IncidentDetailView(StaffOnly, generics.RetrieveAPIView):
+    staff_permissions = {"GET": ["risk.view_incident"], "PATCH": ["risk.change_incident"]}
     serializer_class = serializers.IncidentSerializer
     queryset = Incident.objects.all()
     http_method_names = ["get", "patch", "head", "options"]
@@ -47,12 +50,14 @@ class IncidentDetailView(StaffOnly, generics.RetrieveAPIView):
 
 
 class LoginEventListView(StaffOnly, generics.ListAPIView):
+    staff_permissions = {"GET": ["risk.view_loginevent"]}
     serializer_class = serializers.LoginEventSerializer
     queryset = LoginEvent.objects.order_by("-timestamp", "-id")
     filterset_class = LoginEventFilter
 
 
 class BlacklistView(StaffOnly, generics.ListCreateAPIView):
+    staff_permissions = {"GET": ["risk.view_blockedip"], "POST": ["risk.add_blockedip"]}
     serializer_class = serializers.BlockedIPSerializer
     queryset = BlockedIP.objects.order_by("-created_at")
 
@@ -63,9 +68,10 @@ class BlacklistView(StaffOnly, generics.ListCreateAPIView):
 
 
 class BlacklistDetailView(StaffOnly, generics.DestroyAPIView):
+    staff_permissions = {"DELETE": ["risk.delete_blockedip"]}
     serializer_class = serializers.BlockedIPSerializer
     queryset = BlockedIP.objects.all()
 
     def destroy(self, request, *args, **kwargs):
-        services.unblock_ip(blocked=self.get_object())
+        services.unblock_ip(blocked=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,10 @@
 from decimal import Decimal
 
 import factory
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
 
+from api import roles
 from api.models import Account, Biller, User
 from api.services.house import HOUSE_TYPE
 
@@ -25,9 +28,23 @@ class UserFactory(factory.django.DjangoModelFactory):
             instance.save(update_fields=["password"])
 
 
+def role_groups(names) -> list[Group]:
+    """The role groups (api.roles), recreated if a transactional test's flush removed them."""
+    for label in ("api", "risk", "axes", "business"):
+        roles.sync(django_apps, label)
+    return list(Group.objects.filter(name__in=names))
+
+
 class StaffFactory(UserFactory):
+    """A staff member holding every role unless ``roles=[...]`` names some (``roles=[]``: none)."""
+
     is_staff = True
     email = factory.Sequence(lambda n: f"staff{n}@nexus.example")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(*role_groups(roles.ROLES if extracted is None else extracted))
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

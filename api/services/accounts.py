@@ -3,16 +3,19 @@ import hmac
 import secrets
 from calendar import monthrange
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from .. import exceptions
+from .. import exceptions, money
 from ..identifiers import new_card_number
+from ..locks import lock_accounts
 from ..models import Account, Card, User
 from ..signals import user_registered
+from .audit import Action, audit, diff
 
 CARD_PREFIX = {Card.Type.DEBIT: "4", Card.Type.CREDIT: "5"}
 CARD_YEARS = 4
@@ -74,5 +77,32 @@ def card_set_active(*, card: Card, is_active: bool) -> Card:
     return card
 
 
-def account_set_active(*, account: Account, is_active: bool) -> None:
-    Account.objects.filter(pk=account.pk).update(is_active=is_active, updated_at=timezone.now())
+@db_transaction.atomic
+def account_update(*, actor: User, account_number: str, is_active: bool | None = None,
+                   daily_limit: Decimal | None = None) -> Account:
+    """Staff freeze, unfreeze or change the daily limit of a customer account; audited.
+
+    Under the account's row lock, and writing only these columns: a transfer committed meanwhile
+    keeps its balance.
+    """
+    account = lock_accounts([account_number]).get(account_number)
+    if account is None or account.role != Account.Role.CUSTOMER:
+        raise exceptions.NotFound("Account not found.")
+    fields = {}
+    if is_active is not None:
+        fields["is_active"] = is_active
+    if daily_limit is not None:
+        if not money.fits_currency(daily_limit, account.currency):
+            message = f"{account.currency} amounts have at most {money.MINOR_UNITS[account.currency]} decimal places."
+            raise exceptions.InvalidInput(message, details={"daily_limit": [message]})
+        fields["daily_limit"] = daily_limit
+    shown = {"is_active": account.is_active, "daily_limit": money.fmt(account.daily_limit, account.currency)}
+    changes = diff(shown, {name: money.fmt(value, account.currency) if name == "daily_limit" else value
+                           for name, value in fields.items()})
+    if changes:
+        Account.objects.filter(pk=account.pk).update(**fields, updated_at=timezone.now())
+        for name, value in fields.items():
+            setattr(account, name, value)
+        audit(actor=actor, action=Action.ACCOUNT_UPDATE, object_type="account", object_id=account.pk,
+              changes=changes)
+    return account

@@ -9,6 +9,7 @@ from .. import exceptions, money
 from ..bankday import bank_day
 from ..locks import lock_accounts
 from ..models import Account, LedgerEntry, Transaction, User
+from .audit import Action, audit
 from .fx import current_rates
 from .house import house_account
 from .ledger import Leg, post
@@ -155,13 +156,18 @@ def deposit(*, staff: User, account_number: str, amount: Decimal, description: s
     check_amount(amount, account.currency)
     require_active(account)
     vault = house_account(Account.Role.VAULT, account.currency)
-    return post(
+    txn = post(
         locked=locked,
         legs=[Leg(vault, -amount, account.currency), Leg(account.pk, amount, account.currency)],
         kind=Kind.DEPOSIT, sender_account_id=vault, receiver_account=account, amount=amount,
         currency=account.currency, credited_amount=amount, credited_currency=account.currency,
         description=description or "Cash deposit", idempotency_key=idempotency_key, initiated_by=staff,
     )
+    audit(actor=staff, action=Action.DEPOSIT, object_type="transaction", object_id=txn.pk, changes={
+        "account": [None, account.pk], "amount": [None, money.fmt(amount, account.currency)],
+        "currency": [None, account.currency], "status": [None, txn.status],
+    })
+    return txn
 
 
 @db_transaction.atomic(savepoint=False)
@@ -196,4 +202,8 @@ def reverse(*, staff: User, transaction_id, reason: str, idempotency_key: str | 
     original.status = Transaction.Status.REVERSED
     if hasattr(original, "bill_payment"):
         type(original.bill_payment).objects.filter(pk=original.bill_payment.pk).update(status="REVERSED")
+    audit(actor=staff, action=Action.REVERSAL, object_type="transaction", object_id=original.pk, changes={
+        "status": [Transaction.Status.SUCCESS, Transaction.Status.REVERSED],
+        "reversal": [None, compensating.pk], "reason": [None, reason],
+    })
     return compensating

@@ -2,18 +2,21 @@ import csv
 import io
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, renderers, status
+from rest_framework import renderers, status
 from rest_framework import serializers as drf_serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nexus.permissions import StaffPermission
+
 from .. import exceptions, selectors, serializers
 from ..idempotency import money_post
 from ..models import Account, LedgerEntry, Transaction
-from ..services import transfers
-from ..services.accounts import account_open, card_issue, card_set_active
+from ..services import approvals
+from ..services.accounts import account_open, account_update, card_issue, card_set_active
+from .approvals import PENDING, money_or_approval
 from .common import ERRORS
 
 
@@ -69,9 +72,25 @@ class AccountListView(ListModelMixin, GenericAPIView):  # ListModelMixin: the sc
 
 
 class AccountDetailView(APIView):
+    """A customer reads their own account; staff (Teller, Supervisor, Risk analyst) change any customer's."""
+
+    staff_permissions = {"PATCH": ["api.change_account"]}
+
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [StaffPermission()]
+        return super().get_permissions()
+
     @extend_schema(responses={200: serializers.AccountSerializer, **ERRORS})
     def get(self, request, account_number):
         return Response(serializers.AccountSerializer(own_account_or_404(request.user, account_number)).data)
+
+    @extend_schema(request=serializers.AccountUpdateSerializer, responses={200: serializers.AccountSerializer, **ERRORS})
+    def patch(self, request, account_number):
+        body = serializers.AccountUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        account = account_update(actor=request.user, account_number=account_number, **body.validated_data)
+        return Response(serializers.AccountSerializer(account).data)
 
 
 class StatementQuerySerializer(drf_serializers.Serializer):
@@ -119,14 +138,16 @@ class StatementView(GenericAPIView):
 
 
 class DepositView(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [StaffPermission]
+    staff_permissions = {"POST": ["api.make_deposit"]}
 
-    @extend_schema(request=serializers.DepositSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
+    @extend_schema(request=serializers.DepositSerializer,
+                   responses={201: serializers.TransactionSerializer, **PENDING, **ERRORS})
     def post(self, request, account_number):
         def perform(data, key):
-            txn = transfers.deposit(staff=request.user, account_number=account_number, amount=data["amount"],
-                                    description=data["description"], idempotency_key=key)
-            return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
+            return money_or_approval(approvals.staff_deposit(
+                staff=request.user, account_number=account_number, amount=data["amount"],
+                description=data["description"], idempotency_key=key), request)
 
         return money_post(request, serializers.DepositSerializer, scope=f"deposit:{account_number}",
                           kind=Transaction.Kind.DEPOSIT, perform=perform, account=account_number)

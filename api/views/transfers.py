@@ -1,14 +1,16 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nexus.permissions import StaffPermission
+
 from .. import exceptions, selectors, serializers
 from ..idempotency import money_post
 from ..models import Transaction
-from ..services import transfers
+from ..services import approvals, transfers
+from .approvals import PENDING, money_or_approval
 from .common import ERRORS
 
 
@@ -61,14 +63,16 @@ class TransactionDetailView(APIView):
 
 
 class ReverseView(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [StaffPermission]
+    staff_permissions = {"POST": ["api.request_reversal"]}
 
-    @extend_schema(request=serializers.ReverseSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
+    @extend_schema(request=serializers.ReverseSerializer,
+                   responses={201: serializers.TransactionSerializer, **PENDING, **ERRORS})
     def post(self, request, transaction_id):
         def perform(data, key):
-            txn = transfers.reverse(staff=request.user, transaction_id=transaction_id, reason=data["reason"],
-                                    idempotency_key=key)
-            return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
+            return money_or_approval(approvals.staff_reversal(
+                staff=request.user, transaction_id=transaction_id, reason=data["reason"], idempotency_key=key),
+                request)
 
         return money_post(request, serializers.ReverseSerializer, scope=f"reverse:{transaction_id}",
                           kind=Transaction.Kind.REVERSAL, perform=perform)

@@ -228,6 +228,8 @@ RISK_DETECTORS = [
 
 # Money movement.
 EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01")
+# Dual control: a staff deposit worth more than this (JOD at current rates) waits for an approver.
+DUAL_CONTROL_THRESHOLD = env.str("DUAL_CONTROL_THRESHOLD", default="10000")
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
 # Key used to fingerprint card numbers (HMAC); never the Django secret itself.
 CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="") or SECRET_KEY

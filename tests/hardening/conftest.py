@@ -9,14 +9,20 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from api.models import Account, BillPayment, Card, Transaction, User
+from api import roles
+from api.models import Account, Approval, BillPayment, Card, Transaction, User
 from api.services.accounts import card_issue
+from api.services.approvals import staff_reversal
 from api.services.bills import bill_pay
 from api.services.house import ensure_house_accounts
 from api.services.transfers import reverse, transfer_external, transfer_internal
 from risk.models import BlockedIP, Incident
 from risk.services import forget_blacklist
 from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
+
+# Staff members with one role each (the teller is kept on the world), and one with none.
+STAFF_ROLES = {"supervisor": [roles.SUPERVISOR], "risk": [roles.RISK_ANALYST], "auditor": [roles.AUDITOR],
+               "norole": []}
 
 
 def bearer(user: User) -> dict[str, str]:
@@ -42,6 +48,8 @@ class World:
     biller_id: int
     incident: Incident
     blocked: BlockedIP
+    approval: Approval
+    teller: User
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
@@ -71,10 +79,14 @@ def build_world() -> World:
     incident = Incident.objects.create(code="velocity", event="Suspicious transaction velocity", severity="high",
                                        subject=str(a.pk), dedup_key=f"velocity:{a.pk}:hardening", user=a)
     blocked = BlockedIP.objects.create(cidr="203.0.113.0/24", reason="documentation range")  # never a test client
+    teller = StaffFactory(roles=[roles.TELLER])
+    approval = staff_reversal(staff=teller, transaction_id=external.pk, reason="pending in the world")
     world = World(a=a, b=b, staff=staff, a_jod=a_jod, a_usd=a_usd, a_eur=a_eur, b_jod=b_jod, card=card,
                   internal=internal, external=external, reversed_txn=to_reverse, bill=bill, biller_id=biller.pk,
-                  incident=incident, blocked=blocked)
-    world.headers = {"anonymous": {}, "customer": bearer(a), "other": bearer(b), "staff": bearer(staff)}
+                  incident=incident, blocked=blocked, approval=approval, teller=teller)
+    world.headers = {"anonymous": {}, "customer": bearer(a), "other": bearer(b), "staff": bearer(staff),
+                     "teller": bearer(teller),
+                     **{name: bearer(StaffFactory(roles=groups)) for name, groups in STAFF_ROLES.items()}}
     return world
 
 

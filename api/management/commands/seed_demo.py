@@ -1,9 +1,10 @@
 from decimal import Decimal
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from api import money
+from api import money, roles
 from api.models import Account, User
 from api.services.accounts import account_open
 from api.services.house import ensure_house_accounts
@@ -11,7 +12,14 @@ from api.services.transfers import deposit
 
 # Local demo credentials only: production never runs this command (it refuses without DEBUG
 # unless --force), and these users have no access outside a developer machine.
-STAFF = ("staff@nexus.local", "Staff-Demo-Pass-2026")
+STAFF = ("staff@nexus.local", "Staff-Demo-Pass-2026")  # a superuser: every permission
+# One staff member per role (api.roles): what each may do is in the README's table.
+ROLE_USERS = [
+    ("teller@nexus.local", "Teller-Demo-Pass-2026", roles.TELLER, "Tala", "Teller"),
+    ("supervisor@nexus.local", "Supervisor-Demo-Pass-2026", roles.SUPERVISOR, "Sami", "Supervisor"),
+    ("risk@nexus.local", "Risk-Demo-Pass-2026", roles.RISK_ANALYST, "Rana", "Analyst"),
+    ("auditor@nexus.local", "Auditor-Demo-Pass-2026", roles.AUDITOR, "Adel", "Auditor"),
+]
 CUSTOMERS = [
     ("alice@nexus.local", "Alice-Demo-Pass-2026", "Alice", "Haddad", "JO"),
     ("bob@nexus.local", "Bob-Demo-Pass-2026", "Bob", "Khoury", "JO"),
@@ -40,6 +48,13 @@ class Command(BaseCommand):
             if created:
                 staff.set_password(STAFF[1])
                 staff.save()
+            for email, password, role, first, last in ROLE_USERS:
+                member, created = User.objects.get_or_create(
+                    email=email, defaults={"is_staff": True, "first_name": first, "last_name": last})
+                if created:
+                    member.set_password(password)
+                    member.save()
+                    member.groups.add(Group.objects.get(name=role))
             for email, password, first, last, country in CUSTOMERS:
                 user, created = User.objects.get_or_create(
                     email=email, defaults={"first_name": first, "last_name": last, "country": country})
@@ -54,7 +69,9 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
-        self.stdout.write(f"  staff (admin + Swagger): {STAFF[0]} / {STAFF[1]}")
+        self.stdout.write(f"  superuser (admin + Swagger): {STAFF[0]} / {STAFF[1]}")
+        for email, password, role, *_ in ROLE_USERS:
+            self.stdout.write(f"  {role.lower()}: {email} / {password}")
         for email, password, *_ in CUSTOMERS:
             accounts = ", ".join(f"{a.type} {a.account_number} {money.fmt(a.balance, a.currency)} {a.currency}"
                                  for a in Account.objects.filter(owner__email=email).order_by("created_at"))

@@ -1,0 +1,76 @@
+"""Staff roles (contract v1.1): Django groups whose permissions every staff check reads.
+
+An endpoint or admin page asks for a permission, never for a role name, so a superuser (who
+holds every permission) and any future role work unchanged. This table is the one place that
+says which role may do what. Data migrations create the groups from it, each app granting its
+own permissions (api 0007, risk 0004, business 0002); the README's who-can-do-what table
+describes it.
+"""
+
+TELLER = "Teller"
+SUPERVISOR = "Supervisor"
+RISK_ANALYST = "Risk analyst"
+AUDITOR = "Auditor"
+ROLES = (TELLER, SUPERVISOR, RISK_ANALYST, AUDITOR)
+
+_LOOK_UP_CUSTOMERS = ["api.view_user", "api.view_account", "api.view_card", "api.view_transaction",
+                      "api.view_ledgerentry", "api.view_billpayment", "api.view_biller", "api.view_fxrate"]
+_TELLER = [*_LOOK_UP_CUSTOMERS, "api.change_account", "api.make_deposit", "api.request_reversal",
+           "api.view_approval"]
+_SEE_RISK = ["risk.view_incident", "risk.view_loginevent", "risk.view_blockedip",
+             "axes.view_accessattempt", "axes.view_accessfailurelog"]
+
+GRANTS: dict[str, list[str]] = {
+    TELLER: _TELLER,
+    SUPERVISOR: [*_TELLER, "api.decide_approval", "api.add_fxrate", "api.block_user",
+                 "business.view_dailybusinessmetrics"],
+    RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.change_account", "api.block_user", *_SEE_RISK,
+                   "risk.change_incident", "risk.add_blockedip", "risk.delete_blockedip",
+                   "axes.delete_accessattempt"],  # deleting an access attempt unlocks the pair
+    AUDITOR: [*_LOOK_UP_CUSTOMERS, "api.view_approval", "api.view_auditrecord", *_SEE_RISK,
+              "business.view_dailybusinessmetrics"],
+}
+
+
+def grants_of(label: str) -> dict[str, list[str]]:
+    """The codenames each role holds in app ``label``."""
+    return {role: [perm.split(".", 1)[1] for perm in perms if perm.startswith(f"{label}.")]
+            for role, perms in GRANTS.items()}
+
+
+def _ensure_permissions(apps, label: str) -> None:
+    """Django creates permissions after migrate; a data migration that grants them needs them now."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config(label)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+
+
+def grant(apps, label: str) -> None:
+    """Create the role groups and give them their permissions in app ``label`` (data migrations)."""
+    _ensure_permissions(apps, label)
+    sync(apps, label)
+
+
+def sync(apps, label: str) -> None:
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in grants_of(label).items():
+        group, _ = Group.objects.get_or_create(name=role)
+        permissions = Permission.objects.filter(content_type__app_label=label, codename__in=codenames)
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"unknown {label} permissions for {role}: {sorted(missing)}")
+        group.permissions.add(*permissions)
+
+
+def revoke(apps, label: str) -> None:
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in grants_of(label).items():
+        group = Group.objects.filter(name=role).first()
+        if group is not None:
+            group.permissions.remove(*Permission.objects.filter(content_type__app_label=label,
+                                                                codename__in=codenames))
