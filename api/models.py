@@ -39,6 +39,10 @@ class UserManager(BaseUserManager):
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
 
+    def get_by_natural_key(self, username):
+        # Emails are stored lower-case: every login surface (the API, the admin form) matches alike.
+        return self.get(email=str(username).strip().lower())
+
 
 class User(AbstractUser):
     """A person who logs in with an email address. There is no username."""
@@ -47,6 +51,10 @@ class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    # Copied into every access and refresh token; a token whose version is not the user's current
+    # one is refused. Raising it revokes every token issued before (api.services.sessions). The
+    # database never lets it go down, so saving a stale copy of the user cannot revive tokens.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -55,6 +63,25 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.email
+
+    def set_password(self, raw_password):
+        # Replacing a password (not setting the first one) revokes the tokens issued under the old one.
+        self._replaces_password = bool(self.password) and not self._state.adding
+        super().set_password(raw_password)
+
+    def save(self, *args, **kwargs):
+        # Whatever path changes a password (the API, the admin's forms, ``changepassword``), the
+        # version goes up in the same UPDATE. ``check_password`` re-hashing the same password with a
+        # newer hasher clears ``_password`` first and revokes nothing.
+        if self._password is not None and getattr(self, "_replaces_password", False):
+            self._replaces_password = False
+            self.token_version = models.F("token_version") + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "token_version"}
+            super().save(*args, **kwargs)
+            self.refresh_from_db(fields=["token_version"])
+            return
+        super().save(*args, **kwargs)
 
 
 class Account(models.Model):
