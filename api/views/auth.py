@@ -13,7 +13,7 @@ from nexus.throttles import AnonThrottle, LoginThrottle, RegisterThrottle, UserT
 from .. import exceptions, serializers
 from ..services import sessions
 from ..services.accounts import user_register
-from .common import ERRORS
+from .common import ERRORS, ErrorSerializer
 
 
 def check_credentials(request, *, email: str, password: str):
@@ -37,8 +37,8 @@ def logged_in(request, user) -> None:
     user_logged_in.send(sender=type(user), request=request._request, user=user)
 
 
-def _errors(*statuses):
-    return {status_code: ERRORS[status_code] for status_code in statuses}
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 class RegisterView(APIView):
@@ -80,7 +80,11 @@ class RefreshView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=serializers.RefreshSerializer, responses={200: serializers.TokenPairSerializer, **ERRORS})
+    @extend_schema(request=serializers.RefreshSerializer, responses={
+        200: serializers.TokenPairSerializer, **ERRORS,
+        401: _error("Bad, expired, revoked or already used refresh token; a used one also revokes every token "
+                    "of its user (`token_invalid`): log in again"),
+    })
     def post(self, request):
         body = serializers.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -102,8 +106,13 @@ class PasswordChangeView(APIView):
 
     @extend_schema(
         request=serializers.PasswordChangeSerializer,
-        responses={204: OpenApiResponse(description="Password changed; every token issued before is revoked"),
-                   **_errors(400, 401, 429)},
+        responses={
+            204: OpenApiResponse(description="Password changed; every token issued before is revoked"),
+            400: _error("Wrong current password (a failed login: it counts towards the lockout) or a new password "
+                        "the password rules refuse (`validation_error`)"),
+            401: ERRORS[401],
+            429: _error("Throttled, or locked out after repeated failed logins (`throttled`, `locked_out`)"),
+        },
     )
     def post(self, request):
         body = serializers.PasswordChangeSerializer(data=request.data)

@@ -62,6 +62,9 @@ def transfer_body(kind):
 ROWS = [
     Row("GET", "/auth/me/", MINE),
     Row("PATCH", "/auth/me/", MINE, body=lambda w: {"first_name": "Renamed"}),
+    # Each caller changes their own password (every user of the world has PASSWORD).
+    Row("POST", "/auth/password/", {**PROTECTED, "owner": 204, "other": 204, "staff": 204},
+        body=lambda w: {"current_password": PASSWORD, "new_password": "matrix-new-passphrase-42"}),
     Row("GET", "/accounts/", MINE),
     Row("POST", "/accounts/", {**PROTECTED, "owner": 201, "other": 201, "staff": 201}, body=lambda w: {"type": "USD"}),
     Row("GET", "/accounts/{account_number}/", OWN),
