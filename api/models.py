@@ -66,15 +66,20 @@ class User(AbstractUser):
 
     def set_password(self, raw_password):
         # Replacing a password (not setting the first one) revokes the tokens issued under the old one.
-        self._replaces_password = bool(self.password) and not self._state.adding
+        self._revokes_tokens = bool(self.password) and not self._state.adding
         super().set_password(raw_password)
 
+    def set_unusable_password(self):
+        self._revokes_tokens = bool(self.password) and not self._state.adding
+        super().set_unusable_password()
+
     def save(self, *args, **kwargs):
-        # Whatever path changes a password (the API, the admin's forms, ``changepassword``), the
-        # version goes up in the same UPDATE. ``check_password`` re-hashing the same password with a
-        # newer hasher clears ``_password`` first and revokes nothing.
-        if self._password is not None and getattr(self, "_replaces_password", False):
-            self._replaces_password = False
+        # Whatever path changes a password or disables it (the API, the admin's forms,
+        # ``changepassword``), the version goes up in the same UPDATE. ``check_password`` re-hashing
+        # the same password for a newer hasher clears ``_password`` first and revokes nothing.
+        new_password = self._password is not None or not self.has_usable_password()
+        if getattr(self, "_revokes_tokens", False) and new_password:
+            self._revokes_tokens = False
             self.token_version = models.F("token_version") + 1
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "token_version"}

@@ -142,6 +142,12 @@ class TestRevocation:
         user.save()
         assert_401(me(access))
 
+    def test_disabling_the_password_revokes_tokens(self, user):
+        access = tokens_for(user)["access"]
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        assert_401(me(access))
+
     def test_setting_a_first_password_or_rehashing_revokes_nothing(self, user):
         access = tokens_for(user)["access"]
         user = User.objects.get(pk=user.pk)
