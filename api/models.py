@@ -52,7 +52,7 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
     # Copied into every access and refresh token; a token whose version is not the user's current
-    # one is refused. Raising it revokes every token issued before (api.services.sessions). The
+    # one is refused. Raising it (api.services.sessions) revokes every token issued before. The
     # database never lets it go down, so saving a stale copy of the user cannot revive tokens.
     token_version = models.PositiveIntegerField(default=0, editable=False)
 
@@ -63,30 +63,6 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.email
-
-    def set_password(self, raw_password):
-        # Replacing a password (not setting the first one) revokes the tokens issued under the old one.
-        self._revokes_tokens = bool(self.password) and not self._state.adding
-        super().set_password(raw_password)
-
-    def set_unusable_password(self):
-        self._revokes_tokens = bool(self.password) and not self._state.adding
-        super().set_unusable_password()
-
-    def save(self, *args, **kwargs):
-        # Whatever path changes a password or disables it (the API, the admin's forms,
-        # ``changepassword``), the version goes up in the same UPDATE. ``check_password`` re-hashing
-        # the same password for a newer hasher clears ``_password`` first and revokes nothing.
-        new_password = self._password is not None or not self.has_usable_password()
-        if getattr(self, "_revokes_tokens", False) and new_password:
-            self._revokes_tokens = False
-            self.token_version = models.F("token_version") + 1
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "token_version"}
-            super().save(*args, **kwargs)
-            self.refresh_from_db(fields=["token_version"])
-            return
-        super().save(*args, **kwargs)
 
 
 class Account(models.Model):

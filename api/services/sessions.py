@@ -1,9 +1,10 @@
 """Tokens: issuing them, one-time refresh with reuse detection, revocation, password change.
 
 One mechanism revokes tokens: ``User.token_version``. Every token carries the version current when
-it was issued (``api.tokens``); authentication and refresh refuse any other. Raising the version
-(``revoke_tokens``, or any password change, see ``User.save``) revokes every token issued before.
-Outstanding refresh tokens are also blacklisted in simplejwt's tables, so the admin shows them.
+it was issued (``api.tokens``); authentication and refresh refuse any other. ``revoke_tokens``
+raises the version, which revokes every token issued before; it also blacklists the outstanding
+refresh tokens in simplejwt's tables, so the admin shows them. A password change (the API, both
+admin forms) is ``password_change``, which revokes.
 """
 
 import uuid
@@ -18,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from .. import exceptions
+from ..locks import lock_outstanding_token
 from ..models import User
 from ..tokens import VERSION_CLAIM, UnlistedRefreshToken, claimed_version
 
@@ -49,8 +51,7 @@ def refresh_tokens(*, raw: str) -> dict[str, str]:
     if user is None or claimed_version(token) != user.token_version:
         raise exceptions.TokenInvalid()
     with transaction.atomic():
-        outstanding = (OutstandingToken.objects.select_for_update(no_key=True)
-                       .filter(jti=token[api_settings.JTI_CLAIM], user=user).first())
+        outstanding = lock_outstanding_token(jti=token[api_settings.JTI_CLAIM], user=user)
         if outstanding is None:
             raise exceptions.TokenInvalid()
         reused = BlacklistedToken.objects.filter(token=outstanding).exists()
@@ -78,20 +79,18 @@ def revoke_tokens(user: User) -> None:
     """Every access and refresh token issued to ``user`` before now stops working at once."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
-    blacklist_refresh_tokens(user)
-
-
-def blacklist_refresh_tokens(user: User) -> None:
-    """Mark the user's unexpired refresh tokens blacklisted. Their version already revokes them; this
-    is what the admin's token lists show."""
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in live.values_list("pk", flat=True)],
                                          ignore_conflicts=True)
 
 
 @transaction.atomic
-def password_change(*, user: User, new_password: str) -> None:
-    """Set a new password (already validated). Saving it raises the token version (``User.save``)."""
-    user.set_password(new_password)
+def password_change(*, user: User, new_password: str | None) -> None:
+    """Set a new password (already validated), or none (``None``: no password login), and revoke every
+    token issued under the old one."""
+    if new_password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(new_password)
     user.save(update_fields=["password"])
-    blacklist_refresh_tokens(user)
+    revoke_tokens(user)

@@ -17,7 +17,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "nexus.apps.NexusAdminConfig",  # django.contrib.admin with our site (nexus.admin_site)
+    "api.admin_config.NexusAdminConfig",  # django.contrib.admin with our site (api.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 import time_machine
 from axes.models import AccessAttempt
-from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -135,32 +134,6 @@ class TestPasswordChange:
 
 
 class TestRevocation:
-    def test_any_password_change_revokes_tokens(self, user):
-        """The admin's forms and ``changepassword`` save a new password without the API's service."""
-        access = tokens_for(user)["access"]
-        user.set_password(NEW_PASSWORD)
-        user.save()
-        assert_401(me(access))
-
-    def test_disabling_the_password_revokes_tokens(self, user):
-        access = tokens_for(user)["access"]
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        assert_401(me(access))
-
-    def test_setting_a_first_password_or_rehashing_revokes_nothing(self, user):
-        access = tokens_for(user)["access"]
-        user = User.objects.get(pk=user.pk)
-        version = user.token_version
-        md5 = "django.contrib.auth.hashers.MD5PasswordHasher"
-        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher", md5]):
-            assert user.check_password(PASSWORD)  # upgrades the stored hash to PBKDF2
-        user.refresh_from_db()
-        assert user.password.startswith("pbkdf2_") and user.token_version == version
-        assert me(access).status_code == 200
-        created = User.objects.create_user(email="first@example.com", password=PASSWORD)
-        assert created.token_version == 0
-
     def test_a_stale_copy_saved_later_cannot_revive_revoked_tokens(self, user):
         access = tokens_for(user)["access"]
         stale = User.objects.get(pk=user.pk)

@@ -167,6 +167,13 @@ class TestAdminPasswordChange:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
         assert api.get("/auth/me/").status_code == 401
+        again = api_login(customer.email, "reset-by-staff-passphrase-1").json()["access"]
+        response = client.post(f"/admin/api/user/{customer.pk}/password/",
+                               {"usable_password": "false", "unset-password": "1"})
+        assert response.url.endswith(f"/admin/api/user/{customer.pk}/change/")
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {again}")
+        assert api.get("/auth/me/").status_code == 401  # disabling the password revokes too
+        assert not User.objects.get(pk=customer.pk).has_usable_password()
         own = client.post("/admin/password_change/", {
             "old_password": PASSWORD, "new_password1": "brand-new-passphrase-88",
             "new_password2": "brand-new-passphrase-88"})

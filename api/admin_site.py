@@ -4,7 +4,8 @@ Each checks the password through Django's ``authenticate()``, so django-axes (lo
 rules see every failure through ``user_login_failed``, and every success through
 ``user_logged_in``; a locked-out attempt is refused even with the right password. Login POSTs are
 also throttled per client IP (``THROTTLE_ADMIN_LOGIN``), which bounds what one client can make the
-login machinery write.
+login machinery write. A new password is saved by the same service as the API's, which revokes
+every token issued before.
 """
 
 import math
@@ -12,6 +13,7 @@ import math
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
@@ -19,8 +21,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from rest_framework.settings import api_settings
 
-from .client_ip import client_ip
-from .throttles import hit, parse_rate
+from nexus.client_ip import client_ip
+from nexus.throttles import hit, parse_rate
+
+from .services import sessions
 
 
 class StaffLoginForm(AdminAuthenticationForm):
@@ -48,6 +52,24 @@ class CheckedPasswordChangeForm(AdminPasswordChangeForm):
             raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         user_logged_in.send(sender=type(self.user), request=self.request, user=self.user)
         return old_password
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit=False)
+        sessions.password_change(user=self.user, new_password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+class StaffSetPasswordForm(auth_forms.AdminPasswordChangeForm):
+    """Staff setting (or disabling) a user's password: the user's tokens are revoked, as after a change
+    through the API."""
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit=False)
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        sessions.password_change(user=self.user, new_password=password)
+        return self.user
 
 
 class _PasswordChangeView(PasswordChangeView):
