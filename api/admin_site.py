@@ -2,10 +2,10 @@
 
 Each checks the password through Django's ``authenticate()``, so django-axes (lockout) and the risk
 rules see every failure through ``user_login_failed``, and every success through
-``user_logged_in``; a locked-out attempt is refused even with the right password. Login POSTs are
-also throttled per client IP (``THROTTLE_ADMIN_LOGIN``), which bounds what one client can make the
-login machinery write. A new password is saved by the same service as the API's, which revokes
-every token issued before.
+``user_logged_in``; a locked-out attempt is refused even with the right password. The POSTs of both
+are throttled per client IP (``THROTTLE_ADMIN_LOGIN``), which bounds what one client can make the
+login machinery write. A new password is saved by the same service as the API's, which revokes every
+token issued before.
 """
 
 import math
@@ -91,15 +91,23 @@ class NexusAdminSite(admin.AdminSite):
         response["Retry-After"] = str(retry_after)
         return response
 
+    def _throttled(self, request):
+        """A refusal once the client's IP has posted too many passwords this window, else None."""
+        if request.method != "POST":
+            return None
+        limit, window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES["admin_login"])
+        count, wait = hit(f"admin_login:{client_ip(request)}", window)
+        if count > limit:
+            return self.refusal(request, "Too many login attempts from your address.", retry_after=wait)
+        return None
+
     def login(self, request, extra_context=None):
-        if request.method == "POST":
-            limit, window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES["admin_login"])
-            count, wait = hit(f"admin_login:{client_ip(request)}", window)
-            if count > limit:
-                return self.refusal(request, "Too many login attempts from your address.", retry_after=wait)
-        return super().login(request, extra_context)
+        return self._throttled(request) or super().login(request, extra_context)
 
     def password_change(self, request, extra_context=None):
+        refused = self._throttled(request)
+        if refused:
+            return refused
         # AdminSite.password_change, with the view that hands the request to the form.
         request.current_app = self.name
         return _PasswordChangeView.as_view(

@@ -7,7 +7,7 @@
 * ``user_registered(user)``: after the commit of a registration.
 
 Logins are announced by Django's own ``user_logged_in`` and ``user_login_failed``, on every login
-surface (api.views.auth, nexus.admin_site).
+surface (api.views.auth, api.admin_site).
 """
 
 from django.dispatch import Signal

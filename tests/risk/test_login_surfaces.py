@@ -118,6 +118,19 @@ class TestAdminLogin:
         assert page.status_code == 200  # showing the form is not an attempt
         assert LoginEvent.objects.count() == 4  # refused posts never reach the password check
 
+    def test_password_change_posts_count_towards_the_same_limit(self):
+        from django.conf import settings
+
+        staff = StaffFactory()
+        client = Client()
+        client.force_login(staff)
+        rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "admin_login": "2/min"}
+        with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}), \
+                time_machine.travel(START, tick=False):
+            codes = [client.post("/admin/password_change/", {"old_password": WRONG}).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert events(staff.email).filter(successful=False).count() == 2
+
 
 class TestAdminPasswordChange:
     def test_a_wrong_old_password_is_a_failed_login_and_locks_out(self):
