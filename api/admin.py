@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import exceptions
+from .admin_site import StaffSetPasswordForm
 from .models import Account, Biller, BillPayment, Card, FxRate, IdempotencyRecord, LedgerEntry, Transaction, User
 from .services.accounts import account_update
 from .services.transfers import reverse
@@ -22,6 +23,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = StaffSetPasswordForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_active", "country"]

@@ -3,11 +3,15 @@
 - The user row is read by one statement written once. It is still read on every request: a
   deactivated user is refused at once, not when the 15-minute token expires. Only the ORM's
   per-request compilation of ``User.objects.get(id=...)`` is gone.
-- A token that passed simplejwt's full validation is remembered by this process (bounded, by its
-  exact encoded string, so by its signature) until its ``exp``: a client's next requests with the
-  same token skip PyJWT's decoding and HMAC check. Access tokens have no blacklist to consult
-  (simplejwt blacklists refresh tokens only), so nothing else could change the answer; an expired
-  token leaves the memo and gets simplejwt's own error.
+- The token's version (``api.tokens``) must be the user's current ``token_version``, checked
+  against that row on every request: a revoked token (password change, reuse of a refresh token)
+  is refused at once.
+- A token that passed simplejwt's signature and expiry validation is remembered by this process
+  (bounded, by its exact encoded string, so by its signature) until its ``exp``: a client's next
+  requests with the same token skip PyJWT's decoding and HMAC check. Revocation is never read from
+  the memo: it lives in the user row, read above on every request whatever the memo holds.
+- An access token past its ``exp`` is ``token_expired`` (refresh it); any other bad token is
+  ``token_invalid`` (log in again).
 """
 
 import time
@@ -17,13 +21,15 @@ from collections import OrderedDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from nexus import sql
 
+from .exceptions import TokenExpired
 from .models import User
+from .tokens import claimed_version
 
 _FIELDS, _COLUMNS = sql.select_list(User)
 _USER_SQL = f"SELECT {_COLUMNS} FROM {sql.table(User)} WHERE {sql.column(User, api_settings.USER_ID_FIELD)} = %s"  # noqa: S608 - names come from the model
@@ -43,7 +49,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if time.time() < valid_until:
             return token
         _validated.pop(raw_token, None)
-        token = super().get_validated_token(raw_token)
+        token = _validate(raw_token)
         if len(_validated) >= _MEMO_SIZE:
             try:
                 _validated.popitem(last=False)
@@ -68,7 +74,24 @@ class JWTAuthentication(authentication.JWTAuthentication):
             validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)
         ):
             raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+        if claimed_version(validated_token) != user.token_version:
+            raise AuthenticationFailed(_("Token has been revoked"), code="token_revoked")
         return user
+
+
+def _validate(raw_token):
+    """simplejwt's validation, telling an expired token (past ``exp``, signature good) from a bad one."""
+    expired = False
+    for token_class in api_settings.AUTH_TOKEN_CLASSES:
+        try:
+            return token_class(raw_token)
+        except ExpiredTokenError:
+            expired = True
+        except TokenError:
+            pass
+    if expired:
+        raise TokenExpired()
+    raise InvalidToken(_("Given token not valid for any token type"))
 
 
 class JWTScheme(SimpleJWTScheme):

@@ -1,5 +1,7 @@
 """Domain errors: each has a stable code from the contract and an HTTP status."""
 
+from rest_framework.exceptions import AuthenticationFailed
+
 
 class DomainError(Exception):
     status_code = 422
@@ -88,3 +90,35 @@ class Forbidden(DomainError):
 class AlreadyDecided(DomainError):
     code = "already_decided"
     default_message = "This request was already approved or rejected."
+
+
+class InvalidCredentials(DomainError):
+    status_code = 401
+    code = "invalid_credentials"
+    default_message = "Email or password is incorrect."
+
+
+class TokenInvalid(DomainError):
+    """A bad, forged, expired refresh, revoked or used token: the client must log in again."""
+
+    status_code = 401
+    code = "token_invalid"
+    default_message = "Token is invalid or expired; log in again."
+
+
+class TokenExpired(AuthenticationFailed):
+    """An access token past its ``exp``: the client should refresh it. Raised while DRF authenticates
+    a request, so it is DRF's kind of error (a 401 with ``WWW-Authenticate``)."""
+
+    default_detail = "Access token has expired; refresh it."
+    default_code = "token_expired"
+
+
+class RefreshTokenReused(TokenInvalid):
+    default_message = "This refresh token was already used; every session of this user has been revoked."
+
+
+class LockedOut(DomainError):
+    status_code = 429
+    code = "locked_out"
+    default_message = "Too many failed login attempts; try again later."

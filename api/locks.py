@@ -1,4 +1,6 @@
-"""The one place that takes row locks on accounts."""
+"""The one place that takes row locks: accounts, refresh tokens."""
+
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from nexus import sql
 
@@ -23,3 +25,10 @@ def lock_accounts(numbers) -> dict[str, Account]:
     wanted = sorted(set(numbers))
     locked = sql.instances(Account, _FIELDS, sql.fetch(_LOCK_SQL, [wanted]))
     return {account.pk: account for account in locked}
+
+
+def lock_outstanding_token(*, jti: str, user) -> OutstandingToken | None:
+    """Lock a refresh token's outstanding row until the end of the transaction, so that exchanges of
+    one token take turns. ``FOR NO KEY UPDATE``, like the accounts: blacklisting it (a foreign key to
+    this row) takes ``KEY SHARE`` and must not wait on another exchange's lock."""
+    return OutstandingToken.objects.select_for_update(no_key=True).filter(jti=jti, user=user).first()

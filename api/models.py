@@ -39,6 +39,10 @@ class UserManager(BaseUserManager):
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
 
+    def get_by_natural_key(self, username):
+        # Emails are stored lower-case: every login surface (the API, the admin form) matches alike.
+        return self.get(email=str(username).strip().lower())
+
 
 class User(AbstractUser):
     """A person who logs in with an email address. There is no username."""
@@ -47,6 +51,10 @@ class User(AbstractUser):
     username = None
     email = models.EmailField("email address", unique=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    # Copied into every access and refresh token; a token whose version is not the user's current
+    # one is refused. Raising it (api.services.sessions) revokes every token issued before. The
+    # database never lets it go down, so saving a stale copy of the user cannot revive tokens.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 

@@ -116,6 +116,15 @@ class IdempotencyKeyMixin(JSONTypes, serializers.Serializer):
 
 # --- users -----------------------------------------------------------------------------------
 
+def password_errors(password: str, user) -> list[str]:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS), as a list of messages."""
+    try:
+        password_validation.validate_password(password, user)
+    except Exception as exc:  # django.core.exceptions.ValidationError
+        return list(getattr(exc, "messages", [str(exc)]))
+    return []
+
+
 class CountryField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(max_length=2, min_length=2, required=False, allow_blank=True, **kwargs)
@@ -144,10 +153,9 @@ class RegisterSerializer(JSONTypes, serializers.Serializer):
     def validate(self, attrs):
         candidate = User(email=attrs["email"], first_name=attrs.get("first_name", ""),
                          last_name=attrs.get("last_name", ""))
-        try:
-            password_validation.validate_password(attrs["password"], candidate)
-        except Exception as exc:  # django.core.exceptions.ValidationError
-            raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))}) from exc
+        errors = password_errors(attrs["password"], candidate)
+        if errors:
+            raise serializers.ValidationError({"password": errors})
         return attrs
 
 
@@ -172,6 +180,11 @@ class TokenPairSerializer(serializers.Serializer):
 
 class RefreshSerializer(JSONTypes, serializers.Serializer):
     refresh = serializers.CharField(max_length=4096)
+
+
+class PasswordChangeSerializer(JSONTypes, serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
 
 
 # --- accounts and cards --------------------------------------------------------------------

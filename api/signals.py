@@ -5,7 +5,9 @@
 * ``money_refused(user, kind, code, account)``: a money movement was refused by a business rule
   (after its rollback). ``account`` is the sender account number as sent (may be unknown).
 * ``user_registered(user)``: after the commit of a registration.
-* ``login_attempted(request, email, user, successful)``: every attempt on the JWT endpoint.
+
+Logins are announced by Django's own ``user_logged_in`` and ``user_login_failed``, on every login
+surface (api.views.auth, api.admin_site).
 """
 
 from django.dispatch import Signal
@@ -13,4 +15,3 @@ from django.dispatch import Signal
 money_moved = Signal()
 money_refused = Signal()
 user_registered = Signal()
-login_attempted = Signal()

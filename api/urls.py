@@ -8,6 +8,7 @@ urlpatterns = [
     path("auth/jwt/refresh/", auth.RefreshView.as_view(), name="jwt-refresh"),
     path("auth/jwt/logout/", auth.LogoutView.as_view(), name="jwt-logout"),
     path("auth/me/", auth.MeView.as_view(), name="me"),
+    path("auth/password/", auth.PasswordChangeView.as_view(), name="password-change"),
     path("accounts/", accounts.AccountListView.as_view(), name="accounts"),
     path("accounts/<str:account_number>/", accounts.AccountDetailView.as_view(), name="account-detail"),
     path("accounts/<str:account_number>/transactions/", accounts.StatementView.as_view(), name="account-statement"),

@@ -1,8 +1,9 @@
 """Thin receivers: each delegates to one service. Everything is recorded after commit."""
 
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from api.signals import login_attempted, money_moved, money_refused
+from api.signals import money_moved, money_refused
 
 from . import services
 
@@ -17,7 +18,6 @@ def on_money_refused(sender, user, kind, code, **kwargs):
     services.record_refusal(user=user, kind=kind)  # sent after the rollback
 
 
-@receiver(login_attempted, dispatch_uid="business.login_attempted")
-def on_login(sender, user, successful, **kwargs):
-    if successful and user is not None:
-        services.record_login(user=user)
+@receiver(user_logged_in, dispatch_uid="business.user_logged_in")
+def on_login(sender, user, **kwargs):
+    services.record_login(user=user)

@@ -8,12 +8,13 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from api.exceptions import DomainError
+from api.exceptions import DomainError, TokenExpired
 
 from .sql import sqlstate
 
 # DRF exception class -> (stable code, default message). First match wins (subclasses first).
 _DRF_CODES = [
+    (TokenExpired, "token_expired", TokenExpired.default_detail),
     (InvalidToken, "token_invalid", "Token is invalid or expired."),
     (exceptions.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
     (exceptions.AuthenticationFailed, "token_invalid", "Token is invalid or expired."),

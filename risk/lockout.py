@@ -1,16 +1,33 @@
-"""django-axes lockout answer in the contract's error shape."""
+"""django-axes hooks: whose attempt it is, and the answer to a locked-out one."""
 
 from django.http import JsonResponse
 
 from nexus.exceptions import error_body
 
+MESSAGE = "Too many failed login attempts; try again later."
+
+
+def login_username(request, credentials=None) -> str | None:
+    """The email a login attempt names, lower-cased, whichever form sent it.
+
+    The API passes ``email`` to ``authenticate()``, Django's admin form ``username``. axes keys its
+    lockouts on this (``AXES_USERNAME_CALLABLE``) and the risk app records it, so both count the same
+    attempts against the same email on every login surface.
+    """
+    source = credentials if credentials else getattr(request, "POST", None) or {}
+    value = source.get("email") or source.get("username") or ""
+    return str(value).strip().lower()[:254] or None
+
 
 def lockout_response(request, response=None, credentials=None, *args, **kwargs):
     from axes.helpers import get_cool_off
+    from django.contrib import admin
 
     cool_off = get_cool_off(request)
     seconds = int(cool_off.total_seconds()) if cool_off else 1800
-    body = error_body("locked_out", "Too many failed login attempts; try again later.", {"retry_after": seconds})
-    answer = JsonResponse(body, status=429)
+    if admin.site.is_admin_request(request):
+        return admin.site.refusal(request, "Too many failed login attempts for this account from your address.",
+                                  retry_after=seconds)
+    answer = JsonResponse(error_body("locked_out", MESSAGE, {"retry_after": seconds}), status=429)
     answer["Retry-After"] = str(seconds)
     return answer

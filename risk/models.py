@@ -24,7 +24,7 @@ class RateLimitWindow(models.Model):
 
 
 class LoginEvent(models.Model):
-    """One attempt on the JWT login endpoint, successful or not."""
+    """One login attempt on any login surface (API, admin, password change), successful or not."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="login_events")

@@ -13,14 +13,11 @@ from api.services.audit import audit, diff
 from nexus.client_ip import client_country, client_ip
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
+from .lockout import login_username
 from .models import BlockedIP, Incident, LoginEvent
 from .registry import detectors_for
 
 log = logging.getLogger("nexus.risk")
-
-# Attacker-triggered writes are bounded: at most this many login events per IP per minute are
-# stored (the rules' thresholds are far below it); the rest are only counted in the log.
-LOGIN_EVENTS_PER_IP_PER_MINUTE = 30
 
 
 # (rule, subject) -> end of the window in which a new incident would be a duplicate. Per process
@@ -72,19 +69,23 @@ def record_incident(detector, finding: Finding, now=None) -> Incident | None:
     return incident
 
 
-def _login_event_allowed(ip: str) -> bool:
-    from nexus.throttles import hit
-
-    count, _ = hit(f"loginevent:{ip}", 60)
-    return count <= LOGIN_EVENTS_PER_IP_PER_MINUTE
+def record_login_failure(*, request, credentials: dict) -> LoginEvent | None:
+    """A failed attempt as ``authenticate()`` reports it (a wrong password, an unknown, inactive or
+    locked-out user), on whichever login surface."""
+    return record_login(request=request, email=login_username(request, credentials) or "", user=None,
+                        successful=False)
 
 
 def record_login(*, request, email: str, user, successful: bool) -> LoginEvent | None:
-    """Store the attempt (bounded per IP) and run the login rules on it."""
-    ip = client_ip(request)
-    if not _login_event_allowed(ip):
-        log.warning("login event not stored (rate limit)", extra={"ip": ip, "successful": successful})
+    """Store the attempt and run the login rules on it.
+
+    Every attempt is kept and screened: dropping some would let an attacker blind the rules by
+    padding an IP with logins. What one client can make us write is bounded by the throttles of each
+    login surface (the API's login and anonymous throttles, the admin's per-IP login throttle).
+    """
+    if request is None:  # authenticate() called outside a request (a shell): no client to screen
         return None
+    ip = client_ip(request)
     now = timezone.now()
     event = LoginEvent.objects.create(
         user=user if successful else None, attempted_email=(email or "")[:254], ip=ip,

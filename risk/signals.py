@@ -1,17 +1,24 @@
 """Thin receivers: each delegates to one service."""
 
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from api.signals import login_attempted, money_moved
+from api.signals import money_moved
 
 from . import services
 from .models import BlockedIP
 
 
-@receiver(login_attempted, dispatch_uid="risk.login_attempted")
-def on_login_attempted(sender, request, email, user, successful, **kwargs):
-    services.record_login(request=request, email=email, user=user, successful=successful)
+# Django's own login signals, sent by every login surface alike (the API, the admin, password changes).
+@receiver(user_login_failed, dispatch_uid="risk.user_login_failed")
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    services.record_login_failure(request=request, credentials=credentials)
+
+
+@receiver(user_logged_in, dispatch_uid="risk.user_logged_in")
+def on_logged_in(sender, request, user, **kwargs):
+    services.record_login(request=request, email=user.get_username(), user=user, successful=True)
 
 
 @receiver(money_moved, dispatch_uid="risk.money_moved")

@@ -5,33 +5,40 @@ from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from nexus.throttles import AnonThrottle, LoginThrottle, RegisterThrottle
+from nexus.client_ip import client_ip
+from nexus.throttles import AnonThrottle, LoginThrottle, RegisterThrottle, UserThrottle
 
 from .. import exceptions, serializers
+from ..services import sessions
 from ..services.accounts import user_register
-from ..signals import login_attempted
-from .common import ERRORS
+from .common import ERRORS, ErrorSerializer
 
 
-class InvalidCredentials(exceptions.DomainError):
-    status_code = 401
-    code = "invalid_credentials"
-    default_message = "Email or password is incorrect."
+def check_credentials(request, *, email: str, password: str):
+    """The one way a password is checked: Django's ``authenticate()``.
+
+    A failure (a wrong password, an unknown or inactive user, a locked-out pair) sends Django's
+    ``user_login_failed``, which django-axes counts and the risk app records and screens; a pair
+    locked out by axes is refused with 429. The caller announces a success with ``logged_in``.
+    """
+    # axes needs the Django HttpRequest, not DRF's wrapper (axes issues 570, 877, 984).
+    http_request = request._request
+    user = authenticate(request=http_request, email=email, password=password)
+    if getattr(http_request, "axes_locked_out", False):
+        raise exceptions.LockedOut()
+    return user
 
 
-class TokenInvalid(exceptions.DomainError):
-    status_code = 401
-    code = "token_invalid"
-    default_message = "Token is invalid or expired."
+def logged_in(request, user) -> None:
+    """Django's ``user_logged_in``, as a session login sends it: axes resets the pair's failures, the
+    risk app records the login, Django stamps ``last_login``."""
+    user_logged_in.send(sender=type(user), request=request._request, user=user)
 
 
-class LockedOut(exceptions.DomainError):
-    status_code = 429
-    code = "locked_out"
-    default_message = "Too many failed login attempts; try again later."
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 class RegisterView(APIView):
@@ -48,7 +55,7 @@ class RegisterView(APIView):
 
 
 class LoginView(APIView):
-    """Exchange email and password for a JWT pair. Failures feed django-axes and the risk rules."""
+    """Exchange email and password for a JWT pair."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
@@ -59,41 +66,68 @@ class LoginView(APIView):
         serializer = serializers.LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"].strip().lower()
-        # axes needs the Django HttpRequest, not DRF's wrapper (axes issues 570, 877, 984).
-        http_request = request._request
-        user = authenticate(request=http_request, email=email, password=serializer.validated_data["password"])
-        if getattr(http_request, "axes_locked_out", False):
-            login_attempted.send(sender=LoginView, request=http_request, email=email, user=None, successful=False)
-            raise LockedOut()
-        if user is None or not user.is_active:
-            login_attempted.send(sender=LoginView, request=http_request, email=email, user=None, successful=False)
-            raise InvalidCredentials()
-        refresh = RefreshToken.for_user(user)
-        # No session login happens, so announce it: django-axes resets the failure count on it and
-        # Django records last_login.
-        user_logged_in.send(sender=type(user), request=http_request, user=user)
-        login_attempted.send(sender=LoginView, request=http_request, email=email, user=user, successful=True)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        user = check_credentials(request, email=email, password=serializer.validated_data["password"])
+        if user is None:
+            raise exceptions.InvalidCredentials()
+        tokens = sessions.issue_tokens(user)
+        logged_in(request, user)
+        return Response(tokens)
 
 
 class RefreshView(APIView):
+    """A refresh token is good for one exchange; presenting a used one revokes every token of its user."""
+
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=serializers.RefreshSerializer, responses={200: serializers.TokenPairSerializer, **ERRORS})
+    @extend_schema(request=serializers.RefreshSerializer, responses={
+        200: serializers.TokenPairSerializer, **ERRORS,
+        401: _error("Bad, expired, revoked or already used refresh token; a used one also revokes every token "
+                    "of its user (`token_invalid`): log in again"),
+    })
     def post(self, request):
         body = serializers.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        serializer = TokenRefreshSerializer(data=body.validated_data)
-        try:
-            serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise TokenInvalid() from exc
-        except Exception as exc:  # InvalidToken / AuthenticationFailed (e.g. user gone)
-            if getattr(exc, "status_code", None) == 401:
-                raise TokenInvalid() from exc
-            raise
-        return Response(serializer.validated_data)
+        return Response(sessions.refresh_tokens(raw=body.validated_data["refresh"]))
+
+
+class PasswordChangeThrottle(LoginThrottle):
+    """The login rate, per (IP, user): guessing the current password here is as slow as at login."""
+
+    def get_ident_key(self, request, view):
+        return f"{client_ip(request)}:{request.user.pk}"
+
+
+class PasswordChangeView(APIView):
+    """Change one's password. Checking the current one is a login attempt like any other (lockout,
+    risk rules); afterwards every token issued before the change is revoked."""
+
+    throttle_classes = [UserThrottle, PasswordChangeThrottle]
+
+    @extend_schema(
+        request=serializers.PasswordChangeSerializer,
+        responses={
+            204: OpenApiResponse(description="Password changed; every token issued before is revoked"),
+            400: _error("Wrong current password (a failed login: it counts towards the lockout) or a new password "
+                        "the password rules refuse (`validation_error`)"),
+            401: ERRORS[401],
+            429: _error("Throttled, or locked out after repeated failed logins (`throttled`, `locked_out`)"),
+        },
+    )
+    def post(self, request):
+        body = serializers.PasswordChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = request.user
+        if check_credentials(request, email=user.email, password=body.validated_data["current_password"]) is None:
+            message = "The current password is incorrect."
+            raise exceptions.InvalidInput(message, details={"current_password": [message]})
+        logged_in(request, user)
+        new_password = body.validated_data["new_password"]
+        errors = serializers.password_errors(new_password, user)
+        if errors:
+            raise exceptions.InvalidInput(f"new_password: {errors[0]}", details={"new_password": errors})
+        sessions.password_change(user=user, new_password=new_password)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutView(APIView):
@@ -107,7 +141,7 @@ class LogoutView(APIView):
         try:
             RefreshToken(body.validated_data["refresh"]).blacklist()
         except TokenError as exc:
-            raise TokenInvalid() from exc
+            raise exceptions.TokenInvalid() from exc
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 

@@ -17,7 +17,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "api.admin_config.NexusAdminConfig",  # django.contrib.admin with our site (api.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -163,6 +163,7 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON", default="100/min"),
         "user": env("THROTTLE_USER", default="600/min"),
         "login": env("THROTTLE_LOGIN", default="5/min"),
+        "admin_login": env("THROTTLE_ADMIN_LOGIN", default="10/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
     },
     "NUM_PROXIES": 0,  # never trust X-Forwarded-For in throttles (see risk.client_ip)
@@ -199,17 +200,20 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nexus.openapi.document_errors"],
 }
 
-# django-axes: lock out by username + IP after repeated failures (the JWT endpoint feeds it).
+# django-axes: lock out by email + IP after repeated failures. Every login surface (the JWT
+# endpoint, the admin form, both password changes) checks passwords through authenticate(), which
+# axes watches; the callable finds the email whether a form calls it "email" or "username".
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_CALLABLE = "risk.lockout.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = True
 AXES_CLIENT_IP_CALLABLE = "nexus.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "risk.lockout.lockout_response"
 AXES_VERBOSE = False
-# Successful logins are recorded as risk.LoginEvent; axes keeps only failures and lockouts.
+# Every attempt, successful or not, is a risk.LoginEvent; axes keeps only failures and lockouts.
 AXES_DISABLE_ACCESS_LOG = True
 
 # Proxies whose X-Forwarded-For / CF-IPCountry we believe (IPs or CIDRs).

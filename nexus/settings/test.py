@@ -11,6 +11,7 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttles are tested explicitly with their own rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
-    "anon": "100000/min", "user": "100000/min", "login": "100000/min", "register": "100000/min",
+    "anon": "100000/min", "user": "100000/min", "login": "100000/min", "admin_login": "100000/min",
+    "register": "100000/min",
 }}
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405

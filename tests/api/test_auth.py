@@ -153,7 +153,7 @@ class TestARememberedTokenIsStillChecked:
             clock.shift(dt.timedelta(seconds=1))
             response = client.get("/auth/me/")
         assert response.status_code == 401
-        assert error_code(response) == "token_invalid"
+        assert error_code(response) == "token_expired"
 
     def test_deactivation_and_deletion(self, api_client, user):
         from rest_framework_simplejwt.tokens import AccessToken

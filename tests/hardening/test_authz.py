@@ -91,6 +91,9 @@ def transfer_body(kind):
 ROWS = [
     Row("GET", "/auth/me/", MINE),
     Row("PATCH", "/auth/me/", MINE, body=lambda w: {"first_name": "Renamed"}),
+    # Each caller changes their own password (every user of the world has PASSWORD).
+    Row("POST", "/auth/password/", customer({**PROTECTED, "owner": 204, "other": 204, "staff": 204}),
+        body=lambda w: {"current_password": PASSWORD, "new_password": "matrix-new-passphrase-42"}),
     Row("GET", "/accounts/", MINE),
     Row("POST", "/accounts/", customer({**PROTECTED, "owner": 201, "other": 201, "staff": 201}),
         body=lambda w: {"type": "USD"}),

@@ -201,8 +201,9 @@ def test_the_system_check_validates_detectors():
     assert ids == {"risk.E001", "risk.E002"}
 
 
-def test_login_events_from_one_ip_are_bounded(api_client):
+def test_every_login_attempt_is_kept(api_client):
+    """v1.1: no cap per IP (padding could blind the rules); the throttles bound what one client writes."""
     with time_machine.travel(START, tick=False):
         for index in range(45):
             login(api_client, f"probe{index}@x.com")
-    assert LoginEvent.objects.count() == 30
+    assert LoginEvent.objects.count() == 45

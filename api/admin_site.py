@@ -1,0 +1,118 @@
+"""The admin site: its login form and its password change are login surfaces like the API's.
+
+Each checks the password through Django's ``authenticate()``, so django-axes (lockout) and the risk
+rules see every failure through ``user_login_failed``, and every success through
+``user_logged_in``; a locked-out attempt is refused even with the right password. The POSTs of both
+are throttled per client IP (``THROTTLE_ADMIN_LOGIN``), which bounds what one client can make the
+login machinery write. A new password is saved by the same service as the API's, which revokes every
+token issued before.
+"""
+
+import math
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.views import PasswordChangeView
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.urls import reverse
+from rest_framework.settings import api_settings
+
+from nexus.client_ip import client_ip
+from nexus.throttles import hit, parse_rate
+
+from .services import sessions
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user):
+        try:
+            super().confirm_login_allowed(user)
+        except ValidationError:
+            # The password was right, but this account may not use the admin: for the lockout and the
+            # login rules it is a failed login like any other (Django's own form records nothing).
+            user_login_failed.send(sender=__name__, credentials={"username": user.get_username()},
+                                   request=self.request)
+            raise
+
+
+class CheckedPasswordChangeForm(AdminPasswordChangeForm):
+    """The old password is checked by ``authenticate()``, as at login, not by ``check_password()``."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if authenticate(self.request, username=self.user.get_username(), password=old_password) is None:
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        user_logged_in.send(sender=type(self.user), request=self.request, user=self.user)
+        return old_password
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit=False)
+        sessions.password_change(user=self.user, new_password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+class StaffSetPasswordForm(auth_forms.AdminPasswordChangeForm):
+    """Staff setting (or disabling) a user's password: the user's tokens are revoked, as after a change
+    through the API."""
+
+    def save(self, commit=True):
+        if not commit:
+            return super().save(commit=False)
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        sessions.password_change(user=self.user, new_password=password)
+        return self.user
+
+
+class _PasswordChangeView(PasswordChangeView):
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class NexusAdminSite(admin.AdminSite):
+    login_form = StaffLoginForm
+
+    def is_admin_request(self, request) -> bool:
+        return request.path.startswith(reverse(f"{self.name}:index"))
+
+    def refusal(self, request, message: str, *, retry_after: int):
+        """A 429 page in the admin's look (a lockout, a throttled login), with ``Retry-After``."""
+        context = {**self.each_context(request), "title": "Log in refused", "message": message,
+                   "retry_minutes": max(1, math.ceil(retry_after / 60))}
+        response = render(request, "admin/refused.html", context, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+
+    def _throttled(self, request):
+        """A refusal once the client's IP has posted too many passwords this window, else None."""
+        if request.method != "POST":
+            return None
+        limit, window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES["admin_login"])
+        count, wait = hit(f"admin_login:{client_ip(request)}", window)
+        if count > limit:
+            return self.refusal(request, "Too many login attempts from your address.", retry_after=wait)
+        return None
+
+    def login(self, request, extra_context=None):
+        return self._throttled(request) or super().login(request, extra_context)
+
+    def password_change(self, request, extra_context=None):
+        refused = self._throttled(request)
+        if refused:
+            return refused
+        # AdminSite.password_change, with the view that hands the request to the form.
+        request.current_app = self.name
+        return _PasswordChangeView.as_view(
+            form_class=CheckedPasswordChangeForm,
+            success_url=reverse("admin:password_change_done", current_app=self.name),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+            **({"template_name": self.password_change_template} if self.password_change_template else {}),
+        )(request)
