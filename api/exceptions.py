@@ -75,3 +75,13 @@ class NotReversible(DomainError):
 class CardInactive(DomainError):
     code = "card_inactive"
     default_message = "The card is not active."
+
+
+class AmountTooSmall(DomainError):
+    code = "amount_too_small"
+    default_message = "The amount is too small to convert: it would credit nothing."
+
+
+class BalanceLimit(DomainError):
+    code = "balance_limit"
+    default_message = "The operation would take a balance past what the account can hold."
