@@ -10,7 +10,7 @@ MAX_RANGE_DAYS = 5 * 366
 class RangeQuerySerializer(serializers.Serializer):
     """?from=YYYY-MM-DD&to=YYYY-MM-DD (bank-local days); defaults given by the view."""
 
-    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day), default today")
+    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999), default today")
 
     def __init__(self, *args, default_days: int = 30, **kwargs):
         self.default_days = default_days
@@ -28,7 +28,7 @@ class RangeQuerySerializer(serializers.Serializer):
         return {"from": first, "to": last}
 
 
-RangeQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day)")
+RangeQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999)")
 
 
 class FiguresSerializer(serializers.Serializer):

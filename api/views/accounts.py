@@ -75,7 +75,7 @@ class AccountDetailView(APIView):
 
 
 class StatementQuerySerializer(drf_serializers.Serializer):
-    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day)")
+    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
     def validate(self, attrs):
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
@@ -84,7 +84,7 @@ class StatementQuerySerializer(drf_serializers.Serializer):
 
 
 # "from" is a Python keyword: declare the field by name.
-StatementQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day)")
+StatementQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
 
 class StatementView(GenericAPIView):
