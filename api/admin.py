@@ -1,11 +1,52 @@
-from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+import datetime as dt
 
-from . import exceptions
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.db import DataError
+
+from . import bounds, exceptions
 from .admin_site import StaffSetPasswordForm
 from .models import Account, Biller, BillPayment, Card, FxRate, IdempotencyRecord, LedgerEntry, Transaction, User
 from .services.accounts import account_update
 from .services.transfers import reverse
+
+
+class BoundedChangeList(ChangeList):
+    """A change list whose date inputs answer "?e=1" (invalid filter), as any other bad filter does.
+
+    The date hierarchy's year is checked against the bounds of every date input (``api.bounds``):
+    Django computes the end of the chosen year, month or day and makes both ends aware, which
+    overflows at the edges of Python's range (a 500). Lookups typed into the URL by hand
+    (``?created_at__year__gte=99999``) fail only when the query is built or run, with the same
+    ValueError or OverflowError, or PostgreSQL's DataError; they are refused likewise.
+    """
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)
+        except (ValueError, OverflowError, DataError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_filters(self, request):
+        year = self.get_filters_params().get(f"{self.date_hierarchy}__year") if self.date_hierarchy else None
+        if year:
+            try:
+                bounds.validate_date(dt.date(int(year[-1]), 1, 1))
+            except ValueError:
+                pass  # not a year at all: Django refuses it itself
+            except ValidationError as exc:
+                raise IncorrectLookupParameters(exc) from exc
+        return super().get_filters(request)
+
+
+class BoundedDates:
+    """Mixin for a ModelAdmin whose list takes dates (a date hierarchy, date filters)."""
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,6 +75,7 @@ class UserAdmin(BaseUserAdmin):
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
+    readonly_fields = ["last_login", "date_joined"]  # records of what happened, not inputs
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
 
@@ -84,7 +126,7 @@ class LedgerInline(admin.TabularInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(BoundedDates, ReadOnlyAdmin):
     list_display = ["id", "kind", "status", "sender_account", "receiver_account", "amount", "currency",
                     "fee_amount", "credited_amount", "credited_currency", "created_at"]
     list_filter = ["kind", "status", "currency", "created_at"]
@@ -114,7 +156,7 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(BoundedDates, ReadOnlyAdmin):
     list_display = ["id", "transaction", "account", "amount", "currency", "purpose", "balance_after", "created_at"]
     list_filter = ["currency", "purpose", "created_at"]
     search_fields = ["account__account_number", "transaction__id"]
@@ -172,3 +214,11 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ["user", "key", "response_status", "created_at"]
     search_fields = ["key", "user__email"]
     exclude = ["response_body"]
+
+
+# Lists of the apps registered before this one (django-axes's attempts and logs) get the same guard;
+# ours (here, in risk and business) carry the mixin themselves.
+for _model, _model_admin in list(admin.site._registry.items()):
+    if _model_admin.date_hierarchy and not isinstance(_model_admin, BoundedDates):
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(type(_model_admin).__name__, (BoundedDates, type(_model_admin)), {}))

@@ -122,3 +122,13 @@ class LockedOut(DomainError):
     status_code = 429
     code = "locked_out"
     default_message = "Too many failed login attempts; try again later."
+
+
+class AmountTooSmall(DomainError):
+    code = "amount_too_small"
+    default_message = "The amount is too small to convert: it would credit nothing."
+
+
+class BalanceLimit(DomainError):
+    code = "balance_limit"
+    default_message = "The operation would take a balance past what the account can hold."

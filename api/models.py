@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import money
+from . import bounds, money
 from .identifiers import new_account_number
 
 AMOUNT = {"max_digits": 20, "decimal_places": 3}
@@ -104,7 +104,8 @@ class Account(models.Model):
     # Only customer balances are kept on the row. House accounts are never updated in the money
     # path (that row would serialise every transfer); their balance is the sum of their entries.
     balance = models.DecimalField(**AMOUNT, default=Decimal("0"))
-    daily_limit = models.DecimalField(**AMOUNT, default=DEFAULT_DAILY_LIMIT)
+    # Staff edit it (admin, API): the same bound as every amount a client sends.
+    daily_limit = models.DecimalField(**AMOUNT, default=DEFAULT_DAILY_LIMIT, validators=[bounds.validate_amount])
     # What the daily limit counts: outgoing amounts of the bank day ``spent_on`` (Asia/Amman). Kept
     # by every posting on the locked row (api.services.ledger), so checking the limit reads no
     # transfers; ``manage.py verify_ledger`` recomputes it from the transactions.
@@ -181,7 +182,7 @@ class FxRate(models.Model):
 
     currency = models.CharField(max_length=3, choices=[(c, c) for c in ("USD", "EUR")])
     rate = models.DecimalField(max_digits=12, decimal_places=6)
-    effective_from = models.DateTimeField(default=timezone.now)
+    effective_from = models.DateTimeField(default=timezone.now, validators=[bounds.validate_date])
     created_by = models.ForeignKey("api.User", null=True, blank=True, on_delete=models.SET_NULL, editable=False)
 
     class Meta:

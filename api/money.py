@@ -1,7 +1,12 @@
-"""Currencies, minor units, quantization and FX conversion. Pure: no ORM, no floats."""
+"""Currencies, minor units, quantization and FX conversion. Pure: no ORM, no floats.
+
+Conversions round down (toward zero, contract v1.1): whatever the route, what is credited is never
+worth more at the bank's rates than what was debited, so no sequence of conversions creates money.
+The price of a given target amount (:func:`cost`) is the inverse, rounded up, for the same reason.
+"""
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Context, Decimal
 
 # ISO 4217 minor units.
 MINOR_UNITS = {"JOD": 3, "USD": 2, "EUR": 2}
@@ -19,9 +24,9 @@ def exponent(currency: str) -> Decimal:
     return Decimal(1).scaleb(-MINOR_UNITS[currency])
 
 
-def quantize(amount: Decimal, currency: str) -> Decimal:
-    """Round half-up to the currency's minor unit."""
-    return amount.quantize(exponent(currency), rounding=ROUND_HALF_UP)
+def quantize(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """Round to the currency's minor unit (half-up unless told otherwise)."""
+    return amount.quantize(exponent(currency), rounding=rounding)
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:
@@ -56,25 +61,48 @@ def fmt(amount: Decimal | None, currency: str) -> str | None:
     return str(quantize(Decimal(amount), currency))
 
 
+# Products and quotients are taken with 60 digits: amounts fit 20 (the columns) and rates 12, so a
+# product is exact and a quotient that is not itself a multiple of the minor unit stays more than
+# 1e-32 (relative) away from one. The context's own rounding can therefore never carry a value
+# across a minor unit before ROUND_DOWN or ROUND_UP decides (28 digits could, for column-size sums).
+_EXACT = Context(prec=60)
+
 def to_base(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
-    """X -> JOD: amount / rate, half-up to 3 decimals."""
+    """X -> JOD: amount / rate, rounded down to 3 decimals."""
     if currency == BASE_CURRENCY:
-        return quantize(amount, BASE_CURRENCY)
-    return quantize(amount / rates[currency], BASE_CURRENCY)
+        return quantize(amount, BASE_CURRENCY, ROUND_DOWN)
+    return quantize(_EXACT.divide(amount, rates[currency]), BASE_CURRENCY, ROUND_DOWN)
 
 
 def from_base(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
-    """JOD -> X: amount * rate, half-up to X's minor unit."""
+    """JOD -> X: amount * rate, rounded down to X's minor unit."""
     if currency == BASE_CURRENCY:
-        return quantize(amount, BASE_CURRENCY)
-    return quantize(amount * rates[currency], currency)
+        return quantize(amount, BASE_CURRENCY, ROUND_DOWN)
+    return quantize(_EXACT.multiply(amount, rates[currency]), currency, ROUND_DOWN)
 
 
 def convert(amount: Decimal, source: str, target: str, rates: dict[str, Decimal]) -> Decimal:
-    """Convert as the contract says: JOD->X multiplies, X->JOD divides, X->Y goes through JOD (3 dp)."""
+    """What ``amount`` of ``source`` credits in ``target``: JOD->X multiplies, X->JOD divides, X->Y goes
+    through JOD (3 decimals); every step rounds down. May be zero: callers refuse that."""
     if source == target:
-        return quantize(amount, target)
+        return quantize(amount, target, ROUND_DOWN)
     return from_base(to_base(amount, source, rates), target, rates)
+
+
+def cost(amount: Decimal, source: str, target: str, rates: dict[str, Decimal]) -> Decimal:
+    """The least amount of ``source`` that :func:`convert` turns into at least ``amount`` of ``target``.
+
+    Each step of the route inverted and rounded up: JOD needed for the target, then source needed
+    for that JOD. Used where the credited side is fixed (a bill in the biller's currency).
+    """
+    if source == target:
+        return amount
+    jod = amount
+    if target != BASE_CURRENCY:
+        jod = quantize(_EXACT.divide(amount, rates[target]), BASE_CURRENCY, ROUND_UP)
+    if source == BASE_CURRENCY:
+        return jod
+    return quantize(_EXACT.multiply(jod, rates[source]), source, ROUND_UP)
 
 
 def cross_rate(source: str, target: str, rates: dict[str, Decimal]) -> Decimal | None:
@@ -83,3 +111,10 @@ def cross_rate(source: str, target: str, rates: dict[str, Decimal]) -> Decimal |
         return None
     per_jod = {BASE_CURRENCY: Decimal(1), **rates}
     return (per_jod[target] / per_jod[source]).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def inverse_rate(rate: Decimal | None) -> Decimal | None:
+    """The rate of the opposite direction (a reversal's), to the same 6 decimals."""
+    if rate is None:
+        return None
+    return (Decimal(1) / rate).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)

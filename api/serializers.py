@@ -1,11 +1,9 @@
-from decimal import Decimal
-
 from django.contrib.auth import password_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from . import money
+from . import bounds, money
 from .identifiers import is_valid_account_number
 from .models import Account, Approval, AuditRecord, Biller, BillPayment, Card, Transaction, User
 from .selectors import sees_all_transactions
@@ -13,20 +11,22 @@ from .selectors import sees_all_transactions
 # One shared instance renders timestamps exactly as DRF's fields do (ISO 8601, "Z" for UTC).
 DATETIME = serializers.DateTimeField()
 
-# 17 integer digits and 3 decimals: the columns' precision.
-MAX_AMOUNT = Decimal("1e17")
-
-
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,17}(\.\d{1,3})?$", "example": "100.50"})
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": bounds.AMOUNT_PATTERN, "example": "100.50",
+                      "description": "A decimal string greater than 0 and at most 1000000000, with at most the "
+                                     "decimals of the currency it is in (JOD 3, USD 2, EUR 2)."})
 class MoneyInputField(serializers.Field):
-    """A positive decimal string with at most 3 decimals (each currency then checks its own).
+    """A positive decimal string of at most ``bounds.MAX_AMOUNT`` with at most 3 written decimals
+    (each currency then checks its own).
 
-    Exactly the documented pattern: at most 17 digits before the point (the columns' precision)
-    and 3 written after it.
+    Exactly the documented pattern: at most 10 digits before the point, 3 after, and the bound.
     """
 
-    default_error_messages = {"max": "Amount too large: at most 17 digits before the decimal point.",
+    default_error_messages = {"max": f"At most {bounds.MAX_AMOUNT}.",
                               "places": "At most 3 decimal places."}
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [bounds.validate_amount, *kwargs.get("validators", [])]
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         try:
@@ -34,7 +34,7 @@ class MoneyInputField(serializers.Field):
         except money.MoneyError as exc:
             raise serializers.ValidationError(str(exc)) from exc
         whole, _, fraction = data.partition(".")
-        if len(whole) > 17 or amount >= MAX_AMOUNT:
+        if len(whole) > bounds.AMOUNT_INTEGER_DIGITS:
             self.fail("max")
         if len(fraction) > 3:
             self.fail("places")

@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from api import money
+from api import bounds, money
+from api.admin import BoundedDates
 
 from . import charts, selectors, services
 from .models import DailyBusinessMetrics
@@ -15,8 +16,8 @@ MAX_DASHBOARD_DAYS = 366
 
 
 class RangeForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = bounds.FormDateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = bounds.FormDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def range(self) -> tuple[dt.date, dt.date]:
         today = services.today()
@@ -62,7 +63,7 @@ def dashboard_context(first: dt.date, last: dt.date) -> dict:
 
 
 @admin.register(DailyBusinessMetrics)
-class DailyBusinessMetricsAdmin(admin.ModelAdmin):
+class DailyBusinessMetricsAdmin(BoundedDates, admin.ModelAdmin):
     list_display = ["date", "new_users", "active_users", "total_transactions_success", "total_transactions_failed",
                     "total_transferred_amount", "fee_revenue", "net_revenue", "bill_payments_count"]
     date_hierarchy = "date"

@@ -48,7 +48,8 @@ def jod_value(amount: Decimal, currency: str, *, credited_amount=None, credited_
     """The JOD equivalent of a movement, as the transfer itself converted it.
 
     JOD amounts are themselves; a transfer credited in JOD is worth what it credited; any other
-    amount is converted (X -> JOD, half-up to 3 dp) at the rate in effect when it happened.
+    amount is converted at the rate in effect when it happened, by the same rule as a transfer
+    (X -> JOD, rounded down to 3 dp), so a figure never credits more than the movement could have.
     """
     if currency == money.BASE_CURRENCY:
         return money.quantize(amount, money.BASE_CURRENCY)

@@ -2,14 +2,15 @@ import datetime as dt
 
 from rest_framework import serializers
 
+from api import bounds
+
 MAX_RANGE_DAYS = 5 * 366
-EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
 
 
 class RangeQuerySerializer(serializers.Serializer):
     """?from=YYYY-MM-DD&to=YYYY-MM-DD (bank-local days); defaults given by the view."""
 
-    to = serializers.DateField(required=False)
+    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999), default today")
 
     def __init__(self, *args, default_days: int = 30, **kwargs):
         self.default_days = default_days
@@ -19,10 +20,7 @@ class RangeQuerySerializer(serializers.Serializer):
         from .services import today
 
         last = attrs.get("to") or today()
-        first = attrs.get("from") or last - dt.timedelta(days=self.default_days - 1)
-        for name, day in (("from", first), ("to", last)):
-            if not EARLIEST <= day <= LATEST:
-                raise serializers.ValidationError({name: [f"Between {EARLIEST} and {LATEST}."]})
+        first = attrs.get("from") or max(bounds.EARLIEST, last - dt.timedelta(days=self.default_days - 1))
         if first > last:
             raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
         if (last - first).days > MAX_RANGE_DAYS:
@@ -30,7 +28,7 @@ class RangeQuerySerializer(serializers.Serializer):
         return {"from": first, "to": last}
 
 
-RangeQuerySerializer._declared_fields["from"] = serializers.DateField(required=False)
+RangeQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999)")
 
 
 class FiguresSerializer(serializers.Serializer):

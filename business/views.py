@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -8,8 +8,7 @@ from nexus.permissions import StaffPermission
 from . import selectors
 from .serializers import OverviewSerializer, RangeQuerySerializer, SeriesSerializer
 
-RANGE_PARAMETERS = [OpenApiParameter("from", str, description="YYYY-MM-DD (Asia/Amman day)"),
-                    OpenApiParameter("to", str, description="YYYY-MM-DD (Asia/Amman day), default today")]
+RANGE_PARAMETERS = [RangeQuerySerializer]
 
 
 class StaffView(APIView):

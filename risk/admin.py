@@ -1,12 +1,14 @@
 from django import forms
 from django.contrib import admin
 
+from api.admin import BoundedDates
+
 from . import services
 from .models import BlockedIP, Incident, LoginEvent
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(BoundedDates, admin.ModelAdmin):
     list_display = ["timestamp", "severity", "code", "event", "status", "user", "ip", "country"]
     list_filter = ["severity", "status", "code", "timestamp"]
     search_fields = ["subject", "ip", "user__email"]
@@ -35,7 +37,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(admin.ModelAdmin):
+class LoginEventAdmin(BoundedDates, admin.ModelAdmin):
     list_display = ["timestamp", "attempted_email", "successful", "ip", "country", "user"]
     list_filter = ["successful", "country", "timestamp"]
     search_fields = ["attempted_email", "ip"]

@@ -1,21 +1,10 @@
-import datetime as dt
-
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.exceptions import ValidationError
+
+from api import bounds
 
 from .models import Incident, LoginEvent
-
-MAX_OFFSET = dt.timedelta(hours=14)  # the widest real-world UTC offset
-
-
-def _utc(value: dt.datetime, name: str) -> dt.datetime:
-    """Real offsets only (Python accepts up to 23:59, PostgreSQL 15:59); compared in UTC."""
-    offset = value.utcoffset()
-    if offset is not None and abs(offset) > MAX_OFFSET:
-        raise ValidationError({name: ["UTC offset out of range (at most +-14:00)."]})
-    return value.astimezone(dt.UTC)
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -24,17 +13,11 @@ class IncidentFilter(django_filters.FilterSet):
     code = django_filters.CharFilter()
     user = django_filters.UUIDFilter(field_name="user_id")
     ip = django_filters.CharFilter(method="filter_ip")
-    to = django_filters.IsoDateTimeFilter(method="filter_before")
+    to = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = Incident
         fields = ["severity", "code", "status", "user", "ip", "to"]
-
-    def filter_after(self, queryset, name, value):
-        return queryset.filter(timestamp__gte=_utc(value, "from"))
-
-    def filter_before(self, queryset, name, value):
-        return queryset.filter(timestamp__lte=_utc(value, "to"))
 
     def filter_ip(self, queryset, name, value):
         from .services import normalize_cidr
@@ -46,7 +29,7 @@ class IncidentFilter(django_filters.FilterSet):
 
 
 # "from" is a Python keyword: declared by name.
-IncidentFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(method="filter_after")
+IncidentFilter.base_filters["from"] = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
 
 
 class LoginEventFilter(django_filters.FilterSet):

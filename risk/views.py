@@ -1,6 +1,5 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api.views.common import ERRORS
@@ -13,16 +12,6 @@ from .models import BlockedIP, Incident, LoginEvent
 
 class StaffOnly:
     permission_classes = [StaffPermission]
-
-    def filter_queryset(self, queryset):
-        # Strict filters: "?severity=" (empty) is a mistake, not "no filter".
-        filterset = getattr(self, "filterset_class", None)
-        if filterset is not None:
-            empty = sorted(name for name in filterset.base_filters
-                           if name in self.request.query_params and not self.request.query_params.get(name))
-            if empty:
-                raise ValidationError({name: ["Must not be empty."] for name in empty})
-        return super().filter_queryset(queryset)
 
 
 class IncidentListView(StaffOnly, generics.ListAPIView):

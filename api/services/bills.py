@@ -25,11 +25,15 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
     require_active(account)
     debited, fx_rate = amount, None
     if account.currency != biller.currency:
+        # The biller must receive the whole amount, so the debit is its price: the conversion
+        # inverted and rounded up (the bank's side, as every conversion). A bill worth less than
+        # one minor unit of the account's currency is too small to convert, as for a transfer.
         rates, _ = current_rates()
-        debited = money.convert(amount, biller.currency, account.currency, rates)
+        if not money.convert(amount, biller.currency, account.currency, rates):
+            raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, biller.currency),
+                                                     "currency": account.currency})
+        debited = money.cost(amount, account.currency, biller.currency, rates)
         fx_rate = money.cross_rate(account.currency, biller.currency, rates)
-        if debited <= 0:
-            raise exceptions.InvalidInput("The amount is too small to convert.", details={"amount": ["Too small."]})
     check_daily_limit(account, debited)
     check_funds(account, debited)
     txn = post(

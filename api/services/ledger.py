@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from nexus import sql
 
+from .. import exceptions
 from ..bankday import bank_day
 from ..models import Account, LedgerEntry, Transaction
 from ..signals import money_moved
@@ -33,6 +34,15 @@ LINE_COLUMNS = ("account_id", "amount", "currency", "purpose", "balance_after")
 BALANCE_FIELDS = ("account_number", "balance", "spent_on", "spent_today")
 # Together: every column of the ledger except its serial id (tests/api/test_ledger.py checks it).
 ENTRY_COLUMNS = SHARED_COLUMNS + LINE_COLUMNS
+
+
+def _column_max(field) -> Decimal:
+    return Decimal(10) ** (field.max_digits - field.decimal_places) - Decimal(1).scaleb(-field.decimal_places)
+
+
+# The largest values the account row's money columns hold.
+BALANCE_MAX = _column_max(Account._meta.get_field("balance"))
+SPENT_MAX = _column_max(Account._meta.get_field("spent_today"))
 
 
 def _arrays(model, names) -> str:
@@ -116,6 +126,11 @@ def post(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
     for number in changed:
         locked[number].balance = running[number]
     changed |= _count_daily_spending(locked, txn, bank_day(now))
+    # What the row's columns can hold, checked on the values about to be written (no query): the
+    # database would refuse them with a numeric overflow, a 500 instead of a business answer.
+    for number in changed:
+        if locked[number].balance > BALANCE_MAX or locked[number].spent_today > SPENT_MAX:
+            raise exceptions.BalanceLimit()
 
     _write([locked[number] for number in sorted(changed)], txn, entries, now)
 

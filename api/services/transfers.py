@@ -1,6 +1,6 @@
 """Transfers, deposits and reversals. Each is one database transaction: lock, check, post."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction as db_transaction
@@ -19,8 +19,8 @@ Purpose = LedgerEntry.Purpose
 
 
 def fee_for(amount: Decimal, currency: str) -> Decimal:
-    rate = Decimal(settings.EXTERNAL_TRANSFER_FEE_RATE)
-    return money.quantize((amount * rate).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP), currency)
+    """``amount x rate`` rounded up to the minor unit: splitting a payment never avoids the fee."""
+    return money.quantize(amount * Decimal(settings.EXTERNAL_TRANSFER_FEE_RATE), currency, ROUND_UP)
 
 
 def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
@@ -68,10 +68,8 @@ def convert(amount: Decimal, source: str, target: str) -> tuple[Decimal, Decimal
         return amount, None
     rates, _ = current_rates()
     converted = money.convert(amount, source, target, rates)
-    if converted <= 0:
-        raise exceptions.InvalidInput(
-            "The amount is too small to convert.", details={"amount": ["The amount is too small to convert."]}
-        )
+    if not converted:
+        raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, source), "currency": target})
     return converted, money.cross_rate(source, target, rates)
 
 
@@ -195,7 +193,7 @@ def reverse(*, staff: User, transaction_id, reason: str, idempotency_key: str | 
         sender_account_id=original.receiver_account_id, receiver_account_id=original.sender_account_id,
         amount=original.credited_amount, currency=original.credited_currency,
         credited_amount=original.amount + original.fee_amount, credited_currency=original.currency,
-        fx_rate=original.fx_rate, description=reason, idempotency_key=idempotency_key,
+        fx_rate=money.inverse_rate(original.fx_rate), description=reason, idempotency_key=idempotency_key,
         initiated_by=staff, reverses=original,
     )
     Transaction.objects.filter(pk=original.pk).update(status=Transaction.Status.REVERSED)

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from nexus.permissions import StaffPermission
 
-from .. import exceptions, selectors, serializers
+from .. import bounds, exceptions, selectors, serializers
 from ..idempotency import money_post
 from ..models import Account, LedgerEntry, Transaction
 from ..services import approvals
@@ -94,7 +94,7 @@ class AccountDetailView(APIView):
 
 
 class StatementQuerySerializer(drf_serializers.Serializer):
-    to = drf_serializers.DateField(required=False)
+    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
     def validate(self, attrs):
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
@@ -103,7 +103,7 @@ class StatementQuerySerializer(drf_serializers.Serializer):
 
 
 # "from" is a Python keyword: declare the field by name.
-StatementQuerySerializer._declared_fields["from"] = drf_serializers.DateField(required=False)
+StatementQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
 
 class StatementView(GenericAPIView):
@@ -115,9 +115,7 @@ class StatementView(GenericAPIView):
     CSV_MAX_ROWS = 10_000
 
     @extend_schema(parameters=[
-        OpenApiParameter("from", str, description="YYYY-MM-DD (bank-local day)"),
-        OpenApiParameter("to", str, description="YYYY-MM-DD (bank-local day)"),
-        OpenApiParameter("format", str, enum=["json", "csv"]),
+        StatementQuerySerializer, OpenApiParameter("format", str, enum=["json", "csv"]),
     ], responses={200: serializers.StatementLineSerializer(many=True), **ERRORS})
     def get(self, request, account_number):
         query = StatementQuerySerializer(data=request.query_params)

@@ -3,7 +3,7 @@ from rest_framework import generics
 
 from nexus.permissions import StaffPermission
 
-from .. import serializers
+from .. import bounds, serializers
 from ..models import AuditRecord
 
 
@@ -11,7 +11,7 @@ class AuditFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_email", lookup_expr="iexact")
     action = django_filters.ChoiceFilter(choices=AuditRecord.Action.choices)
     object_id = django_filters.CharFilter()
-    to = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    to = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = AuditRecord
@@ -19,7 +19,7 @@ class AuditFilter(django_filters.FilterSet):
 
 
 # "from" is a Python keyword: declared by name.
-AuditFilter.base_filters["from"] = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+AuditFilter.base_filters["from"] = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
 
 
 class AuditListView(generics.ListAPIView):

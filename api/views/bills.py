@@ -72,6 +72,8 @@ class FxQuoteView(APIView):
         source, target, amount = query.validated_data["from"], query.validated_data["to"], query.validated_data["amount"]
         rates, _ = current_rates()
         converted = money.convert(amount, source, target, rates)
+        if not converted:
+            raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, source), "currency": target})
         rate = money.cross_rate(source, target, rates)
         return Response({
             "from": source, "to": target, "amount": money.fmt(amount, source),

@@ -126,3 +126,29 @@ def test_every_admin_changelist_search_and_date_drilldown_renders(admin_client, 
             for depth in ({"year": "2026"}, {"year": "2026", "month": "11"}, {"year": "2026", "month": "11", "day": "25"}):
                 query = {f"{field}__{part}": value for part, value in depth.items()}
                 assert admin_client.get(url, query).status_code == 200, (url, query)
+
+
+def test_admin_date_inputs_out_of_bounds_are_refused_not_500(admin_client, account_factory):
+    """Every admin list that takes dates: the date hierarchy's links (edited to year 1 or 9999),
+    lookups typed into the URL, and the business dashboard's range all answer without a 500."""
+    from django.contrib import admin
+
+    account_factory(funded=Decimal("5.000"))
+    for model, model_admin in admin.site._registry.items():
+        field = model_admin.date_hierarchy
+        if not field:
+            continue
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for query in ({"year": "9999"}, {"year": "9999", "month": "12"}, {"year": "9999", "month": "12", "day": "31"},
+                      {"year": "1", "month": "1", "day": "1"}, {"year": "1999"}, {"year__gte": "99999"}):
+            response = admin_client.get(url, {f"{field}__{part}": value for part, value in query.items()})
+            assert response.status_code == 302 and response["Location"].endswith("?e=1"), (url, query)
+        assert admin_client.get(url, {f"{field}__year": "2999"}).status_code == 200, url
+    dashboard = "/admin/business/dailybusinessmetrics/dashboard/"
+    for query in ({"start": "0001-01-01", "end": "9999-12-31"}, {"start": "9999-12-31"}, {"end": "0001-01-01"}):
+        assert admin_client.get(dashboard, query).status_code == 200, query
+
+
+def test_admin_dates_of_record_are_not_inputs(admin_client, user):
+    page = admin_client.get(f"/admin/api/user/{user.pk}/change/").content.decode()
+    assert 'name="date_joined_0"' not in page and 'name="last_login_0"' not in page

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api import money
-from api.exceptions import InvalidInput
+from api.exceptions import AmountTooSmall
 from api.models import Account, LedgerEntry, Transaction
 from api.services.transfers import transfer_external
 
@@ -84,8 +84,8 @@ def test_a_transfer_never_creates_or_destroys_money(account_factory, source, tar
         try:
             txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
                                     amount=amount)
-        except InvalidInput:
-            # Too small to be worth one minor unit of the target currency: refused, nothing written.
+        except AmountTooSmall:
+            # Worth less than one minor unit of the target currency: 422 amount_too_small, nothing written.
             assert money.convert(amount, source, target, {"USD": Decimal("1.41"), "EUR": Decimal("1.31")}) == 0
             raise _Rollback from None
         assert set(totals_by_currency().values()) <= {0}

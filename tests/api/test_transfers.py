@@ -76,22 +76,40 @@ def test_external_transfer_charges_a_fee_on_top(user_client, jod, account_factor
     assert bob_account.balance == Decimal("100.000")
 
 
-def test_fee_rounds_half_up_to_the_minor_unit(user_client, jod, account_factory):
-    # 1% of 0.050 = 0.0005 -> 0.001 (half-up), of 0.040 = 0.0004 -> 0.000 (no fee leg at all).
+def test_fee_rounds_up_to_the_minor_unit(user_client, jod, account_factory):
+    """Finding 12: 1% of 0.040 JOD (0.0004) was 0.000, so payments split small enough paid no fee.
+    v1.1: amount x rate rounded up, at least one minor unit while the rate is above zero."""
     other = account_factory()
-    assert external(user_client, jod.pk, other.pk, "0.050").json()["fee_amount"] == "0.001"
-    assert external(user_client, jod.pk, other.pk, "0.040").json()["fee_amount"] == "0.000"
+    for amount, fee in [("0.050", "0.001"), ("0.040", "0.001"), ("0.001", "0.001"), ("0.100", "0.001"),
+                        ("0.101", "0.002"), ("123.456", "1.235")]:
+        body = external(user_client, jod.pk, other.pk, amount).json()
+        assert body["fee_amount"] == fee, (amount, body)
+    assert Transaction.objects.filter(kind="external", fee_amount=0).count() == 0
 
 
-# Hand-computed with 1 JOD = 1.41 USD = 1.31 EUR, half-up; USD<->EUR via JOD rounded to 3 dp.
+def test_usd_fee_rounds_up_to_the_cent(alice, user_client, account_factory):
+    usd = account_factory(owner=alice, type="USD", funded=Decimal("10.00"))
+    body = external(user_client, usd.pk, account_factory(type="USD").pk, "0.01").json()
+    assert (body["fee_amount"], body["sender_balance_after"]) == ("0.01", "9.98")
+
+
+def test_no_fee_leg_while_the_rate_is_zero(user_client, jod, account_factory, settings):
+    settings.EXTERNAL_TRANSFER_FEE_RATE = "0"
+    body = external(user_client, jod.pk, account_factory().pk, "5.000").json()
+    assert (body["fee_amount"], body["sender_balance_after"]) == ("0.000", "995.000")
+    assert not Transaction.objects.get(pk=body["id"]).entries.filter(purpose="fee").exists()
+
+
+# Hand-computed with 1 JOD = 1.41 USD = 1.31 EUR, rounded down (v1.1); USD<->EUR via JOD (3 dp, down).
 FX_CASES = [
     ("Savings", "USD", "100.000", "141.00", "1.41"),
     ("Savings", "EUR", "100.000", "131.00", "1.31"),
-    ("Savings", "USD", "0.500", "0.71", "1.41"),          # 0.705 -> 0.71 (half-up, not half-even)
-    ("USD", "Savings", "100.00", "70.922", "0.70922"),     # 70.92198.. -> 70.922
-    ("EUR", "Savings", "100.00", "76.336", "0.763359"),   # 76.33587.. -> 76.336
-    ("USD", "EUR", "100.00", "92.91", "0.929078"),        # 70.922 JOD * 1.31 = 92.90782
-    ("EUR", "USD", "100.00", "107.63", "1.076336"),       # 76.336 JOD * 1.41 = 107.63376
+    ("Savings", "USD", "0.500", "0.70", "1.41"),          # 0.705 -> 0.70 (down; half-up gave 0.71)
+    ("USD", "Savings", "100.00", "70.921", "0.70922"),     # 70.92198.. -> 70.921
+    ("EUR", "Savings", "100.00", "76.335", "0.763359"),   # 76.33587.. -> 76.335
+    ("USD", "EUR", "100.00", "92.90", "0.929078"),        # 70.921 JOD * 1.31 = 92.90651
+    ("EUR", "USD", "100.00", "107.63", "1.076336"),       # 76.335 JOD * 1.41 = 107.63235
+    ("Savings", "USD", "0.004", "0.00", None),            # credits nothing: 422 amount_too_small
 ]
 
 
@@ -101,6 +119,9 @@ def test_fx_pairs(alice, user_client, account_factory, source, target, amount, c
     fund(sender, Decimal("1000"))
     receiver = account_factory(owner=alice, type=target)
     response = internal(user_client, sender.pk, receiver.pk, amount)
+    if rate is None:
+        assert (response.status_code, error_code(response)) == (422, "amount_too_small")
+        return
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["credited_amount"], body["fx_rate"]) == (credited, rate)
@@ -113,12 +134,60 @@ def test_fx_pairs(alice, user_client, account_factory, source, target, amount, c
 
 
 def test_fx_quote_matches_transfers(api_client):
-    for source, target, amount, credited, _ in FX_CASES:
+    for source, target, amount, credited, rate in FX_CASES:
         currency = {"Savings": "JOD"}.get(source, source)
         to = {"Savings": "JOD"}.get(target, target)
-        body = api_client.get("/fx/quote/", {"from": currency, "to": to, "amount": amount}).json()
+        response = api_client.get("/fx/quote/", {"from": currency, "to": to, "amount": amount})
+        if rate is None:
+            assert (response.status_code, error_code(response)) == (422, "amount_too_small")
+            continue
+        body = response.json()
         assert body["converted_amount"] == credited
         assert body["from"] == currency and body["to"] == to
+
+
+def test_rounding_round_trips_create_no_money(alice, user_client, account_factory):
+    """Finding 4: 0.004 JOD -> 0.01 USD -> 0.007 JOD, repeated without limit. Now every leg rounds
+    down: the first credits nothing (422), and a round trip of any size never comes back larger."""
+    jod = account_factory(owner=alice, funded=Decimal("1.000"))
+    usd = account_factory(owner=alice, type="USD")
+    before = money_snapshot()
+    response = internal(user_client, jod.pk, usd.pk, "0.004")
+    assert (response.status_code, error_code(response)) == (422, "amount_too_small")
+    assert money_snapshot() == before
+    for _ in range(3):
+        there = internal(user_client, jod.pk, usd.pk, "0.008").json()  # 0.01128 -> 0.01 USD
+        assert there["credited_amount"] == "0.01"
+        back = internal(user_client, usd.pk, jod.pk, "0.01").json()  # 0.00709 -> 0.007 JOD
+        assert back["credited_amount"] == "0.007"
+    jod.refresh_from_db()
+    usd.refresh_from_db()
+    assert (jod.balance, usd.balance) == (Decimal("0.997"), Decimal("0"))
+
+
+@pytest.mark.parametrize(("source", "target", "amount"), [("JOD", "USD", "0.003"), ("JOD", "EUR", "0.007"),
+                                                          ("USD", "EUR", "0.01"), ("EUR", "USD", "0.01")])
+def test_a_conversion_that_credits_nothing_is_422_everywhere(alice, user_client, account_factory, api_client,
+                                                              source, target, amount):
+    """Transfers, bills and the quote answer alike (the transfer and bill used to give 400)."""
+    type_of = {"JOD": "Savings", "USD": "USD", "EUR": "EUR"}
+    sender = account_factory(owner=alice, type=type_of[source], funded=Decimal("10"))
+    receiver = account_factory(owner=alice, type=type_of[target])
+    before = money_snapshot()
+    quote = api_client.get("/fx/quote/", {"from": source, "to": target, "amount": amount})
+    transfer = internal(user_client, sender.pk, receiver.pk, amount)
+    assert money_snapshot() == before
+    for response in (quote, transfer):
+        assert (response.status_code, error_code(response)) == (422, "amount_too_small")
+    # A bill in the sender's currency, paid from an account in the target currency, converts the
+    # other way: worth less than one minor unit of that account, it is too small as well.
+    payer = account_factory(owner=alice, type=type_of[target], funded=Decimal("10"))
+    biller = BillerFactory(currency=source)
+    before = money_snapshot()
+    bill = post_json(user_client, "/bill/", {"account": payer.pk, "biller": biller.pk, "amount": amount,
+                                             "reference": "R"})
+    assert (bill.status_code, error_code(bill)) == (422, "amount_too_small")
+    assert money_snapshot() == before
 
 
 def test_fx_rates_endpoint_and_history(api_client):
@@ -368,6 +437,24 @@ class TestReversal:
         again = post_json(staff_client, f"/transfers/{txn_id}/reverse/", {"reason": "again"})
         assert (again.status_code, error_code(again)) == (422, "already_reversed")
 
+    @pytest.mark.parametrize(("source", "target", "amount", "rate", "inverse"), [
+        ("Savings", "USD", "100.000", "1.41", "0.70922"), ("USD", "Savings", "100.00", "0.70922", "1.41"),
+        ("USD", "EUR", "100.00", "0.929078", "1.076336"), ("Savings", "Salary", "1.000", None, None),
+    ])
+    def test_a_reversal_records_the_rate_of_its_own_direction(self, alice, user_client, staff_client,
+                                                               account_factory, source, target, amount, rate,
+                                                               inverse):
+        """fx_rate is units credited per unit sent; a reversal sends the credited currency back, so
+        its rate is the inverse of the original's (it used to copy the original's)."""
+        sender = account_factory(owner=alice, type=source, funded=Decimal("1000"))
+        receiver = account_factory(owner=alice, type=target)
+        original = internal(user_client, sender.pk, receiver.pk, amount).json()
+        assert original["fx_rate"] == rate
+        body = post_json(staff_client, f"/transfers/{original['id']}/reverse/", {"reason": "r"}).json()
+        assert (body["currency"], body["credited_currency"]) == (original["credited_currency"], original["currency"])
+        assert (body["amount"], body["credited_amount"]) == (original["credited_amount"], original["amount"])
+        assert body["fx_rate"] == inverse
+
     def test_customers_cannot_reverse(self, user_client, jod, account_factory):
         txn_id = external(user_client, jod.pk, account_factory().pk, "1.000").json()["id"]
         response = post_json(user_client, f"/transfers/{txn_id}/reverse/", {"reason": "mine"})
@@ -418,6 +505,15 @@ class TestBills:
         body = post_json(user_client, "/bill/", {"account": usd.pk, "biller": biller.pk, "amount": "10.000",
                                                  "reference": "R"}).json()
         assert (body["currency"], body["debited_amount"], body["balance_after"]) == ("JOD", "14.10", "85.90")
+
+    def test_a_converted_bill_debits_its_price_rounded_up(self, user_client, jod):
+        """The biller gets the whole amount, so the debit is what it costs: 10.00 USD / 1.41 =
+        7.09219.. JOD -> 7.093 (7.092 would convert back to only 9.99 USD)."""
+        biller = BillerFactory(currency="USD")
+        body = post_json(user_client, "/bill/", {"account": jod.pk, "biller": biller.pk, "amount": "10.00",
+                                                 "reference": "R"}).json()
+        assert (body["amount"], body["currency"], body["debited_amount"], body["balance_after"]) == (
+            "10.00", "USD", "7.093", "992.907")
 
     def test_bill_errors(self, user_client, jod, account_factory):
         biller = BillerFactory()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -58,7 +59,8 @@ def recompute(day: dt.date, refused: int, active: set) -> dict:
         "fee_revenue": money.fmt(fees, "JOD"),
         "net_revenue": money.fmt(fees - refunded, "JOD"),
         "bill_payments_count": len(bills),
-        "bill_payments_amount": money.fmt(sum((jod(t.amount, t.currency) for t in bills), Decimal(0)), "JOD"),
+        "bill_payments_amount": money.fmt(sum((jod(t.amount, t.currency, t.credited_amount, t.credited_currency)
+                                               for t in bills), Decimal(0)), "JOD"),
         "reversals_count": sum(1 for t in txns if t.kind == "reversal"),
     }
 
@@ -203,6 +205,29 @@ def test_bad_ranges_are_400(client_for):
         assert response.json()["error"]["code"] == "validation_error"
 
 
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "1999-12-31", "3000-01-01", "20260101",
+                                   "2026-01-01T00:00:00Z"])
+@pytest.mark.parametrize("url", ["/business/daily/", "/business/weekly/", "/business/monthly/"])
+def test_series_dates_take_the_shared_bounds(client_for, url, value):
+    staff_client = client_for(StaffFactory())
+    for name in ("from", "to"):
+        response = staff_client.get(url, {name: value})
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "validation_error"), (name, value)
+        assert name in response.json()["error"]["details"]
+
+
+def test_a_default_range_stops_at_the_first_bound(client_for):
+    staff_client = client_for(StaffFactory())
+    results = staff_client.get("/business/daily/", {"to": "2000-01-05"}).json()["results"]
+    assert [day["period_start"] for day in results][0] == "2000-01-01"
+
+
+def test_rebuild_metrics_takes_the_same_dates():
+    for value in ("9999-12-31", "2026-02-30", "20260101"):
+        with pytest.raises(CommandError):
+            call_command("rebuild_metrics", "--from", value, "--to", "2026-01-01", verbosity=0)
+
+
 @pytest.mark.parametrize("url", ["/business/overview/", "/business/daily/", "/business/weekly/",
                                  "/business/monthly/"])
 def test_business_endpoints_are_staff_only(url, api_client, client_for):
@@ -228,7 +253,6 @@ def test_dashboard_renders_with_its_data(client):
 
 
 def test_rebuild_metrics_recomputes_from_raw_tables():
-    from django.core.management import call_command
 
     user = UserFactory()
     sender = AccountFactory(owner=user, funded=Decimal("500.000"))

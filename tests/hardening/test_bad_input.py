@@ -1,11 +1,13 @@
 """Bad input wherever money and ids are accepted: always a 4xx in the contract's shape, nothing written.
 
 Money is a decimal string (the contract); a JSON number, integers included, is refused with 400,
-as are exponents, NaN/Infinity, signs, blanks, other scripts' digits, more than 17 integer digits
-(the columns hold 20 digits, 3 of them decimals) and more than 3 written decimals.
+as are exponents, NaN/Infinity, signs, blanks, other scripts' digits, more than 10 integer digits,
+more than 3 written decimals and anything above 1000000000 (v1.1). Dates likewise: YYYY-MM-DD or
+RFC 3339 date-times in the years 2000-2999, whoever owns what the request names.
 """
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
@@ -25,7 +27,8 @@ BAD_AMOUNTS = [
     "١٠", "１０", "10.5\u0000", "\u0000",  # Arabic-Indic and fullwidth digits, NUL
     "10.1234", "0.0001", "10.1000",  # more than 3 decimals (written)
     "99999999999999999999", "100000000000000000", "100000000000000000.000",  # beyond the columns
-    "00000000000000000001", "1" * 400, "9" * 5000,
+    "99999999999999999.999", "1000000000.001", "1000000001", "1000000000.01", "9999999999.99",  # beyond 1e9
+    "00000000000000000001", "01000000000", "1" * 400, "9" * 5000,
 ]
 BAD_ACCOUNT_NUMBERS = [412345678901, 4.1e11, None, True, [], {}, "", "abc", "41234567890", "4123456789012",
                        "١٢٣٤٥٦٧٨٩٠١٢", "41234567890\u0000", "x" * 10_000]
@@ -111,18 +114,31 @@ def test_more_decimals_than_the_currency_allows_is_400(world):
     assert snapshot() == before
 
 
-def test_amount_above_the_balance_but_within_precision_is_422(world):
+def test_amount_above_the_balance_but_within_the_bound_is_422(world):
     before = snapshot()
-    body = {"sender_account": world.a_jod.pk, "receiver_account": world.b_jod.pk, "amount": "99999999999999999.999"}
+    body = {"sender_account": world.a_jod.pk, "receiver_account": world.b_jod.pk, "amount": "1000000000.000"}
     response = post(client(world), "/transfers/external/", body)
     assert_refused(response, status=422, code=response.json()["error"]["code"])
     assert response.json()["error"]["code"] in {"insufficient_funds", "daily_limit_exceeded"}
     assert snapshot() == before
 
 
+def test_a_deposit_past_what_the_balance_can_hold_is_422(world):
+    """Finding 9: depositing 99999999999999999.999 was a numeric overflow (500); now the amount is
+    over the bound (400), and a balance already near the column's maximum refuses more (422)."""
+    api = client(world, "staff")
+    url = f"/accounts/{world.a_jod.pk}/deposit/"
+    assert_refused(post(api, url, {"amount": "99999999999999999.999"}), field="amount")
+    Account.objects.filter(pk=world.a_jod.pk).update(balance=Decimal("99999999999999999.000"))
+    before = snapshot()
+    assert_refused(post(api, url, {"amount": "1.000"}), status=422, code="balance_limit")
+    assert snapshot() == before
+
+
 def test_fx_quote_rejects_bad_amounts(world):
     api = client(world)
-    for amount in ["", "1e3", "NaN", "Infinity", "-1", "0", "١٠", "1" * 30, "1.2345", "-0"]:
+    for amount in ["", "1e3", "NaN", "Infinity", "-1", "0", "١٠", "1" * 30, "1.2345", "-0", "1000000000.001",
+                   "99999999999999999.999"]:
         response = api.get("/fx/quote/", {"from": "USD", "to": "EUR", "amount": amount})
         assert_refused(response, field="amount")
     for params in ({"from": "XXX", "to": "EUR", "amount": "1"}, {"from": "USD", "to": "EUR", "amount": "1.005"},
@@ -177,6 +193,28 @@ def test_staff_bad_ids_in_paths_are_404(world):
         assert_refused(post(api, f"/accounts/{bad}/deposit/", {"amount": "1.000"}), status=404, code="not_found")
         assert_refused(post(api, f"/transfers/{bad}/reverse/", {"reason": "r"}), status=404, code="not_found")
     assert snapshot() == before
+
+
+EXTREME_DATES = ["9999-12-31", "0001-01-01", "1999-12-31", "3000-01-01", "99999-01-01", "2024-13-01", "20240101",
+                 "2024-W01-1", "2024-01-01T00:00:00Z", "٢٠٢٤-٠١-٠١", " 2024-01-01"]
+EXTREME_DATETIMES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59Z",
+                     "1999-12-31T23:59:59Z", "3000-01-01T00:00:00Z", "2026-01-01T00:00:00+23:59",
+                     "2026-01-01T00:00:00-15:00", "2026-01-01T00:00:00", "2026-01-01", "2026-01-01T25:00:00Z",
+                     "+002026-01-01T00:00:00Z", "2026-01-01T00:00:00.1234567Z"]
+
+
+@pytest.mark.parametrize("name", ["from", "to"])
+def test_extreme_dates_are_400_wherever_a_date_is_taken(world, name):
+    """Finding 7 (statement: OverflowError for any account, even others' and unknown ones) and
+    finding 8 (risk incidents: 500 with an extreme offset): one validator, the same 400 everywhere."""
+    customer, staff = client(world), client(world, "staff")
+    urls = [(customer, f"/accounts/{number}/transactions/", EXTREME_DATES)
+            for number in (world.a_jod.pk, world.b_jod.pk, new_account_number())]
+    urls += [(staff, f"/business/{series}/", EXTREME_DATES) for series in ("daily", "weekly", "monthly")]
+    urls += [(staff, "/risk/incidents/", EXTREME_DATETIMES)]
+    for api, url, values in urls:
+        for value in values:
+            assert_refused(api.get(url, {name: value}), field=name)
 
 
 def test_query_parameters(world):

@@ -6,7 +6,7 @@ documented content type and a body that validates against it (errors: the contra
 
 Path parameters and the account/biller fields of request bodies may also take the ids of real
 objects (the customer's own and another customer's), so the fuzzer reaches the services, not only
-the 404 branch. The run is bounded for CI; ``NEXUS_FUZZ_EXAMPLES=200`` runs a longer, random one.
+the 404 branch; dates and amounts may also take values at and past the v1.1 bounds. The run is bounded for CI; ``NEXUS_FUZZ_EXAMPLES=200`` runs a longer, random one.
 """
 
 import copy
@@ -52,6 +52,22 @@ def _or_real(original: dict, values: list) -> dict:
     return {"anyOf": [{"enum": values}, original]}
 
 
+# Values at and past the v1.1 bounds, offered beside the schema's own (which the bounds exclude):
+# every date, date-time and amount the API takes also meets these, and must answer 4xx, not 500.
+EXTREMES = {
+    "date": ["9999-12-31", "0001-01-01", "1999-12-31", "3000-01-01", "2000-01-01", "2999-12-31"],
+    "date-time": ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-01-01T00:00:00+23:59",
+                  "2000-01-01T00:00:00+14:00", "2999-12-31T23:59:59-14:00"],
+    "decimal": ["99999999999999999.999", "1000000000.001", "1000000000", "1000000000.000", "0.001", "0.004",
+                "0.01"],
+}
+
+
+def _or_extreme(schema: dict) -> dict:
+    values = EXTREMES.get(schema.get("format"))
+    return _or_real(schema, values) if values else schema
+
+
 def enrich(schema: dict, world) -> dict:
     """Let generated ids be those of real objects too (request side only; responses are untouched)."""
     schema = copy.deepcopy(schema)
@@ -76,11 +92,15 @@ def enrich(schema: dict, world) -> dict:
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in by_name:
                     parameter["schema"] = _or_real(parameter["schema"], by_name[parameter["name"]])
+                elif parameter["in"] == "query":
+                    parameter["schema"] = _or_extreme(parameter["schema"])
     for name, component in schema["components"]["schemas"].items():
         if name.endswith("Request"):
             for prop, prop_schema in component.get("properties", {}).items():
                 if prop in by_name:
                     component["properties"][prop] = _or_real(prop_schema, by_name[prop])
+                else:
+                    component["properties"][prop] = _or_extreme(prop_schema)
     return schema
 
 

@@ -199,3 +199,27 @@ def test_staff_filter_and_update_incidents(staff_client, staff, api_client):
     assert len(events["results"]) == 5
     assert set(events["results"][0]) == {"id", "user", "attempted_email", "ip", "country", "user_agent",
                                          "successful", "timestamp"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "1999-12-31T23:59:59Z",
+                                   "3000-01-01T00:00:00Z", "2026-01-01T00:00:00+14:01", "2026-01-01T00:00:00-23:59",
+                                   "2026-01-01T00:00:00", "2026-01-01", "20260101T000000Z", "2026-01-01T00:00Z"])
+def test_incident_date_filters_refuse_what_is_out_of_bounds(staff_client, value):
+    """Finding 8: ?from=0001-01-01T00:00:00+01:00 was a 500 (the offset took it below year 1)."""
+    for name in ("from", "to"):
+        response = staff_client.get("/risk/incidents/", {name: value})
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "validation_error"), (name, value)
+        assert name in response.json()["error"]["details"]
+
+
+@pytest.mark.django_db
+def test_incident_date_filters_compare_in_utc(staff_client, api_client):
+    with time_machine.travel(START, tick=False):
+        for _ in range(5):
+            login(api_client, "victim@example.com")
+    for bounds, found in [({"from": "2026-03-02T14:59:59+03:00"}, 1), ({"from": "2026-03-02T15:00:01+03:00"}, 0),
+                          ({"to": "2026-03-02T00:00:00-14:00"}, 1), ({"to": "2000-01-01T00:00:00+14:00"}, 0),
+                          ({"from": "2000-01-01T00:00:00+14:00", "to": "2999-12-31T23:59:59-14:00"}, 1)]:
+        response = staff_client.get("/risk/incidents/", bounds)
+        assert response.status_code == 200 and len(response.json()["results"]) == found, bounds

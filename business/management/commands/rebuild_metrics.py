@@ -1,9 +1,11 @@
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from api import bounds
 from api.models import Transaction
 from business import services
 from business.fx import forget
@@ -14,9 +16,9 @@ REBUILT_KINDS = [MetricEvent.Kind.TRANSFER, MetricEvent.Kind.BILL, MetricEvent.K
 
 def parse(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"Not a date (YYYY-MM-DD): {value}") from exc
+        return bounds.parse_date(value)
+    except ValidationError as exc:
+        raise CommandError(f"{value}: {' '.join(exc.messages)}") from exc
 
 
 class Command(BaseCommand):
