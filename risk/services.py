@@ -99,9 +99,13 @@ def record_login(*, request, email: str, user, successful: bool) -> LoginEvent |
 
 
 def screen_transaction(txn) -> None:
-    """Transaction rules, after commit: a refused or rolled-back transfer never gets here."""
+    """Transaction rules, after commit: a refused or rolled-back transfer never gets here.
+
+    Whoever started it, staff included: a staff user's own transfers are screened like anyone's.
+    Each rule decides which kinds it looks at (deposits and reversals are not outgoing transfers).
+    """
     user = txn.initiated_by
-    if user is None or user.is_staff:
+    if user is None:
         return
     context = TransactionContext(transaction=txn, user=user)
     for detector in detectors_for("transaction"):
