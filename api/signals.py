@@ -6,6 +6,9 @@
   (after its rollback). ``account`` is the sender account number as sent (may be unknown).
 * ``user_registered(user)``: after the commit of a registration.
 * ``login_attempted(request, email, user, successful)``: every attempt on the JWT endpoint.
+
+The first three go through ``nexus.aftercommit.send_after_commit``: every receiver runs, and one
+that raises is logged, never turned into an error for a request whose work is committed.
 """
 
 from django.dispatch import Signal

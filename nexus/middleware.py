@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
 from .exceptions import error_body
+from .logging import bind_request_id, unbind_request_id
 
 access_log = logging.getLogger("nexus.request")
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -26,7 +27,11 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         # A client's id is kept only if it is plainly safe to echo in a header and to log.
         request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        bound = bind_request_id(request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            unbind_request_id(bound)
         response["X-Request-ID"] = request.request_id
         user = getattr(request, "user", None)
         access_log.info(

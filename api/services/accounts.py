@@ -9,6 +9,8 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from nexus.aftercommit import send_after_commit
+
 from .. import exceptions
 from ..identifiers import new_card_number
 from ..models import Account, Card, User
@@ -24,7 +26,7 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, country=country
             )
-            db_transaction.on_commit(lambda: user_registered.send(sender=User, user=user))
+            send_after_commit(user_registered, sender=User, user=user)
     except IntegrityError as exc:  # a concurrent registration won the unique index
         raise exceptions.InvalidInput(
             "A user with this email already exists.", details={"email": ["A user with this email already exists."]}
