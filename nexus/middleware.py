@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
+from .client_ip import client_ip, peer_is_trusted_proxy
 from .exceptions import error_body
 from .logging import bind_request_id, unbind_request_id
 
@@ -43,10 +44,30 @@ class RequestContextMiddleware:
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "user_id": str(user.pk) if user is not None and user.is_authenticated else None,
-                "ip": getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR"),
+                "ip": client_ip(request),
             },
         )
         return response
+
+
+class TrustedProxyHeadersMiddleware:
+    """The scheme header of ``SECURE_PROXY_SSL_HEADER`` counts only when the direct peer is a trusted proxy.
+
+    Django believes that header from anyone: a client speaking plain HTTP to the app could claim
+    HTTPS and skip the HTTPS redirect. From any other peer it is dropped before anything asks
+    ``request.is_secure()`` (this runs ahead of SecurityMiddleware), as ``nexus.client_ip`` does
+    for X-Forwarded-For.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+        self.header = proxy_header[0] if proxy_header else None
+
+    def __call__(self, request):
+        if self.header and self.header in request.META and not peer_is_trusted_proxy(request):
+            del request.META[self.header]
+        return self.get_response(request)
 
 
 class OptionalTrailingSlashMiddleware:

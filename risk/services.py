@@ -1,6 +1,5 @@
 """Writes of the risk app: login events, incidents (deduplicated), the blacklist cache."""
 
-import ipaddress
 import logging
 import time
 
@@ -8,7 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from nexus.client_ip import client_country, client_ip
+from nexus.client_ip import client_country, client_ip, normalize_network, parse_ip
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
 from .models import BlockedIP, Incident, LoginEvent
@@ -132,7 +131,7 @@ def _networks() -> tuple:
         networks = []
         for spec in specs:
             try:
-                networks.append(ipaddress.ip_network(spec.strip(), strict=False))
+                networks.append(normalize_network(spec))
             except ValueError:
                 log.warning("ignoring invalid blacklist entry", extra={"entry": spec})
         _blacklist = (now, tuple(networks))
@@ -146,11 +145,9 @@ def forget_blacklist() -> None:
 
 
 def is_blocked(ip: str) -> bool:
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(address.version == network.version and address in network for network in _networks())
+    address = parse_ip(ip)
+    return address is not None and any(
+        address.version == network.version and address in network for network in _networks())
 
 
 def record_blocked_request(request) -> None:
@@ -169,7 +166,7 @@ def record_blocked_request(request) -> None:
 
 
 def normalize_cidr(value: str) -> str:
-    return str(ipaddress.ip_network(value.strip(), strict=False))
+    return str(normalize_network(value))
 
 
 def block_ip(*, cidr: str, reason: str, created_by) -> BlockedIP:

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "nexus.middleware.RequestContextMiddleware",
+    # X-Forwarded-Proto from a peer outside TRUSTED_PROXIES is dropped before anything reads the scheme.
+    "nexus.middleware.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves admin, Swagger UI and ReDoc assets from the app itself (no CDN, works offline).
     "whitenoise.middleware.WhiteNoiseMiddleware",
