@@ -58,6 +58,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Checks an operator has judged not to apply (e.g. risk.W002 when the TLS proxy runs on this host).
+SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
+
 ROOT_URLCONF = "nexus.urls"
 WSGI_APPLICATION = "nexus.wsgi.application"
 # Every path answers with and without its trailing slash (OptionalTrailingSlashMiddleware);
@@ -232,8 +235,8 @@ RISK_DETECTORS = [
 # Money movement.
 EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01")
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
-# Key used to fingerprint card numbers (HMAC); never the Django secret itself.
-CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="") or SECRET_KEY
+# Key used to fingerprint card numbers (HMAC); production demands its own (settings/production.py).
+CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="")
 
 # CORS: closed unless origins are listed. Tokens travel in the Authorization header, never in
 # cookies, so credentials are not allowed cross-origin. Browser clients need the contract's headers.

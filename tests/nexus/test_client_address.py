@@ -7,6 +7,7 @@
 """
 
 import pytest
+
 from nexus.client_ip import client_ip, normalize_ip, normalize_network
 from risk import services as risk
 from risk.models import BlockedIP, LoginEvent
