@@ -1,8 +1,8 @@
-"""The one place that takes row locks on accounts."""
+"""The one place that takes row locks: accounts, and a user's row."""
 
 from nexus import sql
 
-from .models import Account
+from .models import Account, User
 
 _FIELDS, _COLUMNS = sql.select_list(Account)
 # The statement the ORM would build for
@@ -23,3 +23,12 @@ def lock_accounts(numbers) -> dict[str, Account]:
     wanted = sorted(set(numbers))
     locked = sql.instances(Account, _FIELDS, sql.fetch(_LOCK_SQL, [wanted]))
     return {account.pk: account for account in locked}
+
+
+def lock_user(user_id) -> None:
+    """Lock a user's row for a decision about everything the user owns (e.g. how many accounts).
+
+    ``FOR NO KEY UPDATE``, like the account locks: inserting a row that refers to the user takes
+    only a key-share lock, so it is not blocked, while a second decision waits for the first.
+    """
+    list(User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True))

@@ -235,6 +235,9 @@ RISK_DETECTORS = [
 # Money movement.
 EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01")
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
+# Caps on what one customer can create (422 limit_reached past them).
+MAX_ACCOUNTS_PER_USER = env.int("MAX_ACCOUNTS_PER_USER", default=10)
+MAX_CARDS_PER_ACCOUNT = env.int("MAX_CARDS_PER_ACCOUNT", default=5)
 # Key used to fingerprint card numbers (HMAC); production demands its own (settings/production.py).
 CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="")
 
