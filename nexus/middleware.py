@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
+from . import limits
 from .client_ip import client_ip, peer_is_trusted_proxy
 from .exceptions import error_body
 from .logging import bind_request_id, unbind_request_id
@@ -68,6 +69,46 @@ class TrustedProxyHeadersMiddleware:
         if self.header and self.header in request.META and not peer_is_trusted_proxy(request):
             del request.META[self.header]
         return self.get_response(request)
+
+
+class RequestLimitsMiddleware:
+    """An over-long request target or header gets the contract's JSON error (414 / 431).
+
+    gunicorn refuses requests past its own limits with plain HTML pages; those limits are set above
+    these (``nexus.limits``), so within them the app answers first, in JSON.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if _target_length(meta) > limits.MAX_REQUEST_TARGET:
+            return JsonResponse(error_body(
+                "uri_too_long", f"The path and query string may be at most {limits.MAX_REQUEST_TARGET} bytes.",
+                {"max_bytes": limits.MAX_REQUEST_TARGET}), status=414)
+        fields = [(key, value) for key, value in meta.items()
+                  if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")]
+        if len(fields) > limits.MAX_HEADER_FIELDS:
+            return JsonResponse(error_body(
+                "headers_too_large", f"At most {limits.MAX_HEADER_FIELDS} header fields.",
+                {"max_fields": limits.MAX_HEADER_FIELDS}), status=431)
+        for key, value in fields:
+            name = key.removeprefix("HTTP_").replace("_", "-").title()
+            if len(name) + 2 + len(value) > limits.MAX_HEADER_LINE:
+                return JsonResponse(error_body(
+                    "headers_too_large", f"A header line may be at most {limits.MAX_HEADER_LINE} bytes.",
+                    {"header": name, "max_bytes": limits.MAX_HEADER_LINE}), status=431)
+        return self.get_response(request)
+
+
+def _target_length(meta) -> int:
+    """Bytes of the request target as the client sent it (gunicorn's RAW_URI), else as WSGI decoded it."""
+    raw = meta.get("RAW_URI")
+    if raw is not None:
+        return len(raw)
+    query = meta.get("QUERY_STRING", "")
+    return len(meta.get("SCRIPT_NAME", "") + meta.get("PATH_INFO", "")) + (len(query) + 1 if query else 0)
 
 
 class OptionalTrailingSlashMiddleware:

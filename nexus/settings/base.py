@@ -40,6 +40,8 @@ MIDDLEWARE = [
     # X-Forwarded-Proto from a peer outside TRUSTED_PROXIES is dropped before anything reads the scheme.
     "nexus.middleware.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Over-long request targets and headers: the contract's JSON 414/431 (gunicorn's limits sit above).
+    "nexus.middleware.RequestLimitsMiddleware",
     # Serves admin, Swagger UI and ReDoc assets from the app itself (no CDN, works offline).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
