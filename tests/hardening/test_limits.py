@@ -108,3 +108,11 @@ class TestRealGunicorn:
         status, _, headers = request(gunicorn.port, "GET", "/fx/rates/",
                                      headers={"X-Pad": "a" * (limits.GUNICORN_LIMIT_REQUEST_FIELD_SIZE + 1)})
         assert status == 431 and not headers.get("Content-Type", "").startswith(JSON)
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_414_and_431(client):
+    schema = client.get("/api/schema/?format=json").json()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            assert {"414", "431"} <= set(operation["responses"]), (method, path)
