@@ -94,8 +94,9 @@ class RequestLimitsMiddleware:
                 "headers_too_large", f"At most {limits.MAX_HEADER_FIELDS} header fields.",
                 {"max_fields": limits.MAX_HEADER_FIELDS}), status=431)
         for key, value in fields:
-            name = key.removeprefix("HTTP_").replace("_", "-").title()
-            if len(name) + 2 + len(value) > limits.MAX_HEADER_LINE:
+            name_length = len(key) - 5 if key.startswith("HTTP_") else len(key)
+            if name_length + 2 + len(value) > limits.MAX_HEADER_LINE:  # as sent: "Name: value"
+                name = key.removeprefix("HTTP_").replace("_", "-").title()
                 return JsonResponse(error_body(
                     "headers_too_large", f"A header line may be at most {limits.MAX_HEADER_LINE} bytes.",
                     {"header": name, "max_bytes": limits.MAX_HEADER_LINE}), status=431)
