@@ -7,4 +7,4 @@ COPY . .
 RUN useradd --create-home nexus && chown -R nexus /app
 USER nexus
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py collectstatic --no-input -v 0 && gunicorn nexus.wsgi:application --bind 0.0.0.0:8000 --workers ${GUNICORN_WORKERS:-$(( $(nproc) + 1 ))} --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py collectstatic --no-input -v 0 && gunicorn -c gunicorn.conf.py nexus.wsgi:application --bind 0.0.0.0:8000 --workers ${GUNICORN_WORKERS:-$(( $(nproc) + 1 ))} --access-logfile -"]

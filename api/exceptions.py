@@ -74,6 +74,13 @@ class NotReversible(DomainError):
     default_message = "This transaction cannot be reversed."
 
 
+class LimitReached(DomainError):
+    """A per-customer cap (accounts per user, cards per account) is reached; details say which and how many."""
+
+    code = "limit_reached"
+    default_message = "The limit for this resource is reached."
+
+
 class CardInactive(DomainError):
     code = "card_inactive"
     default_message = "The card is not active."

@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from nexus import sql
+from nexus.aftercommit import send_after_commit
 
 from . import exceptions
 from .models import IdempotencyRecord
@@ -116,7 +117,8 @@ def run_money_request(
             raise
         except exceptions.DomainError as exc:
             if kind and exc.status_code == 422 and not isinstance(exc, exceptions.IdempotencyKeyReused):
-                money_refused.send(sender=None, user=request.user, kind=kind, code=exc.code, account=account)
+                send_after_commit(money_refused, sender=None, user=request.user, kind=kind, code=exc.code,
+                                  account=account)
             raise
     raise AssertionError("unreachable")
 

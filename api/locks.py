@@ -1,10 +1,10 @@
-"""The one place that takes row locks: accounts, refresh tokens."""
+"""The one place that takes row locks: accounts, a user's row, refresh tokens."""
 
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from nexus import sql
 
-from .models import Account
+from .models import Account, User
 
 _FIELDS, _COLUMNS = sql.select_list(Account)
 # The statement the ORM would build for
@@ -32,3 +32,12 @@ def lock_outstanding_token(*, jti: str, user) -> OutstandingToken | None:
     one token take turns. ``FOR NO KEY UPDATE``, like the accounts: blacklisting it (a foreign key to
     this row) takes ``KEY SHARE`` and must not wait on another exchange's lock."""
     return OutstandingToken.objects.select_for_update(no_key=True).filter(jti=jti, user=user).first()
+
+
+def lock_user(user_id) -> None:
+    """Lock a user's row for a decision about everything the user owns (e.g. how many accounts).
+
+    ``FOR NO KEY UPDATE``, like the account locks: inserting a row that refers to the user takes
+    only a key-share lock, so it is not blocked, while a second decision waits for the first.
+    """
+    list(User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True))

@@ -275,6 +275,7 @@ class TransactionSerializer(serializers.ModelSerializer):
     fee_amount = AmountField()
     credited_amount = AmountField(currency="credited_currency")
     fx_rate = serializers.SerializerMethodField()
+    idempotency_key = serializers.SerializerMethodField()
     sender_balance_after = serializers.SerializerMethodField()
     receiver_balance_after = serializers.SerializerMethodField()
     reverses = serializers.UUIDField(source="reverses_id", allow_null=True)
@@ -293,6 +294,11 @@ class TransactionSerializer(serializers.ModelSerializer):
         if sees_all_transactions(user):
             return True
         return getattr(txn, account_field).owner_id == user.pk
+
+    @extend_schema_field({"type": "string", "nullable": True, "maxLength": 64})
+    def get_idempotency_key(self, txn):
+        # The key is the sender's own handle on the request; nobody else (receiver or staff) sees it.
+        return txn.idempotency_key if txn.initiated_by_id == self.context["request"].user.pk else None
 
     @extend_schema_field({"type": "string", "nullable": True, "example": "1.410000"})
     def get_fx_rate(self, txn):
@@ -323,7 +329,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "credited_currency": txn.credited_currency, "fx_rate": self.get_fx_rate(txn),
             "sender_balance_after": self.get_sender_balance_after(txn),
             "receiver_balance_after": self.get_receiver_balance_after(txn),
-            "description": txn.description, "idempotency_key": txn.idempotency_key,
+            "description": txn.description, "idempotency_key": self.get_idempotency_key(txn),
             "reverses": None if txn.reverses_id is None else str(txn.reverses_id),
             "created_at": DATETIME.to_representation(txn.created_at),
         }

@@ -8,6 +8,9 @@
 
 Logins are announced by Django's own ``user_logged_in`` and ``user_login_failed``, on every login
 surface (api.views.auth, api.admin_site).
+
+The domain signals go through ``nexus.aftercommit.send_after_commit``: every receiver runs, and one
+that raises is logged, never turned into an error for a request whose work is committed.
 """
 
 from django.dispatch import Signal

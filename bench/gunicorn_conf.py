@@ -15,6 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import counters  # noqa: E402
+from nexus import limits  # noqa: E402
+
+# The production request limits (gunicorn.conf.py): gunicorn reads only one config file.
+limit_request_line = limits.GUNICORN_LIMIT_REQUEST_LINE
+limit_request_field_size = limits.GUNICORN_LIMIT_REQUEST_FIELD_SIZE
+limit_request_fields = limits.GUNICORN_LIMIT_REQUEST_FIELDS
 
 _state = {"map": None, "slot": 0, "values": None, "lock": threading.Lock()}
 _local = threading.local()

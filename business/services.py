@@ -5,13 +5,13 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, connection
-from django.db import transaction as db_transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from api import money
 from api.bankday import bank_day, day_start
 from nexus import sql
+from nexus.aftercommit import after_commit
 
 from .fx import jod_value
 from .models import DailyActiveUser, DailyBusinessMetrics, MetricEvent
@@ -81,7 +81,7 @@ def record_activity(*, user, when: dt.datetime | None = None) -> None:
 
 
 def record_login(*, user) -> None:
-    db_transaction.on_commit(lambda: record_activity(user=user))
+    after_commit(record_activity, user=user)
 
 
 # --- rollups ----------------------------------------------------------------------------------

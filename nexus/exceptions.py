@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -29,6 +30,17 @@ _DRF_CODES = [
 ]
 
 
+class ErrorResponse(Response):
+    """An error is JSON whatever the view renders otherwise (CSV statements, the YAML schema, the docs' HTML).
+
+    DRF gives every response the renderer the request negotiated, after the exception handler has
+    returned; these two attributes ignore that assignment.
+    """
+
+    accepted_renderer = property(lambda self: JSONRenderer(), lambda self, value: None)
+    accepted_media_type = property(lambda self: "application/json", lambda self, value: None)
+
+
 def error_body(code: str, message: str, details=None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -41,7 +53,7 @@ def exception_handler(exc, context):
     set_rollback()
     headers = {}
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        return ErrorResponse(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -49,7 +61,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, TokenError):
         exc = InvalidToken()
     elif isinstance(exc, OperationalError) and _is_lock_timeout(exc):
-        return Response(
+        return ErrorResponse(
             error_body("busy", "The resource is busy, retry shortly."),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "1"},
@@ -71,7 +83,7 @@ def exception_handler(exc, context):
         message = _first_message(details) or message
     elif isinstance(exc.detail, str) and exc.detail:
         message = str(exc.detail)
-    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
+    return ErrorResponse(error_body(code, message, details), status=exc.status_code, headers=headers)
 
 
 def _first_message(details) -> str:

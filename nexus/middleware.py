@@ -9,7 +9,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
-from .client_ip import client_ip
+from . import limits
+from .client_ip import client_ip, peer_is_trusted_proxy
 from .context import RequestInfo, reset_current_request, set_current_request
 from .exceptions import error_body
 
@@ -26,8 +27,10 @@ class RequestContextMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
-        # A client's id is kept only if it is plainly safe to echo in a header and to log.
-        request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        # A client's id is kept only if it is plainly safe to echo in a header and to log. Ours are
+        # dashed UUIDs: a bare hex id holds 16 digits in a row now and then, which reads as a card
+        # number to anyone (or any scanner) searching the logs for one.
+        request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         token = set_current_request(RequestInfo(request_id=request.request_id, ip=client_ip(request)))
         try:
             response = self.get_response(request)
@@ -48,6 +51,67 @@ class RequestContextMiddleware:
             },
         )
         return response
+
+
+class TrustedProxyHeadersMiddleware:
+    """The scheme header of ``SECURE_PROXY_SSL_HEADER`` counts only when the direct peer is a trusted proxy.
+
+    Django believes that header from anyone: a client speaking plain HTTP to the app could claim
+    HTTPS and skip the HTTPS redirect. From any other peer it is dropped before anything asks
+    ``request.is_secure()`` (this runs ahead of SecurityMiddleware), as ``nexus.client_ip`` does
+    for X-Forwarded-For.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+        self.header = proxy_header[0] if proxy_header else None
+
+    def __call__(self, request):
+        if self.header and self.header in request.META and not peer_is_trusted_proxy(request):
+            del request.META[self.header]
+        return self.get_response(request)
+
+
+class RequestLimitsMiddleware:
+    """An over-long request target or header gets the contract's JSON error (414 / 431).
+
+    gunicorn refuses requests past its own limits with plain HTML pages; those limits are set above
+    these (``nexus.limits``), so within them the app answers first, in JSON.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if _target_length(meta) > limits.MAX_REQUEST_TARGET:
+            return JsonResponse(error_body(
+                "uri_too_long", f"The path and query string may be at most {limits.MAX_REQUEST_TARGET} bytes.",
+                {"max_bytes": limits.MAX_REQUEST_TARGET}), status=414)
+        fields = [(key, value) for key, value in meta.items()
+                  if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")]
+        if len(fields) > limits.MAX_HEADER_FIELDS:
+            return JsonResponse(error_body(
+                "headers_too_large", f"At most {limits.MAX_HEADER_FIELDS} header fields.",
+                {"max_fields": limits.MAX_HEADER_FIELDS}), status=431)
+        for key, value in fields:
+            name_length = len(key) - 5 if key.startswith("HTTP_") else len(key)
+            if name_length + 2 + len(value) > limits.MAX_HEADER_LINE:  # as sent: "Name: value"
+                name = key.removeprefix("HTTP_").replace("_", "-").title()
+                return JsonResponse(error_body(
+                    "headers_too_large", f"A header line may be at most {limits.MAX_HEADER_LINE} bytes.",
+                    {"header": name, "max_bytes": limits.MAX_HEADER_LINE}), status=431)
+        return self.get_response(request)
+
+
+def _target_length(meta) -> int:
+    """Bytes of the request target as the client sent it (gunicorn's RAW_URI), else as WSGI decoded it."""
+    raw = meta.get("RAW_URI")
+    if raw is not None:
+        return len(raw)
+    query = meta.get("QUERY_STRING", "")
+    return len(meta.get("SCRIPT_NAME", "") + meta.get("PATH_INFO", "")) + (len(query) + 1 if query else 0)
 
 
 class OptionalTrailingSlashMiddleware:

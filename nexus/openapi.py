@@ -2,7 +2,7 @@
 
 Views list the errors of their own logic (``api.views.common.ERRORS``); the answers that come
 from the framework around them (no or bad token, IP blacklist, throttles, a bad page number, an
-unparsable or oversized body) apply to every operation alike and are added here, all with the
+unparsable or oversized body, an over-long URL or header) apply to every operation alike and are added here, all with the
 contract's error shape, so clients and the schema fuzzer see every status the API really returns.
 """
 
@@ -29,8 +29,10 @@ DESCRIPTIONS = {
     "403": "Staff only, or blocked IP (`permission_denied`, `ip_blocked`)",
     "404": "Not found, someone else's, or no such page (`not_found`)",
     "413": "Request body too large (`request_too_large`)",
+    "414": "Path and query string too long (`uri_too_long`)",
     "415": "Body is not JSON (`unsupported_media_type`)",
     "429": "Throttled or locked out (`throttled`, `locked_out`)",
+    "431": "A header line too long, or too many header fields (`headers_too_large`)",
     "503": "Busy, retry shortly (`busy`)",
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
@@ -40,7 +42,7 @@ OPTIONAL_MARK = "x-nexus-optional"
 
 def _statuses(method: str, operation: dict) -> list[str]:
     parameters = operation.get("parameters", [])
-    statuses = ["403", "429"]
+    statuses = ["403", "414", "429", "431"]
     if operation.get("security") and any(requirement for requirement in operation["security"]):
         statuses.append("401")
     if parameters or "requestBody" in operation:

@@ -1,7 +1,11 @@
-from django.core.checks import Error, register
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
+from nexus.client_ip import geoip_available, normalize_network
+
 from .detectors import Detector
+from .detectors.impossible_travel import ImpossibleTravel
 from .registry import TRIGGERS, detector_paths
 
 
@@ -28,3 +32,69 @@ def check_detectors(app_configs=None, **kwargs):
             errors.append(Error(f"Two risk detectors use the code {cls.code!r}.", id="risk.E005"))
         codes.add(cls.code)
     return errors
+
+
+def _detector_enabled(base: type) -> bool:
+    for path in detector_paths():
+        try:
+            cls = import_string(path)
+        except ImportError:
+            continue  # reported by check_detectors
+        if isinstance(cls, type) and issubclass(cls, base):
+            return True
+    return False
+
+
+@register()
+def check_country_source(app_configs=None, **kwargs):
+    """impossible_travel compares login countries: without GeoIP only a trusted proxy's CF-IPCountry gives one."""
+    if not _detector_enabled(ImpossibleTravel) or geoip_available():
+        return []
+    if settings.GEOIP_DATABASE:
+        problem = f"GEOIP_DATABASE ({settings.GEOIP_DATABASE!r}) cannot be opened as a GeoIP2 country database"
+    else:
+        problem = "GEOIP_DATABASE is not set"
+    return [Warning(
+        f"{problem}: the impossible_travel rule can only fire for logins whose country a trusted proxy sends "
+        "(CF-IPCountry from a peer in TRUSTED_PROXIES); for any other login it never fires.",
+        hint="Set GEOIP_DATABASE to a MaxMind GeoLite2 Country file, or, if your proxy sends CF-IPCountry, "
+             "silence this check: DJANGO_SILENCED_SYSTEM_CHECKS=risk.W001.",
+        id="risk.W001",
+    )]
+
+
+def _trusted_networks() -> tuple[list, list[str]]:
+    networks, invalid = [], []
+    for spec in settings.TRUSTED_PROXIES:
+        if not spec.strip():
+            continue
+        try:
+            networks.append(normalize_network(spec))
+        except ValueError:
+            invalid.append(spec)
+    return networks, invalid
+
+
+@register()
+def check_trusted_proxies(app_configs=None, **kwargs):
+    _, invalid = _trusted_networks()
+    return [Error(f"TRUSTED_PROXIES entry {spec!r} is not an IP address or CIDR range.", id="risk.E006")
+            for spec in invalid]
+
+
+@register(Tags.security, deploy=True)
+def check_proxy_trust(app_configs=None, **kwargs):
+    """Behind a TLS proxy the app does not trust, every client has the proxy's address."""
+    networks, _ = _trusted_networks()
+    if not settings.SECURE_PROXY_SSL_HEADER or any(not network.is_loopback for network in networks):
+        return []
+    return [Warning(
+        "SECURE_PROXY_SSL_HEADER says a TLS proxy is in front of the app, but TRUSTED_PROXIES lists only "
+        "loopback addresses. Unless that proxy runs on this host, every client will have the proxy's "
+        "address: one client's failed logins lock everyone out, one blacklist entry blocks everyone, one "
+        "client's traffic throttles all; and X-Forwarded-Proto is ignored, so HTTPS requests are redirected "
+        "to HTTPS again.",
+        hint="Set TRUSTED_PROXIES to the proxy's addresses (IPs or CIDR ranges). If the proxy does run on this "
+             "host, silence this check: DJANGO_SILENCED_SYSTEM_CHECKS=risk.W002.",
+        id="risk.W002",
+    )]

@@ -1,6 +1,5 @@
 """Writes of the risk app: login events, incidents (deduplicated), the blacklist cache."""
 
-import ipaddress
 import logging
 import time
 
@@ -10,7 +9,7 @@ from django.utils import timezone
 
 from api.services.audit import Action as AuditAction
 from api.services.audit import audit, diff
-from nexus.client_ip import client_country, client_ip
+from nexus.client_ip import client_country, client_ip, normalize_network, parse_ip
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
 from .lockout import login_username
@@ -102,9 +101,13 @@ def record_login(*, request, email: str, user, successful: bool) -> LoginEvent |
 
 
 def screen_transaction(txn) -> None:
-    """Transaction rules, after commit: a refused or rolled-back transfer never gets here."""
+    """Transaction rules, after commit: a refused or rolled-back transfer never gets here.
+
+    Whoever started it, staff included: a staff user's own transfers are screened like anyone's.
+    Each rule decides which kinds it looks at (deposits and reversals are not outgoing transfers).
+    """
     user = txn.initiated_by
-    if user is None or user.is_staff:
+    if user is None:
         return
     context = TransactionContext(transaction=txn, user=user)
     for detector in detectors_for("transaction"):
@@ -131,7 +134,7 @@ def _networks() -> tuple:
         networks = []
         for spec in specs:
             try:
-                networks.append(ipaddress.ip_network(spec.strip(), strict=False))
+                networks.append(normalize_network(spec))
             except ValueError:
                 log.warning("ignoring invalid blacklist entry", extra={"entry": spec})
         _blacklist = (now, tuple(networks))
@@ -145,11 +148,9 @@ def forget_blacklist() -> None:
 
 
 def is_blocked(ip: str) -> bool:
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(address.version == network.version and address in network for network in _networks())
+    address = parse_ip(ip)
+    return address is not None and any(
+        address.version == network.version and address in network for network in _networks())
 
 
 def record_blocked_request(request) -> None:
@@ -168,7 +169,7 @@ def record_blocked_request(request) -> None:
 
 
 def normalize_cidr(value: str) -> str:
-    return str(ipaddress.ip_network(value.strip(), strict=False))
+    return str(normalize_network(value))
 
 
 @transaction.atomic

@@ -10,9 +10,11 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from nexus.aftercommit import send_after_commit
+
 from .. import exceptions, money
 from ..identifiers import new_card_number
-from ..locks import lock_accounts
+from ..locks import lock_accounts, lock_user
 from ..models import Account, Card, User
 from ..signals import user_registered
 from .audit import Action, audit, diff
@@ -27,7 +29,7 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, country=country
             )
-            db_transaction.on_commit(lambda: user_registered.send(sender=User, user=user))
+            send_after_commit(user_registered, sender=User, user=user)
     except IntegrityError as exc:  # a concurrent registration won the unique index
         raise exceptions.InvalidInput(
             "A user with this email already exists.", details={"email": ["A user with this email already exists."]}
@@ -35,8 +37,22 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     return user
 
 
+def _check_limit(count: int, limit: int, resource: str, message: str) -> None:
+    if count >= limit:
+        raise exceptions.LimitReached(message, details={"resource": resource, "limit": limit})
+
+
+@db_transaction.atomic
 def account_open(*, owner: User, type: str) -> Account:
-    """A new account always starts at zero; money only enters through a posting."""
+    """A new account always starts at zero; money only enters through a posting.
+
+    At most MAX_ACCOUNTS_PER_USER per customer, counted under a lock on the user's row so that
+    concurrent requests cannot each see room for one more.
+    """
+    lock_user(owner.pk)
+    limit = settings.MAX_ACCOUNTS_PER_USER
+    _check_limit(Account.objects.filter(owner=owner, role=Account.Role.CUSTOMER).count(), limit, "accounts",
+                 f"A customer may have at most {limit} accounts.")
     return Account.objects.create(
         owner=owner,
         type=type,
@@ -54,10 +70,19 @@ def _expiry(today: date) -> date:
     return date(year, today.month, monthrange(year, today.month)[1])
 
 
+@db_transaction.atomic
 def card_issue(*, account: Account, card_type: str) -> tuple[Card, str, str]:
-    """Issue a card. Returns the card and, once only, its full number and CVV (neither is stored)."""
-    if not account.is_active:
+    """Issue a card. Returns the card and, once only, its full number and CVV (neither is stored).
+
+    At most MAX_CARDS_PER_ACCOUNT per account (frozen cards count: they can be unfrozen), counted
+    under the account's row lock.
+    """
+    locked = lock_accounts([account.pk]).get(account.pk)
+    if locked is None or not locked.is_active:
         raise exceptions.AccountInactive(details={"account": account.pk})
+    limit = settings.MAX_CARDS_PER_ACCOUNT
+    _check_limit(Card.objects.filter(account_id=account.pk).count(), limit, "cards",
+                 f"An account may have at most {limit} cards.")
     for _ in range(5):
         number = new_card_number(CARD_PREFIX[card_type])
         fingerprint = card_fingerprint(number)

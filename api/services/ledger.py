@@ -5,10 +5,10 @@ from decimal import Decimal
 from functools import cache
 
 from django.db import connection
-from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from nexus import sql
+from nexus.aftercommit import send_after_commit
 
 from .. import exceptions
 from ..bankday import bank_day
@@ -136,5 +136,5 @@ def post(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
 
     txn._state.adding = False
     txn._state.db = connection.alias
-    db_transaction.on_commit(lambda: money_moved.send(sender=Transaction, transaction=txn))
+    send_after_commit(money_moved, sender=Transaction, transaction=txn)
     return txn

@@ -100,7 +100,8 @@ def _transfer(
     if kind == Kind.INTERNAL:
         if receiver is None or receiver.owner_id != user.pk:
             raise exceptions.NotFound("Receiver account not found.")
-    elif receiver is None or receiver.role != Account.Role.CUSTOMER:
+    elif receiver is None or receiver.role != Account.Role.CUSTOMER or not receiver.is_active:
+        # A frozen receiver answers exactly like an unknown number: nobody learns it exists.
         raise exceptions.ReceiverNotFound()
     # Re-checked under the lock: state read before it could be stale.
     check_amount(amount, sender.currency)

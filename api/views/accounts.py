@@ -28,8 +28,6 @@ class CSVRenderer(renderers.BaseRenderer):
               "counterparty_account", "description", "created_at"]
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, dict) and "error" in data:  # errors stay JSON-shaped, as text
-            return renderers.JSONRenderer().render(data)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.FIELDS, extrasaction="ignore")
         writer.writeheader()

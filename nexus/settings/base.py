@@ -37,7 +37,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "nexus.middleware.RequestContextMiddleware",
+    # X-Forwarded-Proto from a peer outside TRUSTED_PROXIES is dropped before anything reads the scheme.
+    "nexus.middleware.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Over-long request targets and headers: the contract's JSON 414/431 (gunicorn's limits sit above).
+    "nexus.middleware.RequestLimitsMiddleware",
     # Serves admin, Swagger UI and ReDoc assets from the app itself (no CDN, works offline).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -55,6 +59,9 @@ MIDDLEWARE = [
     # AxesMiddleware must be last: it turns lockouts signalled by views into responses.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Checks an operator has judged not to apply (e.g. risk.W002 when the TLS proxy runs on this host).
+SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
 
 ROOT_URLCONF = "nexus.urls"
 WSGI_APPLICATION = "nexus.wsgi.application"
@@ -151,6 +158,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["nexus.parsers.JSONBodyParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "nexus.pagination.Pagination",
+    "DEFAULT_METADATA_CLASS": "nexus.metadata.JSONMetadata",
     "DEFAULT_FILTER_BACKENDS": ["nexus.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nexus.exceptions.exception_handler",
@@ -235,8 +243,11 @@ EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01
 # Dual control: a staff deposit worth more than this (JOD at current rates) waits for an approver.
 DUAL_CONTROL_THRESHOLD = env.str("DUAL_CONTROL_THRESHOLD", default="10000")
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
-# Key used to fingerprint card numbers (HMAC); never the Django secret itself.
-CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="") or SECRET_KEY
+# Caps on what one customer can create (422 limit_reached past them).
+MAX_ACCOUNTS_PER_USER = env.int("MAX_ACCOUNTS_PER_USER", default=10)
+MAX_CARDS_PER_ACCOUNT = env.int("MAX_CARDS_PER_ACCOUNT", default=5)
+# Key used to fingerprint card numbers (HMAC); production demands its own (settings/production.py).
+CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="")
 
 # CORS: closed unless origins are listed. Tokens travel in the Authorization header, never in
 # cookies, so credentials are not allowed cross-origin. Browser clients need the contract's headers.

@@ -12,8 +12,22 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
-SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY", default="") or SECRET_KEY  # noqa: F405
-CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="") or SECRET_KEY
+
+
+def _own_key(name: str) -> str:
+    """A key of its own: rotating or leaking one secret must not touch what another protects."""
+    value = env(name, default="")
+    if len(value) < 50 or value == SECRET_KEY:
+        raise ImproperlyConfigured(f"{name} must be set in production: at least 50 characters, "
+                                   "and not the same as DJANGO_SECRET_KEY.")
+    return value
+
+
+# Access and refresh tokens: a leaked or rotated DJANGO_SECRET_KEY (sessions, admin) leaves them alone.
+SIMPLE_JWT["SIGNING_KEY"] = _own_key("JWT_SIGNING_KEY")  # noqa: F405
+# Card number fingerprints (HMAC): changing this key unlinks every stored fingerprint, so it never
+# follows DJANGO_SECRET_KEY's rotations.
+CARD_FINGERPRINT_KEY = _own_key("CARD_FINGERPRINT_KEY")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Load balancers and container health checks probe over plain HTTP.

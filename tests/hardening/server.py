@@ -61,7 +61,8 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
-        command = [sys.executable, "-m", "gunicorn", "nexus.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+        command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "nexus.wsgi:application",
+                   "--bind", f"127.0.0.1:{self.port}",
                    "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "60"]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,

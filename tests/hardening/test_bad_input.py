@@ -180,7 +180,7 @@ def test_unknown_but_well_formed_ids_are_404_or_422(world):
                                       "/cards/{}/", "/transfers/{}/", "/bill/{}/"])
 def test_bad_ids_in_paths_are_404(world, template):
     api = client(world)
-    for bad in ["x", "%00", "412345678901%00", "%D9%A1%D9%A2", "..%2F..%2Fetc", "9" * 5000, "'%20OR%201=1--",
+    for bad in ["x", "%00", "412345678901%00", "%D9%A1%D9%A2", "..%2F..%2Fetc", "9" * 3000, "'%20OR%201=1--",
                 "00000000-0000-0000-0000-000000000000", "%F0%9F%92%B0", "%ED%A0%80"]:
         response = api.get(template.format(bad))
         assert_refused(response, status=404, code="not_found")
@@ -189,7 +189,7 @@ def test_bad_ids_in_paths_are_404(world, template):
 def test_staff_bad_ids_in_paths_are_404(world):
     before = snapshot()
     api = client(world, "staff")
-    for bad in ["x", "%00", "9" * 5000]:
+    for bad in ["x", "%00", "9" * 3000]:  # longer paths are 414 (tests/hardening/test_limits.py)
         assert_refused(post(api, f"/accounts/{bad}/deposit/", {"amount": "1.000"}), status=404, code="not_found")
         assert_refused(post(api, f"/transfers/{bad}/reverse/", {"reason": "r"}), status=404, code="not_found")
     assert snapshot() == before

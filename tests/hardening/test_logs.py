@@ -132,7 +132,7 @@ def test_request_id_is_echoed_and_unsafe_ids_are_replaced(client, captured):
     for unsafe in ("x" * 65, "id\nforged-log-line", "ключ", "a b\t", "<script>"):
         response = client.get("/health/", HTTP_X_REQUEST_ID=unsafe)
         assert response["X-Request-ID"] != unsafe
-        assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+        assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", response["X-Request-ID"])
 
 
 def test_the_formatter_emits_one_json_object_per_line():

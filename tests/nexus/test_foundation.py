@@ -123,8 +123,11 @@ def test_production_settings_refuse_to_start_without_allowed_hosts():
 
 
 def test_check_deploy_is_clean_under_production_settings():
+    # risk.W001 (no GeoIP file on a test machine) is tested in tests/risk/test_checks.py.
     result = _django(["check", "--deploy", "--fail-level", "WARNING"], DJANGO_SETTINGS_MODULE="nexus.settings.production",
-                     DJANGO_SECRET_KEY="prod-" + "k9Z!x" * 14, DJANGO_ALLOWED_HOSTS="bank.example")
+                     DJANGO_SECRET_KEY="prod-" + "k9Z!x" * 14, DJANGO_ALLOWED_HOSTS="bank.example",
+                     JWT_SIGNING_KEY="jwt-" + "m3Q@w" * 12, CARD_FINGERPRINT_KEY="card-" + "p7L#z" * 12,
+                     TRUSTED_PROXIES="10.0.0.0/8", DJANGO_SILENCED_SYSTEM_CHECKS="risk.W001")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
