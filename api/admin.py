@@ -1,10 +1,141 @@
+"""The back office: readable lists, links between related records, deposit and reversal pages.
+
+Money moves only through the services the API calls (``deposit``, ``reverse``), under the same
+idempotency mechanism, so a double click on "Confirm" moves money once.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, Sum
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
-from . import exceptions
+from . import exceptions, money
+from .bankday import bank_day
+from .idempotency import KEY_PATTERN, run_money_request
 from .models import Account, Biller, BillPayment, Card, FxRate, IdempotencyRecord, LedgerEntry, Transaction, User
+from .services import transfers
 from .services.accounts import account_set_active
-from .services.transfers import reverse
+
+# What the custom pages ask of a staff user: Django's model permissions for now. Staff roles grant
+# these (or replace the names here); every check below reads these two names.
+DEPOSIT_PERMISSION = "api.add_transaction"
+REVERSE_PERMISSION = "api.change_transaction"
+
+# The contract's upper bound for one amount (v1.1): larger ones are refused before any service runs.
+MAX_AMOUNT = Decimal("1000000000")
+
+admin.site.site_header = "Nexus Bank back office"
+admin.site.site_title = "Nexus Bank back office"
+admin.site.index_title = "Back office"
+# "View site": the bank has no customer web site here; the API documentation is its public face.
+admin.site.site_url = "/api/docs/"
+
+
+# --- display helpers (shared by the risk and business admins) --------------------------------
+
+def short_id(value) -> str:
+    """The first 8 characters of an id; the whole id on hover."""
+    text = str(value)
+    return format_html('<span class="nx-id" title="{}">{}</span>', text, text[:8])
+
+
+def change_url(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+
+def link(obj, text=None, *, title=None) -> str:
+    """A link to ``obj``'s admin page."""
+    if obj is None:
+        return "—"
+    return format_html('<a href="{}" title="{}">{}</a>', change_url(obj), title or str(obj), text or str(obj))
+
+
+def id_link(obj) -> str:
+    """A short id linking to the object's page (the full id on hover)."""
+    return format_html('<a class="nx-id" href="{}" title="{}">{}</a>', change_url(obj), obj.pk, str(obj.pk)[:8])
+
+
+def amount(value, currency: str) -> str:
+    """``1,234.500 JOD``: the currency's minor units, grouped thousands, never wrapped."""
+    if value is None or not currency:
+        return "—"
+    return format_html('<span class="nx-money">{}&nbsp;{}</span>', f"{money.quantize(Decimal(value), currency):,}",
+                       currency)
+
+
+def when(value) -> str:
+    """A time in the bank's zone (the admin runs with it active): minutes shown, the rest on hover."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    return format_html('<span class="nx-time" title="{}">{}</span>', local.isoformat(), f"{local:%Y-%m-%d %H:%M}")
+
+
+def email_link(user) -> str:
+    return link(user, user.email) if user is not None else "—"
+
+
+def account_party(account) -> str:
+    """An account as a list cell: the bank's own accounts by role, customers' by number."""
+    text = f"{account.get_role_display()} {account.currency}" if account.is_house else account.account_number
+    return link(account, text)
+
+
+def account_owner(account) -> str:
+    return "Nexus Bank" if account.is_house else email_link(account.owner)
+
+
+def url_with(name: str, *args, **query) -> str:
+    base = reverse(name, args=args)
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+def refusal(exc: exceptions.DomainError) -> str:
+    """A service's refusal in words a teller can act on, with its figures."""
+    details = "; ".join(
+        f"{key.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in exc.details.items()
+    )
+    return f"{exc.message} ({details})" if details else exc.message
+
+
+class OneAccountFilter(admin.SimpleListFilter):
+    """Narrow a list to one account (the links on an account's page). Shown only while in use."""
+
+    title = "account"
+    parameter_name = "account"
+    fields: tuple[str, ...] = ()
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, value)] if value else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        match = Q()
+        for field in self.fields:
+            match |= Q(**{field: value})
+        return queryset.filter(match)
+
+
+class TransactionAccountFilter(OneAccountFilter):
+    fields = ("sender_account", "receiver_account")
+
+
+class LedgerAccountFilter(OneAccountFilter):
+    fields = ("account",)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,30 +151,136 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# --- customers ---------------------------------------------------------------------------------
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "joined"]
     list_filter = ["is_staff", "is_active", "country"]
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Personal info", {"fields": ["first_name", "last_name", "country"]}),
+        ("Accounts", {"fields": ["accounts_summary"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
+    readonly_fields = ["accounts_summary"]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    @admin.display(description="Joined", ordering="date_joined")
+    def joined(self, obj):
+        return when(obj.date_joined)
+
+    @admin.display(description="Accounts")
+    def accounts_summary(self, obj):
+        accounts = list(obj.accounts.order_by("created_at")) if obj.pk else []
+        if not accounts:
+            return "No account."
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((link(account, account.account_number), account.get_type_display(),
+              amount(account.balance, account.currency), "active" if account.is_active else "frozen",
+              account_shortcuts(account)) for account in accounts),
+        )
+        return format_html('<table class="nx-table"><thead><tr><th>Number</th><th>Type</th><th>Balance</th>'
+                           "<th>State</th><th></th></tr></thead><tbody>{}</tbody></table>", rows)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+def account_shortcuts(account) -> str:
+    links = [
+        (url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
+        (url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
+    ]
+    if not account.is_house:
+        links.append((url_with("admin:api_account_deposit", account=account.pk), "Deposit"))
+    return format_html('<span class="nx-links">{}</span>',
+                       format_html_join(" · ", '<a href="{}">{}</a>', links))
+
+
+class DepositForm(forms.Form):
+    account = forms.CharField(label="Account number or customer email", max_length=254,
+                              help_text="12 digits, or the email of a customer with one account.")
+    amount = forms.CharField(label="Amount", max_length=40,
+                             help_text="In the account's currency: up to 3 decimals for JOD, 2 for USD and EUR.")
+    description = forms.CharField(label="Description", max_length=255, required=False, initial="Cash deposit")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matches: list[Account] = []
+
+    def clean_account(self):
+        value = self.cleaned_data["account"].strip()
+        customers = Account.objects.filter(role=Account.Role.CUSTOMER).select_related("owner")
+        if "@" in value:
+            self.matches = list(customers.filter(owner__email=value.lower()).order_by("created_at"))
+            if not self.matches:
+                raise forms.ValidationError("No customer with this email has an account.")
+        else:
+            self.matches = list(customers.filter(pk=value))
+            if not self.matches:
+                raise forms.ValidationError("No customer account has this number.")
+        if len(self.matches) > 1:
+            raise forms.ValidationError(f"{value} has {len(self.matches)} accounts: choose one below.")
+        account = self.matches[0]
+        if not account.is_active:
+            raise forms.ValidationError("This account is frozen: it cannot receive a deposit.")
+        return account
+
+    def clean_amount(self):
+        try:
+            value = money.parse_amount(self.cleaned_data["amount"].strip().replace(",", ""))
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc))
+        if value > MAX_AMOUNT:
+            raise forms.ValidationError(f"At most {MAX_AMOUNT:,} in one deposit.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        account, value = cleaned.get("account"), cleaned.get("amount")
+        if account is not None and value is not None and not money.fits_currency(value, account.currency):
+            self.add_error("amount", f"{account.currency} amounts have at most "
+                                     f"{money.MINOR_UNITS[account.currency]} decimal places.")
+        return cleaned
+
+
+class ConfirmKeyForm(forms.Form):
+    """The idempotency key the confirmation page carries: a second click replays the first."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_idempotency_key(self):
+        key = self.cleaned_data["idempotency_key"]
+        if not KEY_PATTERN.match(key):
+            raise forms.ValidationError("The confirmation expired: start again.")
+        return key
+
+
+def new_key(purpose: str) -> str:
+    return f"admin-{purpose}-{uuid.uuid4().hex}"
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["account_number", "owner", "type", "currency", "balance", "daily_limit", "role", "is_active"]
-    list_filter = ["type", "currency", "role", "is_active"]
-    search_fields = ["account_number", "owner__email"]
+    EDITABLE = ["name", "daily_limit", "is_active"]
+
+    list_display = ["account_number", "owner_email", "kind", "balance_display", "limit_display", "is_active",
+                    "shortcuts"]
+    list_filter = ["role", "type", "currency", "is_active"]
+    search_fields = ["account_number", "owner__email", "name"]
+    search_help_text = "Account number or owner email (part of either is enough)."
     list_select_related = ["owner"]
-    readonly_fields = ["account_number", "owner", "type", "currency", "role", "balance", "created_at", "updated_at"]
-    fields = ["account_number", "owner", "type", "currency", "role", "name", "balance", "daily_limit",
-              "is_active", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["account_number", "owner_link", "type", "currency", "role", "name"]}),
+        ("Money", {"fields": ["balance_detail", "daily_limit", "spent_today_display", "is_active"]}),
+        ("Records", {"fields": ["shortcuts", "created", "updated"]}),
+    ]
+    readonly_fields = ["account_number", "owner_link", "type", "currency", "role", "balance_detail",
+                       "spent_today_display", "shortcuts", "created", "updated"]
     actions = ["freeze", "unfreeze"]
 
     def has_add_permission(self, request):
@@ -55,85 +292,428 @@ class AccountAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Only the fields staff may edit. A full save() would also write back the balance (and the
         # daily spending) read when the form was posted, undoing any transfer committed meanwhile.
-        obj.save(update_fields=[name for name in self.fields if name not in self.readonly_fields] + ["updated_at"])
+        obj.save(update_fields=[*self.EDITABLE, "updated_at"])
 
-    @admin.action(description="Freeze selected accounts")
+    @admin.display(description="Owner", ordering="owner__email")
+    def owner_email(self, obj):
+        return account_owner(obj)
+
+    @admin.display(description="Owner")
+    def owner_link(self, obj):
+        return account_owner(obj)
+
+    @admin.display(description="Kind", ordering="type")
+    def kind(self, obj):
+        if obj.is_house:
+            return f"{obj.get_role_display()} {obj.currency}"
+        return obj.type if obj.type == obj.currency else f"{obj.type} {obj.currency}"
+
+    @admin.display(description="Balance", ordering="balance")
+    def balance_display(self, obj):
+        if obj.is_house:
+            # House balances are never kept on the row (it would serialise every transfer).
+            return format_html('<span class="help" title="The sum of its ledger entries: see Statement">'
+                               "in the ledger</span>")
+        return amount(obj.balance, obj.currency)
+
+    @admin.display(description="Balance")
+    def balance_detail(self, obj):
+        if not obj.is_house:
+            return amount(obj.balance, obj.currency)
+        total = obj.entries.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        return format_html('{} <span class="help">(the sum of its ledger entries)</span>', amount(total, obj.currency))
+
+    @admin.display(description="Daily limit", ordering="daily_limit")
+    def limit_display(self, obj):
+        return "—" if obj.is_house else amount(obj.daily_limit, obj.currency)
+
+    @admin.display(description="Spent today (Amman)")
+    def spent_today_display(self, obj):
+        return amount(obj.spent_on_day(bank_day()), obj.currency)
+
+    @admin.display(description="Records")
+    def shortcuts(self, obj):
+        return account_shortcuts(obj)
+
+    @admin.display(description="Opened")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Last changed")
+    def updated(self, obj):
+        return when(obj.updated_at)
+
+    def _set_active(self, request, queryset, is_active: bool):
+        changed = 0
+        for account in queryset.filter(is_active=not is_active):
+            account_set_active(account=account, is_active=is_active)
+            self.log_change(request, account, "Unfroze the account." if is_active else "Froze the account.")
+            changed += 1
+        verb = "Unfroze" if is_active else "Froze"
+        self.message_user(request, f"{verb} {changed} account(s).")
+
+    @admin.action(description="Freeze selected accounts", permissions=["change"])
     def freeze(self, request, queryset):
-        for account in queryset:
-            account_set_active(account=account, is_active=False)
-        self.message_user(request, f"Froze {queryset.count()} account(s).")
+        self._set_active(request, queryset, False)
 
-    @admin.action(description="Unfreeze selected accounts")
+    @admin.action(description="Unfreeze selected accounts", permissions=["change"])
     def unfreeze(self, request, queryset):
-        for account in queryset:
-            account_set_active(account=account, is_active=True)
-        self.message_user(request, f"Unfroze {queryset.count()} account(s).")
+        self._set_active(request, queryset, True)
 
+    # The deposit page: find the account, enter the amount, confirm, then the service posts it.
+
+    def get_urls(self):
+        return [path("deposit/", self.admin_site.admin_view(self.deposit_view), name="api_account_deposit"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_deposit": request.user.has_perm(DEPOSIT_PERMISSION), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def deposit_view(self, request):
+        if not request.user.has_perm(DEPOSIT_PERMISSION):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Cash deposit"}
+        if request.method != "POST":
+            form = DepositForm(initial={key: request.GET[key] for key in ("account", "amount") if key in request.GET})
+            return self._deposit_page(request, context, form)
+        form = DepositForm(request.POST)
+        if not form.is_valid() or "edit" in request.POST:
+            return self._deposit_page(request, context, form)
+        data = form.cleaned_data
+        account = data["account"]
+        if "confirm" not in request.POST:
+            key_form = ConfirmKeyForm(initial={"idempotency_key": new_key("deposit")})
+            return TemplateResponse(request, "admin/api/account/deposit_confirm.html", {
+                **context, "title": "Confirm the deposit", "form": form, "key_form": key_form, "account": account,
+                "amount": amount(data["amount"], account.currency),
+                "balance_after": amount(account.balance + data["amount"], account.currency),
+                "balance": amount(account.balance, account.currency),
+            })
+        key_form = ConfirmKeyForm(request.POST)
+        if not key_form.is_valid():
+            form.add_error(None, key_form.errors["idempotency_key"])
+            return self._deposit_page(request, context, form)
+        description = data["description"] or "Cash deposit"
+
+        def operation(key):
+            txn = transfers.deposit(staff=request.user, account_number=account.pk, amount=data["amount"],
+                                    description=description, idempotency_key=key)
+            return 201, {"id": str(txn.pk)}
+
+        try:
+            response = run_money_request(
+                request, scope=f"deposit:{account.pk}", payload={"amount": data["amount"], "description": description},
+                key=key_form.cleaned_data["idempotency_key"], operation=operation, kind=Transaction.Kind.DEPOSIT,
+                account=account.pk,
+            )
+        except exceptions.DomainError as exc:
+            form.add_error(None, f"Not deposited: {refusal(exc)}")
+            return self._deposit_page(request, context, form)
+        txn = Transaction.objects.get(pk=response.data["id"])
+        if not response.has_header("Idempotent-Replayed"):
+            self.log_addition(request, txn, f"Cash deposit of {money.fmt(txn.amount, txn.currency)} {txn.currency} "
+                                            f"to {account.pk}: {description}")
+        messages.success(request, f"Deposited {money.fmt(txn.amount, txn.currency)} {txn.currency} to {account.pk} "
+                                  f"({account.owner.email}). New balance: "
+                                  f"{money.fmt(txn.receiver_balance_after, txn.currency)} {txn.currency}.")
+        return HttpResponseRedirect(change_url(txn))
+
+    def _deposit_page(self, request, context, form):
+        return TemplateResponse(request, "admin/api/account/deposit.html", {**context, "form": form})
+
+
+# --- transactions and the ledger ---------------------------------------------------------------
 
 class LedgerInline(admin.TabularInline):
     model = LedgerEntry
-    fields = ["account", "amount", "currency", "purpose", "balance_after"]
+    verbose_name = "ledger line"
+    verbose_name_plural = "ledger lines (each currency sums to zero)"
+    fields = ["account_cell", "owner", "amount_cell", "purpose", "balance_after_cell"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account__owner").order_by("id")
+
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return account_party(obj.account)
+
+    @admin.display(description="Owner")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Amount (signed)")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Balance after")
+    def balance_after_cell(self, obj):
+        return amount(obj.balance_after, obj.currency)
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                             help_text="Why the money goes back; kept as the reversal's description.")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason
 
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "status", "sender_account", "receiver_account", "amount", "currency",
-                    "fee_amount", "credited_amount", "credited_currency", "created_at"]
-    list_filter = ["kind", "status", "currency", "created_at"]
-    search_fields = ["id", "sender_account__account_number", "receiver_account__account_number", "idempotency_key"]
+    list_display = ["short", "created", "kind", "status", "from_account", "to_account", "amount_cell", "fee_cell",
+                    "customer"]
+    list_filter = ["kind", "status", "currency", TransactionAccountFilter, "created_at"]
+    list_select_related = ["sender_account__owner", "receiver_account__owner"]
+    search_fields = ["id", "sender_account__account_number", "receiver_account__account_number",
+                     "sender_account__owner__email", "receiver_account__owner__email", "idempotency_key"]
+    search_help_text = "Customer email, account number or transaction id (part of any is enough)."
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["id", "created", "kind", "status", "description", "initiated_by_email"]}),
+        ("Money", {"fields": ["amount_cell", "fee_cell", "credited_cell", "fx_rate"]}),
+        ("Accounts", {"fields": ["from_detail", "sender_balance_after_cell", "to_detail",
+                                 "receiver_balance_after_cell"]}),
+        ("Reversal", {"fields": ["reversal_link"]}),
+    ]
+    readonly_fields = ["id", "created", "kind", "status", "description", "initiated_by_email", "amount_cell",
+                       "fee_cell", "credited_cell", "fx_rate", "from_detail", "sender_balance_after_cell",
+                       "to_detail", "receiver_balance_after_cell", "reversal_link"]
     inlines = [LedgerInline]
-    actions = ["reverse_selected"]
 
-    def get_actions(self, request):
-        # Reversal is a write; the read-only permissions would otherwise hide the action.
-        actions = super().get_actions(request)
-        if request.user.is_staff:
-            actions["reverse_selected"] = (type(self).reverse_selected, "reverse_selected",
-                                           "Reverse selected transactions")
-        return actions
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("initiated_by", "reverses", "reversal")
 
-    @admin.action(description="Reverse selected transactions")
-    def reverse_selected(self, request, queryset):
-        done = 0
-        for txn in queryset:
-            try:
-                reverse(staff=request.user, transaction_id=txn.pk, reason=f"Reversed in admin by {request.user}")
-                done += 1
-            except exceptions.DomainError as exc:
-                self.message_user(request, f"{txn.pk}: {exc.message}", level=messages.WARNING)
-        self.message_user(request, f"Reversed {done} transaction(s).")
+    @admin.display(description="ID")
+    def short(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="From")
+    def from_account(self, obj):
+        return account_party(obj.sender_account)
+
+    @admin.display(description="To")
+    def to_account(self, obj):
+        return account_party(obj.receiver_account)
+
+    @admin.display(description="From")
+    def from_detail(self, obj):
+        return format_html("{} · {}", link(obj.sender_account), account_owner(obj.sender_account))
+
+    @admin.display(description="To")
+    def to_detail(self, obj):
+        return format_html("{} · {}", link(obj.receiver_account), account_owner(obj.receiver_account))
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Fee")
+    def fee_cell(self, obj):
+        return amount(obj.fee_amount, obj.currency) if obj.fee_amount else "—"
+
+    @admin.display(description="Credited")
+    def credited_cell(self, obj):
+        return amount(obj.credited_amount, obj.credited_currency)
+
+    @admin.display(description="Sender balance after")
+    def sender_balance_after_cell(self, obj):
+        return amount(obj.sender_balance_after, obj.currency)
+
+    @admin.display(description="Receiver balance after")
+    def receiver_balance_after_cell(self, obj):
+        return amount(obj.receiver_balance_after, obj.credited_currency)
+
+    @admin.display(description="Customer")
+    def customer(self, obj):
+        payer = obj.receiver_account if obj.sender_account.is_house else obj.sender_account
+        return account_owner(payer)
+
+    @admin.display(description="Initiated by")
+    def initiated_by_email(self, obj):
+        return email_link(obj.initiated_by)
+
+    @admin.display(description="Reversal")
+    def reversal_link(self, obj):
+        if obj.reverses_id:
+            return format_html("Reverses {}", id_link(obj.reverses))
+        reversal = getattr(obj, "reversal", None)
+        if reversal is not None:
+            return format_html("Reversed by {} on {}", id_link(reversal), when(reversal.created_at))
+        return "Not reversed"
+
+    def get_urls(self):
+        return [path("<uuid:object_id>/reverse/", self.admin_site.admin_view(self.reverse_view),
+                     name="api_transaction_reverse"),
+                *super().get_urls()]
+
+    @staticmethod
+    def reversible(txn) -> bool:
+        return txn.status == Transaction.Status.SUCCESS and txn.kind != Transaction.Kind.REVERSAL
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {"can_reverse": obj is not None and self.reversible(obj)
+                 and request.user.has_perm(REVERSE_PERMISSION), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def reverse_view(self, request, object_id):
+        if not request.user.has_perm(REVERSE_PERMISSION):
+            raise PermissionDenied
+        txn = self.get_object(request, object_id)
+        if txn is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        if not self.reversible(txn):
+            messages.error(request, "This transaction cannot be reversed: "
+                                    + ("it was already reversed." if txn.status == Transaction.Status.REVERSED
+                                       else "it is itself a reversal." if txn.kind == Transaction.Kind.REVERSAL
+                                       else f"its status is {txn.status}."))
+            return HttpResponseRedirect(change_url(txn))
+        legs = txn.entries.select_related("account__owner").order_by("id")
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": txn,
+            "title": "Reverse a transaction", "summary": self._summary(txn),
+            # What the reversal posts: the mirror of every leg.
+            "legs": [(account_party(leg.account), account_owner(leg.account), amount(-leg.amount, leg.currency))
+                     for leg in legs],
+        }
+        form = ReverseForm(request.POST if request.method == "POST" else None)
+        if request.method != "POST" or not form.is_valid() or "edit" in request.POST:
+            return TemplateResponse(request, "admin/api/transaction/reverse.html", {**context, "form": form})
+        if "confirm" not in request.POST:
+            key_form = ConfirmKeyForm(initial={"idempotency_key": new_key("reverse")})
+            return TemplateResponse(request, "admin/api/transaction/reverse_confirm.html",
+                                    {**context, "form": form, "key_form": key_form,
+                                     "title": "Confirm the reversal"})
+        key_form = ConfirmKeyForm(request.POST)
+        if not key_form.is_valid():
+            form.add_error(None, key_form.errors["idempotency_key"])
+            return TemplateResponse(request, "admin/api/transaction/reverse.html", {**context, "form": form})
+        reason = form.cleaned_data["reason"]
+
+        def operation(key):
+            compensating = transfers.reverse(staff=request.user, transaction_id=txn.pk, reason=reason,
+                                             idempotency_key=key)
+            return 201, {"id": str(compensating.pk)}
+
+        try:
+            response = run_money_request(request, scope=f"reverse:{txn.pk}", payload={"reason": reason},
+                                         key=key_form.cleaned_data["idempotency_key"], operation=operation,
+                                         kind=Transaction.Kind.REVERSAL)
+        except exceptions.DomainError as exc:
+            messages.error(request, f"Not reversed: {refusal(exc)}")
+            return HttpResponseRedirect(change_url(txn))
+        compensating = Transaction.objects.get(pk=response.data["id"])
+        if not response.has_header("Idempotent-Replayed"):
+            self.log_change(request, txn, f"Reversed: {reason}")
+            self.log_addition(request, compensating, f"Reversal of {txn.pk}: {reason}")
+        messages.success(request, f"Reversed. The reversal is transaction {compensating.pk}.")
+        return HttpResponseRedirect(change_url(txn))
+
+    @staticmethod
+    def _summary(txn) -> list[tuple[str, str]]:
+        return [
+            ("Transaction", id_link(txn)), ("Kind", txn.get_kind_display()), ("Time (Amman)", when(txn.created_at)),
+            ("From", format_html("{} · {}", link(txn.sender_account), account_owner(txn.sender_account))),
+            ("To", format_html("{} · {}", link(txn.receiver_account), account_owner(txn.receiver_account))),
+            ("Amount", amount(txn.amount, txn.currency)),
+            ("Fee", amount(txn.fee_amount, txn.currency) if txn.fee_amount else "—"),
+            ("Credited", amount(txn.credited_amount, txn.credited_currency)),
+            ("Description", txn.description or "—"),
+        ]
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "transaction", "account", "amount", "currency", "purpose", "balance_after", "created_at"]
-    list_filter = ["currency", "purpose", "created_at"]
-    search_fields = ["account__account_number", "transaction__id"]
+    list_display = ["id", "created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
+                    "balance_after_cell"]
+    list_filter = ["currency", "purpose", LedgerAccountFilter, "created_at"]
+    list_select_related = ["transaction", "account__owner"]
+    search_fields = ["account__account_number", "account__owner__email", "transaction__id"]
+    search_help_text = "Customer email, account number or transaction id (part of any is enough)."
+    date_hierarchy = "created_at"
+    fields = ["id", "created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
+              "balance_after_cell"]
+    readonly_fields = fields
 
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Transaction")
+    def transaction_cell(self, obj):
+        return id_link(obj.transaction)
+
+    @admin.display(description="Kind")
+    def kind(self, obj):
+        return obj.transaction.get_kind_display()
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return account_party(obj.account)
+
+    @admin.display(description="Owner", ordering="account__owner__email")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Balance after")
+    def balance_after_cell(self, obj):
+        return amount(obj.balance_after, obj.currency)
+
+
+# --- cards, FX, bills, idempotency ---------------------------------------------------------------
 
 @admin.register(Card)
 class CardAdmin(admin.ModelAdmin):
-    list_display = ["masked_number", "card_type", "account", "expiration_date", "is_active"]
+    list_display = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "is_active"]
     list_filter = ["card_type", "is_active"]
+    list_select_related = ["account__owner"]
     search_fields = ["last4", "account__account_number", "account__owner__email"]
-    readonly_fields = ["masked_number", "card_type", "account", "last4", "expiration_date", "created_at"]
-    fields = ["masked_number", "card_type", "account", "expiration_date", "is_active", "created_at"]
+    search_help_text = "Last four digits, account number or owner email."
+    readonly_fields = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "created"]
+    fields = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "is_active", "created"]
 
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return link(obj.account, obj.account_id)
+
+    @admin.display(description="Owner", ordering="account__owner__email")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Issued")
+    def created(self, obj):
+        return when(obj.created_at)
+
 
 @admin.register(FxRate)
 class FxRateAdmin(admin.ModelAdmin):
-    list_display = ["currency", "rate", "effective_from", "created_by"]
+    list_display = ["currency", "rate", "effective", "created_by_email"]
     list_filter = ["currency"]
+    list_select_related = ["created_by"]
 
     def get_readonly_fields(self, request, obj=None):
         # History is kept: a published rate is never edited, a new one is added.
@@ -147,26 +727,82 @@ class FxRateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Effective from (Amman)", ordering="effective_from")
+    def effective(self, obj):
+        return when(obj.effective_from)
+
+    @admin.display(description="Published by")
+    def created_by_email(self, obj):
+        return email_link(obj.created_by)
+
 
 @admin.register(Biller)
 class BillerAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "currency", "settlement_account", "is_active"]
+    list_display = ["name", "category", "currency", "settlement", "is_active"]
     list_filter = ["category", "currency", "is_active"]
+    list_select_related = ["settlement_account"]
     search_fields = ["name"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["settlement_account", "currency"] if obj else []
 
+    @admin.display(description="Settlement account")
+    def settlement(self, obj):
+        return link(obj.settlement_account, obj.settlement_account_id)
+
 
 @admin.register(BillPayment)
 class BillPaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "account", "biller", "amount", "currency", "debited_amount", "reference", "status", "created_at"]
+    list_display = ["short", "created", "account_cell", "owner", "biller", "amount_cell", "debited", "reference",
+                    "status"]
     list_filter = ["status", "biller", "currency"]
-    search_fields = ["reference", "account__account_number"]
+    list_select_related = ["account__owner", "biller", "transaction"]
+    search_fields = ["reference", "account__account_number", "account__owner__email"]
+    search_help_text = "Reference, account number or owner email."
+    fields = ["id", "created", "account_cell", "owner", "biller", "amount_cell", "debited", "reference", "status",
+              "transaction_cell"]
+    readonly_fields = fields
+
+    @admin.display(description="ID")
+    def short(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return link(obj.account, obj.account_id)
+
+    @admin.display(description="Owner", ordering="account__owner__email")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Debited")
+    def debited(self, obj):
+        return amount(obj.debited_amount, obj.transaction.currency)
+
+    @admin.display(description="Transaction")
+    def transaction_cell(self, obj):
+        return id_link(obj.transaction)
 
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(ReadOnlyAdmin):
-    list_display = ["user", "key", "response_status", "created_at"]
+    list_display = ["user_email", "key", "response_status", "created"]
+    list_select_related = ["user"]
     search_fields = ["key", "user__email"]
     exclude = ["response_body"]
+
+    @admin.display(description="User", ordering="user__email")
+    def user_email(self, obj):
+        return email_link(obj.user)
+
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)

@@ -127,7 +127,11 @@ class Account(models.Model):
         indexes = [models.Index(fields=["owner", "created_at"], name="account_owner_created")]
 
     def __str__(self):
-        return f"{self.account_number} ({self.type}, {self.currency})"
+        if self.is_house:
+            return f"{self.get_role_display()} {self.currency} {self.account_number}"
+        # "USD" and "EUR" accounts are named after their currency: "(USD, USD)" would say it twice.
+        kind = self.type if self.type == self.currency else f"{self.type}, {self.currency}"
+        return f"{self.account_number} ({kind})"
 
     def spent_on_day(self, day) -> Decimal:
         """Outgoing amounts counted against the daily limit on bank day ``day``."""
