@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from . import exceptions, money
 from .bankday import bank_day
@@ -312,8 +313,8 @@ class AccountAdmin(admin.ModelAdmin):
     def balance_display(self, obj):
         if obj.is_house:
             # House balances are never kept on the row (it would serialise every transfer).
-            return format_html('<span class="help" title="The sum of its ledger entries: see Statement">'
-                               "in the ledger</span>")
+            return mark_safe('<span class="help" title="The sum of its ledger entries: see Statement">'  # noqa: S308
+                             "in the ledger</span>")
         return amount(obj.balance, obj.currency)
 
     @admin.display(description="Balance")
@@ -473,7 +474,6 @@ class TransactionAdmin(ReadOnlyAdmin):
     list_display = ["short", "created", "kind", "status", "from_account", "to_account", "amount_cell", "fee_cell",
                     "customer"]
     list_filter = ["kind", "status", "currency", TransactionAccountFilter, "created_at"]
-    list_select_related = ["sender_account__owner", "receiver_account__owner"]
     search_fields = ["id", "sender_account__account_number", "receiver_account__account_number",
                      "sender_account__owner__email", "receiver_account__owner__email", "idempotency_key"]
     search_help_text = "Customer email, account number or transaction id (part of any is enough)."
@@ -491,7 +491,9 @@ class TransactionAdmin(ReadOnlyAdmin):
     inlines = [LedgerInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("initiated_by", "reverses", "reversal")
+        # The list and the page in one join; the admin skips list_select_related once one is set here.
+        return super().get_queryset(request).select_related(
+            "sender_account__owner", "receiver_account__owner", "initiated_by", "reverses", "reversal")
 
     @admin.display(description="ID")
     def short(self, obj):

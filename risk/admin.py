@@ -64,7 +64,6 @@ class IncidentAdmin(admin.ModelAdmin):
     search_fields = ["subject", "ip", "user__email", "code"]
     search_help_text = "User email, IP address, subject or rule code."
     date_hierarchy = "timestamp"
-    list_select_related = ["user"]
     fieldsets = [
         (None, {"fields": ["event", "code", "severity", "time", "user_cell", "ip", "country", "subject"]}),
         ("Details", {"fields": ["details_html"]}),
@@ -75,7 +74,8 @@ class IncidentAdmin(admin.ModelAdmin):
     actions = ["acknowledge", "resolve"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("status_changed_by")
+        # The admin skips list_select_related once a select_related is set here.
+        return super().get_queryset(request).select_related("user", "status_changed_by")
 
     def has_add_permission(self, request):
         return False

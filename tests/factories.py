@@ -30,6 +30,16 @@ class StaffFactory(UserFactory):
     email = factory.Sequence(lambda n: f"staff{n}@nexus.example")
 
 
+def grant(user: User, *permissions: str) -> User:
+    """Give a user Django permissions ("app_label.codename"), as a staff role's group would."""
+    from django.contrib.auth.models import Permission
+
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return User.objects.get(pk=user.pk)  # a fresh instance: permissions are cached per instance
+
+
 class AccountFactory(factory.django.DjangoModelFactory):
     """A customer account. Pass ``funded=Decimal(...)`` to give it money through a real deposit."""
 
