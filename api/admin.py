@@ -40,6 +40,8 @@ admin.site.site_title = "Nexus Bank back office"
 admin.site.index_title = "Back office"
 # "View site": the bank has no customer web site here; the API documentation is its public face.
 admin.site.site_url = "/api/docs/"
+# At 1400 px the lists need the width more than a second copy of the home page's model list.
+admin.site.enable_nav_sidebar = False
 
 
 # --- display helpers (shared by the risk and business admins) --------------------------------
@@ -74,6 +76,11 @@ def amount(value, currency: str) -> str:
                        currency)
 
 
+def money_text(value, currency: str) -> str:
+    """``1,234.500 JOD`` as plain text (messages, log entries)."""
+    return f"{money.quantize(Decimal(value), currency):,} {currency}"
+
+
 def when(value) -> str:
     """A time in the bank's zone (the admin runs with it active): minutes shown, the rest on hover."""
     if value is None:
@@ -83,7 +90,10 @@ def when(value) -> str:
 
 
 def email_link(user) -> str:
-    return link(user, user.email) if user is not None else "—"
+    """The user's email linking to their page; a long one is cut with an ellipsis (whole on hover)."""
+    if user is None:
+        return "—"
+    return format_html('<a class="nx-email" href="{}" title="{}">{}</a>', change_url(user), user.email, user.email)
 
 
 def account_party(account) -> str:
@@ -278,10 +288,10 @@ class AccountAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["account_number", "owner_link", "type", "currency", "role", "name"]}),
         ("Money", {"fields": ["balance_detail", "daily_limit", "spent_today_display", "is_active"]}),
-        ("Records", {"fields": ["shortcuts", "created", "updated"]}),
+        ("Records", {"fields": ["see", "created", "updated"]}),
     ]
     readonly_fields = ["account_number", "owner_link", "type", "currency", "role", "balance_detail",
-                       "spent_today_display", "shortcuts", "created", "updated"]
+                       "spent_today_display", "shortcuts", "see", "created", "updated"]
     actions = ["freeze", "unfreeze"]
 
     def has_add_permission(self, request):
@@ -334,6 +344,10 @@ class AccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="Records")
     def shortcuts(self, obj):
+        return account_shortcuts(obj)
+
+    @admin.display(description="See")
+    def see(self, obj):
         return account_shortcuts(obj)
 
     @admin.display(description="Opened")
@@ -413,11 +427,11 @@ class AccountAdmin(admin.ModelAdmin):
             return self._deposit_page(request, context, form)
         txn = Transaction.objects.get(pk=response.data["id"])
         if not response.has_header("Idempotent-Replayed"):
-            self.log_addition(request, txn, f"Cash deposit of {money.fmt(txn.amount, txn.currency)} {txn.currency} "
-                                            f"to {account.pk}: {description}")
-        messages.success(request, f"Deposited {money.fmt(txn.amount, txn.currency)} {txn.currency} to {account.pk} "
+            self.log_addition(request, txn, f"Cash deposit of {money_text(txn.amount, txn.currency)} to {account.pk}: "
+                                            f"{description}")
+        messages.success(request, f"Deposited {money_text(txn.amount, txn.currency)} to {account.pk} "
                                   f"({account.owner.email}). New balance: "
-                                  f"{money.fmt(txn.receiver_balance_after, txn.currency)} {txn.currency}.")
+                                  f"{money_text(txn.receiver_balance_after, txn.currency)}.")
         return HttpResponseRedirect(change_url(txn))
 
     def _deposit_page(self, request, context, form):
@@ -480,13 +494,13 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["id", "created", "kind", "status", "description", "initiated_by_email"]}),
-        ("Money", {"fields": ["amount_cell", "fee_cell", "credited_cell", "fx_rate"]}),
+        ("Money", {"fields": ["amount_cell", "fee_cell", "credited_cell", "fx_rate_cell"]}),
         ("Accounts", {"fields": ["from_detail", "sender_balance_after_cell", "to_detail",
                                  "receiver_balance_after_cell"]}),
         ("Reversal", {"fields": ["reversal_link"]}),
     ]
     readonly_fields = ["id", "created", "kind", "status", "description", "initiated_by_email", "amount_cell",
-                       "fee_cell", "credited_cell", "fx_rate", "from_detail", "sender_balance_after_cell",
+                       "fee_cell", "credited_cell", "fx_rate_cell", "from_detail", "sender_balance_after_cell",
                        "to_detail", "receiver_balance_after_cell", "reversal_link"]
     inlines = [LedgerInline]
 
@@ -530,6 +544,12 @@ class TransactionAdmin(ReadOnlyAdmin):
     @admin.display(description="Credited")
     def credited_cell(self, obj):
         return amount(obj.credited_amount, obj.credited_currency)
+
+    @admin.display(description="FX rate")
+    def fx_rate_cell(self, obj):
+        if obj.fx_rate is None:
+            return "—"
+        return f"1 {obj.currency} = {obj.fx_rate.normalize():f} {obj.credited_currency}"
 
     @admin.display(description="Sender balance after")
     def sender_balance_after_cell(self, obj):
@@ -622,7 +642,8 @@ class TransactionAdmin(ReadOnlyAdmin):
         if not response.has_header("Idempotent-Replayed"):
             self.log_change(request, txn, f"Reversed: {reason}")
             self.log_addition(request, compensating, f"Reversal of {txn.pk}: {reason}")
-        messages.success(request, f"Reversed. The reversal is transaction {compensating.pk}.")
+        messages.success(request, f"Reversed: {money_text(txn.amount, txn.currency)} back to {txn.sender_account_id}. "
+                                  f"The reversal is transaction {str(compensating.pk)[:8]}.")
         return HttpResponseRedirect(change_url(txn))
 
     @staticmethod
@@ -640,8 +661,9 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
+    list_display = ["created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
                     "balance_after_cell"]
+    list_display_links = ["created"]
     list_filter = ["currency", "purpose", LedgerAccountFilter, "created_at"]
     list_select_related = ["transaction", "account__owner"]
     search_fields = ["account__account_number", "account__owner__email", "transaction__id"]

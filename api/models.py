@@ -248,7 +248,7 @@ class Transaction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.amount} {self.currency} {self.status} ({self.id})"
+        return f"{self.get_kind_display()} {money.fmt(self.amount, self.currency)} {self.currency} ({str(self.id)[:8]})"
 
 
 class LedgerEntry(models.Model):
@@ -281,7 +281,7 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["account", "-created_at", "-id"], name="ledger_account_created")]
 
     def __str__(self):
-        return f"{self.account_id} {self.amount} {self.currency}"
+        return f"{self.account_id} {money.fmt(self.amount, self.currency)} {self.currency}"
 
 
 class Biller(models.Model):

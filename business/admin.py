@@ -96,8 +96,8 @@ def dashboard_context(first: dt.date, last: dt.date) -> dict:
 
 @admin.register(DailyBusinessMetrics)
 class DailyBusinessMetricsAdmin(admin.ModelAdmin):
-    list_display = ["date", "new_users", "active_users", "total_transactions_success", "total_transactions_failed",
-                    "volume", "fees", "net", "bill_payments_count", "reversals_count"]
+    list_display = ["day", "transfers", "refused", "volume", "fees", "net", "bills", "reversals", "active", "new"]
+    list_display_links = ["day"]
     date_hierarchy = "date"
     change_list_template = "admin/business/dailybusinessmetrics/change_list.html"
 
@@ -109,6 +109,34 @@ class DailyBusinessMetricsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Day (Amman)", ordering="date")
+    def day(self, obj):
+        return f"{obj.date:%a %Y-%m-%d}"
+
+    @admin.display(description="Transfers", ordering="total_transactions_success")
+    def transfers(self, obj):
+        return obj.total_transactions_success
+
+    @admin.display(description="Refused", ordering="total_transactions_failed")
+    def refused(self, obj):
+        return obj.total_transactions_failed
+
+    @admin.display(description="Bill payments", ordering="bill_payments_count")
+    def bills(self, obj):
+        return obj.bill_payments_count
+
+    @admin.display(description="Reversals", ordering="reversals_count")
+    def reversals(self, obj):
+        return obj.reversals_count
+
+    @admin.display(description="Active users", ordering="active_users")
+    def active(self, obj):
+        return obj.active_users
+
+    @admin.display(description="New users", ordering="new_users")
+    def new(self, obj):
+        return obj.new_users
 
     @admin.display(description="Volume (JOD)", ordering="total_transferred_amount")
     def volume(self, obj):
