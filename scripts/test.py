@@ -13,6 +13,8 @@ from _bootstrap import ensure_browser, ensure_venv, run
 def main() -> None:
     python = ensure_venv()
     browser = ensure_browser()  # the browser tests (tests/browser) drive Debian's headless Chromium
+    for reason in browser.values():
+        print(f"The browser tests will skip: {reason}", flush=True)
     run(python, "-m", "ruff", "check", ".")
     run(python, "-m", "pytest", *(sys.argv[1:] or ["-q"]), env=browser)
 

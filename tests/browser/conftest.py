@@ -34,8 +34,7 @@ def unavailable_reason() -> str | None:
 def driver():
     reason = unavailable_reason()
     if reason:
-        print(f"\nBrowser tests skipped: {reason}", flush=True)
-        pytest.skip(reason)
+        pytest.skip(reason)  # the -ra summary prints it
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
