@@ -68,17 +68,20 @@ def id_link(obj) -> str:
     return format_html('<a class="nx-id" href="{}" title="{}">{}</a>', change_url(obj), obj.pk, str(obj.pk)[:8])
 
 
+def _grouped(value, currency: str) -> str:
+    return f"{money.quantize(Decimal(value), currency):,}"
+
+
 def amount(value, currency: str) -> str:
     """``1,234.500 JOD``: the currency's minor units, grouped thousands, never wrapped."""
     if value is None or not currency:
         return "—"
-    return format_html('<span class="nx-money">{}&nbsp;{}</span>', f"{money.quantize(Decimal(value), currency):,}",
-                       currency)
+    return format_html('<span class="nx-money">{}&nbsp;{}</span>', _grouped(value, currency), currency)
 
 
 def money_text(value, currency: str) -> str:
     """``1,234.500 JOD`` as plain text (messages, log entries)."""
-    return f"{money.quantize(Decimal(value), currency):,} {currency}"
+    return f"{_grouped(value, currency)} {currency}"
 
 
 def when(value) -> str:
@@ -106,9 +109,8 @@ def account_owner(account) -> str:
     return "Nexus Bank" if account.is_house else email_link(account.owner)
 
 
-def url_with(name: str, *args, **query) -> str:
-    base = reverse(name, args=args)
-    return f"{base}?{urlencode(query)}" if query else base
+def url_with(name: str, **query) -> str:
+    return f"{reverse(name)}?{urlencode(query)}"
 
 
 def refusal(exc: exceptions.DomainError) -> str:
