@@ -69,3 +69,14 @@ def browser(transactional_db, live_server, driver):
     driver.set_window_size(WIDTH, HEIGHT)
     driver.get_log("browser")  # forget what the previous test left
     return Browser(driver, live_server.url)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test leaves what the browser showed: FAILED-<test>.png and .html."""
+    outcome = yield
+    report = outcome.get_result()
+    browser = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and browser is not None:
+        browser.driver.save_screenshot(str(SCREENSHOTS / f"FAILED-{item.name}.png"))
+        (SCREENSHOTS / f"FAILED-{item.name}.html").write_text(browser.driver.page_source)

@@ -11,7 +11,7 @@ from tests.factories import PASSWORD
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 WIDTH, HEIGHT = 1400, 900
-WAIT_SECONDS = 20
+WAIT_SECONDS = 60  # generous: CI machines are shared and sometimes slow
 
 
 class Browser:
