@@ -1,52 +1,171 @@
-import datetime as dt
+"""The back office: readable lists, links between related records, deposit and reversal pages.
 
+Money moves only through the services the API calls (``deposit``, ``reverse``), under the same
+idempotency mechanism, so a double click on "Confirm" moves money once.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
-from django.db import DataError
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, Sum
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
-from . import bounds, exceptions
+from . import exceptions, money
 from .admin_site import StaffSetPasswordForm
-from .models import Account, Biller, BillPayment, Card, FxRate, IdempotencyRecord, LedgerEntry, Transaction, User
-from .services.accounts import account_update
-from .services.transfers import reverse
+from .bankday import bank_day
+from .idempotency import KEY_PATTERN, run_money_request
+from .models import (
+    Account,
+    Approval,
+    AuditRecord,
+    Biller,
+    BillPayment,
+    Card,
+    FxRate,
+    IdempotencyRecord,
+    LedgerEntry,
+    Transaction,
+    User,
+)
+from .services import approvals
+from .services.accounts import account_update, user_snapshot, user_update_recorded
+from .services.fx import fx_rate_publish
+
+# What the custom pages ask of a staff user: the same permissions as the API (api.roles).
+DEPOSIT_PERMISSION = "api.make_deposit"
+REVERSE_PERMISSION = "api.request_reversal"
+DECIDE_PERMISSION = "api.decide_approval"
+
+# The contract's upper bound for one amount (v1.1): larger ones are refused before any service runs.
+MAX_AMOUNT = Decimal("1000000000")
 
 
-class BoundedChangeList(ChangeList):
-    """A change list whose date inputs answer "?e=1" (invalid filter), as any other bad filter does.
 
-    The date hierarchy's year is checked against the bounds of every date input (``api.bounds``):
-    Django computes the end of the chosen year, month or day and makes both ends aware, which
-    overflows at the edges of Python's range (a 500). Lookups typed into the URL by hand
-    (``?created_at__year__gte=99999``) fail only when the query is built or run, with the same
-    ValueError or OverflowError, or PostgreSQL's DataError; they are refused likewise.
-    """
+# --- display helpers (shared by the risk and business admins) --------------------------------
 
-    def get_results(self, request):
-        try:
-            super().get_results(request)
-        except (ValueError, OverflowError, DataError) as exc:
-            raise IncorrectLookupParameters(exc) from exc
-
-    def get_filters(self, request):
-        year = self.get_filters_params().get(f"{self.date_hierarchy}__year") if self.date_hierarchy else None
-        if year:
-            try:
-                bounds.validate_date(dt.date(int(year[-1]), 1, 1))
-            except ValueError:
-                pass  # not a year at all: Django refuses it itself
-            except ValidationError as exc:
-                raise IncorrectLookupParameters(exc) from exc
-        return super().get_filters(request)
+def short_id(value) -> str:
+    """The first 8 characters of an id; the whole id on hover."""
+    text = str(value)
+    return format_html('<span class="nx-id" title="{}">{}</span>', text, text[:8])
 
 
-class BoundedDates:
-    """Mixin for a ModelAdmin whose list takes dates (a date hierarchy, date filters)."""
+def change_url(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
-    def get_changelist(self, request, **kwargs):
-        return BoundedChangeList
+
+def link(obj, text=None, *, title=None) -> str:
+    """A link to ``obj``'s admin page."""
+    if obj is None:
+        return "—"
+    return format_html('<a href="{}" title="{}">{}</a>', change_url(obj), title or str(obj), text or str(obj))
+
+
+def id_link(obj) -> str:
+    """A short id linking to the object's page (the full id on hover)."""
+    return format_html('<a class="nx-id" href="{}" title="{}">{}</a>', change_url(obj), obj.pk, str(obj.pk)[:8])
+
+
+def _grouped(value, currency: str) -> str:
+    return f"{money.quantize(Decimal(value), currency):,}"
+
+
+def amount(value, currency: str) -> str:
+    """``1,234.500 JOD``: the currency's minor units, grouped thousands, never wrapped."""
+    if value is None or not currency:
+        return "—"
+    return format_html('<span class="nx-money">{}&nbsp;{}</span>', _grouped(value, currency), currency)
+
+
+def money_text(value, currency: str) -> str:
+    """``1,234.500 JOD`` as plain text (messages, log entries)."""
+    return f"{_grouped(value, currency)} {currency}"
+
+
+def when(value) -> str:
+    """A time in the bank's zone (the admin runs with it active): minutes shown, the rest on hover."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    return format_html('<span class="nx-time" title="{}">{}</span>', local.isoformat(), f"{local:%Y-%m-%d %H:%M}")
+
+
+def email_link(user) -> str:
+    """The user's email linking to their page; a long one is cut with an ellipsis (whole on hover)."""
+    if user is None:
+        return "—"
+    return format_html('<a class="nx-email" href="{}" title="{}">{}</a>', change_url(user), user.email, user.email)
+
+
+def account_party(account) -> str:
+    """An account as a list cell: the bank's own accounts by role, customers' by number."""
+    text = f"{account.get_role_display()} {account.currency}" if account.is_house else account.account_number
+    return link(account, text)
+
+
+def account_owner(account) -> str:
+    return "Nexus Bank" if account.is_house else email_link(account.owner)
+
+
+def url_with(name: str, **query) -> str:
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+def refusal(exc: exceptions.DomainError) -> str:
+    """A service's refusal in words a teller can act on, with its figures."""
+    details = "; ".join(
+        f"{key.replace('_', ' ')}: {', '.join(map(str, value)) if isinstance(value, list) else value}"
+        for key, value in exc.details.items()
+    )
+    return f"{exc.message} ({details})" if details else exc.message
+
+
+def held_for_approval(model_admin, request, response, what: str):
+    """The answer of a deposit or reversal page when dual control holds the command (202)."""
+    approval = Approval.objects.get(pk=response.data["approval_id"])
+    if not response.has_header("Idempotent-Replayed"):
+        model_admin.log_addition(request, approval, f"Requested: {approval}")
+    messages.warning(request, f"{what} waits for a supervisor's approval (request {str(approval.pk)[:8]}); "
+                              "no money has moved yet.")
+    return HttpResponseRedirect(change_url(approval))
+
+
+class OneAccountFilter(admin.SimpleListFilter):
+    """Narrow a list to one account (the links on an account's page). Shown only while in use."""
+
+    title = "account"
+    parameter_name = "account"
+    fields: tuple[str, ...] = ()
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, value)] if value else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        match = Q()
+        for field in self.fields:
+            match |= Q(**{field: value})
+        return queryset.filter(match)
+
+
+class TransactionAccountFilter(OneAccountFilter):
+    fields = ("sender_account", "receiver_account")
+
+
+class LedgerAccountFilter(OneAccountFilter):
+    fields = ("account",)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -62,32 +181,153 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# --- customers ---------------------------------------------------------------------------------
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     change_password_form = StaffSetPasswordForm
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "joined"]
     list_filter = ["is_staff", "is_active", "country"]
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Personal info", {"fields": ["first_name", "last_name", "country"]}),
+        ("Accounts", {"fields": ["accounts_summary"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    readonly_fields = ["last_login", "date_joined"]  # records of what happened, not inputs
+    readonly_fields = ["accounts_summary", "last_login", "date_joined"]  # records of what happened, not inputs
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser hands out staff status and roles.
+        extra = [] if request.user.is_superuser else ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return [*super().get_readonly_fields(request, obj), *extra]
+
+    def save_model(self, request, obj, form, change):
+        # Staff and active flags and roles are audited (contract v1.1) once the groups are saved too.
+        request._audit_user_before = user_snapshot(User.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_audit_user_before", None)
+        if before is not None:
+            user_update_recorded(actor=request.user, user=form.instance, before=before)
+
+    @admin.display(description="Joined", ordering="date_joined")
+    def joined(self, obj):
+        return when(obj.date_joined)
+
+    @admin.display(description="Accounts")
+    def accounts_summary(self, obj):
+        accounts = list(obj.accounts.order_by("created_at")) if obj.pk else []
+        if not accounts:
+            return "No account."
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((link(account, account.account_number), account.get_type_display(),
+              amount(account.balance, account.currency), "active" if account.is_active else "frozen",
+              account_shortcuts(account)) for account in accounts),
+        )
+        return format_html('<table class="nx-table"><thead><tr><th>Number</th><th>Type</th><th>Balance</th>'
+                           "<th>State</th><th></th></tr></thead><tbody>{}</tbody></table>", rows)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+def account_shortcuts(account) -> str:
+    links = [
+        (url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
+        (url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
+    ]
+    if not account.is_house:
+        links.append((url_with("admin:api_account_deposit", account=account.pk), "Deposit"))
+    return format_html('<span class="nx-links">{}</span>',
+                       format_html_join(" · ", '<a href="{}">{}</a>', links))
+
+
+class DepositForm(forms.Form):
+    account = forms.CharField(label="Account number or customer email", max_length=254,
+                              help_text="12 digits, or the email of a customer with one account.")
+    amount = forms.CharField(label="Amount", max_length=40,
+                             help_text="In the account's currency: up to 3 decimals for JOD, 2 for USD and EUR.")
+    description = forms.CharField(label="Description", max_length=255, required=False, initial="Cash deposit")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.matches: list[Account] = []
+
+    def clean_account(self):
+        value = self.cleaned_data["account"].strip()
+        customers = Account.objects.filter(role=Account.Role.CUSTOMER).select_related("owner")
+        if "@" in value:
+            self.matches = list(customers.filter(owner__email=value.lower()).order_by("created_at"))
+            if not self.matches:
+                raise forms.ValidationError("No customer with this email has an account.")
+        else:
+            self.matches = list(customers.filter(pk=value))
+            if not self.matches:
+                raise forms.ValidationError("No customer account has this number.")
+        if len(self.matches) > 1:
+            raise forms.ValidationError(f"{value} has {len(self.matches)} accounts: choose one below.")
+        account = self.matches[0]
+        if not account.is_active:
+            raise forms.ValidationError("This account is frozen: it cannot receive a deposit.")
+        return account
+
+    def clean_amount(self):
+        try:
+            value = money.parse_amount(self.cleaned_data["amount"].strip().replace(",", ""))
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc))
+        if value > MAX_AMOUNT:
+            raise forms.ValidationError(f"At most {MAX_AMOUNT:,} in one deposit.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        account, value = cleaned.get("account"), cleaned.get("amount")
+        if account is not None and value is not None and not money.fits_currency(value, account.currency):
+            self.add_error("amount", f"{account.currency} amounts have at most "
+                                     f"{money.MINOR_UNITS[account.currency]} decimal places.")
+        return cleaned
+
+
+class ConfirmKeyForm(forms.Form):
+    """The idempotency key the confirmation page carries: a second click replays the first."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_idempotency_key(self):
+        key = self.cleaned_data["idempotency_key"]
+        if not KEY_PATTERN.match(key):
+            raise forms.ValidationError("The confirmation expired: start again.")
+        return key
+
+
+def new_key(purpose: str) -> str:
+    return f"admin-{purpose}-{uuid.uuid4().hex}"
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["account_number", "owner", "type", "currency", "balance", "daily_limit", "role", "is_active"]
-    list_filter = ["type", "currency", "role", "is_active"]
-    search_fields = ["account_number", "owner__email"]
+    EDITABLE = ["daily_limit", "is_active"]
+
+    list_display = ["account_number", "owner_email", "kind", "balance_display", "limit_display", "is_active",
+                    "shortcuts"]
+    list_filter = ["role", "type", "currency", "is_active"]
+    search_fields = ["account_number", "owner__email", "name"]
+    search_help_text = "Account number or owner email (part of either is enough)."
     list_select_related = ["owner"]
-    readonly_fields = ["account_number", "owner", "type", "currency", "role", "balance", "created_at", "updated_at"]
-    fields = ["account_number", "owner", "type", "currency", "role", "name", "balance", "daily_limit",
-              "is_active", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["account_number", "owner_link", "type", "currency", "role", "name"]}),
+        ("Money", {"fields": ["balance_detail", "daily_limit", "spent_today_display", "is_active"]}),
+        ("Records", {"fields": ["see", "created", "updated"]}),
+    ]
+    readonly_fields = ["account_number", "owner_link", "type", "currency", "role", "name", "balance_detail",
+                       "spent_today_display", "shortcuts", "see", "created", "updated"]
     actions = ["freeze", "unfreeze"]
 
     def has_add_permission(self, request):
@@ -97,128 +337,678 @@ class AccountAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        # Only the fields staff may edit. A full save() would also write back the balance (and the
-        # daily spending) read when the form was posted, undoing any transfer committed meanwhile.
-        obj.save(update_fields=[name for name in self.fields if name not in self.readonly_fields] + ["updated_at"])
+        # The API's service: only these fields, under the row lock, audited. A full save() would also
+        # write back the balance read when the form was posted, undoing a transfer committed meanwhile.
+        account_update(actor=request.user, account_number=obj.pk,
+                       **{name: form.cleaned_data[name] for name in self.EDITABLE if name in form.changed_data})
 
-    @admin.action(description="Freeze selected accounts")
+    @admin.display(description="Owner", ordering="owner__email")
+    def owner_email(self, obj):
+        return account_owner(obj)
+
+    @admin.display(description="Owner")
+    def owner_link(self, obj):
+        return account_owner(obj)
+
+    @admin.display(description="Kind", ordering="type")
+    def kind(self, obj):
+        if obj.is_house:
+            return f"{obj.get_role_display()} {obj.currency}"
+        return obj.type if obj.type == obj.currency else f"{obj.type} {obj.currency}"
+
+    @admin.display(description="Balance", ordering="balance")
+    def balance_display(self, obj):
+        if obj.is_house:
+            # House balances are never kept on the row (it would serialise every transfer).
+            return mark_safe('<span class="help" title="The sum of its ledger entries: see Statement">'  # noqa: S308
+                             "in the ledger</span>")
+        return amount(obj.balance, obj.currency)
+
+    @admin.display(description="Balance")
+    def balance_detail(self, obj):
+        if not obj.is_house:
+            return amount(obj.balance, obj.currency)
+        total = obj.entries.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        return format_html('{} <span class="help">(the sum of its ledger entries)</span>', amount(total, obj.currency))
+
+    @admin.display(description="Daily limit", ordering="daily_limit")
+    def limit_display(self, obj):
+        return "—" if obj.is_house else amount(obj.daily_limit, obj.currency)
+
+    @admin.display(description="Spent today (Amman)")
+    def spent_today_display(self, obj):
+        return amount(obj.spent_on_day(bank_day()), obj.currency)
+
+    @admin.display(description="Records")
+    def shortcuts(self, obj):
+        return account_shortcuts(obj)
+
+    @admin.display(description="See")
+    def see(self, obj):
+        return account_shortcuts(obj)
+
+    @admin.display(description="Opened")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Last changed")
+    def updated(self, obj):
+        return when(obj.updated_at)
+
+    def _set_active(self, request, queryset, is_active: bool):
+        changed = 0
+        for account in queryset.filter(is_active=not is_active):
+            account_update(actor=request.user, account_number=account.pk, is_active=is_active)
+            self.log_change(request, account, "Unfroze the account." if is_active else "Froze the account.")
+            changed += 1
+        verb = "Unfroze" if is_active else "Froze"
+        self.message_user(request, f"{verb} {changed} account(s).")
+
+    @admin.action(description="Freeze selected accounts", permissions=["change"])
     def freeze(self, request, queryset):
-        for account in queryset:
-            account_update(actor=request.user, account_number=account.pk, is_active=False)
-        self.message_user(request, f"Froze {queryset.count()} account(s).")
+        self._set_active(request, queryset, False)
 
-    @admin.action(description="Unfreeze selected accounts")
+    @admin.action(description="Unfreeze selected accounts", permissions=["change"])
     def unfreeze(self, request, queryset):
-        for account in queryset:
-            account_update(actor=request.user, account_number=account.pk, is_active=True)
-        self.message_user(request, f"Unfroze {queryset.count()} account(s).")
+        self._set_active(request, queryset, True)
 
+    # The deposit page: find the account, enter the amount, confirm, then the service posts it.
+
+    def get_urls(self):
+        return [path("deposit/", self.admin_site.admin_view(self.deposit_view), name="api_account_deposit"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_deposit": request.user.has_perm(DEPOSIT_PERMISSION), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def deposit_view(self, request):
+        if not request.user.has_perm(DEPOSIT_PERMISSION):
+            raise PermissionDenied
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Cash deposit"}
+        if request.method != "POST":
+            form = DepositForm(initial={key: request.GET[key] for key in ("account", "amount") if key in request.GET})
+            return self._deposit_page(request, context, form)
+        form = DepositForm(request.POST)
+        if not form.is_valid() or "edit" in request.POST:
+            return self._deposit_page(request, context, form)
+        data = form.cleaned_data
+        account = data["account"]
+        if "confirm" not in request.POST:
+            key_form = ConfirmKeyForm(initial={"idempotency_key": new_key("deposit")})
+            return TemplateResponse(request, "admin/api/account/deposit_confirm.html", {
+                **context, "title": "Confirm the deposit", "form": form, "key_form": key_form, "account": account,
+                "amount": amount(data["amount"], account.currency),
+                "balance_after": amount(account.balance + data["amount"], account.currency),
+                "balance": amount(account.balance, account.currency),
+            })
+        key_form = ConfirmKeyForm(request.POST)
+        if not key_form.is_valid():
+            form.add_error(None, key_form.errors["idempotency_key"])
+            return self._deposit_page(request, context, form)
+        description = data["description"] or "Cash deposit"
+
+        def operation(key):
+            result = approvals.staff_deposit(staff=request.user, account_number=account.pk, amount=data["amount"],
+                                             description=description, idempotency_key=key)
+            if isinstance(result, Approval):
+                return 202, {"approval_id": str(result.pk)}
+            return 201, {"id": str(result.pk)}
+
+        try:
+            response = run_money_request(
+                request, scope=f"deposit:{account.pk}", payload={"amount": data["amount"], "description": description},
+                key=key_form.cleaned_data["idempotency_key"], operation=operation, kind=Transaction.Kind.DEPOSIT,
+                account=account.pk,
+            )
+        except exceptions.DomainError as exc:
+            form.add_error(None, f"Not deposited: {refusal(exc)}")
+            return self._deposit_page(request, context, form)
+        if response.status_code == 202:
+            return held_for_approval(self, request, response, f"The deposit of {money_text(data['amount'], account.currency)} "
+                                                               f"to {account.pk}")
+        txn = Transaction.objects.get(pk=response.data["id"])
+        if not response.has_header("Idempotent-Replayed"):
+            self.log_addition(request, txn, f"Cash deposit of {money_text(txn.amount, txn.currency)} to {account.pk}: "
+                                            f"{description}")
+        messages.success(request, f"Deposited {money_text(txn.amount, txn.currency)} to {account.pk} "
+                                  f"({account.owner.email}). New balance: "
+                                  f"{money_text(txn.receiver_balance_after, txn.currency)}.")
+        return HttpResponseRedirect(change_url(txn))
+
+    def _deposit_page(self, request, context, form):
+        return TemplateResponse(request, "admin/api/account/deposit.html", {**context, "form": form})
+
+
+# --- transactions and the ledger ---------------------------------------------------------------
 
 class LedgerInline(admin.TabularInline):
     model = LedgerEntry
-    fields = ["account", "amount", "currency", "purpose", "balance_after"]
+    verbose_name = "ledger line"
+    verbose_name_plural = "ledger lines (each currency sums to zero)"
+    fields = ["account_cell", "owner", "amount_cell", "purpose", "balance_after_cell"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account__owner").order_by("id")
+
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return account_party(obj.account)
+
+    @admin.display(description="Owner")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Amount (signed)")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Balance after")
+    def balance_after_cell(self, obj):
+        return amount(obj.balance_after, obj.currency)
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                             help_text="Why the money goes back; kept as the reversal's description.")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason
+
 
 @admin.register(Transaction)
-class TransactionAdmin(BoundedDates, ReadOnlyAdmin):
-    list_display = ["id", "kind", "status", "sender_account", "receiver_account", "amount", "currency",
-                    "fee_amount", "credited_amount", "credited_currency", "created_at"]
-    list_filter = ["kind", "status", "currency", "created_at"]
-    search_fields = ["id", "sender_account__account_number", "receiver_account__account_number", "idempotency_key"]
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ["short", "created", "kind", "status", "from_account", "to_account", "amount_cell", "fee_cell",
+                    "customer"]
+    list_filter = ["kind", "status", "currency", TransactionAccountFilter, "created_at"]
+    search_fields = ["id", "sender_account__account_number", "receiver_account__account_number",
+                     "sender_account__owner__email", "receiver_account__owner__email", "idempotency_key"]
+    search_help_text = "Customer email, account number or transaction id (part of any is enough)."
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["id", "created", "kind", "status", "description", "initiated_by_email"]}),
+        ("Money", {"fields": ["amount_cell", "fee_cell", "credited_cell", "fx_rate_cell"]}),
+        ("Accounts", {"fields": ["from_detail", "sender_balance_after_cell", "to_detail",
+                                 "receiver_balance_after_cell"]}),
+        ("Reversal", {"fields": ["reversal_link"]}),
+    ]
+    readonly_fields = ["id", "created", "kind", "status", "description", "initiated_by_email", "amount_cell",
+                       "fee_cell", "credited_cell", "fx_rate_cell", "from_detail", "sender_balance_after_cell",
+                       "to_detail", "receiver_balance_after_cell", "reversal_link"]
     inlines = [LedgerInline]
-    actions = ["reverse_selected"]
 
-    def get_actions(self, request):
-        # Reversal is a write; the read-only permissions would otherwise hide the action.
-        actions = super().get_actions(request)
-        if request.user.is_staff:
-            actions["reverse_selected"] = (type(self).reverse_selected, "reverse_selected",
-                                           "Reverse selected transactions")
-        return actions
+    def get_queryset(self, request):
+        # The list and the page in one join; the admin skips list_select_related once one is set here.
+        return super().get_queryset(request).select_related(
+            "sender_account__owner", "receiver_account__owner", "initiated_by", "reverses", "reversal")
 
-    @admin.action(description="Reverse selected transactions")
-    def reverse_selected(self, request, queryset):
-        done = 0
-        for txn in queryset:
-            try:
-                reverse(staff=request.user, transaction_id=txn.pk, reason=f"Reversed in admin by {request.user}")
-                done += 1
-            except exceptions.DomainError as exc:
-                self.message_user(request, f"{txn.pk}: {exc.message}", level=messages.WARNING)
-        self.message_user(request, f"Reversed {done} transaction(s).")
+    @admin.display(description="ID")
+    def short(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="From")
+    def from_account(self, obj):
+        return account_party(obj.sender_account)
+
+    @admin.display(description="To")
+    def to_account(self, obj):
+        return account_party(obj.receiver_account)
+
+    @admin.display(description="From")
+    def from_detail(self, obj):
+        return format_html("{} · {}", link(obj.sender_account), account_owner(obj.sender_account))
+
+    @admin.display(description="To")
+    def to_detail(self, obj):
+        return format_html("{} · {}", link(obj.receiver_account), account_owner(obj.receiver_account))
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Fee")
+    def fee_cell(self, obj):
+        return amount(obj.fee_amount, obj.currency) if obj.fee_amount else "—"
+
+    @admin.display(description="Credited")
+    def credited_cell(self, obj):
+        return amount(obj.credited_amount, obj.credited_currency)
+
+    @admin.display(description="FX rate")
+    def fx_rate_cell(self, obj):
+        if obj.fx_rate is None:
+            return "—"
+        return f"1 {obj.currency} = {obj.fx_rate.normalize():f} {obj.credited_currency}"
+
+    @admin.display(description="Sender balance after")
+    def sender_balance_after_cell(self, obj):
+        return amount(obj.sender_balance_after, obj.currency)
+
+    @admin.display(description="Receiver balance after")
+    def receiver_balance_after_cell(self, obj):
+        return amount(obj.receiver_balance_after, obj.credited_currency)
+
+    @admin.display(description="Customer")
+    def customer(self, obj):
+        payer = obj.receiver_account if obj.sender_account.is_house else obj.sender_account
+        return account_owner(payer)
+
+    @admin.display(description="Initiated by")
+    def initiated_by_email(self, obj):
+        return email_link(obj.initiated_by)
+
+    @admin.display(description="Reversal")
+    def reversal_link(self, obj):
+        if obj.reverses_id:
+            return format_html("Reverses {}", id_link(obj.reverses))
+        reversal = getattr(obj, "reversal", None)
+        if reversal is not None:
+            return format_html("Reversed by {} on {}", id_link(reversal), when(reversal.created_at))
+        return "Not reversed"
+
+    def get_urls(self):
+        return [path("<uuid:object_id>/reverse/", self.admin_site.admin_view(self.reverse_view),
+                     name="api_transaction_reverse"),
+                *super().get_urls()]
+
+    @staticmethod
+    def reversible(txn) -> bool:
+        return txn.status == Transaction.Status.SUCCESS and txn.kind != Transaction.Kind.REVERSAL
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = {"can_reverse": obj is not None and self.reversible(obj)
+                 and request.user.has_perm(REVERSE_PERMISSION), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def reverse_view(self, request, object_id):
+        if not request.user.has_perm(REVERSE_PERMISSION):
+            raise PermissionDenied
+        txn = self.get_object(request, object_id)
+        if txn is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        if not self.reversible(txn):
+            messages.error(request, "This transaction cannot be reversed: "
+                                    + ("it was already reversed." if txn.status == Transaction.Status.REVERSED
+                                       else "it is itself a reversal." if txn.kind == Transaction.Kind.REVERSAL
+                                       else f"its status is {txn.status}."))
+            return HttpResponseRedirect(change_url(txn))
+        legs = txn.entries.select_related("account__owner").order_by("id")
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": txn,
+            "title": "Reverse a transaction", "summary": self._summary(txn),
+            # What the reversal posts: the mirror of every leg.
+            "legs": [(account_party(leg.account), account_owner(leg.account), amount(-leg.amount, leg.currency))
+                     for leg in legs],
+        }
+        form = ReverseForm(request.POST if request.method == "POST" else None)
+        if request.method != "POST" or not form.is_valid() or "edit" in request.POST:
+            return TemplateResponse(request, "admin/api/transaction/reverse.html", {**context, "form": form})
+        if "confirm" not in request.POST:
+            key_form = ConfirmKeyForm(initial={"idempotency_key": new_key("reverse")})
+            return TemplateResponse(request, "admin/api/transaction/reverse_confirm.html",
+                                    {**context, "form": form, "key_form": key_form,
+                                     "title": "Confirm the reversal"})
+        key_form = ConfirmKeyForm(request.POST)
+        if not key_form.is_valid():
+            form.add_error(None, key_form.errors["idempotency_key"])
+            return TemplateResponse(request, "admin/api/transaction/reverse.html", {**context, "form": form})
+        reason = form.cleaned_data["reason"]
+
+        def operation(key):
+            result = approvals.staff_reversal(staff=request.user, transaction_id=txn.pk, reason=reason,
+                                              idempotency_key=key)
+            if isinstance(result, Approval):
+                return 202, {"approval_id": str(result.pk)}
+            return 201, {"id": str(result.pk)}
+
+        try:
+            response = run_money_request(request, scope=f"reverse:{txn.pk}", payload={"reason": reason},
+                                         key=key_form.cleaned_data["idempotency_key"], operation=operation,
+                                         kind=Transaction.Kind.REVERSAL)
+        except exceptions.DomainError as exc:
+            messages.error(request, f"Not reversed: {refusal(exc)}")
+            return HttpResponseRedirect(change_url(txn))
+        if response.status_code == 202:
+            return held_for_approval(self, request, response, f"The reversal of {str(txn.pk)[:8]}")
+        compensating = Transaction.objects.get(pk=response.data["id"])
+        if not response.has_header("Idempotent-Replayed"):
+            self.log_change(request, txn, f"Reversed: {reason}")
+            self.log_addition(request, compensating, f"Reversal of {txn.pk}: {reason}")
+        messages.success(request, f"Reversed: {money_text(txn.amount, txn.currency)} back to {txn.sender_account_id}. "
+                                  f"The reversal is transaction {str(compensating.pk)[:8]}.")
+        return HttpResponseRedirect(change_url(txn))
+
+    @staticmethod
+    def _summary(txn) -> list[tuple[str, str]]:
+        return [
+            ("Transaction", id_link(txn)), ("Kind", txn.get_kind_display()), ("Time (Amman)", when(txn.created_at)),
+            ("From", format_html("{} · {}", link(txn.sender_account), account_owner(txn.sender_account))),
+            ("To", format_html("{} · {}", link(txn.receiver_account), account_owner(txn.receiver_account))),
+            ("Amount", amount(txn.amount, txn.currency)),
+            ("Fee", amount(txn.fee_amount, txn.currency) if txn.fee_amount else "—"),
+            ("Credited", amount(txn.credited_amount, txn.credited_currency)),
+            ("Description", txn.description or "—"),
+        ]
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(BoundedDates, ReadOnlyAdmin):
-    list_display = ["id", "transaction", "account", "amount", "currency", "purpose", "balance_after", "created_at"]
-    list_filter = ["currency", "purpose", "created_at"]
-    search_fields = ["account__account_number", "transaction__id"]
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
+                    "balance_after_cell"]
+    list_display_links = ["created"]
+    list_filter = ["currency", "purpose", LedgerAccountFilter, "created_at"]
+    list_select_related = ["transaction", "account__owner"]
+    search_fields = ["account__account_number", "account__owner__email", "transaction__id"]
+    search_help_text = "Customer email, account number or transaction id (part of any is enough)."
+    date_hierarchy = "created_at"
+    fields = ["id", "created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
+              "balance_after_cell"]
+    readonly_fields = fields
 
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Transaction")
+    def transaction_cell(self, obj):
+        return id_link(obj.transaction)
+
+    @admin.display(description="Kind")
+    def kind(self, obj):
+        return obj.transaction.get_kind_display()
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return account_party(obj.account)
+
+    @admin.display(description="Owner", ordering="account__owner__email")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Balance after")
+    def balance_after_cell(self, obj):
+        return amount(obj.balance_after, obj.currency)
+
+
+# --- cards, FX, bills, idempotency ---------------------------------------------------------------
 
 @admin.register(Card)
 class CardAdmin(admin.ModelAdmin):
-    list_display = ["masked_number", "card_type", "account", "expiration_date", "is_active"]
+    list_display = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "is_active"]
     list_filter = ["card_type", "is_active"]
+    list_select_related = ["account__owner"]
     search_fields = ["last4", "account__account_number", "account__owner__email"]
-    readonly_fields = ["masked_number", "card_type", "account", "last4", "expiration_date", "created_at"]
-    fields = ["masked_number", "card_type", "account", "expiration_date", "is_active", "created_at"]
+    search_help_text = "Last four digits, account number or owner email."
+    readonly_fields = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "created"]
+    fields = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "is_active", "created"]
 
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return link(obj.account, obj.account_id)
+
+    @admin.display(description="Owner", ordering="account__owner__email")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Issued")
+    def created(self, obj):
+        return when(obj.created_at)
+
 
 @admin.register(FxRate)
 class FxRateAdmin(admin.ModelAdmin):
-    list_display = ["currency", "rate", "effective_from", "created_by"]
+    list_display = ["currency", "rate", "effective", "created_by_email"]
     list_filter = ["currency"]
+    list_select_related = ["created_by"]
 
     def get_readonly_fields(self, request, obj=None):
         # History is kept: a published rate is never edited, a new one is added.
         return ["currency", "rate", "effective_from"] if obj else []
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            return  # a published rate is read-only
+        published = fx_rate_publish(actor=request.user, currency=obj.currency, rate=obj.rate,
+                                    effective_from=obj.effective_from)
+        obj.pk, obj.created_by = published.pk, published.created_by
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Effective from (Amman)", ordering="effective_from")
+    def effective(self, obj):
+        return when(obj.effective_from)
+
+    @admin.display(description="Published by")
+    def created_by_email(self, obj):
+        return email_link(obj.created_by)
+
 
 @admin.register(Biller)
 class BillerAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "currency", "settlement_account", "is_active"]
+    list_display = ["name", "category", "currency", "settlement", "is_active"]
     list_filter = ["category", "currency", "is_active"]
+    list_select_related = ["settlement_account"]
     search_fields = ["name"]
 
     def get_readonly_fields(self, request, obj=None):
         return ["settlement_account", "currency"] if obj else []
 
+    @admin.display(description="Settlement account")
+    def settlement(self, obj):
+        return link(obj.settlement_account, obj.settlement_account_id)
+
 
 @admin.register(BillPayment)
 class BillPaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "account", "biller", "amount", "currency", "debited_amount", "reference", "status", "created_at"]
+    list_display = ["short", "created", "account_cell", "owner", "biller", "amount_cell", "debited", "reference",
+                    "status"]
     list_filter = ["status", "biller", "currency"]
-    search_fields = ["reference", "account__account_number"]
+    list_select_related = ["account__owner", "biller", "transaction"]
+    search_fields = ["reference", "account__account_number", "account__owner__email"]
+    search_help_text = "Reference, account number or owner email."
+    fields = ["id", "created", "account_cell", "owner", "biller", "amount_cell", "debited", "reference", "status",
+              "transaction_cell"]
+    readonly_fields = fields
+
+    @admin.display(description="ID")
+    def short(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return link(obj.account, obj.account_id)
+
+    @admin.display(description="Owner", ordering="account__owner__email")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Debited")
+    def debited(self, obj):
+        return amount(obj.debited_amount, obj.transaction.currency)
+
+    @admin.display(description="Transaction")
+    def transaction_cell(self, obj):
+        return id_link(obj.transaction)
 
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(ReadOnlyAdmin):
-    list_display = ["user", "key", "response_status", "created_at"]
+    list_display = ["user_email", "key", "response_status", "created"]
+    list_select_related = ["user"]
     search_fields = ["key", "user__email"]
     exclude = ["response_body"]
 
+    @admin.display(description="User", ordering="user__email")
+    def user_email(self, obj):
+        return email_link(obj.user)
 
-# Lists of the apps registered before this one (django-axes's attempts and logs) get the same guard;
-# ours (here, in risk and business) carry the mixin themselves.
-for _model, _model_admin in list(admin.site._registry.items()):
-    if _model_admin.date_hierarchy and not isinstance(_model_admin, BoundedDates):
-        admin.site.unregister(_model)
-        admin.site.register(_model, type(type(_model_admin).__name__, (BoundedDates, type(_model_admin)), {}))
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+
+# --- dual control and the audit trail ----------------------------------------------------------
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                             help_text="Told to the requester; kept on the request and in the audit trail.")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnlyAdmin):
+    """Requests held for a second pair of eyes. Supervisors approve or reject them here or by the API."""
+
+    list_display = ["short", "created", "action", "status", "amount_cell", "target", "requested", "decided"]
+    list_filter = ["status", "action"]
+    search_fields = ["id", "requested_by__email", "account__account_number", "account__owner__email"]
+    search_help_text = "Request id, requester's email, account number or its owner's email."
+    fields = ["short", "created", "action", "status", "amount_cell", "target", "description", "requested",
+              "decided", "decided_time", "decision_reason", "result_cell"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("requested_by", "decided_by", "account__owner",
+                                                            "target_transaction", "result")
+
+    @admin.display(description="ID")
+    def short(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Requested (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="On")
+    def target(self, obj):
+        if obj.account_id:
+            return format_html("{} · {}", link(obj.account, obj.account_id), account_owner(obj.account))
+        return id_link(obj.target_transaction)
+
+    @admin.display(description="Requested by", ordering="requested_by__email")
+    def requested(self, obj):
+        return email_link(obj.requested_by)
+
+    @admin.display(description="Decided by")
+    def decided(self, obj):
+        return email_link(obj.decided_by) if obj.decided_by_id else "—"
+
+    @admin.display(description="Decided (Amman)")
+    def decided_time(self, obj):
+        return when(obj.decided_at)
+
+    @admin.display(description="Transaction made")
+    def result_cell(self, obj):
+        return id_link(obj.result) if obj.result_id else "—"
+
+    def get_urls(self):
+        return [path("<uuid:object_id>/decide/", self.admin_site.admin_view(self.decide_view),
+                     name="api_approval_decide"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        can_decide = (obj is not None and obj.status == Approval.Status.PENDING
+                      and obj.requested_by_id != request.user.pk and request.user.has_perm(DECIDE_PERMISSION))
+        return super().change_view(request, object_id, form_url,
+                                   extra_context={"can_decide": can_decide, **(extra_context or {})})
+
+    def decide_view(self, request, object_id):
+        """Approve (the held command runs now) or reject with a reason."""
+        if not request.user.has_perm(DECIDE_PERMISSION):
+            raise PermissionDenied
+        approval = self.get_object(request, object_id)
+        if approval is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        form = RejectForm(request.POST if "reject" in request.POST else None)
+        if request.method == "POST" and "approve" in request.POST:
+            try:
+                _, txn = approvals.approval_approve(approver=request.user, approval_id=approval.pk)
+            except exceptions.DomainError as exc:
+                messages.error(request, f"Not approved: {refusal(exc)}")
+                return HttpResponseRedirect(change_url(approval))
+            self.log_change(request, approval, "Approved.")
+            messages.success(request, f"Approved: {approval.get_action_display().lower()} of "
+                                      f"{money_text(approval.amount, approval.currency)} done "
+                                      f"(transaction {str(txn.pk)[:8]}).")
+            return HttpResponseRedirect(change_url(txn))
+        if request.method == "POST" and form.is_valid():
+            try:
+                approvals.approval_reject(approver=request.user, approval_id=approval.pk,
+                                          reason=form.cleaned_data["reason"])
+            except exceptions.DomainError as exc:
+                messages.error(request, f"Not rejected: {refusal(exc)}")
+                return HttpResponseRedirect(change_url(approval))
+            self.log_change(request, approval, f"Rejected: {form.cleaned_data['reason']}")
+            messages.success(request, "Rejected; nothing moved.")
+            return HttpResponseRedirect(change_url(approval))
+        return TemplateResponse(request, "admin/api/approval/decide.html", {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": approval,
+            "title": "Approve or reject", "form": form, "amount": amount(approval.amount, approval.currency),
+            "target": self.target(approval), "requested": self.requested(approval),
+        })
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(ReadOnlyAdmin):
+    """The audit trail: read-only for everyone, superusers included (the database refuses changes too)."""
+
+    list_display = ["time", "actor_email", "action", "object_type", "object_id", "change_summary", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_email", "object_id", "request_id"]
+    search_help_text = "Actor's email, object id (account number, UUID, email) or request id."
+    date_hierarchy = "timestamp"
+    fields = ["time", "actor_email", "action", "object_type", "object_id", "change_summary", "ip", "request_id"]
+    readonly_fields = fields
+
+    @admin.display(description="Time (Amman)", ordering="timestamp")
+    def time(self, obj):
+        return when(obj.timestamp)
+
+    @admin.display(description="Changes")
+    def change_summary(self, obj):
+        return format_html_join(mark_safe("<br>"), "{}: {} → {}",  # noqa: S308 - a constant
+                                ((name, "—" if old is None else old, "—" if new is None else new)
+                                 for name, (old, new) in obj.changes.items()))

@@ -8,15 +8,19 @@ login machinery write. A new password is saved by the same service as the API's,
 token issued before.
 """
 
+import datetime as dt
 import math
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.shortcuts import render
 from django.urls import reverse
 from rest_framework.settings import api_settings
@@ -24,6 +28,7 @@ from rest_framework.settings import api_settings
 from nexus.client_ip import client_ip
 from nexus.throttles import hit, parse_rate
 
+from . import bounds
 from .services import sessions
 
 
@@ -77,8 +82,56 @@ class _PasswordChangeView(PasswordChangeView):
         return {**super().get_form_kwargs(), "request": self.request}
 
 
+class BoundedChangeList(ChangeList):
+    """A change list whose date inputs answer "?e=1" (invalid filter), as any other bad filter does.
+
+    The date hierarchy's year is checked against the bounds of every date input (``api.bounds``):
+    Django computes the end of the chosen year, month or day and makes both ends aware, which
+    overflows at the edges of Python's range (a 500). Lookups typed into the URL by hand
+    (``?created_at__year__gte=99999``) fail only when the query is built or run, with the same
+    ValueError or OverflowError, or PostgreSQL's DataError; they are refused likewise.
+    """
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)
+        except (ValueError, OverflowError, DataError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_filters(self, request):
+        year = self.get_filters_params().get(f"{self.date_hierarchy}__year") if self.date_hierarchy else None
+        if year:
+            try:
+                bounds.validate_date(dt.date(int(year[-1]), 1, 1))
+            except ValueError:
+                pass  # not a year at all: Django refuses it itself
+            except ValidationError as exc:
+                raise IncorrectLookupParameters(exc) from exc
+        return super().get_filters(request)
+
+
+class BoundedDates:
+    """Every list of the site uses the bounded change list (added by NexusAdminSite.register)."""
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
+
+
 class NexusAdminSite(admin.AdminSite):
     login_form = StaffLoginForm
+    site_header = site_title = "Nexus Bank back office"
+    index_title = "Back office"
+    # "View site": the bank has no customer web site here; the API documentation is its public face.
+    site_url = "/api/docs/"
+    # At 1400 px the lists need the width more than a second copy of the home page's model list.
+    enable_nav_sidebar = False
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin, third-party ones included, gets the bounded change list."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, BoundedDates):
+            admin_class = type(admin_class.__name__, (BoundedDates, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
 
     def is_admin_request(self, request) -> bool:
         return request.path.startswith(reverse(f"{self.name}:index"))

@@ -139,7 +139,11 @@ class Account(models.Model):
         indexes = [models.Index(fields=["owner", "created_at"], name="account_owner_created")]
 
     def __str__(self):
-        return f"{self.account_number} ({self.type}, {self.currency})"
+        if self.is_house:
+            return f"{self.get_role_display()} {self.currency} {self.account_number}"
+        # "USD" and "EUR" accounts are named after their currency: "(USD, USD)" would say it twice.
+        kind = self.type if self.type == self.currency else f"{self.type}, {self.currency}"
+        return f"{self.account_number} ({kind})"
 
     def spent_on_day(self, day) -> Decimal:
         """Outgoing amounts counted against the daily limit on bank day ``day``."""
@@ -260,7 +264,7 @@ class Transaction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.amount} {self.currency} {self.status} ({self.id})"
+        return f"{self.get_kind_display()} {money.fmt(self.amount, self.currency)} {self.currency} ({str(self.id)[:8]})"
 
 
 class LedgerEntry(models.Model):
@@ -293,7 +297,7 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["account", "-created_at", "-id"], name="ledger_account_created")]
 
     def __str__(self):
-        return f"{self.account_id} {self.amount} {self.currency}"
+        return f"{self.account_id} {money.fmt(self.amount, self.currency)} {self.currency}"
 
 
 class Biller(models.Model):

@@ -1,50 +1,102 @@
-"""Server-rendered SVG charts: no JavaScript, no CDN, works offline. Decimal arithmetic only."""
+"""Server-rendered SVG charts: no JavaScript, no CDN, works offline. Decimal arithmetic only.
 
-from decimal import ROUND_HALF_UP, Decimal
+Each function returns the shapes a template draws: the plot area, horizontal gridlines with their
+value labels (round steps: 1, 2, 2.5 or 5 times a power of ten), day ticks along the x axis with
+their labels, the axis titles, and the bars or lines.
+"""
 
-WIDTH, HEIGHT, PAD = Decimal(560), Decimal(180), Decimal(28)
+import datetime as dt
+import math
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+WIDTH, HEIGHT = 600, 250
+LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 52  # room for the value labels, the day labels and the axis titles
+MAX_X_TICKS = 8
 COLORS = {"JOD": "#2f6f4f", "USD": "#3b5ba5", "EUR": "#b5651d"}
 
 
-def _coord(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+def _coord(value) -> str:
+    return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _scale(values: list[Decimal]) -> Decimal:
+def nice_step(top: Decimal, *, ticks: int = 4, whole: bool = False) -> Decimal:
+    """A round step that splits [0, top] into about ``ticks`` intervals."""
+    raw = top / ticks
+    base = Decimal(1).scaleb(raw.adjusted())
+    step = next(base * factor for factor in (1, 2, Decimal("2.5"), 5, 10) if base * factor >= raw)
+    return max(step.to_integral_value(rounding=ROUND_CEILING), Decimal(1)) if whole else step
+
+
+def _label(value: Decimal) -> str:
+    """A tick value: thousands grouped, no trailing zeros."""
+    return f"{value.normalize():,f}"
+
+
+def y_axis(values: list[Decimal], *, whole: bool) -> tuple[Decimal, list[dict]]:
+    """The axis maximum and its ticks (value label and y coordinate), from 0 up."""
     top = max(values, default=Decimal(0))
-    return top if top > 0 else Decimal(1)
+    step = nice_step(top if top > 0 else Decimal(1), whole=whole)
+    count = max(int((top / step).to_integral_value(rounding=ROUND_CEILING)), 1)
+    axis_max = step * count
+    height = Decimal(HEIGHT - TOP - BOTTOM)
+    ticks = [{"y": _coord(HEIGHT - BOTTOM - height * step * index / axis_max), "label": _label(step * index)}
+             for index in range(count + 1)]
+    return axis_max, ticks
 
 
-def bar_chart(labels: list[str], values: list[Decimal], *, title: str, color: str = "#2f6f4f") -> dict:
-    """Bars for one series: a dict of SVG shapes the template draws."""
-    top = _scale(values)
-    count = max(len(values), 1)
-    slot = (WIDTH - 2 * PAD) / count
+def x_ticks(days: list[dt.date], centres: list[Decimal]) -> list[dict]:
+    """At most MAX_X_TICKS evenly spaced day labels ("30 Nov"), the last day always included."""
+    if not days:
+        return []
+    stride = max(math.ceil(len(days) / MAX_X_TICKS), 1)
+    indices = list(range(len(days) - 1, -1, -stride))[::-1]
+    return [{"x": _coord(centres[index]), "label": f"{days[index].day} {days[index]:%b}"} for index in indices]
+
+
+def _frame(days: list[dt.date], *, title: str, unit: str) -> dict:
+    span = f"{days[0]:%Y-%m-%d} – {days[-1]:%Y-%m-%d}" if days else ""
+    return {"title": title, "unit": unit, "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
+            "top": TOP, "bottom": HEIGHT - BOTTOM, "x_title": f"Day (Asia/Amman), {span}",
+            "x_title_x": (LEFT + WIDTH - RIGHT) // 2, "x_title_y": HEIGHT - 8,
+            "y_title_x": 14, "y_title_y": (TOP + HEIGHT - BOTTOM) // 2, "label_y": HEIGHT - BOTTOM + 16,
+            "y_label_x": LEFT - 6}
+
+
+def _centres(count: int) -> tuple[Decimal, list[Decimal]]:
+    slot = Decimal(WIDTH - LEFT - RIGHT) / max(count, 1)
+    return slot, [LEFT + slot * index + slot / 2 for index in range(count)]
+
+
+def bar_chart(days: list[dt.date], values: list[Decimal], *, title: str, unit: str, color: str = "#2f6f4f",
+              whole: bool = False) -> dict:
+    """Bars for one series (one per day)."""
+    axis_max, ticks = y_axis(values, whole=whole)
+    slot, centres = _centres(len(days))
+    plot = Decimal(HEIGHT - TOP - BOTTOM)
     bars = []
-    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
-        height = (HEIGHT - 2 * PAD) * value / top
-        bars.append({
-            "x": _coord(PAD + slot * index + slot / 10), "y": _coord(HEIGHT - PAD - height),
-            "width": _coord(slot * 8 / 10), "height": _coord(height), "label": label, "value": str(value),
-        })
-    return {"title": title, "bars": bars, "max": str(top), "color": color, "width": str(WIDTH),
-            "height": str(HEIGHT), "baseline": _coord(HEIGHT - PAD), "first": labels[0] if labels else "",
-            "last": labels[-1] if labels else ""}
+    for day, value, centre in zip(days, values, centres, strict=True):
+        height = plot * value / axis_max
+        bars.append({"x": _coord(centre - slot * 4 / 10), "y": _coord(HEIGHT - BOTTOM - height),
+                     "width": _coord(slot * 8 / 10), "height": _coord(height),
+                     "label": day.isoformat(), "value": _label(value)})
+    return {**_frame(days, title=title, unit=unit), "y_ticks": ticks, "x_ticks": x_ticks(days, centres),
+            "bars": bars, "color": color, "max": _label(max(values, default=Decimal(0)))}
 
 
-def line_chart(labels: list[str], series: dict[str, list[Decimal]], *, title: str) -> dict:
-    """One polyline per series (e.g. transfers per currency)."""
-    top = _scale([value for values in series.values() for value in values])
-    count = max(len(labels) - 1, 1)
-    step = (WIDTH - 2 * PAD) / count
+def line_chart(days: list[dt.date], series: dict[str, list[Decimal]], *, title: str, unit: str,
+               whole: bool = False) -> dict:
+    """One polyline per series (e.g. transfers per currency), with a dot per day."""
+    axis_max, ticks = y_axis([value for values in series.values() for value in values], whole=whole)
+    _, centres = _centres(len(days))
+    plot = Decimal(HEIGHT - TOP - BOTTOM)
     lines = []
     for name, values in series.items():
-        points = " ".join(
-            f"{_coord(PAD + step * index)},{_coord(HEIGHT - PAD - (HEIGHT - 2 * PAD) * value / top)}"
-            for index, value in enumerate(values)
-        )
-        lines.append({"name": name, "points": points, "color": COLORS.get(name, "#555555"),
-                      "total": str(sum(values, Decimal(0)))})
-    return {"title": title, "lines": lines, "max": str(top), "width": str(WIDTH), "height": str(HEIGHT),
-            "baseline": _coord(HEIGHT - PAD), "first": labels[0] if labels else "",
-            "last": labels[-1] if labels else ""}
+        points = [(_coord(centre), _coord(HEIGHT - BOTTOM - plot * value / axis_max))
+                  for centre, value in zip(centres, values, strict=True)]
+        lines.append({"name": name, "color": COLORS.get(name, "#555555"),
+                      "points": " ".join(f"{x},{y}" for x, y in points),
+                      "dots": [{"x": x, "y": y, "label": f"{day.isoformat()}: {_label(value)}"}
+                               for (x, y), day, value in zip(points, days, values, strict=True)],
+                      "total": _label(sum(values, Decimal(0)))})
+    return {**_frame(days, title=title, unit=unit), "y_ticks": ticks, "x_ticks": x_ticks(days, centres),
+            "lines": lines}

@@ -1,46 +1,201 @@
-from django import forms
-from django.contrib import admin
+import json
+import uuid
 
-from api.admin import BoundedDates
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from api.admin import change_url, email_link, short_id, when
 
 from . import services
 from .models import BlockedIP, Incident, LoginEvent
 
+# A status change is a change of the incident (Risk analyst, api.roles).
+STATUS_PERMISSION = "risk.change_incident"
+# Statuses only move forward: acknowledging a resolved incident would reopen it by mistake.
+STATUS_ORDER = [Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED, Incident.Status.RESOLVED]
+TARGETS = {"acknowledge": Incident.Status.ACKNOWLEDGED, "resolve": Incident.Status.RESOLVED}
+
+
+class StatusNoteForm(forms.Form):
+    note = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+                           help_text="What was checked and decided. Kept on the incident with your name and the time.")
+
+    def clean_note(self):
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise forms.ValidationError("Write a note.")
+        return note
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def details_display(incident) -> str:
+    """An incident's details as labelled lines; a transaction id links to the transaction."""
+    if not incident.details:
+        return "—"
+
+    def value_html(key, value):
+        if key == "transaction_id" and _is_uuid(value):
+            return format_html('<a href="{}" title="{}">{}</a>',
+                               reverse("admin:api_transaction_change", args=[value]), value, value)
+        if isinstance(value, dict | list):
+            return json.dumps(value, ensure_ascii=False)
+        return str(value)
+
+    rows = ((key.replace("_", " ").capitalize(), value_html(key, value)) for key, value in incident.details.items())
+    return format_html('<dl class="nx-details">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
+
 
 @admin.register(Incident)
-class IncidentAdmin(BoundedDates, admin.ModelAdmin):
-    list_display = ["timestamp", "severity", "code", "event", "status", "user", "ip", "country"]
-    list_filter = ["severity", "status", "code", "timestamp"]
-    search_fields = ["subject", "ip", "user__email"]
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["time", "severity", "event", "status", "user_cell", "ip", "country", "short"]
+    list_filter = ["status", "severity", "code", "timestamp"]
+    search_fields = ["subject", "ip", "user__email", "code"]
+    search_help_text = "User email, IP address, subject or rule code."
     date_hierarchy = "timestamp"
-    readonly_fields = ["id", "code", "event", "severity", "user", "ip", "country", "details", "subject",
-                       "timestamp", "status_changed_by", "status_changed_at"]
-    fields = readonly_fields[:-2] + ["status", "note", "status_changed_by", "status_changed_at"]
+    fieldsets = [
+        (None, {"fields": ["event", "code", "severity", "time", "user_cell", "ip", "country", "subject"]}),
+        ("Details", {"fields": ["details_html"]}),
+        ("Handling", {"fields": ["status", "note_html", "status_changed_by_cell", "status_changed"]}),
+    ]
+    readonly_fields = ["event", "code", "severity", "time", "user_cell", "ip", "country", "subject", "details_html",
+                       "status", "note_html", "status_changed_by_cell", "status_changed"]
     actions = ["acknowledge", "resolve"]
-    list_select_related = ["user"]
+
+    def get_queryset(self, request):
+        # The admin skips list_select_related once a select_related is set here.
+        return super().get_queryset(request).select_related("user", "status_changed_by")
 
     def has_add_permission(self, request):
         return False
 
-    def _set(self, request, queryset, status):
-        for incident in queryset:
-            services.set_incident_status(incident=incident, status=status, note="", by=request.user)
-        self.message_user(request, f"{queryset.count()} incident(s) marked {status}.")
+    def has_delete_permission(self, request, obj=None):
+        return False  # evidence: kept whatever its status
 
-    @admin.action(description="Acknowledge selected incidents")
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm(STATUS_PERMISSION):
+            for name in TARGETS:
+                actions.pop(name, None)
+        return actions
+
+    @admin.display(description="Time (Amman)", ordering="timestamp")
+    def time(self, obj):
+        return when(obj.timestamp)
+
+    @admin.display(description="User", ordering="user__email")
+    def user_cell(self, obj):
+        return email_link(obj.user)
+
+    @admin.display(description="ID")
+    def short(self, obj):
+        return short_id(obj.pk)
+
+    @admin.display(description="Details")
+    def details_html(self, obj):
+        return details_display(obj)
+
+    @admin.display(description="Notes")
+    def note_html(self, obj):
+        return format_html('<div class="nx-note">{}</div>', obj.note) if obj.note else "—"
+
+    @admin.display(description="Status changed by")
+    def status_changed_by_cell(self, obj):
+        return email_link(obj.status_changed_by)
+
+    @admin.display(description="Status changed (Amman)")
+    def status_changed(self, obj):
+        return when(obj.status_changed_at)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if obj is not None:
+            who = obj.user.email if obj.user else obj.subject
+            extra.update(
+                title="Incident", subtitle=f"{obj.event} — {who}",
+                status_targets=[(name, target.label) for name, target in TARGETS.items()
+                                if self._moves_forward(obj, target)] if request.user.has_perm(STATUS_PERMISSION) else [],
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    @staticmethod
+    def _moves_forward(incident, target) -> bool:
+        return STATUS_ORDER.index(incident.status) < STATUS_ORDER.index(target)
+
+    # A status change always carries a note: the bulk actions and the buttons on an incident's page
+    # both ask for it on an intermediate page, then call risk.services.set_incident_status.
+
+    def get_urls(self):
+        return [path("<uuid:object_id>/status/<str:action>/", self.admin_site.admin_view(self.status_view),
+                     name="risk_incident_status"),
+                *super().get_urls()]
+
+    def status_view(self, request, object_id, action):
+        if action not in TARGETS:
+            return HttpResponseRedirect(reverse("admin:risk_incident_change", args=[object_id]))
+        if not request.user.has_perm(STATUS_PERMISSION):
+            raise PermissionDenied
+        incident = self.get_object(request, object_id)
+        if incident is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        done = self._change_status(request, [incident], action)
+        return done or HttpResponseRedirect(change_url(incident))
+
+    @admin.action(description="Acknowledge selected incidents (asks for a note)")
     def acknowledge(self, request, queryset):
-        self._set(request, queryset, Incident.Status.ACKNOWLEDGED)
+        return self._change_status(request, list(queryset), "acknowledge", bulk=True)
 
-    @admin.action(description="Resolve selected incidents")
+    @admin.action(description="Resolve selected incidents (asks for a note)")
     def resolve(self, request, queryset):
-        self._set(request, queryset, Incident.Status.RESOLVED)
+        return self._change_status(request, list(queryset), "resolve", bulk=True)
+
+    def _change_status(self, request, incidents, action, *, bulk=False):
+        """The note page (a response) until a note is posted; then apply and return None."""
+        target = TARGETS[action]
+        form = StatusNoteForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/risk/incident/status.html", {
+                **self.admin_site.each_context(request), "opts": self.opts, "form": form, "action": action,
+                "target": target.label, "incidents": incidents, "bulk": bulk,
+                "title": f"{target.label}: add a note",
+                "skipped": [incident for incident in incidents if not self._moves_forward(incident, target)],
+            })
+        note = form.cleaned_data["note"]
+        changed = 0
+        for incident in incidents:
+            if not self._moves_forward(incident, target):
+                continue
+            before = incident.get_status_display()
+            services.set_incident_status(incident=incident, status=target, note=note, by=request.user)
+            self.log_change(request, incident, f"Status {before} → {target.label}. Note: {note}")
+            changed += 1
+        self.message_user(request, f"{changed} incident(s) marked {target.label.lower()}.")
+        skipped = len(incidents) - changed
+        if skipped:
+            self.message_user(request, f"{skipped} incident(s) left as they were: already {target.label.lower()} "
+                                       "or further on.", level=messages.WARNING)
+        return None
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(BoundedDates, admin.ModelAdmin):
-    list_display = ["timestamp", "attempted_email", "successful", "ip", "country", "user"]
+class LoginEventAdmin(admin.ModelAdmin):
+    list_display = ["time", "attempted_email", "successful", "ip", "country", "user_cell"]
     list_filter = ["successful", "country", "timestamp"]
+    list_select_related = ["user"]
     search_fields = ["attempted_email", "ip"]
+    search_help_text = "Email tried or IP address."
     date_hierarchy = "timestamp"
 
     def has_add_permission(self, request):
@@ -48,6 +203,14 @@ class LoginEventAdmin(BoundedDates, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Time (Amman)", ordering="timestamp")
+    def time(self, obj):
+        return when(obj.timestamp)
+
+    @admin.display(description="User", ordering="user__email")
+    def user_cell(self, obj):
+        return email_link(obj.user)
 
 
 class BlockedIPForm(forms.ModelForm):
@@ -65,10 +228,28 @@ class BlockedIPForm(forms.ModelForm):
 @admin.register(BlockedIP)
 class BlockedIPAdmin(admin.ModelAdmin):
     form = BlockedIPForm
-    list_display = ["cidr", "reason", "created_by", "created_at"]
+    list_display = ["cidr", "reason", "created_by_cell", "created"]
+    list_select_related = ["created_by"]
     search_fields = ["cidr", "reason"]
 
+    def has_change_permission(self, request, obj=None):
+        return False  # an entry is added or removed (both audited), never edited
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        blocked = services.block_ip(cidr=obj.cidr, reason=obj.reason, created_by=request.user)
+        obj.pk, obj.created_by, obj.created_at = blocked.pk, blocked.created_by, blocked.created_at
+
+    def delete_model(self, request, obj):
+        services.unblock_ip(blocked=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for blocked in queryset:
+            services.unblock_ip(blocked=blocked, by=request.user)
+
+    @admin.display(description="Blocked by")
+    def created_by_cell(self, obj):
+        return email_link(obj.created_by)
+
+    @admin.display(description="Since (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)

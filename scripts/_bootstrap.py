@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -37,3 +38,37 @@ def run(python: Path, *args: str, env: dict | None = None) -> None:
     result = subprocess.run([str(python), *args], cwd=ROOT, env={**os.environ, **(env or {})})
     if result.returncode:
         sys.exit(result.returncode)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+BROWSER_SKIP_VARIABLE = "NEXUS_BROWSER_UNAVAILABLE"
+
+
+def ensure_browser() -> dict:
+    """Install Debian's chromium and chromium-driver for the browser tests when they are missing.
+
+    Returns extra environment for the test run: when no browser can be installed, the reason,
+    which the browser tests print when they skip.
+    """
+    if CHROMIUM.exists() and CHROMEDRIVER.exists():
+        return {}
+    apt = shutil.which("apt-get")
+    if apt is None:
+        return {BROWSER_SKIP_VARIABLE: "no apt-get on this machine to install chromium and chromium-driver"}
+    if os.name != "posix" or os.geteuid() != 0:
+        return {BROWSER_SKIP_VARIABLE: "not root, so apt-get cannot install chromium and chromium-driver "
+                                       "(run: sudo apt-get install chromium chromium-driver)"}
+    print("Installing chromium and chromium-driver for the browser tests (apt-get, once) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # Another engineer's run may hold apt's lock: wait for it rather than fail.
+    wait = ["-o", "DPkg::Lock::Timeout=600"]
+    for step in (["update"], ["-y", "--no-install-recommends", "install", "chromium", "chromium-driver"]):
+        result = subprocess.run([apt, *wait, "-qq", *step], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if result.returncode:
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            return {BROWSER_SKIP_VARIABLE: f"apt-get {' '.join(step)} failed (exit {result.returncode}): {last}"}
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        return {BROWSER_SKIP_VARIABLE: "apt-get installed chromium but /usr/bin/chromium or /usr/bin/chromedriver is missing"}
+    return {}

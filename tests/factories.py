@@ -47,6 +47,16 @@ class StaffFactory(UserFactory):
             self.groups.add(*role_groups(roles.ROLES if extracted is None else extracted))
 
 
+def grant(user: User, *permissions: str) -> User:
+    """Give a user Django permissions ("app_label.codename"), as a staff role's group would."""
+    from django.contrib.auth.models import Permission
+
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return User.objects.get(pk=user.pk)  # a fresh instance: permissions are cached per instance
+
+
 class AccountFactory(factory.django.DjangoModelFactory):
     """A customer account. Pass ``funded=Decimal(...)`` to give it money through a real deposit."""
 

@@ -131,3 +131,16 @@ def account_update(*, actor: User, account_number: str, is_active: bool | None =
         audit(actor=actor, action=Action.ACCOUNT_UPDATE, object_type="account", object_id=account.pk,
               changes=changes)
     return account
+
+
+def user_snapshot(user: User) -> dict:
+    """What staff may change about a user that the audit trail records (contract: staff or active flag)."""
+    return {"is_active": user.is_active, "is_staff": user.is_staff, "is_superuser": user.is_superuser,
+            "groups": sorted(user.groups.values_list("name", flat=True))}
+
+
+def user_update_recorded(*, actor: User, user: User, before: dict) -> None:
+    """Audit what changed since ``before`` (a :func:`user_snapshot`), inside the caller's transaction."""
+    changes = diff(before, user_snapshot(user))
+    if changes:
+        audit(actor=actor, action=Action.USER_UPDATE, object_type="user", object_id=user.email, changes=changes)

@@ -1,12 +1,16 @@
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.utils import timezone
 
+from api import roles
 from api.models import Account, IdempotencyRecord, LedgerEntry, Transaction, User
-from api.services.transfers import transfer_external
+from api.services.transfers import reverse, transfer_external
+from tests.factories import StaffFactory, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +56,10 @@ def test_admin_edit_does_not_write_back_a_stale_balance(rf, admin_user, account_
     stale = Account.objects.get(pk=account.pk)
     fund(account, Decimal("2.000"))  # commits while the form is being edited
     stale.daily_limit = Decimal("1.000")
-    AccountAdmin(Account, site).save_model(rf.post("/"), stale, form=None, change=True)
+    request = rf.post("/")
+    request.user = admin_user
+    form = type("Form", (), {"cleaned_data": {"daily_limit": Decimal("1.000")}, "changed_data": ["daily_limit"]})
+    AccountAdmin(Account, site).save_model(request, stale, form=form, change=True)
     account.refresh_from_db()
     assert (account.balance, account.daily_limit) == (Decimal("7.000"), Decimal("1.000"))
 
@@ -62,19 +69,7 @@ def test_admin_freeze_action(admin_client, account_factory):
     admin_client.post("/admin/api/account/", {"action": "freeze", "_selected_action": [account.pk]})
     account.refresh_from_db()
     assert not account.is_active
-
-
-def test_admin_reverse_action(admin_client, account_factory):
-    sender = account_factory(funded=Decimal("100.000"))
-    receiver = account_factory()
-    txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
-                            amount=Decimal("10.000"))
-    admin_client.post("/admin/api/transaction/", {"action": "reverse_selected", "_selected_action": [str(txn.pk)]})
-    txn.refresh_from_db()
-    assert txn.status == Transaction.Status.REVERSED
-    sender.refresh_from_db()
-    assert sender.balance == Decimal("100.000")
-    call_command("verify_ledger")
+    assert LogEntry.objects.get(object_id=account.pk).change_message == "Froze the account."
 
 
 def test_admin_card_list_is_masked(admin_client, user_client, user, account_factory):
@@ -152,3 +147,335 @@ def test_admin_date_inputs_out_of_bounds_are_refused_not_500(admin_client, accou
 def test_admin_dates_of_record_are_not_inputs(admin_client, user):
     page = admin_client.get(f"/admin/api/user/{user.pk}/change/").content.decode()
     assert 'name="date_joined_0"' not in page and 'name="last_login_0"' not in page
+
+
+# --- the back office ---------------------------------------------------------------------------
+
+@pytest.fixture
+def teller_client(client):
+    """A staff user in the Supervisor role: a teller who may also approve, so deposits and reversals
+    act at once (the Teller role's requests waiting for approval: test_dual_control_in_the_admin)."""
+    client.force_login(StaffFactory(roles=[roles.SUPERVISOR]))
+    return client
+
+
+def page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def test_branding_and_view_site_link(teller_client):
+    html = page(teller_client.get("/admin/"))
+    assert "Nexus Bank back office" in html and "Django administration" not in html
+    assert 'href="/api/docs/"' in html
+    assert "Make a cash deposit" in html and "Find a customer" in html
+
+
+def test_account_str_names_house_accounts_and_currencies(account_factory):
+    usd = account_factory(type="USD")
+    savings = account_factory()
+    assert str(usd) == f"{usd.pk} (USD)"
+    assert str(savings) == f"{savings.pk} (Savings, JOD)"
+    fees = Account(role=Account.Role.FEES, currency="USD", type="USD", account_number="100000000017")
+    assert str(fees) == "Fee revenue USD 100000000017"
+
+
+def test_lists_show_short_ids_owners_and_amounts_in_their_currency(teller_client, account_factory):
+    sender = account_factory(type="USD", funded=Decimal("100.00"))
+    receiver = account_factory(type="USD")
+    txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
+                            amount=Decimal("12.5"))
+    html = page(teller_client.get("/admin/api/transaction/"))
+    assert f'title="{txn.pk}">{str(txn.pk)[:8]}<' in html
+    assert "12.50&nbsp;USD" in html and "12.500" not in html
+    assert sender.owner.email in html
+    assert "Cash vault USD" in html  # the funding deposit's sender, named by its role
+    ledger = page(teller_client.get("/admin/api/ledgerentry/"))
+    assert "-12.50&nbsp;USD" in ledger and receiver.owner.email in ledger
+    accounts = page(teller_client.get("/admin/api/account/"))
+    assert "100.00&nbsp;USD" not in accounts  # sender spent 12.50 + fee: balance shown as it is now
+    sender.refresh_from_db()
+    assert f"{sender.balance:,.2f}&nbsp;USD" in accounts
+
+
+def test_transactions_and_ledger_entries_are_found_by_owner_email(teller_client, account_factory):
+    alice = account_factory(funded=Decimal("50.000"))
+    bob = account_factory(funded=Decimal("70.000"))
+    by_email = page(teller_client.get("/admin/api/transaction/", {"q": alice.owner.email}))
+    assert alice.pk in by_email and bob.pk not in by_email
+    by_part = page(teller_client.get("/admin/api/ledgerentry/", {"q": bob.owner.email.split("@")[0]}))
+    assert bob.pk in by_part and alice.pk not in by_part
+    assert alice.pk in page(teller_client.get("/admin/api/account/", {"q": alice.owner.email}))
+
+
+def test_account_page_links_to_its_transactions_and_statement(teller_client, account_factory):
+    account = account_factory(funded=Decimal("5.000"))
+    other = account_factory(funded=Decimal("6.000"))
+    html = page(teller_client.get(f"/admin/api/account/{account.pk}/change/"))
+    for url in (f"/admin/api/transaction/?account={account.pk}", f"/admin/api/ledgerentry/?account={account.pk}",
+                f"/admin/api/account/deposit/?account={account.pk}"):
+        assert url in html
+    transactions = page(teller_client.get("/admin/api/transaction/", {"account": account.pk}))
+    assert "5.000&nbsp;JOD" in transactions and "6.000&nbsp;JOD" not in transactions
+    statement = page(teller_client.get("/admin/api/ledgerentry/", {"account": account.pk}))
+    assert "5.000&nbsp;JOD" in statement and other.pk not in statement
+
+
+def test_transaction_page_links_ledger_lines_and_both_accounts(teller_client, account_factory):
+    account = account_factory(funded=Decimal("5.000"))
+    txn = Transaction.objects.get(receiver_account=account)
+    html = page(teller_client.get(f"/admin/api/transaction/{txn.pk}/change/"))
+    assert f"/admin/api/account/{account.pk}/change/" in html
+    assert f"/admin/api/account/{txn.sender_account_id}/change/" in html
+    assert "Ledger lines (each currency sums to zero)" in html and html.count("5.000&nbsp;JOD") >= 2
+    entry = LedgerEntry.objects.filter(transaction=txn).first()
+    assert f"/admin/api/transaction/{txn.pk}/change/" in page(teller_client.get(
+        f"/admin/api/ledgerentry/{entry.pk}/change/"))
+
+
+def test_admin_shows_amman_time_and_the_api_keeps_utc(teller_client, staff_client, account_factory):
+    account = account_factory(funded=Decimal("5.000"))
+    txn = Transaction.objects.get(receiver_account=account)
+    Transaction.objects.filter(pk=txn.pk).update(created_at=datetime(2026, 11, 30, 22, 30, tzinfo=UTC))
+    html = page(teller_client.get("/admin/api/transaction/"))
+    assert "2026-12-01 01:30" in html  # Amman is UTC+3 all year: already 1 December there
+    assert page(teller_client.get("/admin/api/transaction/", {"created_at__day": "1", "created_at__month": "12",
+                                                              "created_at__year": "2026"})).count(str(txn.pk)[:8])
+    api = staff_client.get(f"/transfers/{txn.pk}/").json()
+    assert api["created_at"].startswith("2026-11-30T22:30")
+
+
+def test_bulk_reversal_action_is_gone(teller_client, account_factory):
+    account_factory(funded=Decimal("5.000"))
+    html = page(teller_client.get("/admin/api/transaction/"))
+    assert "reverse_selected" not in html
+
+
+def _external(account_factory, amount="10.000"):
+    sender = account_factory(funded=Decimal("100.000"))
+    receiver = account_factory()
+    txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
+                            amount=Decimal(amount))
+    return sender, receiver, txn
+
+
+def test_reversal_page_asks_a_reason_confirms_and_reverses(teller_client, account_factory):
+    sender, _, txn = _external(account_factory)
+    url = f"/admin/api/transaction/{txn.pk}/reverse/"
+    assert url in page(teller_client.get(f"/admin/api/transaction/{txn.pk}/change/"))
+    assert 'name="reason"' in page(teller_client.get(url))
+    missing = page(teller_client.post(url, {"reason": "  "}))
+    assert "Give a reason." in missing or "This field is required." in missing
+    confirm = page(teller_client.post(url, {"reason": "Customer paid the wrong account"}))
+    assert "Reverse now" in confirm and "Customer paid the wrong account" in confirm
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.SUCCESS  # nothing moves before the confirmation
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', confirm).group(1)
+    done = teller_client.post(url, {"reason": "Customer paid the wrong account", "idempotency_key": key,
+                                    "confirm": "Reverse now"})
+    assert done.status_code == 302 and done["Location"] == f"/admin/api/transaction/{txn.pk}/change/"
+    txn.refresh_from_db()
+    sender.refresh_from_db()
+    assert txn.status == Transaction.Status.REVERSED and sender.balance == Decimal("100.000")
+    assert txn.reversal.description == "Customer paid the wrong account"
+    # A second click on the same confirmation replays it: money moves once, one log line each.
+    again = teller_client.post(url, {"reason": "Customer paid the wrong account", "idempotency_key": key,
+                                     "confirm": "Reverse now"})
+    assert again.status_code == 302
+    assert Transaction.objects.filter(reverses=txn).count() == 1
+    messages = {entry.change_message for entry in LogEntry.objects.all()}
+    assert "Reversed: Customer paid the wrong account" in messages
+    assert f"Reversal of {txn.pk}: Customer paid the wrong account" in messages
+    assert "Recent actions" in page(teller_client.get("/admin/")) and str(txn.reversal) in page(
+        teller_client.get("/admin/"))
+    call_command("verify_ledger")
+
+
+def test_reversal_refusals_are_messages_not_errors(teller_client, account_factory):
+    _, receiver, txn = _external(account_factory)
+    spent = transfer_external(user=receiver.owner, sender_number=receiver.pk,
+                              receiver_number=account_factory().pk, amount=Decimal("5.000"))
+    url = f"/admin/api/transaction/{txn.pk}/reverse/"
+    confirm = page(teller_client.post(url, {"reason": "Wrong account"}))
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', confirm).group(1)
+    refused = teller_client.post(url, {"reason": "Wrong account", "idempotency_key": key, "confirm": "1"},
+                                 follow=True)
+    assert "Not reversed: Insufficient funds." in page(refused)
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.SUCCESS
+    reversal = reverse(staff=StaffFactory(), transaction_id=spent.pk, reason="x")
+    already = page(teller_client.get(f"/admin/api/transaction/{spent.pk}/reverse/", follow=True))
+    assert "already reversed" in already
+    assert "itself a reversal" in page(teller_client.get(f"/admin/api/transaction/{reversal.pk}/reverse/",
+                                                         follow=True))
+    assert f"/admin/api/transaction/{spent.pk}/reverse/" not in page(
+        teller_client.get(f"/admin/api/transaction/{spent.pk}/change/"))
+
+
+def test_deposit_page_finds_by_email_confirms_and_deposits(teller_client, account_factory):
+    account = account_factory(type="USD")
+    url = "/admin/api/account/deposit/"
+    assert 'name="account"' in page(teller_client.get(url, {"account": account.pk}))
+    confirm = page(teller_client.post(url, {"account": account.owner.email, "amount": "250.5",
+                                            "description": "Counter 3"}))
+    assert account.owner.email in confirm and "250.50&nbsp;USD" in confirm and "Confirm deposit" in confirm
+    assert not Transaction.objects.filter(receiver_account=account).exists()
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', confirm).group(1)
+    data = {"account": account.pk, "amount": "250.5", "description": "Counter 3", "idempotency_key": key,
+            "confirm": "Confirm deposit"}
+    done = teller_client.post(url, data)
+    txn = Transaction.objects.get(receiver_account=account)
+    assert done.status_code == 302 and done["Location"] == f"/admin/api/transaction/{txn.pk}/change/"
+    assert (txn.kind, txn.amount, txn.description) == ("deposit", Decimal("250.50"), "Counter 3")
+    assert teller_client.post(url, data).status_code == 302  # a double click replays the first
+    account.refresh_from_db()
+    assert account.balance == Decimal("250.50") and Transaction.objects.filter(receiver_account=account).count() == 1
+    assert LogEntry.objects.get(object_id=str(txn.pk)).change_message.startswith("Cash deposit of 250.50 USD")
+
+
+@pytest.mark.parametrize(("entered", "amount", "message"), [
+    ("000000000000", "10", "No customer account has this number."),
+    ("nobody@example.com", "10", "No customer with this email has an account."),
+    (None, "ten", "Not a decimal number."),
+    (None, "1e3", "Not a decimal number."),
+    (None, "-5", "The amount must be greater than zero."),
+    (None, "0", "The amount must be greater than zero."),
+    (None, "1.234", "USD amounts have at most 2 decimal places."),
+    (None, "1000000000.01", "At most 1,000,000,000 in one deposit."),
+    (None, "9" * 41, "Ensure this value has at most 40 characters"),
+])
+def test_deposit_page_shows_errors_on_the_form(teller_client, account_factory, entered, amount, message):
+    account = account_factory(type="USD")
+    response = teller_client.post("/admin/api/account/deposit/", {"account": entered or account.pk, "amount": amount})
+    assert message in page(response)
+    assert not Transaction.objects.filter(receiver_account=account).exists()
+
+
+def test_deposit_page_lists_the_accounts_of_a_customer_with_several(teller_client, account_factory):
+    first = account_factory()
+    second = account_factory(owner=first.owner, type="EUR")
+    html = page(teller_client.post("/admin/api/account/deposit/", {"account": first.owner.email, "amount": "5"}))
+    assert "has 2 accounts: choose one below." in html
+    assert f"?account={first.pk}&amp;amount=5" in html and f"?account={second.pk}&amp;amount=5" in html
+
+
+def test_deposit_page_refuses_a_frozen_account_and_a_house_account(teller_client, account_factory):
+    account = account_factory()
+    Account.objects.filter(pk=account.pk).update(is_active=False)
+    assert "frozen" in page(teller_client.post("/admin/api/account/deposit/", {"account": account.pk, "amount": "5"}))
+    vault = Account.objects.filter(role=Account.Role.VAULT).first() or Account.objects.create(
+        role=Account.Role.VAULT, currency="JOD", type="Basic")
+    assert "No customer account has this number." in page(teller_client.post(
+        "/admin/api/account/deposit/", {"account": vault.pk, "amount": "5"}))
+
+
+def test_deposit_refused_by_the_service_is_shown_on_the_form(teller_client, account_factory):
+    account = account_factory()
+    confirm = page(teller_client.post("/admin/api/account/deposit/", {"account": account.pk, "amount": "5"}))
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', confirm).group(1)
+    Account.objects.filter(pk=account.pk).update(is_active=False)  # frozen between the two pages
+    html = page(teller_client.post("/admin/api/account/deposit/", {"account": account.pk, "amount": "5",
+                                                                   "idempotency_key": key, "confirm": "1"}))
+    assert "frozen" in html
+    assert not Transaction.objects.filter(receiver_account=account).exists()
+
+
+def test_custom_pages_need_their_permission(client, account_factory):
+    _, _, txn = _external(account_factory)
+    viewer = grant(StaffFactory(roles=[]), "api.view_account", "api.view_transaction")
+    client.force_login(viewer)
+    assert client.get("/admin/api/account/deposit/").status_code == 403
+    assert client.get(f"/admin/api/transaction/{txn.pk}/reverse/").status_code == 403
+    assert "Reverse</a>" not in page(client.get(f"/admin/api/transaction/{txn.pk}/change/"))
+    assert "Make a cash deposit" not in page(client.get("/admin/"))
+    client.force_login(StaffFactory(roles=[]))  # staff without any permission sees nothing to act on
+    assert client.get("/admin/api/account/deposit/").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/admin/api/transaction/", "/admin/api/ledgerentry/", "/admin/api/account/",
+                                 "/admin/api/billpayment/", "/admin/api/card/"])
+def test_lists_cost_the_same_queries_for_more_rows(admin_client, account_factory, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from risk.services import forget_blacklist
+
+    def queries():
+        forget_blacklist()  # re-read every few seconds otherwise: one query more or less by chance
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url).status_code == 200
+        return len(captured)
+
+    _external(account_factory)
+    queries()  # the first request also fills per-process caches
+    few = queries()
+    for _ in range(4):
+        _external(account_factory)
+    assert queries() == few
+
+
+def test_dual_control_in_the_admin(client, account_factory):
+    """A teller's reversal and large deposit are requests; a supervisor approves one and rejects the
+    other on the request's page; the teller cannot decide; all of it is in the audit trail."""
+    from api.models import Approval, AuditRecord
+
+    teller, supervisor = StaffFactory(roles=[roles.TELLER]), StaffFactory(roles=[roles.SUPERVISOR])
+    _, _, txn = _external(account_factory)
+    account = account_factory(type=Account.Type.SAVINGS)
+    client.force_login(teller)
+    url = f"/admin/api/transaction/{txn.pk}/reverse/"
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page(client.post(url, {"reason": "Wrong payee"}))).group(1)
+    held = client.post(url, {"reason": "Wrong payee", "idempotency_key": key, "confirm": "1"}, follow=True)
+    assert "waits for a supervisor" in page(held)
+    reversal = Approval.objects.get(action="reversal")
+    assert Transaction.objects.get(pk=txn.pk).status == Transaction.Status.SUCCESS
+    deposit = "/admin/api/account/deposit/"
+    key = re.search(r'name="idempotency_key" value="([^"]+)"',
+                    page(client.post(deposit, {"account": account.pk, "amount": "20000"}))).group(1)
+    client.post(deposit, {"account": account.pk, "amount": "20000", "idempotency_key": key, "confirm": "1"})
+    big = Approval.objects.get(action="deposit")
+    decide = f"/admin/api/approval/{reversal.pk}/decide/"
+    assert client.get(decide).status_code == 403
+    assert "Approve or reject" not in page(client.get(f"/admin/api/approval/{reversal.pk}/change/"))
+
+    client.force_login(supervisor)
+    assert "Approve or reject" in page(client.get(f"/admin/api/approval/{reversal.pk}/change/"))
+    assert "This field is required" in page(client.post(f"/admin/api/approval/{big.pk}/decide/", {"reject": "1", "reason": " "}))
+    client.post(f"/admin/api/approval/{big.pk}/decide/", {"reject": "1", "reason": "No cash received"})
+    client.post(decide, {"approve": "1"})
+    assert Transaction.objects.get(pk=txn.pk).status == Transaction.Status.REVERSED
+    assert list(Approval.objects.order_by("created_at").values_list("status", flat=True)) == ["approved", "rejected"]
+    account.refresh_from_db()
+    assert account.balance == 0
+    assert set(AuditRecord.objects.values_list("action", flat=True)) >= {
+        "approval_request", "approval_approve", "approval_reject", "reversal"}
+    # The audit trail is read-only for everyone, a superuser included.
+    client.force_login(StaffFactory(is_superuser=True))
+    record = AuditRecord.objects.first()
+    assert client.get("/admin/api/auditrecord/").status_code == 200
+    assert client.post(f"/admin/api/auditrecord/{record.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_admin_changes_are_audited(client, account_factory):
+    from django.contrib.auth.models import Group
+
+    from api.models import AuditRecord, FxRate
+
+    client.force_login(StaffFactory(is_superuser=True))
+    account = account_factory(type=Account.Type.SAVINGS)
+    client.post(f"/admin/api/account/{account.pk}/change/", {"daily_limit": "500.000", "is_active": "on"})
+    assert AuditRecord.objects.filter(action="account_update", object_id=account.pk).get().changes == {
+        "daily_limit": ["10000.000", "500.000"]}
+    client.post("/admin/api/fxrate/add/", {"currency": "USD", "rate": "1.420000",
+                                           "effective_from_0": "2026-01-01", "effective_from_1": "00:00:00"})
+    assert FxRate.objects.filter(rate=Decimal("1.42")).exists()
+    assert AuditRecord.objects.get(action="fx_rate_change").changes["rate"][1] == "1.420000"
+    user = User.objects.create_user(email="promote@example.com", password="x" * 20)
+    change = client.get(f"/admin/api/user/{user.pk}/change/")
+    assert change.status_code == 200
+    teller_group = Group.objects.get(name=roles.TELLER)
+    client.post(f"/admin/api/user/{user.pk}/change/", {
+        "email": user.email, "first_name": "", "last_name": "", "country": "", "is_active": "on",
+        "is_staff": "on", "groups": [teller_group.pk]})
+    record = AuditRecord.objects.get(action="user_update")
+    assert (record.object_id, record.changes) == (user.email, {"is_staff": [False, True], "groups": [[], ["Teller"]]})

@@ -16,7 +16,7 @@ from api.services.transfers import transfer_external
 from business import services
 from business.fx import forget
 from business.models import MetricEvent
-from tests.factories import PASSWORD, AccountFactory, BillerFactory, StaffFactory, UserFactory
+from tests.factories import PASSWORD, AccountFactory, BillerFactory, StaffFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 RATES = {"USD": Decimal("1.41"), "EUR": Decimal("1.31")}
@@ -238,7 +238,7 @@ def test_business_endpoints_are_staff_only(url, api_client, client_for):
 
 
 def test_dashboard_renders_with_its_data(client):
-    staff = StaffFactory()
+    staff = grant(StaffFactory(), "business.view_dailybusinessmetrics")
     user = UserFactory()
     sender = AccountFactory(owner=user, funded=Decimal("500.000"))
     transfer_external(user=user, sender_number=sender.pk, receiver_number=AccountFactory(type="USD").pk,

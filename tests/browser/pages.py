@@ -1,0 +1,96 @@
+"""A thin helper over selenium's driver: log in, find, click and wait, screenshot, and fail on any
+error the page logged (a Content-Security-Policy violation, a missing asset, a script error)."""
+
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.factories import PASSWORD
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+WIDTH, HEIGHT = 1400, 900
+WAIT_SECONDS = 60  # generous: CI machines are shared and sometimes slow
+
+
+class Browser:
+    def __init__(self, driver, base_url: str):
+        self.driver = driver
+        self.base_url = base_url
+
+    # navigation
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+        self.wait_for("body")
+
+    def login(self, user) -> None:
+        self.open("/admin/login/")
+        self.type("#id_username", user.email)
+        self.type("#id_password", PASSWORD)
+        self.click_and_wait('input[type="submit"]', "#site-name")
+        assert "/admin/login/" not in self.driver.current_url, "login failed"
+
+    def wait_for(self, selector: str):
+        return WebDriverWait(self.driver, WAIT_SECONDS).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector)))
+
+    def click_and_wait(self, selector: str, then: str) -> None:
+        """Click, wait until the next page is loaded and shows ``then``."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.find(selector).click()
+        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(old))
+        self.wait_for(then)
+
+    def click_link(self, text: str, then: str) -> None:
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.LINK_TEXT, text).click()
+        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(old))
+        self.wait_for(then)
+
+    # reading and typing
+
+    def find(self, selector: str):
+        return self.driver.find_element(By.CSS_SELECTOR, selector)
+
+    def find_all(self, selector: str):
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def text(self, selector: str = "#content") -> str:
+        return self.find(selector).text
+
+    def type(self, selector: str, value: str) -> None:
+        field = self.find(selector)
+        field.clear()
+        field.send_keys(value)
+
+    def choose(self, selector: str, value: str) -> None:
+        Select(self.find(selector)).select_by_value(value)
+
+    @property
+    def path(self) -> str:
+        return self.driver.current_url.removeprefix(self.base_url)
+
+    # evidence
+
+    def screenshot(self, name: str) -> None:
+        """The whole page at 1400 px wide, then a check that the page logged no error."""
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(WIDTH, max(HEIGHT, min(height, 6000)))
+        self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+        self.driver.set_window_size(WIDTH, HEIGHT)
+        self.assert_no_console_errors(name)
+
+    def assert_no_console_errors(self, where: str) -> None:
+        errors = [entry["message"] for entry in self.driver.get_log("browser")
+                  if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
+        assert not errors, f"{where}: the page logged errors: {errors}"
+
+    def assert_no_horizontal_scroll(self, where: str) -> None:
+        """At 1400 px every column fits: neither the page nor a list's table scrolls sideways."""
+        for selector in ("html", "#changelist .results"):
+            for element in self.find_all(selector):
+                overflow = self.driver.execute_script("return arguments[0].scrollWidth - arguments[0].clientWidth",
+                                                      element)
+                assert overflow <= 0, f"{where}: {selector} is {overflow}px wider than its box"
