@@ -2,16 +2,9 @@
 
 from rest_framework.exceptions import AuthenticationFailed
 
+from nexus.domain import DomainError
 
-class DomainError(Exception):
-    status_code = 422
-    code = "business_rule"
-    default_message = "The operation was refused."
-
-    def __init__(self, message: str | None = None, *, details: dict | None = None):
-        self.message = message or self.default_message
-        self.details = details or {}
-        super().__init__(self.message)
+__all__ = ["DomainError"]  # api code raises and catches the base through this module too
 
 
 class InvalidInput(DomainError):
@@ -118,7 +111,7 @@ class TokenExpired(AuthenticationFailed):
     a request, so it is DRF's kind of error (a 401 with ``WWW-Authenticate``)."""
 
     default_detail = "Access token has expired; refresh it."
-    default_code = "token_expired"
+    default_code = contract_code = "token_expired"
 
 
 class RefreshTokenReused(TokenInvalid):

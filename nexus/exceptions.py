@@ -9,13 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from api.exceptions import DomainError, TokenExpired
-
+from .domain import DomainError
 from .sql import sqlstate
 
-# DRF exception class -> (stable code, default message). First match wins (subclasses first).
+# DRF exception class -> (stable code, default message). First match wins (subclasses first). A DRF
+# exception that carries its own ``contract_code`` (e.g. an expired access token) keeps it.
 _DRF_CODES = [
-    (TokenExpired, "token_expired", TokenExpired.default_detail),
     (InvalidToken, "token_invalid", "Token is invalid or expired."),
     (exceptions.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided."),
     (exceptions.AuthenticationFailed, "token_invalid", "Token is invalid or expired."),
@@ -72,6 +71,7 @@ def exception_handler(exc, context):
     code, message = next(
         ((code, message) for cls, code, message in _DRF_CODES if isinstance(exc, cls)), ("error", "Request failed.")
     )
+    code = getattr(exc, "contract_code", None) or code
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):

@@ -1,4 +1,5 @@
-"""Create .venv and install requirements.txt into it when missing or changed. Stdlib only."""
+"""Create .venv and install requirements-dev.txt (the runtime set, plus the embedded PostgreSQL, tests
+and tools) into it when missing or changed. Stdlib only."""
 
 import hashlib
 import os
@@ -10,7 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
-REQUIREMENTS = ROOT / "requirements.txt"
+REQUIREMENTS = ROOT / "requirements-dev.txt"
+RUNTIME = ROOT / "requirements.txt"  # included by REQUIREMENTS
 STAMP = VENV / ".requirements.sha256"
 
 
@@ -25,9 +27,9 @@ def ensure_venv() -> Path:
     if not python.exists():
         print(f"Creating virtual environment in {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + RUNTIME.read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text().strip() != digest:
-        print("Installing requirements (first run or requirements.txt changed) ...", flush=True)
+        print("Installing requirements (first run, or a requirements file changed) ...", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         "-r", str(REQUIREMENTS)], check=True, cwd=ROOT)
         STAMP.write_text(digest)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Install everything (Chromium too, for the browser tests), lint, and run the whole test suite on real PostgreSQL.
 
-    python3 scripts/test.py              # ruff + pytest (embedded PostgreSQL unless DATABASE_URL)
+    python3 scripts/test.py              # ruff, import-linter, pytest (embedded PostgreSQL unless DATABASE_URL)
     python3 scripts/test.py tests/api    # extra arguments go to pytest
 """
 
@@ -16,6 +16,8 @@ def main() -> None:
     for reason in browser.values():
         print(f"The browser tests will skip: {reason}", flush=True)
     run(python, "-m", "ruff", "check", ".")
+    # The layering of docs/ARCHITECTURE.md (.importlinter): a forbidden import fails the run.
+    run(python, str(python.parent / "lint-imports"), "--no-cache")
     run(python, "-m", "pytest", *(sys.argv[1:] or ["-q"]), env=browser)
 
 

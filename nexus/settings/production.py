@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, secret_dependent
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
@@ -13,21 +13,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
 
-
-def _own_key(name: str) -> str:
-    """A key of its own: rotating or leaking one secret must not touch what another protects."""
-    value = env(name, default="")
-    if len(value) < 50 or value == SECRET_KEY:
-        raise ImproperlyConfigured(f"{name} must be set in production: at least 50 characters, "
-                                   "and not the same as DJANGO_SECRET_KEY.")
-    return value
-
-
-# Access and refresh tokens: a leaked or rotated DJANGO_SECRET_KEY (sessions, admin) leaves them alone.
-SIMPLE_JWT["SIGNING_KEY"] = _own_key("JWT_SIGNING_KEY")  # noqa: F405
-# Card number fingerprints (HMAC): changing this key unlinks every stored fingerprint, so it never
-# follows DJANGO_SECRET_KEY's rotations.
-CARD_FINGERPRINT_KEY = _own_key("CARD_FINGERPRINT_KEY")
+# Own JWT and card-fingerprint keys (nexus.keys): a leaked or rotated DJANGO_SECRET_KEY leaves tokens
+# and stored fingerprints alone. DATABASE_URL is required.
+globals().update(secret_dependent(SECRET_KEY, production=True))
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Load balancers and container health checks probe over plain HTTP.

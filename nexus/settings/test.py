@@ -1,12 +1,11 @@
 """Test run: real PostgreSQL (embedded unless DATABASE_URL), fast hashing, DEBUG off."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, secret_dependent
 
 DEBUG = False
 SECRET_KEY = "test-only-not-a-secret-" + "t" * 40  # noqa: S105
-SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
-CARD_FINGERPRINT_KEY = SECRET_KEY
+globals().update(secret_dependent(SECRET_KEY, production=False))  # embedded PostgreSQL unless DATABASE_URL
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttles are tested explicitly with their own rates.

