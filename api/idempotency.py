@@ -13,7 +13,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 from rest_framework import serializers
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from nexus import sql
 from nexus.aftercommit import send_after_commit
 
-from . import exceptions
+from . import exceptions, queries
 from .models import IdempotencyRecord
 from .signals import money_refused
 
@@ -32,15 +32,6 @@ REPLAY_HEADER = "Idempotent-Replayed"
 # deadlock_detected, serialization_failure: safe to retry the whole transaction.
 RETRYABLE = {"40P01", "40001"}
 ATTEMPTS = 3
-
-_CLAIM_SQL = (
-    "INSERT INTO api_idempotencyrecord (user_id, key, fingerprint, created_at) "
-    "VALUES (%s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
-)
-# Raw like the claim: this runs on every keyed money request, and building the ORM UPDATE
-# cost more CPU than the statement itself (bench/README.md).
-_STORE_SQL = "UPDATE api_idempotencyrecord SET response_status = %s, response_body = %s WHERE user_id = %s AND key = %s"
-
 
 def request_key(request, body_key: str | None) -> str | None:
     header_key = request.headers.get(HEADER)
@@ -66,10 +57,7 @@ def fingerprint(scope: str, payload: dict) -> str:
 
 def _claim(user, key: str, digest: str) -> IdempotencyRecord | None:
     """Claim the key for this transaction; return the earlier record when it is already taken."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [user.pk, key, digest, timezone.now()])
-        claimed = cursor.fetchone()
-    if claimed is not None:
+    if queries.claim_key(user.pk, key, digest, timezone.now()):
         return None
     record = IdempotencyRecord.objects.get(user=user, key=key)
     if record.fingerprint != digest:
@@ -108,8 +96,7 @@ def run_money_request(
                         )
                 status, body = operation(key)
                 if key:
-                    with connection.cursor() as cursor:
-                        cursor.execute(_STORE_SQL, [status, json.dumps(body, cls=DjangoJSONEncoder), request.user.pk, key])
+                    queries.store_response(request.user.pk, key, status, json.dumps(body, cls=DjangoJSONEncoder))
             return Response(body, status=status)
         except OperationalError as exc:
             if attempt + 1 < ATTEMPTS and _is_retryable(exc):

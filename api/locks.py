@@ -2,15 +2,8 @@
 
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from nexus import sql
-
+from . import queries
 from .models import Account, User
-
-_FIELDS, _COLUMNS = sql.select_list(Account)
-# The statement the ORM would build for
-# Account.objects.filter(pk__in=numbers).order_by("pk").select_for_update(no_key=True),
-# written once: compiling that queryset on every transfer cost more CPU than running it.
-_LOCK_SQL = f'SELECT {_COLUMNS} FROM {sql.table(Account)} WHERE "account_number" = ANY(%s) ORDER BY "account_number" FOR NO KEY UPDATE'  # noqa: S608 - column names come from the model; values are parameters
 
 
 def lock_accounts(numbers) -> dict[str, Account]:
@@ -22,9 +15,7 @@ def lock_accounts(numbers) -> dict[str, Account]:
     traffic goes one way. Sorting makes every transfer wait for the same rows in the same order,
     so A->B and B->A cannot deadlock either. Numbers that do not exist are simply absent.
     """
-    wanted = sorted(set(numbers))
-    locked = sql.instances(Account, _FIELDS, sql.fetch(_LOCK_SQL, [wanted]))
-    return {account.pk: account for account in locked}
+    return {account.pk: account for account in queries.lock_accounts(sorted(set(numbers)))}
 
 
 def lock_outstanding_token(*, jti: str, user) -> OutstandingToken | None:

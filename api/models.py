@@ -106,11 +106,12 @@ class Account(models.Model):
     balance = models.DecimalField(**AMOUNT, default=Decimal("0"))
     # Staff edit it (admin, API): the same bound as every amount a client sends.
     daily_limit = models.DecimalField(**AMOUNT, default=DEFAULT_DAILY_LIMIT, validators=[bounds.validate_amount])
-    # What the daily limit counts: outgoing amounts of the bank day ``spent_on`` (Asia/Amman). Kept
-    # by every posting on the locked row (api.services.ledger), so checking the limit reads no
-    # transfers; ``manage.py verify_ledger`` recomputes it from the transactions.
+    # What the daily limit counts: ``spent_amount``, the outgoing amounts of the bank day ``spent_on``
+    # (Asia/Amman), whichever day that was (``spent_on_day`` reads it for a given day). Kept by every
+    # posting on the locked row (api.services.ledger), so checking the limit reads no transfers;
+    # ``manage.py verify_ledger`` recomputes it from the transactions.
     spent_on = models.DateField(null=True, blank=True, editable=False)
-    spent_today = models.DecimalField(**AMOUNT, default=Decimal("0"), editable=False)
+    spent_amount = models.DecimalField(**AMOUNT, default=Decimal("0"), editable=False)
     is_active = models.BooleanField(default=True)
     name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -121,7 +122,7 @@ class Account(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_non_negative"),
             models.CheckConstraint(condition=Q(daily_limit__gte=0), name="account_daily_limit_non_negative"),
-            models.CheckConstraint(condition=Q(spent_today__gte=0), name="account_spent_today_non_negative"),
+            models.CheckConstraint(condition=Q(spent_amount__gte=0), name="account_spent_amount_non_negative"),
             models.CheckConstraint(
                 condition=Q(role="customer", owner__isnull=False) | (~Q(role="customer") & Q(owner__isnull=True)),
                 name="account_owner_matches_role",
@@ -147,7 +148,7 @@ class Account(models.Model):
 
     def spent_on_day(self, day) -> Decimal:
         """Outgoing amounts counted against the daily limit on bank day ``day``."""
-        return self.spent_today if self.spent_on == day else Decimal(0)
+        return self.spent_amount if self.spent_on == day else Decimal(0)
 
     @property
     def is_house(self) -> bool:
@@ -212,8 +213,9 @@ class Transaction(models.Model):
         FAILED = "FAILED", "Failed"
         REVERSED = "REVERSED", "Reversed"
 
-    # Outgoing kinds that count against an account's daily limit.
-    LIMITED_KINDS = (Kind.INTERNAL, Kind.EXTERNAL, Kind.BILL)
+    # Money leaving a customer's account at their request: counted against the daily limit, screened
+    # by the velocity rule. Deposits and reversals are staff operations, not outgoing transfers.
+    OUTGOING_KINDS = (Kind.INTERNAL, Kind.EXTERNAL, Kind.BILL)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -28,7 +28,7 @@ from .seed import Cohort
 
 LOCK = ("SELECT account_number, balance FROM api_account WHERE account_number = ANY(%s) "
         "ORDER BY account_number FOR NO KEY UPDATE")
-DEBIT = ("UPDATE api_account SET balance = %s, spent_today = CASE WHEN spent_on = %s THEN spent_today ELSE 0 END + %s, "
+DEBIT = ("UPDATE api_account SET balance = %s, spent_amount = CASE WHEN spent_on = %s THEN spent_amount ELSE 0 END + %s, "
          "spent_on = %s, updated_at = %s WHERE account_number = %s")
 CREDIT = "UPDATE api_account SET balance = %s, updated_at = %s WHERE account_number = %s"
 INSERT_TXN = (

@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         cursor.execute("ANALYZE")
 
     from api.models import Biller
-    from api.services.house import house_account
+    from api.services.house import house_account_number
 
     billers = list(Biller.objects.filter(is_active=True).values_list("id", "currency"))
     factories = {
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         probe = Probe(None, database)
         calibration = calibration_ms()
         base = baseline.run(cohort=cohort, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
-                            max_requests=args.max_requests, fee_account=house_account("fees", "JOD"),
+                            max_requests=args.max_requests, fee_account=house_account_number("fees", "JOD"),
                             settings=connection.settings_dict, on_window_start=probe.begin)
         base.update(probe.end())
         base["calibration_ms"] = calibration

@@ -227,7 +227,7 @@ def _business(cohort: Cohort, since: datetime, refusals: int) -> Check:
     problems, checked = [], 0
     for txn in txns.iterator(chunk_size=2000):
         fact = facts.pop(str(txn.pk), None)
-        expected = event_for_transaction(txn, fresh_rates=True)
+        expected = event_for_transaction(txn)
         if fact is None:
             problems.append(f"no fact for {txn.kind} {txn.pk}")
             continue

@@ -69,15 +69,14 @@ def seed(*, customers: int, baseline: int, run_id: str | None = None) -> Cohort:
     from django.utils import timezone
 
     from api.models import Account, LedgerEntry, Transaction, User
-    from api.services.house import ensure_house_accounts, house_account
+    from api.services.house import house_account_number
     from api.signals import money_moved, user_registered
 
     started = time.perf_counter()
     run_id = run_id or timezone.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
     password = "Bench-" + secrets.token_urlsafe(12)
     hashed = make_password(password)  # once: PBKDF2 costs ~0.25 s per call here
-    ensure_house_accounts()
-    vault = {currency: house_account("vault", currency) for currency in CURRENCIES}
+    vault = {currency: house_account_number("vault", currency) for currency in CURRENCIES}
     now = timezone.now()
     total = customers + 2 + baseline
     numbers = iter(_unique_numbers(total * len(CURRENCIES)))

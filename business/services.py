@@ -4,21 +4,20 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from api import money
 from api.bankday import bank_day, day_start
-from nexus import sql
 from nexus.aftercommit import after_commit
 
+from . import queries
 from .fx import jod_value
 from .models import DailyActiveUser, DailyBusinessMetrics, MetricEvent
 
 log = logging.getLogger("nexus.business")
 
-TRANSFER_KINDS = ("internal", "external")
 KIND_OF = {"internal": MetricEvent.Kind.TRANSFER, "external": MetricEvent.Kind.TRANSFER,
            "bill": MetricEvent.Kind.BILL, "reversal": MetricEvent.Kind.REVERSAL,
            "deposit": MetricEvent.Kind.DEPOSIT}
@@ -31,7 +30,7 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 # --- recording --------------------------------------------------------------------------------
 
-def event_for_transaction(txn, *, fresh_rates: bool = False) -> MetricEvent:
+def event_for_transaction(txn) -> MetricEvent:
     """The fact row of one successful posting (also used by rebuild_metrics, from the raw row)."""
     kind = KIND_OF[txn.kind]
     amount, currency, fee = txn.amount, txn.currency, txn.fee_amount
@@ -48,8 +47,8 @@ def event_for_transaction(txn, *, fresh_rates: bool = False) -> MetricEvent:
         kind=kind, day=bank_day(txn.created_at), occurred_at=txn.created_at, transaction_id=txn.pk,
         user_id=txn.initiated_by_id, currency=currency, amount=amount, fee=fee,
         amount_jod=jod_value(amount, currency, credited_amount=credited_amount,
-                             credited_currency=credited_currency, at=at, fresh=fresh_rates),
-        fee_jod=jod_value(fee, currency, at=at, fresh=fresh_rates) if fee else ZERO,
+                             credited_currency=credited_currency, at=at),
+        fee_jod=jod_value(fee, currency, at=at) if fee else ZERO,
     )
 
 
@@ -60,24 +59,20 @@ def record_transaction(txn) -> None:
     double counting.
     """
     try:
-        sql.insert(event_for_transaction(txn))
+        queries.insert_fact(event_for_transaction(txn))
     except IntegrityError:
         log.warning("metric event already recorded", extra={"transaction_id": str(txn.pk)})
 
 
-def record_refusal(*, user, kind: str) -> None:
+def record_refusal(*, user) -> None:
     now = timezone.now()
     MetricEvent.objects.create(kind=MetricEvent.Kind.FAILED, day=bank_day(now), occurred_at=now,
                                user_id=getattr(user, "pk", None), currency="")
 
 
-_ACTIVE_SQL = "INSERT INTO business_dailyactiveuser (day, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-
-
 def record_activity(*, user, when: dt.datetime | None = None) -> None:
     """The user was active today: one INSERT ... ON CONFLICT DO NOTHING (no transaction, no update)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_ACTIVE_SQL, [bank_day(when or timezone.now()), user.pk])
+    queries.mark_active(bank_day(when or timezone.now()), user.pk)
 
 
 def record_login(*, user) -> None:

@@ -1,16 +1,30 @@
-"""Hot-path statements written once as SQL, from the models' own metadata.
+"""Helpers for the few statements an app writes as SQL (its ``queries.py``, docs/ARCHITECTURE.md).
 
-Compiling a queryset costs more CPU than PostgreSQL spends running the small statements that every
-request makes (the user row, account locks, the account list, a statement page): on the 2-core
-benchmark machine the ORM's compilation was about a third of a worker's CPU. These helpers build
-the column lists from ``Model._meta`` once, at import, so a renamed field breaks loudly at start-up
-rather than silently, and turn rows back into model instances with ``Model.from_db``, as the ORM
-itself does.
+Every identifier comes from ``Model._meta``: a statement names a field, never a column, so a renamed
+field renames the statement too (tests/nexus/test_queries.py runs each against the migrated
+schema). Rows turn back into model instances with ``Model.from_db``, as the ORM itself does.
 """
 
 from functools import cache
 
 from django.db import connection
+
+
+class Names:
+    """Quoted table and column names of a model: ``Names(Account).table``, ``.balance``, ``["owner"]``
+    (a foreign key gives its column, ``"owner_id"``)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.table = table(model)
+
+    def __getitem__(self, field_name: str) -> str:
+        return column(self.model, field_name)
+
+    def __getattr__(self, field_name: str) -> str:
+        if field_name.startswith("_"):
+            raise AttributeError(field_name)
+        return column(self.model, field_name)
 
 
 def select_list(model) -> tuple[list[str], str]:

@@ -11,21 +11,12 @@ import random
 import time
 
 from django.conf import settings
-from django.db import connection
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from . import queries
 from .client_ip import client_ip
 
-_UPSERT = """
-INSERT INTO risk_ratelimitwindow (key, window_start, hits) VALUES (%s, %s, 1)
-ON CONFLICT (key) DO UPDATE SET
-    hits = CASE WHEN risk_ratelimitwindow.window_start = EXCLUDED.window_start
-                THEN risk_ratelimitwindow.hits + 1 ELSE 1 END,
-    window_start = EXCLUDED.window_start
-RETURNING hits
-"""
-_PURGE = "DELETE FROM risk_ratelimitwindow WHERE window_start < %s"
 _redis = None
 
 
@@ -43,17 +34,15 @@ def hit(key: str, window: int, now: float | None = None) -> tuple[int, int]:
     now = time.time() if now is None else now
     start = int(now // window) * window
     remaining = max(1, int(start + window - now))
-    if getattr(settings, "REDIS_URL", ""):
+    if settings.REDIS_URL:
         pipe = _redis_client().pipeline()
         redis_key = f"throttle:{key}:{start}"
         pipe.incr(redis_key)
         pipe.expire(redis_key, window + 1)
         return int(pipe.execute()[0]), remaining
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [key[:200], start])
-        count = cursor.fetchone()[0]
-        if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
-            cursor.execute(_PURGE, [start - 86400])
+    count = queries.hit(key[:200], start)
+    if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
+        queries.purge(start - 86400)
     return count, remaining
 
 

@@ -5,24 +5,6 @@ from django.db import models
 from django.utils import timezone
 
 
-class RateLimitWindow(models.Model):
-    """Fixed-window request counters for throttles (one row per client key, upserted atomically).
-
-    Used when no Redis is configured; shared by every server process through PostgreSQL. The
-    table is UNLOGGED (migration 0003): no WAL, no flush at commit, emptied by a crash.
-    """
-
-    key = models.CharField(max_length=200, primary_key=True)
-    window_start = models.BigIntegerField()
-    hits = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["window_start"], name="ratelimit_window")]
-
-    def __str__(self):
-        return f"{self.key}: {self.hits}"
-
-
 class LoginEvent(models.Model):
     """One login attempt on any login surface (API, admin, password change), successful or not."""
 

@@ -1,7 +1,6 @@
-"""Writes of the risk app: login events, incidents (deduplicated), the blacklist cache."""
+"""Writes of the risk app: login events, incidents (deduplicated by the database), the blacklist."""
 
 import logging
-import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -10,6 +9,7 @@ from django.utils import timezone
 from api.services.audit import Action as AuditAction
 from api.services.audit import audit, diff
 from nexus.client_ip import client_country, client_ip, normalize_network, parse_ip
+from nexus.refcache import cached
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
 from .lockout import login_username
@@ -19,40 +19,17 @@ from .registry import detectors_for
 log = logging.getLogger("nexus.risk")
 
 
-# (rule, subject) -> end of the window in which a new incident would be a duplicate. Per process
-# and bounded. A transaction rule whose incident for the user already exists in this window is not
-# evaluated again: its finding would be dropped as a duplicate anyway, and a user who trips the
-# velocity rule keeps tripping it on every transfer for the next 15 minutes.
-_suppressed: dict[tuple[str, str], object] = {}
-_SUPPRESSED_MAX = 10_000
-
-
-def _suppress(code: str, subject: str, until) -> None:
-    if len(_suppressed) >= _SUPPRESSED_MAX:
-        _suppressed.clear()
-    _suppressed[(code, subject)] = until
-
-
-def is_suppressed(code: str, subject: str, now) -> bool:
-    until = _suppressed.get((code, subject))
-    return until is not None and now < until
-
-
-def forget_suppressed() -> None:
-    _suppressed.clear()
-
-
 def record_incident(detector, finding: Finding, now=None) -> Incident | None:
-    """One incident per rule, subject and window.
+    """One incident per rule, subject and window, decided by the database alone.
 
-    A recent incident of the same rule and subject (within the rule's window) suppresses a new
-    one; the unique dedup key (rule, subject, window bucket) settles concurrent detections.
+    An incident of the same rule and subject within the rule's window (index incident_rule_subject)
+    makes a new one a duplicate; the unique dedup key (rule, subject, window bucket) settles
+    concurrent detections. Every worker and node gives the same answer, and deleting an incident
+    re-arms its rule at once.
     """
     now = now or timezone.now()
-    latest = (Incident.objects.filter(code=detector.code, subject=finding.subject, timestamp__gt=now - detector.window)
-              .order_by("-timestamp").values_list("timestamp", flat=True).first())
-    if latest is not None:
-        _suppress(detector.code, finding.subject, latest + detector.window)
+    if Incident.objects.filter(code=detector.code, subject=finding.subject,
+                               timestamp__gt=now - detector.window).exists():
         return None
     bucket = int(now.timestamp() // detector.window.total_seconds())
     try:
@@ -64,7 +41,6 @@ def record_incident(detector, finding: Finding, now=None) -> Incident | None:
             )
     except IntegrityError:
         incident = None  # a concurrent detection of the same rule, subject and window won
-    _suppress(detector.code, finding.subject, now + detector.window)
     return incident
 
 
@@ -111,8 +87,6 @@ def screen_transaction(txn) -> None:
         return
     context = TransactionContext(transaction=txn, user=user)
     for detector in detectors_for("transaction"):
-        if is_suppressed(detector.code, str(user.pk), txn.created_at):  # transaction rules are about the user
-            continue
         finding = detector.evaluate(context)
         if finding is not None:
             record_incident(detector, finding, txn.created_at)
@@ -120,48 +94,33 @@ def screen_transaction(txn) -> None:
 
 # --- blacklist -------------------------------------------------------------------------------
 
+# The blacklist is reference data (nexus.refcache): read again at most every few seconds per process,
+# so a change applies on every worker and node within that time, and requests cost no query.
 BLACKLIST_TTL_SECONDS = 5
-_blacklist: tuple[float, tuple] | None = None
-_reported: dict[str, float] = {}
 
 
-def _networks() -> tuple:
-    """Blocked networks, re-read at most every few seconds per process (no query per request)."""
-    global _blacklist
-    now = time.monotonic()
-    if _blacklist is None or now - _blacklist[0] > BLACKLIST_TTL_SECONDS:
-        specs = list(settings.RISK_BLACKLISTED_IPS) + list(BlockedIP.objects.values_list("cidr", flat=True))
-        networks = []
-        for spec in specs:
-            try:
-                networks.append(normalize_network(spec))
-            except ValueError:
-                log.warning("ignoring invalid blacklist entry", extra={"entry": spec})
-        _blacklist = (now, tuple(networks))
-    return _blacklist[1]
-
-
-def forget_blacklist() -> None:
-    global _blacklist
-    _blacklist = None
-    _reported.clear()
+def _load_networks() -> tuple:
+    specs = list(settings.RISK_BLACKLISTED_IPS) + list(BlockedIP.objects.values_list("cidr", flat=True))
+    networks = []
+    for spec in specs:
+        try:
+            networks.append(normalize_network(spec))
+        except ValueError:
+            log.warning("ignoring invalid blacklist entry", extra={"entry": spec})
+    return tuple(networks)
 
 
 def is_blocked(ip: str) -> bool:
     address = parse_ip(ip)
     return address is not None and any(
-        address.version == network.version and address in network for network in _networks())
+        address.version == network.version and address in network
+        for network in cached("ip_blacklist", BLACKLIST_TTL_SECONDS, _load_networks))
 
 
 def record_blocked_request(request) -> None:
-    """An incident per IP per window; repeated hits inside the window cost no query."""
+    """An incident per IP per window (the database de-duplicates repeated hits)."""
     ip = client_ip(request)
-    now = time.monotonic()
     for detector in detectors_for("blocked_request"):
-        memo = f"{detector.code}:{ip}"
-        if now - _reported.get(memo, -1e9) < detector.window.total_seconds():
-            continue
-        _reported[memo] = now
         finding = detector.evaluate(RequestContext(ip=ip, path=request.path, method=request.method,
                                                    country=client_country(request)))
         if finding is not None:
@@ -177,7 +136,6 @@ def block_ip(*, cidr: str, reason: str, created_by) -> BlockedIP:
     blocked = BlockedIP.objects.create(cidr=normalize_cidr(cidr), reason=reason, created_by=created_by)
     audit(actor=created_by, action=AuditAction.BLACKLIST_ADD, object_type="blacklist", object_id=blocked.pk,
           changes={"cidr": [None, blocked.cidr], "reason": [None, reason]})
-    forget_blacklist()
     return blocked
 
 
@@ -186,7 +144,6 @@ def unblock_ip(*, blocked: BlockedIP, by) -> None:
     audit(actor=by, action=AuditAction.BLACKLIST_REMOVE, object_type="blacklist", object_id=blocked.pk,
           changes={"cidr": [blocked.cidr, None], "reason": [blocked.reason, None]})
     blocked.delete()
-    forget_blacklist()
 
 
 @transaction.atomic

@@ -1,13 +1,11 @@
 """Thin receivers: each delegates to one service."""
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from api.signals import money_moved
 
 from . import services
-from .models import BlockedIP
 
 
 # Django's own login signals, sent by every login surface alike (the API, the admin, password changes).
@@ -24,8 +22,3 @@ def on_logged_in(sender, request, user, **kwargs):
 @receiver(money_moved, dispatch_uid="risk.money_moved")
 def on_money_moved(sender, transaction, **kwargs):
     services.screen_transaction(transaction)
-
-
-@receiver([post_save, post_delete], sender=BlockedIP, dispatch_uid="risk.blacklist_changed")
-def on_blacklist_changed(sender, **kwargs):
-    services.forget_blacklist()

@@ -1,22 +1,38 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from api.services.house import forget_house_accounts
-from risk.services import forget_suppressed
+from nexus import refcache
 
 from .factories import AccountFactory, StaffFactory, UserFactory
 
 
+@receiver(post_migrate, dispatch_uid="tests.reseed_reference_data")
+def _reseed_reference_data(sender, **kwargs):
+    """A transactional test ends with a flush, which empties every table, the data migrations' too,
+    then sends post_migrate: put back what those migrations seed (house accounts, billers, FX rates,
+    staff roles), so the next test starts from the same database as a fresh deployment."""
+    if sender is not list(django_apps.get_app_configs())[-1]:
+        return  # once, after every app's permissions are back
+    importlib.import_module("api.migrations.0002_ledger_integrity_and_seed").seed(django_apps, None)
+    from api import roles
+
+    for label in ("api", "risk", "axes", "business"):
+        roles.sync(django_apps, label)
+
+
 @pytest.fixture(autouse=True)
-def _fresh_process_caches():
-    """House account numbers are cached per process; a test flush may recreate them. Same for the
-    risk rules' per-process memo of incidents already recorded."""
-    forget_house_accounts()
-    forget_suppressed()
+def _fresh_reference_data():
+    """Reference data is cached per process for a few seconds (nexus.refcache); a test rebuilds the
+    database under it (house accounts recreated after a flush, rates and blacklist entries added)."""
+    refcache.clear()
     yield
-    forget_house_accounts()
-    forget_suppressed()
+    refcache.clear()
 
 
 def auth_client(user) -> APIClient:

@@ -1,13 +1,13 @@
-"""Database-enforced ledger rules, the cache table, and reference data.
+"""Database-enforced ledger rules and reference data.
 
 * Legs of a transaction sum to zero per currency: a deferred constraint trigger checks each
   transaction at commit, whatever code (or SQL) inserted the rows.
 * Ledger entries are append-only: UPDATE and DELETE are refused.
 """
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.core.management import call_command
 from django.db import migrations
 
 BALANCED_SQL = """
@@ -70,8 +70,10 @@ def seed(apps, schema_editor):
                 defaults={"account_number": new_account_number(), "type": type_, "name": f"{label} {currency}"},
             )
     if not FxRate.objects.exists():
-        FxRate.objects.create(currency="USD", rate=Decimal("1.41"))
-        FxRate.objects.create(currency="EUR", rate=Decimal("1.31"))
+        # The contract's rates, in effect from the earliest date the API accepts (api.bounds).
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        FxRate.objects.create(currency="USD", rate=Decimal("1.41"), effective_from=since)
+        FxRate.objects.create(currency="EUR", rate=Decimal("1.31"), effective_from=since)
     for name, category, currency in BILLERS:
         if not Biller.objects.filter(name=name).exists():
             settlement = Account.objects.create(
@@ -81,15 +83,10 @@ def seed(apps, schema_editor):
             Biller.objects.create(name=name, category=category, currency=currency, settlement_account=settlement)
 
 
-def create_cache_table(apps, schema_editor):
-    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
-
-
 class Migration(migrations.Migration):
     dependencies = [("api", "0001_initial")]
 
     operations = [
         migrations.RunSQL(BALANCED_SQL, DROP_SQL),
-        migrations.RunPython(create_cache_table, migrations.RunPython.noop),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]

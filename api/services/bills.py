@@ -6,7 +6,7 @@ from .. import exceptions, money
 from ..locks import lock_accounts
 from ..models import Biller, BillPayment, Transaction, User
 from .fx import current_rates
-from .ledger import post
+from .ledger import book
 from .transfers import check_amount, check_daily_limit, check_funds, conversion_legs, require_active
 
 
@@ -36,7 +36,7 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
         fx_rate = money.cross_rate(account.currency, biller.currency, rates)
     check_daily_limit(account, debited)
     check_funds(account, debited)
-    txn = post(
+    txn = book(
         locked=locked,
         legs=conversion_legs(
             source=account.currency, debit_account=account.pk, amount=debited,

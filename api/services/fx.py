@@ -1,31 +1,61 @@
-"""Current FX rates from the history table."""
+"""FX rates: the history table (staff publish rates; a published rate is never edited).
 
+The rates are reference data (nexus.refcache): every process re-reads the history at most every
+``RATES_TTL_SECONDS``, so a published rate applies everywhere within that time, and a transfer
+records the rate it used. Transfers, bills, quotes, the dual-control threshold, the velocity rule
+and the business figures all read rates here. The table is seeded by a data migration with the
+contract's rates; a currency without a rate is a deployment error, never silently defaulted.
+"""
+
+import bisect
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from nexus.refcache import cached
+
+from .. import money
 from ..models import FxRate
 from .audit import Action, audit
 
-DEFAULT_RATES = {"USD": Decimal("1.41"), "EUR": Decimal("1.31")}
+RATES_TTL_SECONDS = 5
+QUOTED = tuple(currency for currency in money.CURRENCIES if currency != money.BASE_CURRENCY)
+
+
+def _history() -> dict[str, tuple[list[datetime], list[Decimal]]]:
+    history: dict[str, tuple[list, list]] = {}
+    for currency, rate, effective in FxRate.objects.order_by("currency", "effective_from").values_list(
+            "currency", "rate", "effective_from"):
+        times, rates = history.setdefault(currency, ([], []))
+        times.append(effective)
+        rates.append(rate)
+    return history
+
+
+def rates_with_time(moment: datetime) -> tuple[dict[str, Decimal], datetime | None]:
+    """Units of each currency per JOD in effect at ``moment``, and when the newest of them took effect."""
+    rates, as_of = {}, None
+    for currency, (times, values) in cached("fx_history", RATES_TTL_SECONDS, _history).items():
+        index = bisect.bisect_right(times, moment) - 1
+        if index >= 0:
+            rates[currency] = values[index]
+            as_of = max(as_of, times[index]) if as_of else times[index]
+    missing = set(QUOTED) - set(rates)
+    if missing:
+        raise ImproperlyConfigured(f"No FX rate in effect for {', '.join(sorted(missing))} at {moment.isoformat()}.")
+    return rates, as_of
+
+
+def rates_at(moment: datetime) -> dict[str, Decimal]:
+    return rates_with_time(moment)[0]
 
 
 def current_rates() -> tuple[dict[str, Decimal], datetime | None]:
-    """Latest effective rate per currency (units per 1 JOD), and when the newest took effect. One query."""
-    rows = (
-        FxRate.objects.filter(effective_from__lte=timezone.now())
-        .order_by("currency", "-effective_from")
-        .distinct("currency")
-        .values_list("currency", "rate", "effective_from")
-    )
-    rates = dict(DEFAULT_RATES)
-    as_of = None
-    for currency, rate, effective in rows:
-        rates[currency] = rate
-        as_of = max(as_of, effective) if as_of else effective
-    return rates, as_of
+    """The rates in effect now (units per 1 JOD), and when the newest took effect."""
+    return rates_with_time(timezone.now())
 
 
 @transaction.atomic

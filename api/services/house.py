@@ -1,38 +1,28 @@
-"""House (bank-owned) accounts: looked up once per process, never locked, never updated."""
+"""House (bank-owned) accounts: never updated in the money path; their balance is the sum of their entries.
+
+A data migration creates one per role and currency. Transfers never lock them; a reversal locks the
+accounts its mirrored legs touch, house accounts included (api.locks).
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from nexus.refcache import cached
 
 from ..models import Account
 
 HOUSE_ROLES = (Account.Role.VAULT, Account.Role.FEES, Account.Role.FX)
-HOUSE_TYPE = {"JOD": Account.Type.BASIC, "USD": Account.Type.USD, "EUR": Account.Type.EUR}
-
-_numbers: dict[tuple[str, str], str] = {}
-
-
-def house_account(role: str, currency: str) -> str:
-    """Number of the house account of this role and currency.
-
-    Created by a data migration; created here too if missing (e.g. after a test flush). Only a
-    number read back from an existing row is cached, never one created inside a transaction
-    that might still roll back.
-    """
-    key = (role, currency)
-    if key not in _numbers:
-        account, created = Account.objects.get_or_create(
-            role=role,
-            currency=currency,
-            defaults={"type": HOUSE_TYPE[currency], "name": f"{Account.Role(role).label} {currency}"},
-        )
-        if created:
-            return account.pk
-        _numbers[key] = account.pk
-    return _numbers[key]
+# The numbers never change once created: reference data, re-read now and then (nexus.refcache).
+NUMBERS_TTL_SECONDS = 300
 
 
-def forget_house_accounts() -> None:
-    _numbers.clear()
+def _numbers() -> dict[tuple[str, str], str]:
+    return {(role, currency): number for role, currency, number in
+            Account.objects.filter(role__in=HOUSE_ROLES).values_list("role", "currency", "account_number")}
 
 
-def ensure_house_accounts() -> None:
-    for role in HOUSE_ROLES:
-        for currency in HOUSE_TYPE:
-            house_account(role, currency)
+def house_account_number(role: str, currency: str) -> str:
+    """Number of the house account of this role and currency."""
+    number = cached("house_account_numbers", NUMBERS_TTL_SECONDS, _numbers).get((role, currency))
+    if number is None:
+        raise ImproperlyConfigured(f"No {role} house account in {currency}: run the migrations.")
+    return number

@@ -11,8 +11,8 @@ from ..locks import lock_accounts
 from ..models import Account, LedgerEntry, Transaction, User
 from .audit import Action, audit
 from .fx import current_rates
-from .house import house_account
-from .ledger import Leg, post
+from .house import house_account_number
+from .ledger import Leg, book
 
 Kind = Transaction.Kind
 Purpose = LedgerEntry.Purpose
@@ -56,8 +56,8 @@ def conversion_legs(
         return [Leg(debit_account, -amount, source), Leg(credit_account, amount, target)]
     return [
         Leg(debit_account, -amount, source),
-        Leg(house_account(Account.Role.FX, source), amount, source, Purpose.FX),
-        Leg(house_account(Account.Role.FX, target), -credited, target, Purpose.FX),
+        Leg(house_account_number(Account.Role.FX, source), amount, source, Purpose.FX),
+        Leg(house_account_number(Account.Role.FX, target), -credited, target, Purpose.FX),
         Leg(credit_account, credited, target),
     ]
 
@@ -118,9 +118,9 @@ def _transfer(
     if fee:
         legs += [
             Leg(sender.pk, -fee, sender.currency, Purpose.FEE),
-            Leg(house_account(Account.Role.FEES, sender.currency), fee, sender.currency, Purpose.FEE),
+            Leg(house_account_number(Account.Role.FEES, sender.currency), fee, sender.currency, Purpose.FEE),
         ]
-    return post(
+    return book(
         locked=locked, legs=legs, kind=kind, sender_account=sender, receiver_account=receiver,
         amount=amount, currency=sender.currency, fee_amount=fee, credited_amount=credited,
         credited_currency=receiver.currency, fx_rate=fx_rate, description=description,
@@ -154,8 +154,8 @@ def deposit(*, staff: User, account_number: str, amount: Decimal, description: s
         raise exceptions.NotFound("Account not found.")
     check_amount(amount, account.currency)
     require_active(account)
-    vault = house_account(Account.Role.VAULT, account.currency)
-    txn = post(
+    vault = house_account_number(Account.Role.VAULT, account.currency)
+    txn = book(
         locked=locked,
         legs=[Leg(vault, -amount, account.currency), Leg(account.pk, amount, account.currency)],
         kind=Kind.DEPOSIT, sender_account_id=vault, receiver_account=account, amount=amount,
@@ -189,7 +189,7 @@ def reverse(*, staff: User, transaction_id, reason: str, idempotency_key: str | 
         if received > 0:
             check_funds(account, received)
     legs = [Leg(entry.account_id, -entry.amount, entry.currency, entry.purpose) for entry in entries]
-    compensating = post(
+    compensating = book(
         locked=customer, legs=legs, kind=Kind.REVERSAL,
         sender_account_id=original.receiver_account_id, receiver_account_id=original.sender_account_id,
         amount=original.credited_amount, currency=original.credited_currency,

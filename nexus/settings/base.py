@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "axes",
+    "nexus",
     "api",
     "business",
     "risk",
@@ -119,17 +120,9 @@ def database(*, embedded: bool) -> dict:
 # DATABASES = {"default": database(embedded=...)} is set by each settings module.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# One cache for every server process, so throttles and lockouts hold across workers.
-if env("REDIS_URL", default=""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "nexus_cache",
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
-    }
+# Shared state lives in PostgreSQL (lockouts, revocation, idempotency, incidents) or, for the
+# throttle counters, in Redis when REDIS_URL is set (nexus.throttles). Django's cache is not used.
+REDIS_URL = env("REDIS_URL", default="")
 
 AUTH_USER_MODEL = "api.User"
 AUTHENTICATION_BACKENDS = [

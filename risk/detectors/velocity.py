@@ -1,18 +1,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from nexus import sql
-
 from . import Detector, Finding, TransactionContext
-
-OUTGOING_KINDS = ("internal", "external", "bill")
-# Count and sum per currency of a user's recent outgoing transfers: one grouped statement through
-# the index txn_initiator_created, written once (it runs after every transfer).
-_RECENT_SQL = """
-SELECT "currency", COUNT(*), SUM("amount") FROM "api_transaction"
-WHERE "initiated_by_id" = %s AND "kind" = ANY(%s) AND "created_at" > %s AND "created_at" <= %s
-GROUP BY "currency"
-"""
 
 
 class Velocity(Detector):
@@ -28,14 +17,15 @@ class Velocity(Detector):
 
     def evaluate(self, context: TransactionContext) -> Finding | None:
         from api import money
-        from risk.rates import rates
+        from api.models import Transaction
+        from api.services.fx import current_rates
+        from risk.queries import recent_outgoing
 
         txn = context.transaction
-        if txn.kind not in OUTGOING_KINDS or context.user is None:
+        if txn.kind not in Transaction.OUTGOING_KINDS or context.user is None:
             return None
-        rows = sql.fetch(_RECENT_SQL, [context.user.pk, list(OUTGOING_KINDS), txn.created_at - self.window,
-                                       txn.created_at])
-        current = rates()
+        rows = recent_outgoing(context.user.pk, txn.created_at - self.window, txn.created_at)
+        current = current_rates()[0]
         count = sum(n for _, n, _ in rows)
         total_jod = sum((money.to_base(total, currency, current) for currency, _, total in rows), Decimal(0))
         if count < self.max_count and total_jod < self.max_amount_jod:

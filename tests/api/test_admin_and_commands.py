@@ -398,10 +398,10 @@ def test_lists_cost_the_same_queries_for_more_rows(admin_client, account_factory
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from risk.services import forget_blacklist
+    from nexus import refcache
 
     def queries():
-        forget_blacklist()  # re-read every few seconds otherwise: one query more or less by chance
+        refcache.clear()  # reference data is re-read every few seconds: one query more or less by chance
         with CaptureQueriesContext(connection) as captured:
             assert admin_client.get(url).status_code == 200
         return len(captured)

@@ -11,7 +11,7 @@ from api import bounds, exceptions
 from api.identifiers import new_account_number
 from api.locks import lock_accounts
 from api.models import Account, FxRate, Transaction
-from api.services.ledger import BALANCE_MAX, Leg, post
+from api.services.ledger import BALANCE_MAX, Leg, book
 from tests.factories import BillerFactory
 
 from .helpers import error_code, money_snapshot, post_json
@@ -100,11 +100,11 @@ def test_the_daily_spending_counter_is_bounded_too(user, account_factory):
     receiver = account_factory(owner=user)
     from api.bankday import bank_day
 
-    Account.objects.filter(pk=sender.pk).update(spent_on=bank_day(), spent_today=BALANCE_MAX)
+    Account.objects.filter(pk=sender.pk).update(spent_on=bank_day(), spent_amount=BALANCE_MAX)
     with transaction.atomic():
         locked = lock_accounts([sender.pk, receiver.pk])
         with pytest.raises(exceptions.BalanceLimit):
-            post(locked=locked, legs=[Leg(sender.pk, Decimal("-1"), "JOD"), Leg(receiver.pk, Decimal("1"), "JOD")],
+            book(locked=locked, legs=[Leg(sender.pk, Decimal("-1"), "JOD"), Leg(receiver.pk, Decimal("1"), "JOD")],
                  kind=Transaction.Kind.INTERNAL, sender_account_id=sender.pk, receiver_account_id=receiver.pk,
                  amount=Decimal("1"), currency="JOD", credited_amount=Decimal("1"), credited_currency="JOD",
                  initiated_by=user)
@@ -116,7 +116,7 @@ def test_the_posting_checks_the_bound_without_a_query(user, account_factory, dja
     with transaction.atomic():
         locked = lock_accounts([sender.pk, receiver.pk])
         with django_assert_num_queries(1):  # the one write statement
-            post(locked=locked, legs=[Leg(sender.pk, Decimal("-1"), "JOD"), Leg(receiver.pk, Decimal("1"), "JOD")],
+            book(locked=locked, legs=[Leg(sender.pk, Decimal("-1"), "JOD"), Leg(receiver.pk, Decimal("1"), "JOD")],
                  kind=Transaction.Kind.INTERNAL, sender_account_id=sender.pk, receiver_account_id=receiver.pk,
                  amount=Decimal("1"), currency="JOD", credited_amount=Decimal("1"), credited_currency="JOD",
                  initiated_by=user)

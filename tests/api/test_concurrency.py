@@ -107,7 +107,7 @@ def test_concurrent_spending_stops_exactly_at_the_first_limit(funded, daily_limi
     source.refresh_from_db()
     target.refresh_from_db()
     assert source.balance == Decimal(funded) - 1000 and target.balance == Decimal("1000.000")
-    assert source.spent_today == Decimal("1000.000")
+    assert source.spent_amount == Decimal("1000.000")
     verify_ledger()
 
 

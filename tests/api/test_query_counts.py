@@ -6,7 +6,6 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from api.services.house import ensure_house_accounts
 from tests.factories import AccountFactory, fund
 
 TRANSFER_BUDGET = 12  # including authentication and every after-commit hook (risk, business)
@@ -21,7 +20,6 @@ def authed(user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("receiver_type", "key"), [("Savings", "k-1"), ("USD", "k-2"), ("Savings", None)])
 def test_post_transfer_query_budget(user, django_assert_max_num_queries, receiver_type, key):
-    ensure_house_accounts()  # committed, as the migration does in a real database
     sender = AccountFactory(owner=user, funded=Decimal("1000.000"))
     receiver = AccountFactory(type=receiver_type)
     client = authed(user)

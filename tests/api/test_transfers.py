@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from api.models import Account, BillPayment, FxRate, Transaction
+from nexus import refcache
 from tests.factories import BillerFactory, fund
 
 from .helpers import error_code, money_snapshot, post_json
@@ -193,6 +194,7 @@ def test_a_conversion_that_credits_nothing_is_422_everywhere(alice, user_client,
 def test_fx_rates_endpoint_and_history(api_client):
     assert api_client.get("/fx/rates/").json()["rates"] == {"EUR": "1.31", "USD": "1.41"}
     FxRate.objects.create(currency="USD", rate=Decimal("1.42"))
+    refcache.clear()  # rates are reference data: every process re-reads them within RATES_TTL_SECONDS
     body = api_client.get("/fx/rates/").json()
     assert body["base"] == "JOD" and body["rates"]["USD"] == "1.42" and body["as_of"]
     assert FxRate.objects.filter(currency="USD").count() == 2
@@ -288,7 +290,7 @@ def test_daily_limit_counts_todays_outgoing_amounts(alice, user_client, account_
 
 
 class TestDailyLimitCounter:
-    """The limit is counted on the account row (spent_on, spent_today), kept by every posting."""
+    """The limit is counted on the account row (spent_on, spent_amount), kept by every posting."""
 
     def test_bills_count_and_a_reversal_frees_its_amount(self, alice, user_client, staff_client, account_factory):
         from django.core.management import call_command
@@ -305,7 +307,7 @@ class TestDailyLimitCounter:
         assert post_json(staff_client, f"/transfers/{first['id']}/reverse/", {"reason": "x"}).status_code == 201
         assert internal(user_client, sender.pk, other.pk, "9001.000").status_code == 201
         sender.refresh_from_db()
-        assert sender.spent_today == Decimal("10000.000")
+        assert sender.spent_amount == Decimal("10000.000")
         call_command("verify_ledger")
 
     def test_the_counter_starts_again_at_amman_midnight(self, alice, client_for, account_factory):
@@ -322,7 +324,7 @@ class TestDailyLimitCounter:
             clock.shift(dt.timedelta(seconds=1))  # 00:00:00 in Amman
             assert internal(user_client, sender.pk, other.pk, "10000.000").status_code == 201
         sender.refresh_from_db()
-        assert (sender.spent_on, sender.spent_today) == (dt.date(2026, 3, 2), Decimal("10000.000"))
+        assert (sender.spent_on, sender.spent_amount) == (dt.date(2026, 3, 2), Decimal("10000.000"))
 
     def test_checking_the_limit_reads_no_transactions(self, alice, user_client, account_factory):
         from django.db import connection
@@ -339,7 +341,7 @@ class TestDailyLimitCounter:
 
         sender = account_factory(owner=alice, funded=Decimal("100.000"))
         assert internal(user_client, sender.pk, account_factory(owner=alice).pk, "5.000").status_code == 201
-        Account.objects.filter(pk=sender.pk).update(spent_today=Decimal("4.000"))
+        Account.objects.filter(pk=sender.pk).update(spent_amount=Decimal("4.000"))
         with pytest.raises(CommandError, match="daily limit counter"):
             call_command("verify_ledger")
 

@@ -131,13 +131,13 @@ def test_raw_sql_baseline_runs_against_the_real_schema():
     """The baseline's hand-written SQL must keep matching the models (columns, triggers, checks)."""
     from django.utils import timezone
 
-    from api.services.house import house_account
+    from api.services.house import house_account_number
 
     since = timezone.now()
     before = invariants.money_snapshot()
     cohort = seed(customers=2, baseline=4)
     result = baseline.run(cohort=cohort, concurrency=2, duration=0.3, warmup=0.0, max_requests=50,
-                          fee_account=house_account("fees", "JOD"), settings=connection.settings_dict)
+                          fee_account=house_account_number("fees", "JOD"), settings=connection.settings_dict)
     assert result["errors"] == {}
     assert result["ops"] > 0
     checks = _checks(cohort, before, since)

@@ -14,20 +14,12 @@ from api import money
 from api.models import Transaction, User
 from api.services.transfers import transfer_external
 from business import services
-from business.fx import forget
 from business.models import MetricEvent
 from tests.factories import PASSWORD, AccountFactory, BillerFactory, StaffFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 RATES = {"USD": Decimal("1.41"), "EUR": Decimal("1.31")}
 NOON = dt.datetime(2026, 3, 4, 9, 0, tzinfo=dt.UTC)  # 12:00 in Amman
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rates():
-    forget()
-    yield
-    forget()
 
 
 def jod(amount, currency, credited=None, credited_currency=None):

@@ -14,10 +14,8 @@ from api.models import Account, Approval, BillPayment, Card, Transaction, User
 from api.services.accounts import card_issue
 from api.services.approvals import staff_reversal
 from api.services.bills import bill_pay
-from api.services.house import ensure_house_accounts
 from api.services.transfers import reverse, transfer_external, transfer_internal
 from risk.models import BlockedIP, Incident
-from risk.services import forget_blacklist
 from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
 
 # Staff members with one role each (the teller is kept on the world), and one with none.
@@ -58,7 +56,6 @@ class World:
 
 
 def build_world() -> World:
-    ensure_house_accounts()
     staff = StaffFactory()
     a, b = UserFactory(), UserFactory()
     a_jod = AccountFactory(owner=a, type=Account.Type.SAVINGS, funded=Decimal("5000"))
@@ -88,15 +85,6 @@ def build_world() -> World:
                      "teller": bearer(teller),
                      **{name: bearer(StaffFactory(roles=groups)) for name, groups in STAFF_ROLES.items()}}
     return world
-
-
-@pytest.fixture(autouse=True)
-def _fresh_blacklist():
-    """The IP blacklist is cached per process for a few seconds: a test (or the fuzzer) that blocks
-    127.0.0.1 must not leave later tests answered 403 after its rows were rolled back."""
-    forget_blacklist()
-    yield
-    forget_blacklist()
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ from django.core.management import call_command
 from django.db.models import Q
 
 from api.models import Account, IdempotencyRecord, Transaction
-from api.services.house import ensure_house_accounts
 from tests.factories import AccountFactory, StaffFactory, UserFactory
 
 from .conftest import bearer
@@ -113,7 +112,6 @@ def effects(accounts: list[Account]) -> dict[str, Decimal]:
 
 @pytest.mark.django_db(transaction=True)
 def test_sigkill_mid_load_leaves_nothing_half_applied(tmp_path):
-    ensure_house_accounts()
     StaffFactory()
     customers = []
     for _ in range(CUSTOMERS):

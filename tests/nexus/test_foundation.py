@@ -69,6 +69,7 @@ def test_health_reports_database_down(client, db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database down")
 
+    client.get("/health")  # the IP blacklist (reference data, read before any view) is loaded
     with monkeypatch.context() as patch:
         patch.setattr(connection, "cursor", broken)
         response = client.get("/health")

@@ -10,6 +10,7 @@ from django.db import connections
 from django.test import override_settings
 from rest_framework.settings import api_settings
 
+from nexus import refcache
 from nexus.throttles import hit
 from risk.models import BlockedIP, Incident, LoginEvent
 from tests.factories import PASSWORD, UserFactory
@@ -20,15 +21,6 @@ UNTRUSTED = "203.0.113.9"
 
 def login(client, email, password="wrong-password-000", **meta):
     return client.post("/auth/jwt/create/", {"email": email, "password": password}, format="json", **meta)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_risk_state():
-    from risk import services
-
-    services.forget_blacklist()
-    yield
-    services.forget_blacklist()
 
 
 def rates(**overrides):
@@ -157,10 +149,12 @@ class TestBlacklist:
                                      format="json")
         assert response.status_code == 201
         assert response.json()["cidr"] == "198.51.100.0/24"
+        refcache.clear()  # every worker re-reads the blacklist within BLACKLIST_TTL_SECONDS
         assert api_client.get("/health/", REMOTE_ADDR="198.51.100.3").status_code == 403
         assert staff_client.post("/risk/blacklist/", {"cidr": "not-an-ip"}, format="json").status_code == 400
         listed = staff_client.get("/risk/blacklist/").json()["results"]
         assert staff_client.delete(f"/risk/blacklist/{listed[0]['id']}/").status_code == 204
+        refcache.clear()
         assert api_client.get("/health/", REMOTE_ADDR="198.51.100.3").status_code == 200
 
 

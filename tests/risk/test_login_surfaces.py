@@ -22,15 +22,6 @@ START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)  # 15:00 in Amman
 WRONG = "wrong-password-000"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_risk_state():
-    from risk import services
-
-    services.forget_blacklist()
-    yield
-    services.forget_blacklist()
-
-
 def api_login(email, password=WRONG, **meta):
     return APIClient().post("/auth/jwt/create/", {"email": email, "password": password}, format="json", **meta)
 

@@ -2,12 +2,11 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import transaction
 
-from api import money, roles
+from api import money, queries, roles
 from api.models import Account, User
 from api.services.accounts import account_open
-from api.services.house import ensure_house_accounts
 from api.services.transfers import deposit
 
 # Local demo credentials only: production never runs this command (it refuses without DEBUG
@@ -40,7 +39,6 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             self.stdout.write("seed_demo: DEBUG is off; not creating demo users (use --force).")
             return
-        ensure_house_accounts()
         with transaction.atomic():
             staff, created = User.objects.get_or_create(
                 email=STAFF[0], defaults={"is_staff": True, "is_superuser": True, "first_name": "Nexus",
@@ -66,8 +64,7 @@ class Command(BaseCommand):
                         account = account_open(owner=user, type=type_)
                         deposit(staff=staff, account_number=account.pk, amount=amount, description="Opening deposit")
         # The embedded server stops when idle, so autovacuum rarely runs: give the planner statistics.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        queries.analyze()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))
         self.stdout.write(f"  superuser (admin + Swagger): {STAFF[0]} / {STAFF[1]}")
         for email, password, role, *_ in ROLE_USERS:

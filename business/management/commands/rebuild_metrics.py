@@ -8,7 +8,6 @@ from tqdm import tqdm
 from api import bounds
 from api.models import Transaction
 from business import services
-from business.fx import forget
 from business.models import DailyActiveUser, MetricEvent
 
 REBUILT_KINDS = [MetricEvent.Kind.TRANSFER, MetricEvent.Kind.BILL, MetricEvent.Kind.REVERSAL, MetricEvent.Kind.DEPOSIT]
@@ -35,14 +34,13 @@ class Command(BaseCommand):
             raise CommandError("--from must not be after --to")
         start, _ = services.day_bounds(first)
         _, end = services.day_bounds(last)
-        forget()
         days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
         with transaction.atomic():
             MetricEvent.objects.filter(day__gte=first, day__lte=last, kind__in=REBUILT_KINDS).delete()
             rows = (Transaction.objects.filter(created_at__gte=start, created_at__lt=end)
                     .select_related("reverses").order_by("created_at").iterator(chunk_size=2000))
             MetricEvent.objects.bulk_create(
-                (services.event_for_transaction(txn, fresh_rates=True) for txn in rows), batch_size=2000)
+                (services.event_for_transaction(txn) for txn in rows), batch_size=2000)
             self._rebuild_activity(start, end)
         for day in tqdm(days, desc="rollup", unit="day", disable=options.get("verbosity", 1) == 0):
             services.rollup(day)

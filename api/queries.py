@@ -1,0 +1,163 @@
+"""The core banking app's hand-written SQL: the only module of ``api`` that writes SQL text.
+
+Everything else in ``api`` uses the ORM (docs/ARCHITECTURE.md, "Data access"). A statement is
+here only because the benchmark (``python3 scripts/bench.py``, bench/README.md) showed the ORM's
+equivalent cost more than the statement: the figure is written beside each. Every table and column
+name comes from the models' ``_meta`` (``nexus.sql``), so a renamed field renames it here too, and
+tests/nexus/test_queries.py runs every statement against the migrated schema. Rows come back as
+model instances through ``Model.from_db``, as the ORM itself makes them.
+"""
+
+from functools import cache
+
+from django.db import connection
+
+from nexus import sql
+
+from .models import Account, IdempotencyRecord, LedgerEntry, Transaction, User
+
+A, T, L, R = sql.Names(Account), sql.Names(Transaction), sql.Names(LedgerEntry), sql.Names(IdempotencyRecord)
+
+# --- the user of every authenticated request --------------------------------------------------
+# With the account and statement pages below: reads 372 -> 565/s and 4.5 -> 3 statements per read,
+# compiling ``User.objects.get(pk=...)`` having cost more CPU than PostgreSQL spent running it.
+
+USER_FIELDS, _USER_COLUMNS = sql.select_list(User)
+USER_BY_ID = f"SELECT {_USER_COLUMNS} FROM {sql.table(User)} WHERE {sql.column(User, 'id')} = %s"
+
+
+def user_by_id(user_id) -> User | None:
+    users = sql.instances(User, USER_FIELDS, sql.fetch(USER_BY_ID, [user_id]))
+    return users[0] if users else None
+
+
+# --- the one lock of the money path (api.locks) ---------------------------------------------
+# Account.objects.filter(pk__in=...).order_by("pk").select_for_update(no_key=True), written once:
+# the transfer service (lock, checks, building the posting) was 23 % of a transfer's Python time,
+# and compiling this queryset on every transfer cost more than running it.
+
+ACCOUNT_FIELDS, _ACCOUNT_COLUMNS = sql.select_list(Account)
+LOCK_ACCOUNTS = (f"SELECT {_ACCOUNT_COLUMNS} FROM {A.table} WHERE {A.account_number} = ANY(%s) "
+                 f"ORDER BY {A.account_number} FOR NO KEY UPDATE")
+
+
+def lock_accounts(numbers: list[str]) -> list[Account]:
+    return sql.instances(Account, ACCOUNT_FIELDS, sql.fetch(LOCK_ACCOUNTS, [numbers]))
+
+
+# --- the posting: balances, the transaction row and its ledger legs in one statement ----------
+# One round trip instead of six; its text and its 30 parameters are the same for every posting
+# (arrays through unnest), so psycopg converts it once and PostgreSQL prepares it once per
+# connection: 347-417 -> 385-412 transfers/s in 10 s A/B windows (it was re-parsed in Python on
+# every transfer, about 7 % of a worker, when its shape varied with the number of legs).
+
+BALANCE_FIELDS = ("account_number", "balance", "spent_on", "spent_amount")
+SHARED_ENTRY_FIELDS = ("transaction", "created_at")
+LINE_FIELDS = ("account", "amount", "currency", "purpose", "balance_after")
+
+
+def _arrays(model, names) -> str:
+    """``unnest(%s::type[], ...)`` over the named fields' column types."""
+    return "unnest({})".format(", ".join(f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in names))
+
+
+@cache
+def posting() -> str:
+    """The posting statement (built once: column types need the database connection)."""
+    _, txn_columns, txn_values = sql.insert_columns(Transaction)
+    balances = [A[name] for name in BALANCE_FIELDS]
+    lines = [L[name] for name in LINE_FIELDS]
+    return (
+        f"WITH balances AS (UPDATE {A.table} SET "
+        + ", ".join(f"{column} = v.{column}" for column in balances[1:])
+        + f", {A.updated_at} = %s FROM {_arrays(Account, BALANCE_FIELDS)} AS v({', '.join(balances)}) "
+        f"WHERE {A.table}.{A.account_number} = v.{A.account_number} RETURNING 1), "
+        f"txn AS (INSERT INTO {T.table} ({txn_columns}) VALUES ({txn_values}) RETURNING 1) "
+        f"INSERT INTO {L.table} ({', '.join([L[name] for name in SHARED_ENTRY_FIELDS] + lines)}) "
+        f"SELECT %s, %s, {', '.join(f'v.{column}' for column in lines)} "
+        f"FROM {_arrays(LedgerEntry, LINE_FIELDS)} AS v({', '.join(lines)})"
+    )
+
+
+def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now) -> None:
+    """Run the posting. ``balances``: one tuple per changed account in BALANCE_FIELDS order;
+    ``lines``: one tuple per ledger leg in LINE_FIELDS order."""
+    params: list = [now]
+    params += [list(column) for column in zip(*balances, strict=True)] or [[] for _ in BALANCE_FIELDS]
+    params += sql.insert_values(txn)
+    params += [txn.pk, now]
+    params += [list(column) for column in zip(*lines, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(posting(), params)
+
+
+# --- idempotency records (api.idempotency) ---------------------------------------------------
+# Claim and store run on every keyed money request; building the ORM's INSERT ... ON CONFLICT and
+# UPDATE cost more CPU than the statements (together about 5 % of a transfer's Python time).
+
+CLAIM_KEY = (f"INSERT INTO {R.table} ({R.user}, {R.key}, {R.fingerprint}, {R.created_at}) "
+             f"VALUES (%s, %s, %s, %s) ON CONFLICT ({R.user}, {R.key}) DO NOTHING RETURNING 1")
+STORE_RESPONSE = (f"UPDATE {R.table} SET {R.response_status} = %s, {R.response_body} = %s "
+                  f"WHERE {R.user} = %s AND {R.key} = %s")
+
+
+def claim_key(user_id, key: str, fingerprint: str, now) -> bool:
+    """True when this transaction claimed the key; False when it was already taken (waits for a
+    concurrent claim to commit or roll back, on the unique index)."""
+    return bool(sql.fetch(CLAIM_KEY, [user_id, key, fingerprint, now]))
+
+
+def store_response(user_id, key: str, status: int, body: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(STORE_RESPONSE, [status, body, user_id, key])
+
+
+# --- the two hottest reads: a customer's accounts, a statement page ---------------------------
+# Reads 372 -> 565/s together with the user row above (pages without COUNT(*): one row more than
+# the page tells whether there is a next one).
+
+ACCOUNT_PAGE = (f"SELECT {_ACCOUNT_COLUMNS} FROM {A.table} WHERE {A.owner} = %s AND {A.role} = %s "
+                f"ORDER BY {A.created_at}, {A.account_number} LIMIT %s OFFSET %s")
+
+
+def account_page(owner_id, offset: int, limit: int) -> list[Account]:
+    rows = sql.fetch(ACCOUNT_PAGE, [owner_id, Account.Role.CUSTOMER, limit, offset])
+    return sql.instances(Account, ACCOUNT_FIELDS, rows)
+
+
+# One statement answers both "is this the caller's account?" (no row: 404) and "which lines are on
+# this page?" (one row per line, or a single row of NULLs for an empty page), newest first through
+# the index ledger_account_created. The date range is always bound (the widest one when the client
+# sends none): one statement text, prepared once.
+STATEMENT_LINE_FIELDS = ("id", "kind", "amount", "currency", "balance_after", "purpose", "created_at", "account",
+                         "description", "sender_account", "receiver_account")
+STATEMENT_PAGE = f"""
+SELECT line.* FROM {A.table} account LEFT JOIN LATERAL (
+    SELECT txn.{T.id}, txn.{T.kind}, entry.{L.amount}, entry.{L.currency}, entry.{L.balance_after},
+           entry.{L.purpose}, entry.{L.created_at}, entry.{L.account}, txn.{T.description},
+           txn.{T.sender_account}, txn.{T.receiver_account}
+    FROM {L.table} entry JOIN {T.table} txn ON txn.{T.id} = entry.{L.transaction}
+    WHERE entry.{L.account} = account.{A.account_number}
+      AND entry.{L.created_at} >= %(start)s AND entry.{L.created_at} < %(end)s
+    ORDER BY entry.{L.created_at} DESC, entry.{L.id} DESC LIMIT %(limit)s OFFSET %(offset)s
+) line ON TRUE
+WHERE account.{A.account_number} = %(number)s AND account.{A.owner} = %(owner)s AND account.{A.role} = %(role)s
+"""
+
+
+def statement_page(*, owner_id, number: str, start, end, offset: int, limit: int) -> list[tuple] | None:
+    """Rows in STATEMENT_LINE_FIELDS order; None when the account is not the owner's customer account."""
+    rows = sql.fetch(STATEMENT_PAGE, {"number": number, "owner": owner_id, "role": Account.Role.CUSTOMER,
+                                      "start": start, "end": end, "limit": limit, "offset": offset})
+    if not rows:
+        return None
+    return [row for row in rows if row[0] is not None]
+
+
+# --- maintenance -------------------------------------------------------------------------------
+
+def analyze() -> None:
+    """Planner statistics for every table, after seeding a database (the embedded server rarely runs
+    autovacuum, and without statistics the statement page was planned as a sequential scan)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

@@ -1,0 +1,95 @@
+"""The data-access rule (docs/ARCHITECTURE.md): hand-written SQL only in each app's queries.py, every
+statement run here against the migrated schema, so a renamed field or table fails CI."""
+
+import ast
+import datetime as dt
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from api import queries as api_queries
+from api.models import Account, IdempotencyRecord, Transaction
+from api.services.transfers import transfer_external
+from business import queries as business_queries
+from business.models import DailyActiveUser, MetricEvent
+from business.services import event_for_transaction
+from nexus import queries as nexus_queries
+from risk import queries as risk_queries
+from tests.factories import AccountFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+# Where SQL text may appear: each app's queries module, the ground's helpers that build statements from
+# _meta, the database plumbing (the embedded server, the health probe) and migrations.
+ALLOWED = {"api/queries.py", "risk/queries.py", "business/queries.py", "nexus/queries.py", "nexus/sql.py",
+           "nexus/embedded_pg.py", "nexus/health.py"}
+SQL_START = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH ", "ANALYZE", "CREATE ", "ALTER ", "DROP ")
+
+
+def test_no_sql_text_outside_the_queries_modules():
+    offenders = []
+    for app in ("api", "business", "risk", "nexus"):
+        for path in (ROOT / app).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in relative or relative in ALLOWED:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                        and node.value.lstrip().upper().startswith(SQL_START) and "%s" in node.value + " %s":
+                    if any(word in node.value.upper() for word in (" FROM ", " INTO ", " SET ", "ANALYZE")):
+                        offenders.append(f"{relative}:{node.lineno}")
+                if isinstance(node, ast.Attribute) and (node.attr in {"raw", "extra"} or (
+                        node.attr in {"execute", "executemany"} and getattr(node.value, "id", "") in {"cursor", "cur"})):
+                    offenders.append(f"{relative}:{node.lineno} .{node.attr}()")
+    assert not offenders, f"SQL outside the queries modules: {offenders}"
+
+
+@pytest.mark.django_db
+def test_every_api_statement_runs_against_the_schema():
+    sender = AccountFactory(funded=Decimal("100"))
+    receiver = AccountFactory(type=Account.Type.USD)
+    assert api_queries.user_by_id(sender.owner_id).pk == sender.owner_id
+    assert api_queries.user_by_id(uuid.uuid4()) is None
+    locked = api_queries.lock_accounts(sorted([sender.pk, receiver.pk]))
+    assert [a.pk for a in locked] == sorted([sender.pk, receiver.pk])
+    txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
+                            amount=Decimal("10"))  # the posting statement
+    assert txn.entries.count() == 6
+    assert api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
+    assert not api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
+    api_queries.store_response(sender.owner_id, "k", 201, "{}")
+    assert IdempotencyRecord.objects.get(key="k").response_status == 201
+    assert [a.pk for a in api_queries.account_page(sender.owner_id, 0, 10)] == [sender.pk]
+    start, end = timezone.now() - dt.timedelta(days=1), timezone.now() + dt.timedelta(days=1)
+    lines = api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end,
+                                       offset=0, limit=50)
+    assert {line[0] for line in lines} == {txn.pk, sender.entries.order_by("id").first().transaction_id}
+    assert api_queries.statement_page(owner_id=receiver.owner_id, number=sender.pk, start=start, end=end,
+                                      offset=0, limit=50) is None
+    api_queries.analyze()
+
+
+@pytest.mark.django_db
+def test_every_risk_business_and_ground_statement_runs_against_the_schema():
+    sender = AccountFactory(funded=Decimal("100"))
+    receiver = AccountFactory()
+    txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
+                            amount=Decimal("10"))
+    rows = risk_queries.recent_outgoing(sender.owner_id, txn.created_at - dt.timedelta(minutes=1), txn.created_at)
+    assert rows == [("JOD", 1, Decimal("10.000"))]
+    MetricEvent.objects.filter(transaction_id=txn.pk).delete()
+    business_queries.insert_fact(event_for_transaction(Transaction.objects.get(pk=txn.pk)))
+    assert MetricEvent.objects.filter(transaction_id=txn.pk).count() == 1
+    user = UserFactory()
+    business_queries.mark_active(dt.date(2026, 1, 2), user.pk)
+    business_queries.mark_active(dt.date(2026, 1, 2), user.pk)
+    assert DailyActiveUser.objects.filter(user=user).count() == 1
+    assert [nexus_queries.hit("test-key", 60), nexus_queries.hit("test-key", 60), nexus_queries.hit("test-key", 120)] \
+        == [1, 2, 1]
+    nexus_queries.purge(121)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'nexus_ratelimitwindow'")
+        assert cursor.fetchone() == ("u",)  # unlogged
