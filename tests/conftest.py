@@ -5,11 +5,10 @@ from django.apps import apps as django_apps
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from nexus import refcache
 
-from .factories import AccountFactory, StaffFactory, UserFactory
+from .factories import AccountFactory, StaffFactory, UserFactory, bearer
 
 
 @receiver(post_migrate, dispatch_uid="tests.reseed_reference_data")
@@ -37,7 +36,7 @@ def _fresh_reference_data():
 
 def auth_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=bearer(user))
     return client
 
 

@@ -9,6 +9,13 @@ from api.models import Account, Biller, User
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 
 
+def bearer(user: User) -> str:
+    """The Authorization header of a user who just logged in: tokens issued as the API issues them."""
+    from api.services.sessions import issue_tokens
+
+    return f"Bearer {issue_tokens(user)['access']}"
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

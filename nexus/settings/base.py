@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
         "admin_login": env("THROTTLE_ADMIN_LOGIN", default="10/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
     },
-    "NUM_PROXIES": 0,  # never trust X-Forwarded-For in throttles (see risk.client_ip)
+    "NUM_PROXIES": 0,  # never trust X-Forwarded-For in throttles (nexus.client_ip decides the client address)
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

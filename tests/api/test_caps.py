@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.models import Account, Card
 from api.services.accounts import card_issue
+from tests.conftest import auth_client
 from tests.factories import AccountFactory, UserFactory
 
 
@@ -61,9 +61,7 @@ def collide(count: int, work) -> list[int]:
 
 
 def client_of(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
+    return auth_client(user)
 
 
 @pytest.mark.django_db(transaction=True)

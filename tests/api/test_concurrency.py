@@ -9,16 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.models import Account, Transaction
-from tests.factories import AccountFactory, UserFactory, fund
+from tests.factories import AccountFactory, UserFactory, bearer, fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def token_for(user) -> str:
-    return f"Bearer {RefreshToken.for_user(user).access_token}"
 
 
 def run_threads(count: int, work):
@@ -61,7 +56,7 @@ def test_opposite_transfers_do_not_deadlock_or_lose_updates():
     alice, bob = UserFactory(), UserFactory()
     a = AccountFactory(owner=alice, funded=Decimal("100000.000"))
     b = AccountFactory(owner=bob, funded=Decimal("100000.000"))
-    tokens = {alice.pk: token_for(alice), bob.pk: token_for(bob)}
+    tokens = {alice.pk: bearer(alice), bob.pk: bearer(bob)}
     per_thread = 50
     deadlocks_before = deadlocks()
 
@@ -94,7 +89,7 @@ def test_concurrent_spending_stops_exactly_at_the_first_limit(funded, daily_limi
     owner = UserFactory()
     source = AccountFactory(owner=owner, funded=Decimal(funded), daily_limit=Decimal(daily_limit))
     target = AccountFactory(owner=owner)
-    token = token_for(owner)
+    token = bearer(owner)
 
     def work(index):
         status, response = post(token, "/transfers/internal/",
@@ -115,7 +110,7 @@ def test_same_idempotency_key_sent_concurrently_moves_money_once():
     owner = UserFactory()
     source = AccountFactory(owner=owner, funded=Decimal("1000.000"))
     target = AccountFactory()
-    token = token_for(owner)
+    token = bearer(owner)
     body = {"sender_account": source.pk, "receiver_account": target.pk, "amount": "10.000"}
 
     def work(index):
@@ -143,7 +138,7 @@ def test_many_accounts_many_directions_conserve_money():
             account = AccountFactory(owner=user, type=type_)
             fund(account, Decimal("500"))
             accounts.append(account)
-    tokens = {user.pk: token_for(user) for user in users}
+    tokens = {user.pk: bearer(user) for user in users}
 
     def work(index):
         codes = []

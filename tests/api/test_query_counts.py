@@ -3,18 +3,15 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from tests.conftest import auth_client
 from tests.factories import AccountFactory, fund
 
 TRANSFER_BUDGET = 12  # including authentication and every after-commit hook (risk, business)
 
 
 def authed(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
+    return auth_client(user)
 
 
 @pytest.mark.django_db(transaction=True)

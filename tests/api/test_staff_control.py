@@ -9,10 +9,10 @@ from django.test import override_settings
 from api import roles
 from api.models import Account, Approval, AuditRecord, Transaction
 from api.services.approvals import approval_approve, staff_deposit
-from tests.factories import AccountFactory, StaffFactory, UserFactory
+from tests.factories import AccountFactory, StaffFactory, UserFactory, bearer
 
 from .helpers import error_code, money_snapshot, post_json
-from .test_concurrency import post, run_threads, token_for, verify_ledger
+from .test_concurrency import post, run_threads, verify_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +245,7 @@ def test_two_supervisors_approving_at_once_move_money_once():
     account = AccountFactory(type=Account.Type.SAVINGS, funded=Decimal("1"))
     approval = staff_deposit(staff=teller, account_number=account.pk, amount=Decimal("50000"))
 
-    results = run_threads(4, lambda i: post(token_for(supervisors[i]), f"/approvals/{approval.pk}/approve/", {}))
+    results = run_threads(4, lambda i: post(bearer(supervisors[i]), f"/approvals/{approval.pk}/approve/", {}))
     statuses = sorted(status for status, _ in results)
     assert statuses == [201, 422, 422, 422], [r.content for _, r in results]
     assert all(error_code(r) == "already_decided" for status, r in results if status == 422)

@@ -7,7 +7,6 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from api import roles
 from api.models import Account, Approval, BillPayment, Card, Transaction, User
@@ -17,6 +16,7 @@ from api.services.bills import bill_pay
 from api.services.transfers import reverse, transfer_external, transfer_internal
 from risk.models import BlockedIP, Incident
 from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
+from tests.factories import bearer as bearer_header
 
 # Staff members with one role each (the teller is kept on the world), and one with none.
 STAFF_ROLES = {"supervisor": [roles.SUPERVISOR], "risk": [roles.RISK_ANALYST], "auditor": [roles.AUDITOR],
@@ -24,7 +24,7 @@ STAFF_ROLES = {"supervisor": [roles.SUPERVISOR], "risk": [roles.RISK_ANALYST], "
 
 
 def bearer(user: User) -> dict[str, str]:
-    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    return {"Authorization": bearer_header(user)}
 
 
 @dataclass
