@@ -55,6 +55,9 @@ class User(AbstractUser):
     # one is refused. Raising it (api.services.sessions) revokes every token issued before. The
     # database never lets it go down, so saving a stale copy of the user cannot revive tokens.
     token_version = models.PositiveIntegerField(default=0, editable=False)
+    # Staff block a user (api.services.users): no login, no token works, until unblocked.
+    blocked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    blocked_reason = models.CharField(max_length=255, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -468,3 +471,97 @@ class AuditRecord(models.Model):
 
     def __str__(self):
         return f"{self.actor_email} {self.action} {self.object_type} {self.object_id}"
+
+
+class TwoFactor(models.Model):
+    """A user's TOTP authenticator (RFC 6238), set up with ``/auth/2fa/setup/`` and on once confirmed.
+
+    The secret is stored encrypted (api.services.mfa: Fernet under ``TOTP_ENCRYPTION_KEY``): a copy of
+    the database alone does not give anyone the second factor.
+    """
+
+    user = models.OneToOneField("api.User", primary_key=True, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.TextField(editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The time step (Unix time // 30) of the last accepted code: a code is accepted once, and never one
+    # older than the last (RFC 6238, section 5.2).
+    last_used_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "two-factor authenticator"
+
+    def __str__(self):
+        return f"{self.user_id} ({'on' if self.confirmed_at else 'pending'})"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code for a lost authenticator, stored as a keyed hash only."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey("api.User", on_delete=models.CASCADE, related_name="recovery_codes", db_index=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recoverycode_unique_user_hash")]
+
+    def __str__(self):
+        return f"{self.user_id} ({'used' if self.used_at else 'unused'})"
+
+
+class MfaChallenge(models.Model):
+    """The ticket between the password and the second factor: ``mfa_token`` (only its hash is kept),
+    valid for ``MFA_TOKEN_LIFETIME`` and for one successful verification."""
+
+    id = models.BigAutoField(primary_key=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey("api.User", on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user_id} until {self.expires_at:%H:%M:%S}"
+
+
+class Notification(models.Model):
+    """Something a customer is told about: money in or out, a reversal, a security event.
+
+    Created after the commit of what it reports (api.services.notifications), so a rolled-back
+    operation never notifies. ``data`` holds ids only, never another customer's balance.
+    """
+
+    class Kind(models.TextChoices):
+        TRANSFER_IN = "transfer_in", "Money received"
+        DEPOSIT = "deposit", "Deposit"
+        TRANSFER_OUT = "transfer_out", "Money sent"
+        BILL_PAID = "bill_paid", "Bill paid"
+        REVERSAL = "reversal", "Reversal"
+        SECURITY_ALERT = "security_alert", "Security alert"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey("api.User", on_delete=models.CASCADE, related_name="notifications", db_index=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=120)
+    body = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_created"),
+            models.Index(fields=["user", "-created_at", "-id"], condition=Q(read_at__isnull=True),
+                         name="notification_user_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.title}"
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None

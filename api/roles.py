@@ -14,7 +14,8 @@ AUDITOR = "Auditor"
 ROLES = (TELLER, SUPERVISOR, RISK_ANALYST, AUDITOR)
 
 _LOOK_UP_CUSTOMERS = ["api.view_user", "api.view_account", "api.view_card", "api.view_transaction",
-                      "api.view_ledgerentry", "api.view_billpayment", "api.view_biller", "api.view_fxrate"]
+                      "api.view_ledgerentry", "api.view_billpayment", "api.view_biller", "api.view_fxrate",
+                      "api.view_notification", "api.view_twofactor"]
 _TELLER = [*_LOOK_UP_CUSTOMERS, "api.change_account", "api.make_deposit", "api.request_reversal",
            "api.view_approval"]
 _SEE_RISK = ["risk.view_incident", "risk.view_loginevent", "risk.view_blockedip",

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "axes",
+    "channels",
+    "channels_postgres",
     "nexus",
     "api",
     "business",
@@ -123,6 +125,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared state lives in PostgreSQL (lockouts, revocation, idempotency, incidents) or, for the
 # throttle counters, in Redis when REDIS_URL is set (nexus.throttles). Django's cache is not used.
 REDIS_URL = env("REDIS_URL", default="")
+
+# Real-time delivery (nexus.realtime): the channel layer on Redis when REDIS_URL is set, otherwise on
+# PostgreSQL (channels-postgres), so WebSocket pushes cross processes and nodes with no new server.
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "nexus.realtime.PostgresChannelLayer", "CONFIG": {}}}
+ASGI_APPLICATION = "nexus.asgi.application"
 
 AUTH_USER_MODEL = "api.User"
 AUTHENTICATION_BACKENDS = [
