@@ -5,7 +5,8 @@
   token is refused at once, on every worker and node. Nothing about a token is remembered between
   requests.
 - The token's version (``api.tokens``) must be the user's current ``token_version``: a revoked
-  token (password change, reuse of a refresh token) is refused at once.
+  token (password change, reuse of a refresh token, staff revoking sessions) is refused at once.
+- A user blocked by staff is refused with ``account_blocked`` whatever the token.
 - An access token past its ``exp`` is ``token_expired`` (refresh it); any other bad token is
   ``token_invalid`` (log in again).
 """
@@ -20,7 +21,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from . import queries
-from .exceptions import TokenExpired
+from .exceptions import AccountBlockedToken, TokenExpired
 from .tokens import claimed_version
 
 
@@ -38,6 +39,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        if user.blocked_at is not None:
+            raise AccountBlockedToken()
         if api_settings.CHECK_REVOKE_TOKEN and (
             validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)
         ):

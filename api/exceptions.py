@@ -132,3 +132,38 @@ class AmountTooSmall(DomainError):
 class BalanceLimit(DomainError):
     code = "balance_limit"
     default_message = "The operation would take a balance past what the account can hold."
+
+
+class OtpInvalid(DomainError):
+    """A wrong, reused or expired second factor at login (or an expired ``mfa_token``)."""
+
+    status_code = 401
+    code = "otp_invalid"
+    default_message = "The code is wrong or was already used."
+
+
+class AccountBlocked(DomainError):
+    status_code = 401
+    code = "account_blocked"
+    default_message = "This account is blocked; contact the bank."
+
+
+class AccountBlockedToken(AuthenticationFailed):
+    """A token of a blocked user, refused while DRF authenticates the request (a 401 like any bad token)."""
+
+    default_detail = "This account is blocked; contact the bank."
+    default_code = contract_code = "account_blocked"
+
+
+class OtpRequired(DomainError):
+    """Step-up: a payment this large needs a current code in ``otp``."""
+
+    status_code = 403
+    code = "otp_required"
+    default_message = "A payment this large needs a current code from your authenticator in 'otp'."
+
+
+class StepUpInvalid(DomainError):
+    status_code = 403
+    code = "otp_invalid"
+    default_message = "The code is wrong or was already used."

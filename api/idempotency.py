@@ -71,19 +71,38 @@ def _is_retryable(exc: OperationalError) -> bool:
     return sql.sqlstate(exc) in RETRYABLE
 
 
+def _replay(user, key: str, digest: str) -> Response | None:
+    """The stored answer to this very request, when it was already applied."""
+    record = IdempotencyRecord.objects.filter(user=user, key=key, fingerprint=digest,
+                                              response_status__isnull=False).first()
+    if record is None:
+        return None
+    return Response(json.loads(record.response_body), status=record.response_status, headers={REPLAY_HEADER: "true"})
+
+
 def run_money_request(
     request, *, scope: str, payload: dict, key: str | None, operation: Callable[[str | None], tuple[int, dict]],
-    kind: str | None, account: str | None = None,
+    kind: str | None, account: str | None = None, guard: Callable[[], None] | None = None,
 ) -> Response:
     """Run ``operation`` (which returns status and body) once per (user, key), atomically.
 
     A business-rule refusal (422) is reported as a refused money movement of ``kind``, unless
     ``kind`` is None (the request was not itself a money movement, e.g. deciding an approval).
 
+    ``guard`` (the step-up check, given only to requests that need one) runs before the operation's
+    transaction and commits on its own (a code it used stays used; a wrong code stays counted), and
+    only for a request not already applied: a replay is answered without it, a new request never
+    skips it. It raises to refuse.
+
     Deadlocks and serialization failures are retried as a whole; PostgreSQL already rolled the
     transaction back, so nothing was applied.
     """
     digest = fingerprint(scope, payload) if key else None
+    if guard is not None:
+        replay = _replay(request.user, key, digest) if key else None
+        if replay is not None:
+            return replay
+        guard()
     for attempt in range(ATTEMPTS):
         try:
             with db_transaction.atomic():
@@ -110,17 +129,23 @@ def run_money_request(
     raise AssertionError("unreachable")
 
 
-def money_post(request, serializer_class, *, scope: str, kind: str, perform, account=None) -> Response:
+def money_post(request, serializer_class, *, scope: str, kind: str, perform, account=None,
+               guard=None) -> Response:
     """The whole POST of a money endpoint: validate the body, then run it once per idempotency key.
 
     ``perform(data, key)`` calls one service and returns (status, response body); ``account`` is the
     sender account (a number, or a function of the validated data) reported with a refusal.
+    ``guard(data, otp)`` is the step-up check (see :func:`run_money_request`): it returns None when
+    the request needs none, else the check to run. ``otp`` is not part of the request's identity: a
+    retry with a newer code (or none) is the same request.
     """
     body = serializer_class(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
     key = request_key(request, data.pop("idempotency_key", None))
+    otp = data.pop("otp", None)
+    check = guard(data, otp) if guard is not None else None
     return run_money_request(
         request, scope=scope, payload=data, key=key, operation=lambda key: perform(data, key), kind=kind,
-        account=account(data) if callable(account) else account,
+        account=account(data) if callable(account) else account, guard=check,
     )

@@ -55,10 +55,20 @@ def grant(apps, label: str) -> None:
     sync(apps, label)
 
 
+def _existing(apps, label: str, codenames: list[str]) -> list[str]:
+    """The codenames whose model exists at this point of the migration history: a later migration (the
+    one after the model's creation) grants the others, so an early one still runs on a fresh database."""
+    models = {model._meta.model_name for model in apps.get_app_config(label).get_models()}
+    defaults = ("add_", "change_", "delete_", "view_")
+    return [name for name in codenames
+            if not name.startswith(defaults) or name.split("_", 1)[1] in models]
+
+
 def sync(apps, label: str) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in grants_of(label).items():
+        codenames = _existing(apps, label, codenames)
         group, _ = Group.objects.get_or_create(name=role)
         permissions = Permission.objects.filter(content_type__app_label=label, codename__in=codenames)
         missing = set(codenames) - set(permissions.values_list("codename", flat=True))

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from . import bounds, money, queries
 from .bankday import day_start
-from .models import Account, BillPayment, Card, LedgerEntry, Transaction, User
+from .models import Account, Biller, BillPayment, Card, LedgerEntry, Notification, Transaction, User
 
 
 def accounts_of(user: User) -> QuerySet[Account]:
@@ -84,3 +84,19 @@ def statement_line(transaction_id, kind, amount, currency, balance_after, purpos
         "description": description,
         "created_at": created_at,
     }
+
+
+def account_currency(user: User, number: str) -> str | None:
+    """The currency of one of ``user``'s accounts; None when it is not theirs."""
+    return accounts_of(user).filter(pk=number).values_list("currency", flat=True).first()
+
+
+def biller_currency(biller_id: int) -> str | None:
+    return Biller.objects.filter(pk=biller_id, is_active=True).values_list("currency", flat=True).first()
+
+
+def notifications_of(user: User, *, unread: bool | None = None):
+    qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+    if unread is not None:
+        qs = qs.filter(read_at__isnull=unread)
+    return qs

@@ -5,8 +5,20 @@ from rest_framework import serializers
 
 from . import bounds, money
 from .identifiers import is_valid_account_number
-from .models import Account, Approval, AuditRecord, Biller, BillPayment, Card, Transaction, User
+from .models import (
+    Account,
+    Approval,
+    AuditRecord,
+    Biller,
+    BillPayment,
+    Card,
+    Notification,
+    Transaction,
+    TwoFactor,
+    User,
+)
 from .selectors import sees_all_transactions
+from .services.notifications import payload as notification_payload
 
 # One shared instance renders timestamps exactly as DRF's fields do (ISO 8601, "Z" for UTC).
 DATETIME = serializers.DateTimeField()
@@ -447,3 +459,92 @@ class AuditRecordSerializer(serializers.ModelSerializer):
         model = AuditRecord
         fields = ["id", "actor", "action", "object_type", "object_id", "changes", "ip", "request_id", "timestamp"]
         read_only_fields = fields
+
+
+# --- contract v1.2: two-factor authentication, step-up, notifications, staff control of users -----
+
+OTP_FIELD = {"max_length": 64, "help_text": "A current 6-digit code from the authenticator app."}
+
+
+class ExternalTransferCreateSerializer(TransferCreateSerializer):
+    otp = serializers.CharField(required=False, write_only=True, **{
+        **OTP_FIELD, "help_text": "Step-up: a current 6-digit TOTP code, required when the amount is worth at least "
+                                 "STEP_UP_THRESHOLD (500 JOD by default) at current rates."})
+
+
+class BillStepUpCreateSerializer(BillCreateSerializer):
+    otp = serializers.CharField(required=False, write_only=True, **{
+        **OTP_FIELD, "help_text": "Step-up: a current 6-digit TOTP code, required when the amount is worth at least "
+                                 "STEP_UP_THRESHOLD (500 JOD by default) at current rates."})
+
+
+class MfaRequiredSerializer(serializers.Serializer):
+    mfa_required = serializers.BooleanField(help_text="Always true: send a code to /auth/2fa/verify/.")
+    mfa_token = serializers.CharField(help_text="Single-use, valid for 5 minutes.")
+
+
+class TwoFactorSetupSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32 TOTP secret (SHA-1, 6 digits, 30 s).")
+    otpauth_url = serializers.CharField(help_text="otpauth:// URI for a QR code.")
+
+
+class TwoFactorCodeSerializer(JSONTypes, serializers.Serializer):
+    code = serializers.CharField(**OTP_FIELD)
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=serializers.CharField(), min_length=10, max_length=10,
+                                           help_text="Ten single-use codes, shown this once.")
+
+
+class TwoFactorDisableSerializer(JSONTypes, serializers.Serializer):
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    code = serializers.CharField(**OTP_FIELD)
+
+
+class TwoFactorVerifySerializer(JSONTypes, serializers.Serializer):
+    mfa_token = serializers.CharField(max_length=128)
+    code = serializers.CharField(max_length=64, help_text="A current TOTP code or an unused recovery code.")
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    read = serializers.BooleanField()
+    data = serializers.DictField(help_text="Ids only: transaction_id, account (the customer's own), event.")
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "data", "read", "created_at"]
+        read_only_fields = fields
+
+    def to_representation(self, notification):
+        return notification_payload(notification)
+
+
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.ChoiceField(choices=["true", "false"], required=False,
+                                     help_text="true: only unread; false: only read.")
+
+
+class BlockSerializer(JSONTypes, serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class UnblockSerializer(JSONTypes, serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StaffUserSerializer(serializers.ModelSerializer):
+    blocked = serializers.SerializerMethodField()
+    two_factor_enabled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "is_active", "blocked", "blocked_at", "blocked_reason",
+                  "two_factor_enabled"]
+        read_only_fields = fields
+
+    def get_blocked(self, user) -> bool:
+        return user.blocked_at is not None
+
+    def get_two_factor_enabled(self, user) -> bool:
+        return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()

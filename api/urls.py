@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, approvals, audit, auth, bills, transfers
+from .views import accounts, approvals, audit, auth, bills, mfa, notifications, transfers, users
 
 urlpatterns = [
     path("auth/register/", auth.RegisterView.as_view(), name="register"),
@@ -9,6 +9,10 @@ urlpatterns = [
     path("auth/jwt/logout/", auth.LogoutView.as_view(), name="jwt-logout"),
     path("auth/me/", auth.MeView.as_view(), name="me"),
     path("auth/password/", auth.PasswordChangeView.as_view(), name="password-change"),
+    path("auth/2fa/setup/", mfa.TwoFactorSetupView.as_view(), name="2fa-setup"),
+    path("auth/2fa/confirm/", mfa.TwoFactorConfirmView.as_view(), name="2fa-confirm"),
+    path("auth/2fa/disable/", mfa.TwoFactorDisableView.as_view(), name="2fa-disable"),
+    path("auth/2fa/verify/", mfa.TwoFactorVerifyView.as_view(), name="2fa-verify"),
     path("accounts/", accounts.AccountListView.as_view(), name="accounts"),
     path("accounts/<str:account_number>/", accounts.AccountDetailView.as_view(), name="account-detail"),
     path("accounts/<str:account_number>/transactions/", accounts.StatementView.as_view(), name="account-statement"),
@@ -29,4 +33,10 @@ urlpatterns = [
     path("approvals/<uuid:approval_id>/approve/", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<uuid:approval_id>/reject/", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
     path("audit/", audit.AuditListView.as_view(), name="audit"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
+    path("notifications/read-all/", notifications.NotificationReadAllView.as_view(), name="notifications-read-all"),
+    path("notifications/<uuid:pk>/read/", notifications.NotificationReadView.as_view(), name="notification-read"),
+    path("users/<uuid:pk>/block/", users.UserBlockView.as_view(), name="user-block"),
+    path("users/<uuid:pk>/unblock/", users.UserUnblockView.as_view(), name="user-unblock"),
+    path("users/<uuid:pk>/revoke-sessions/", users.UserRevokeSessionsView.as_view(), name="user-revoke-sessions"),
 ]

@@ -1,4 +1,4 @@
-"""Keys for one purpose each (JWT signing, card-number fingerprints), decided in one place.
+"""Keys for one purpose each (JWT signing, card-number fingerprints, TOTP secrets at rest), decided in one place.
 
 Production demands each its own key from the environment (at least 50 characters, not
 ``DJANGO_SECRET_KEY``): rotating or leaking one secret must not touch what another protects. A
@@ -11,7 +11,10 @@ import hmac
 
 from django.core.exceptions import ImproperlyConfigured
 
-PURPOSES = ("JWT_SIGNING_KEY", "CARD_FINGERPRINT_KEY")
+# TOTP_ENCRYPTION_KEY encrypts two-factor secrets and keys recovery-code hashes (api.services.mfa):
+# a copy of the database without it gives nobody a second factor. Changing it makes every enrolled
+# authenticator unreadable (its users log in with a recovery code, then enrol again).
+PURPOSES = ("JWT_SIGNING_KEY", "CARD_FINGERPRINT_KEY", "TOTP_ENCRYPTION_KEY")
 MIN_LENGTH = 50
 
 

@@ -1,39 +1,60 @@
 """Real-time delivery: the channel layer, and publishing to it from synchronous code after commit.
 
-The channel layer carries a message from the process that committed a change (a gunicorn worker,
-a management command) to the process holding the WebSocket (uvicorn, ``nexus.asgi``). It must work
-across processes and nodes, so it lives where the shared state lives (docs/ARCHITECTURE.md): Redis
-(channels-redis) when ``REDIS_URL`` is set, otherwise PostgreSQL itself (channels-postgres: a
-message table whose trigger sends ``NOTIFY``; every ASGI process ``LISTEN``s), so the embedded
-default needs no new server.
+The channel layer carries a message from the process that committed a change (a gunicorn worker, a
+management command) to the processes holding WebSockets (uvicorn running ``nexus.asgi``). It must
+work across processes and nodes, so it lives where the shared state lives (docs/ARCHITECTURE.md):
+
+- **Redis** (channels-redis) when ``REDIS_URL`` is set;
+- otherwise **PostgreSQL** itself (channels-postgres 1.1, psycopg 3): a message table whose insert
+  trigger sends ``NOTIFY``, which every ASGI process ``LISTEN``s to; the embedded default needs no
+  new server. Its layer runs on the project's database (``DATABASES["default"]``).
+
+Publishing on PostgreSQL from synchronous code writes the layer's own rows with the ORM on the
+caller's connection (its ``group_send``, run through ``async_to_sync`` in a worker thread, would
+share one asyncio connection pool between threads and event loops, which psycopg's pool does not
+support): one query when nobody listens, two when someone does. The layer itself serialises the
+message, so the consumers read exactly what its ``group_send`` would have written.
 """
 
-import logging
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_postgres.core import PostgresChannelLayer as _PostgresChannelLayer
+from channels_postgres.models import GroupChannel, Message
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils import timezone
 
-log = logging.getLogger("nexus.realtime")
-
-# Options of the Django connection that are not libpq connection parameters.
+# Options of Django's connection that are not libpq connection parameters.
 _DJANGO_ONLY_OPTIONS = ("server_side_binding", "prepare_threshold", "pool", "isolation_level", "assume_role")
 
 
 class PostgresChannelLayer(_PostgresChannelLayer):
-    """channels-postgres on the project's own database (``DATABASES["default"]``, as the process sees
-    it when the layer is first used: the test database in tests), with no second database alias."""
+    """channels-postgres on the project's own database, as this process sees it when the layer is first
+    used (the test database in tests), with no second database alias to configure."""
 
     def __init__(self, **config):
         settings_dict = connections[DEFAULT_DB_ALIAS].settings_dict
-        database = {**settings_dict, "OPTIONS": {key: value for key, value in settings_dict.get("OPTIONS", {}).items()
-                                                 if key not in _DJANGO_ONLY_OPTIONS}}
-        super().__init__(**database, **config)
-        # channels-postgres removes a closed socket's group membership through this alias.
+        options = {key: value for key, value in settings_dict.get("OPTIONS", {}).items()
+                   if key not in _DJANGO_ONLY_OPTIONS}
+        super().__init__(**{**settings_dict, "OPTIONS": options}, **config)
+        # channels-postgres removes a closed socket from its groups through this database alias.
         self.django_db.using = DEFAULT_DB_ALIAS
+
+    def publish_sync(self, group: str, message: dict) -> None:
+        now = timezone.now()
+        channels = set(GroupChannel.objects.filter(group_key=self._group_key(group), expire__gt=now)
+                       .values_list("channel", flat=True))
+        if channels:
+            payload, expire = self.serialize(message), now + timedelta(seconds=self.expiry)
+            Message.objects.bulk_create([Message(channel=channel, message=payload, expire=expire)
+                                         for channel in sorted(channels)])
 
 
 def publish(group: str, message: dict) -> None:
     """Send ``message`` to every socket in ``group``, from synchronous code (after commit)."""
-    async_to_sync(get_channel_layer().group_send)(group, message)
+    layer = get_channel_layer()
+    if isinstance(layer, PostgresChannelLayer):
+        layer.publish_sync(group, message)
+    else:
+        async_to_sync(layer.group_send)(group, message)

@@ -22,6 +22,7 @@ from .. import exceptions
 from ..locks import lock_outstanding_token
 from ..models import User
 from ..tokens import VERSION_CLAIM, UnlistedRefreshToken, claimed_version
+from . import notifications
 
 
 def issue_tokens(user: User) -> dict[str, str]:
@@ -76,9 +77,11 @@ def _active_user(token) -> User | None:
 
 @transaction.atomic
 def revoke_tokens(user: User) -> None:
-    """Every access and refresh token issued to ``user`` before now stops working at once."""
+    """Every access and refresh token issued to ``user`` before now stops working at once, and so does
+    every WebSocket opened with one (closed once this commits)."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
+    notifications.sessions_revoked(user_id=user.pk, token_version=user.token_version)
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in live.values_list("pk", flat=True)],
                                          ignore_conflicts=True)
@@ -94,3 +97,5 @@ def password_change(*, user: User, new_password: str | None) -> None:
         user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_tokens(user)
+    notifications.security_alert(user_id=user.pk, event="password_changed", title="Your password was changed",
+                                 body="Every session was logged out. If this was not you, contact the bank.")

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +11,8 @@ from nexus.client_ip import client_ip
 from nexus.throttles import AnonThrottle, LoginThrottle, RegisterThrottle, UserThrottle
 
 from .. import exceptions, serializers
-from ..services import sessions
+from ..models import User
+from ..services import mfa, sessions
 from ..services.accounts import user_register
 from .common import ERRORS, ErrorSerializer
 
@@ -54,21 +55,40 @@ class RegisterView(APIView):
         return Response(serializers.RegisterSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+def _blocked(email: str, password: str) -> bool:
+    """Whether a refused login was a blocked user's, with the right password (only then is it said)."""
+    user = User.objects.filter(email=email, blocked_at__isnull=False, is_active=True).first()
+    return user is not None and user.check_password(password)
+
+
 class LoginView(APIView):
-    """Exchange email and password for a JWT pair."""
+    """Exchange email and password for a JWT pair, or, with 2FA on, for the ticket of the second step."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
     throttle_classes = [AnonThrottle, LoginThrottle]
 
-    @extend_schema(request=serializers.LoginSerializer, responses={200: serializers.TokenPairSerializer, **ERRORS})
+    @extend_schema(
+        request=serializers.LoginSerializer, summary="Log in",
+        description="Email and password. Without two-factor authentication: `{access, refresh}`. With it "
+                    "(v1.2): `{mfa_required: true, mfa_token}` and no tokens; send the token and a code to "
+                    "`/auth/2fa/verify/`. A blocked user with the right password: 401 `account_blocked`.",
+        responses={200: PolymorphicProxySerializer(
+            component_name="LoginResult", serializers=[serializers.TokenPairSerializer,
+                                                       serializers.MfaRequiredSerializer], resource_type_field_name=None),
+            **ERRORS, 401: _error("Wrong email or password (`invalid_credentials`); a blocked user (`account_blocked`)")},
+    )
     def post(self, request):
         serializer = serializers.LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"].strip().lower()
-        user = check_credentials(request, email=email, password=serializer.validated_data["password"])
+        password = serializer.validated_data["password"]
+        user = check_credentials(request, email=email, password=password)
         if user is None:
-            raise exceptions.InvalidCredentials()
+            raise exceptions.AccountBlocked() if _blocked(email, password) else exceptions.InvalidCredentials()
+        if mfa.is_enabled(user):
+            # The password alone is not a login: nothing is recorded as one until the second factor.
+            return Response({"mfa_required": True, "mfa_token": mfa.challenge_create(user=user)})
         tokens = sessions.issue_tokens(user)
         logged_in(request, user)
         return Response(tokens)

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.mixins import ListModelMixin
@@ -10,7 +10,8 @@ from ..idempotency import money_post
 from ..models import Biller, BillPayment, Transaction
 from ..services.bills import bill_pay
 from ..services.fx import current_rates
-from .common import ERRORS
+from .common import ERRORS, ErrorSerializer
+from .stepup import bill_guard
 
 
 class BillerListView(ListAPIView):
@@ -29,15 +30,24 @@ class BillView(ListModelMixin, GenericAPIView):
     def get(self, request):
         return self.list(request)
 
-    @extend_schema(request=serializers.BillCreateSerializer, responses={201: serializers.BillPaymentSerializer, **ERRORS})
+    @extend_schema(
+        request=serializers.BillStepUpCreateSerializer,
+        description="Pay a bill; `amount` is in the biller's currency. **Step-up (v1.2)**: an amount worth at least "
+                    "`STEP_UP_THRESHOLD` (500 JOD) at current rates needs `otp`, a current TOTP code: missing → 403 "
+                    "`otp_required`, wrong or reused → 403 `otp_invalid`; nothing moves either way. Order: 400, "
+                    "then 403, then 422. An idempotent replay of an applied request is answered without a code.",
+        responses={201: serializers.BillPaymentSerializer, **ERRORS,
+                   403: OpenApiResponse(ErrorSerializer, description="Step-up code missing or wrong (`otp_required`, "
+                                                                     "`otp_invalid`); blacklisted IP (`ip_blocked`)")},
+    )
     def post(self, request):
         def perform(data, key):
             bill = bill_pay(user=request.user, account_number=data["account"], biller_id=data["biller"],
                             amount=data["amount"], reference=data["reference"], idempotency_key=key)
             return 201, serializers.BillPaymentSerializer(bill).data
 
-        return money_post(request, serializers.BillCreateSerializer, scope="bill", kind=Transaction.Kind.BILL,
-                          perform=perform, account=lambda data: data["account"])
+        return money_post(request, serializers.BillStepUpCreateSerializer, scope="bill", kind=Transaction.Kind.BILL,
+                          perform=perform, account=lambda data: data["account"], guard=bill_guard(request))
 
 
 class BillDetailView(APIView):

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
@@ -11,7 +11,8 @@ from ..idempotency import money_post
 from ..models import Transaction
 from ..services import approvals, transfers
 from .approvals import PENDING, money_or_approval
-from .common import ERRORS
+from .common import ERRORS, ErrorSerializer
+from .stepup import transfer_guard
 
 
 class TransferView(ListModelMixin, GenericAPIView):
@@ -20,6 +21,8 @@ class TransferView(ListModelMixin, GenericAPIView):
     kind: str = ""
     serializer_class = serializers.TransactionSerializer
     service = None
+    body_class = serializers.TransferCreateSerializer
+    guard = None  # step-up (external transfers): api.views.stepup
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -31,7 +34,11 @@ class TransferView(ListModelMixin, GenericAPIView):
 
     @extend_schema(request=serializers.TransferCreateSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
     def post(self, request):
+        return self.transfer(request)
+
+    def transfer(self, request):
         service = type(self).service
+        guard = type(self).guard
 
         def perform(data, key):
             txn = service(user=request.user, sender_number=data["sender_account"],
@@ -39,8 +46,9 @@ class TransferView(ListModelMixin, GenericAPIView):
                           description=data["description"], idempotency_key=key)
             return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
 
-        return money_post(request, serializers.TransferCreateSerializer, scope=f"transfer:{self.kind}",
-                          kind=self.kind, perform=perform, account=lambda data: data["sender_account"])
+        return money_post(request, self.body_class, scope=f"transfer:{self.kind}",
+                          kind=self.kind, perform=perform, account=lambda data: data["sender_account"],
+                          guard=guard(request) if guard else None)
 
 
 class InternalTransferView(TransferView):
@@ -51,6 +59,23 @@ class InternalTransferView(TransferView):
 class ExternalTransferView(TransferView):
     kind = Transaction.Kind.EXTERNAL
     service = staticmethod(transfers.transfer_external)
+    body_class = serializers.ExternalTransferCreateSerializer
+    guard = staticmethod(transfer_guard)
+
+    @extend_schema(
+        request=serializers.ExternalTransferCreateSerializer,
+        description="To any other active Nexus account; the sender pays the fee. **Step-up (v1.2)**: an amount "
+                    "worth at least `STEP_UP_THRESHOLD` (500 JOD) at current rates needs `otp`, a current TOTP "
+                    "code: missing → 403 `otp_required` (the details say to enrol when the user has no 2FA), wrong "
+                    "or reused → 403 `otp_invalid` (a failed login for the lockout); nothing moves either way. "
+                    "Order: 400 (input), then 403 (step-up), then 422 (business rules). An idempotent replay of an "
+                    "applied request is answered without a code.",
+        responses={201: serializers.TransactionSerializer, **ERRORS,
+                   403: OpenApiResponse(ErrorSerializer, description="Step-up code missing or wrong (`otp_required`, "
+                                                                     "`otp_invalid`); blacklisted IP (`ip_blocked`)")},
+    )
+    def post(self, request):
+        return self.transfer(request)
 
 
 class TransactionDetailView(APIView):

@@ -126,19 +126,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # throttle counters, in Redis when REDIS_URL is set (nexus.throttles). Django's cache is not used.
 REDIS_URL = env("REDIS_URL", default="")
 
-# Real-time delivery (nexus.realtime): the channel layer on Redis when REDIS_URL is set, otherwise on
-# PostgreSQL (channels-postgres), so WebSocket pushes cross processes and nodes with no new server.
-if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                  "CONFIG": {"hosts": [REDIS_URL]}}}
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "nexus.realtime.PostgresChannelLayer", "CONFIG": {}}}
-ASGI_APPLICATION = "nexus.asgi.application"
-
 AUTH_USER_MODEL = "api.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing blocked users (an admin session of a blocked user ends too).
+    "api.backends.AccountBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,9 +190,26 @@ SIMPLE_JWT = {
     # "SIGNING_KEY" and CARD_FINGERPRINT_KEY: nexus.keys, applied by each settings module.
 }
 
+# Real-time delivery (nexus.realtime): the channel layer on Redis when REDIS_URL is set, otherwise on
+# PostgreSQL (channels-postgres), so WebSocket pushes cross processes and nodes with no new server. A
+# socket lives at most as long as its access token (api.consumers), so a membership left by a process
+# that died expires soon after.
+_SOCKET_GROUP_EXPIRY = int(SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 300
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [REDIS_URL], "group_expiry": _SOCKET_GROUP_EXPIRY}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "nexus.realtime.PostgresChannelLayer",
+                                  "CONFIG": {"group_expiry": _SOCKET_GROUP_EXPIRY}}}
+ASGI_APPLICATION = "nexus.asgi.application"
+# The WebSocket routes, by dotted path: ground code (nexus.asgi) names the app's routes, never imports them.
+WEBSOCKET_URLPATTERNS = "api.routing.websocket_urlpatterns"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nexus Bank API",
-    "DESCRIPTION": "Core banking, business intelligence and risk management. Contract v1.",
+    "DESCRIPTION": "Core banking, business intelligence and risk management. Contract v1.2: two-factor "
+                   "authentication, step-up for large payments, notifications (also pushed over the WebSocket "
+                   "/ws/notifications/, see docs/API-v1.2.md), staff control of users and sessions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -213,6 +222,8 @@ SPECTACULAR_SETTINGS = {
         "TransactionStatusEnum": "api.models.Transaction.Status",
         "BillPaymentStatusEnum": "api.models.BillPayment.Status",
         "IncidentStatusEnum": "risk.models.Incident.Status",
+        "TransactionKindEnum": "api.models.Transaction.Kind",
+        "NotificationKindEnum": "api.models.Notification.Kind",
     },
     # Framework-level errors (auth, throttles, body limits...) documented on every operation.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nexus.openapi.document_errors"],
@@ -234,6 +245,11 @@ AXES_VERBOSE = False
 # Every attempt, successful or not, is a risk.LoginEvent; axes keeps only failures and lockouts.
 AXES_DISABLE_ACCESS_LOG = True
 
+# Two-factor authentication (api.services.mfa): the issuer authenticator apps show, how long the
+# ticket between password and code lives.
+TOTP_ISSUER = env("TOTP_ISSUER", default="Nexus Bank")
+MFA_TOKEN_LIFETIME = timedelta(minutes=5)
+
 # Proxies whose X-Forwarded-For / CF-IPCountry we believe (IPs or CIDRs).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
 RISK_BLACKLISTED_IPS = env.list("RISK_BLACKLISTED_IPS", default=[])
@@ -252,6 +268,9 @@ RISK_DETECTORS = [
 EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01")
 # Dual control: a staff deposit worth more than this (JOD at current rates) waits for an approver.
 DUAL_CONTROL_THRESHOLD = env.str("DUAL_CONTROL_THRESHOLD", default="10000")
+# Step-up (contract v1.2): an external transfer or a bill worth at least this (JOD at current rates)
+# needs a current TOTP code in ``otp``.
+STEP_UP_THRESHOLD = env.str("STEP_UP_THRESHOLD", default="500")
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
 # Caps on what one customer can create (422 limit_reached past them).
 MAX_ACCOUNTS_PER_USER = env.int("MAX_ACCOUNTS_PER_USER", default=10)
@@ -295,5 +314,6 @@ def secret_dependent(secret_key: str, *, production: bool) -> dict:
     return {
         "SIMPLE_JWT": {**SIMPLE_JWT, "SIGNING_KEY": keys["JWT_SIGNING_KEY"]},
         "CARD_FINGERPRINT_KEY": keys["CARD_FINGERPRINT_KEY"],
+        "TOTP_ENCRYPTION_KEY": keys["TOTP_ENCRYPTION_KEY"],
         "DATABASES": {"default": database(embedded=not production)},
     }

@@ -1,0 +1,133 @@
+"""Notifications (contract v1.2): rows created after the commit of what they report, pushed at once.
+
+- Money: a receiver of ``api.signals.money_moved`` (sent after commit, never for a rolled-back or a
+  replayed request) writes one row per customer concerned, in one INSERT: ``transfer_out`` or
+  ``bill_paid`` to the sender, ``transfer_in`` or ``deposit`` to the receiver, ``reversal`` to both.
+- Security: services call :func:`security_alert` inside their own transaction; the row is written
+  once that transaction commits (``nexus.aftercommit``), so a refused change notifies nobody.
+- Each row carries ids only (the transaction, the customer's own account): never a balance, never
+  another customer's account details beyond the number they already see on the transaction.
+- Once its rows commit, each is published to its user's group on the channel layer
+  (``nexus.realtime``), and every open socket of that user (api.consumers) receives it, as the same
+  JSON object ``GET /notifications/`` lists.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.fields import DateTimeField
+
+from nexus.aftercommit import after_commit
+from nexus.realtime import publish
+
+from .. import money
+from ..models import Account, Notification, Transaction, User
+
+Kind = Notification.Kind
+_DATETIME = DateTimeField()  # renders times exactly as every API response does
+PUSH = "notification.push"  # the consumer's handler: notification_push
+REVOKED = "sessions.revoked"  # the consumer's handler: sessions_revoked
+
+
+def user_group(user_id) -> str:
+    """The channel-layer group of every socket a user has open."""
+    return f"user.{user_id}"
+
+
+def payload(notification: Notification) -> dict:
+    """The notification as the API shows it, in the list and on the socket."""
+    return {"id": str(notification.id), "kind": notification.kind, "title": notification.title,
+            "body": notification.body, "data": notification.data, "read": notification.read_at is not None,
+            "created_at": _DATETIME.to_representation(notification.created_at)}
+
+
+def _push(notifications: list[Notification]) -> None:
+    for notification in notifications:
+        publish(user_group(notification.user_id), {"type": PUSH, "notification": payload(notification)})
+
+
+def _create(rows: list[Notification]) -> None:
+    """Write ``rows`` in one statement, then push them once committed."""
+    if not rows:
+        return
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows)
+        after_commit(_push, rows)
+
+
+def _owners(txn: Transaction, *numbers: str) -> dict[str, str | None]:
+    """Account number -> owning customer (None for the bank's own), reading only accounts not at hand."""
+    at_hand = {}
+    for name in ("sender_account", "receiver_account"):
+        if Transaction._meta.get_field(name).is_cached(txn):
+            account = getattr(txn, name)
+            at_hand[account.pk] = account
+    missing = [number for number in numbers if number not in at_hand]
+    if missing:
+        at_hand.update({account.pk: account for account in Account.objects.filter(pk__in=missing)})
+    return {number: None if at_hand[number].is_house else at_hand[number].owner_id for number in numbers}
+
+
+def _amount(value, currency) -> str:
+    return f"{money.fmt(value, currency)} {currency}"
+
+
+def money_moved(txn: Transaction) -> None:
+    """The rows a committed movement makes (called after commit)."""
+    sender, receiver = txn.sender_account_id, txn.receiver_account_id
+    out_amount, in_amount = _amount(txn.amount, txn.currency), _amount(txn.credited_amount, txn.credited_currency)
+    now, rows = timezone.now(), []
+
+    def row(owner, kind, title, body, account):
+        if owner is not None:
+            rows.append(Notification(user_id=owner, kind=kind, title=title, body=body, created_at=now,
+                                     data={"transaction_id": str(txn.pk), "account": account}))
+
+    if txn.kind == Transaction.Kind.REVERSAL:
+        # Both sides of the original: the money goes back to whoever paid it.
+        owners = _owners(txn, sender, receiver)
+        row(owners[receiver], Kind.REVERSAL, "Payment reversed", f"{in_amount} returned to {receiver}.", receiver)
+        row(owners[sender], Kind.REVERSAL, "Payment reversed", f"{out_amount} taken back from {sender}.", sender)
+    elif txn.kind == Transaction.Kind.DEPOSIT:
+        row(_owners(txn, receiver)[receiver], Kind.DEPOSIT, "Cash deposit", f"{in_amount} deposited to {receiver}.",
+            receiver)
+    elif txn.kind == Transaction.Kind.BILL:
+        row(_owners(txn, sender)[sender], Kind.BILL_PAID, "Bill paid",
+            f"{out_amount} paid from {sender}: {txn.description}.", sender)
+    else:
+        owners = _owners(txn, sender, receiver)
+        row(owners[sender], Kind.TRANSFER_OUT, "Money sent", f"{out_amount} sent from {sender} to {receiver}.", sender)
+        row(owners[receiver], Kind.TRANSFER_IN, "Money received", f"{in_amount} received on {receiver}.", receiver)
+    _create(rows)
+
+
+def security_alert(*, user_id, event: str, title: str, body: str, data: dict | None = None) -> None:
+    """A ``security_alert`` for ``user_id``, written once the caller's transaction commits."""
+    row = Notification(user_id=user_id, kind=Kind.SECURITY_ALERT, title=title, body=body,
+                       data={"event": event, **(data or {})})
+    after_commit(_create_alert, row)
+
+
+def _create_alert(row: Notification) -> None:
+    row.created_at = timezone.now()
+    _create([row])
+
+
+def sessions_revoked(*, user_id, token_version: int) -> None:
+    """Once the caller's transaction commits, close every socket of ``user_id`` opened with a token
+    older than ``token_version`` (a revocation stops the stream too, not only the API)."""
+    after_commit(publish, user_group(user_id), {"type": REVOKED, "token_version": token_version})
+
+
+@transaction.atomic
+def mark_read(*, user: User, notification_id) -> bool:
+    """Mark one of the user's notifications read; False when it is not theirs (or does not exist)."""
+    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        return False
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    return True
+
+
+def mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,0 +1,72 @@
+"""Staff control of users (contract v1.2): block, unblock, revoke every session. Audited and notified.
+
+Each takes effect on the user's very next request on every worker and node: the state is the user
+row (``blocked_at``, ``token_version``), which every authenticated request reads (api.authentication),
+and open WebSockets are closed through the channel layer once the change commits.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import exceptions
+from ..locks import lock_user
+from ..models import User
+from . import notifications, sessions
+from .audit import Action, audit
+
+
+def _target(actor: User, user_id) -> User:
+    lock_user(user_id)
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise exceptions.NotFound("User not found.")
+    if user.pk == actor.pk:
+        raise exceptions.Forbidden("Staff cannot block or revoke their own account.")
+    return user
+
+
+@transaction.atomic
+def user_block(*, actor: User, user_id, reason: str) -> User:
+    """No login (401 ``account_blocked``) and no token works any more, until :func:`user_unblock`."""
+    user = _target(actor, user_id)
+    if user.blocked_at is None:
+        user.blocked_at, user.blocked_reason = timezone.now(), reason
+        User.objects.filter(pk=user.pk).update(blocked_at=user.blocked_at, blocked_reason=reason)
+        sessions.revoke_tokens(user)
+        audit(actor=actor, action=Action.USER_UPDATE, object_type="user", object_id=user.email,
+              changes={"blocked": [False, True], "blocked_reason": ["", reason]})
+        notifications.security_alert(user_id=user.pk, event="account_blocked", title="Your account is blocked",
+                                     body="The bank has blocked your account; contact the bank.")
+    return user
+
+
+@transaction.atomic
+def user_unblock(*, actor: User, user_id, reason: str = "") -> User:
+    """Logins work again; tokens issued before the block stay revoked."""
+    user = _target(actor, user_id)
+    if user.blocked_at is not None:
+        before = user.blocked_reason
+        user.blocked_at, user.blocked_reason = None, ""
+        User.objects.filter(pk=user.pk).update(blocked_at=None, blocked_reason="")
+        changes = {"blocked": [True, False], "blocked_reason": [before, ""]}
+        if reason:
+            changes["unblock_reason"] = [None, reason]
+        audit(actor=actor, action=Action.USER_UPDATE, object_type="user", object_id=user.email, changes=changes)
+        notifications.security_alert(user_id=user.pk, event="account_unblocked", title="Your account is unblocked",
+                                     body="You can log in again.")
+    return user
+
+
+@transaction.atomic
+def user_revoke_sessions(*, actor: User, user_id, reason: str = "") -> User:
+    """Every access and refresh token issued to the user before now stops working; they may log in again."""
+    user = _target(actor, user_id)
+    before = user.token_version
+    sessions.revoke_tokens(user)
+    changes = {"token_version": [before, user.token_version]}
+    if reason:
+        changes["reason"] = [None, reason]
+    audit(actor=actor, action=Action.USER_UPDATE, object_type="user", object_id=user.email, changes=changes)
+    notifications.security_alert(user_id=user.pk, event="sessions_revoked", title="You were logged out everywhere",
+                                 body="The bank ended every session of your account; log in again.")
+    return user

@@ -1,0 +1,55 @@
+"""A customer's notifications (contract v1.2): the list and marking them read. Only one's own."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import exceptions, selectors, serializers
+from ..models import Notification
+from ..services import notifications
+from .common import ERRORS
+
+TAG = ["notifications"]
+
+
+class NotificationListView(ListModelMixin, GenericAPIView):
+    serializer_class = serializers.NotificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Notification.objects.none()
+        query = serializers.NotificationQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        unread = query.validated_data.get("unread")
+        return selectors.notifications_of(self.request.user, unread=None if unread is None else unread == "true")
+
+    @extend_schema(
+        tags=TAG, parameters=[serializers.NotificationQuerySerializer], summary="The caller's notifications",
+        description="Newest first: money in (`transfer_in`, `deposit`), money out (`transfer_out`, `bill_paid`), "
+                    "`reversal`, `security_alert`. `data` holds ids (`transaction_id`, the caller's own `account`, "
+                    "a security `event`), never another customer's balance. The WebSocket `/ws/notifications/` "
+                    "pushes each one, the same object, as it is created.",
+    )
+    def get(self, request):
+        return self.list(request)
+
+
+class NotificationReadView(APIView):
+    @extend_schema(tags=TAG, request=None, summary="Mark one notification read",
+                   description="Only one's own: anyone else's is 404, as one that does not exist.",
+                   responses={204: OpenApiResponse(description="Read"), 401: ERRORS[401], 404: ERRORS[404]})
+    def post(self, request, pk):
+        if not notifications.mark_read(user=request.user, notification_id=pk):
+            raise exceptions.NotFound("Notification not found.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationReadAllView(APIView):
+    @extend_schema(tags=TAG, request=None, summary="Mark every notification read",
+                   responses={204: OpenApiResponse(description="All read"), 401: ERRORS[401]})
+    def post(self, request):
+        notifications.mark_all_read(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

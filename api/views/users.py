@@ -1,0 +1,69 @@
+"""Staff control of users (contract v1.2): block, unblock, revoke sessions (Supervisor, Risk analyst)."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nexus.permissions import StaffPermission
+
+from .. import serializers
+from ..services import users
+from .common import ERRORS
+
+TAG = ["staff: users"]
+PERMISSION = {"POST": ["api.block_user"]}
+_ERRORS = {code: ERRORS[code] for code in (400, 401, 403, 404)}
+
+
+class UserBlockView(APIView):
+    permission_classes = [StaffPermission]
+    staff_permissions = PERMISSION
+
+    @extend_schema(
+        tags=TAG, request=serializers.BlockSerializer, summary="Block a user",
+        description="The user can no longer log in (401 `account_blocked`) and every token they hold stops working "
+                    "at once, on every worker (their open WebSockets close with 4401). Audited (`user_update`), "
+                    "notified to the user (`security_alert`). Blocking a blocked user changes nothing. Staff cannot "
+                    "block themselves (403).",
+        responses={200: serializers.StaffUserSerializer, **_ERRORS},
+    )
+    def post(self, request, pk):
+        body = serializers.BlockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = users.user_block(actor=request.user, user_id=pk, reason=body.validated_data["reason"])
+        return Response(serializers.StaffUserSerializer(user).data)
+
+
+class UserUnblockView(APIView):
+    permission_classes = [StaffPermission]
+    staff_permissions = PERMISSION
+
+    @extend_schema(
+        tags=TAG, request=serializers.UnblockSerializer, summary="Unblock a user",
+        description="The user may log in again; tokens issued before the block stay revoked. Audited, notified.",
+        responses={200: serializers.StaffUserSerializer, **_ERRORS},
+    )
+    def post(self, request, pk):
+        body = serializers.UnblockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = users.user_unblock(actor=request.user, user_id=pk, reason=body.validated_data["reason"])
+        return Response(serializers.StaffUserSerializer(user).data)
+
+
+class UserRevokeSessionsView(APIView):
+    permission_classes = [StaffPermission]
+    staff_permissions = PERMISSION
+
+    @extend_schema(
+        tags=TAG, request=serializers.UnblockSerializer, summary="End every session of a user",
+        description="Every refresh and access token issued to the user before now answers 401 from the next "
+                    "request on, on every worker; their open WebSockets close with 4401. The user may log in again. "
+                    "Audited (`user_update`), notified (`security_alert`).",
+        responses={204: OpenApiResponse(description="Every session ended"), **_ERRORS},
+    )
+    def post(self, request, pk):
+        body = serializers.UnblockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        users.user_revoke_sessions(actor=request.user, user_id=pk, reason=body.validated_data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
