@@ -26,6 +26,7 @@ def prepare(*, log_level: str | None = None) -> dict[str, str]:
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(48),
         "JWT_SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY") or secrets.token_urlsafe(48),
         "CARD_FINGERPRINT_KEY": os.environ.get("CARD_FINGERPRINT_KEY") or secrets.token_urlsafe(48),
+        "TOTP_ENCRYPTION_KEY": os.environ.get("TOTP_ENCRYPTION_KEY") or secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "False",
         "DJANGO_SECURE_HSTS_SECONDS": "0",
@@ -36,7 +37,7 @@ def prepare(*, log_level: str | None = None) -> dict[str, str]:
     if log_level:
         chosen["LOG_LEVEL"] = log_level
     os.environ.update(chosen)
-    secret = {"DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "CARD_FINGERPRINT_KEY"}
+    secret = {"DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "CARD_FINGERPRINT_KEY", "TOTP_ENCRYPTION_KEY"}
     return {k: ("<random>" if k in secret else v) for k, v in chosen.items()}
 
 

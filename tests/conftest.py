@@ -78,3 +78,9 @@ def staff_client(staff):
 @pytest.fixture
 def account_factory(db):
     return AccountFactory
+
+
+@pytest.fixture
+def no_step_up(settings):
+    """For tests about something else than step-up (contract v1.2) that move large amounts: no code asked."""
+    settings.STEP_UP_THRESHOLD = "1000000000000"

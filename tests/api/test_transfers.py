@@ -232,6 +232,7 @@ def test_json_number_amount_is_400(user_client, jod, account_factory):
     assert external(user_client, jod.pk, account_factory().pk, 10.5).status_code == 400
 
 
+@pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
 def test_insufficient_funds_is_422_and_changes_nothing(user_client, jod, account_factory):
     receiver = account_factory()
     before = money_snapshot()
@@ -292,6 +293,7 @@ def test_daily_limit_counts_todays_outgoing_amounts(alice, user_client, account_
 class TestDailyLimitCounter:
     """The limit is counted on the account row (spent_on, spent_amount), kept by every posting."""
 
+    @pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
     def test_bills_count_and_a_reversal_frees_its_amount(self, alice, user_client, staff_client, account_factory):
         from django.core.management import call_command
 
@@ -388,6 +390,7 @@ class TestIdempotency:
         assert response.status_code == 201
         assert "Idempotent-Replayed" not in response
 
+    @pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
     def test_a_refused_request_can_be_retried_with_its_key(self, user_client, jod, account_factory):
         receiver = account_factory()
         refused = external(user_client, jod.pk, receiver.pk, "2000.000", HTTP_IDEMPOTENCY_KEY="retry")
@@ -517,6 +520,7 @@ class TestBills:
         assert (body["amount"], body["currency"], body["debited_amount"], body["balance_after"]) == (
             "10.00", "USD", "7.093", "992.907")
 
+    @pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
     def test_bill_errors(self, user_client, jod, account_factory):
         biller = BillerFactory()
         before = money_snapshot()

@@ -57,6 +57,7 @@ def recompute(day: dt.date, refused: int, active: set) -> dict:
     }
 
 
+@pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
 def test_randomized_workload_figures_equal_recomputation(api_client, client_for):
     rng = random.Random(20261125)
     with time_machine.travel(NOON, tick=True):

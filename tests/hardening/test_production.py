@@ -26,6 +26,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "bank.example",
     "JWT_SIGNING_KEY": "jwt-" + "Lp3%vB8^nM1&" * 5,
     "CARD_FINGERPRINT_KEY": "card-" + "Hy6*uJ0(iK5)" * 5,
+    "TOTP_ENCRYPTION_KEY": "totp-" + "Qw2@eR5%tY8&" * 5,
     "TRUSTED_PROXIES": "127.0.0.1/32,10.0.0.0/8",  # the TLS proxy's network (risk.W002 otherwise)
 }
 CSP_PAGES = ["/api/docs/", "/api/redoc/", "/admin/login/", "/admin/"]
@@ -85,13 +86,13 @@ def test_production_settings_are_secure_and_secrets_come_from_the_environment():
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "JWT_SIGNING_KEY",
-                                     "CARD_FINGERPRINT_KEY"])
+                                     "CARD_FINGERPRINT_KEY", "TOTP_ENCRYPTION_KEY"])
 def test_production_refuses_to_start_without_its_secrets(missing):
     result = run_python("import django; django.setup()", **{missing: ""})
     assert result.returncode != 0 and missing in result.stderr
 
 
-@pytest.mark.parametrize("name", ["JWT_SIGNING_KEY", "CARD_FINGERPRINT_KEY"])
+@pytest.mark.parametrize("name", ["JWT_SIGNING_KEY", "CARD_FINGERPRINT_KEY", "TOTP_ENCRYPTION_KEY"])
 def test_production_keys_are_their_own(name):
     """Neither falls back to, nor may equal, DJANGO_SECRET_KEY."""
     assert name in run_python("import django; django.setup()", **{name: SECRET}).stderr

