@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.models import User
+from api.services import notifications
 from api.services.audit import Action as AuditAction
 from api.services.audit import audit, diff
 from nexus.client_ip import client_country, client_ip, normalize_network, parse_ip
@@ -67,6 +69,8 @@ def record_login(*, request, email: str, user, successful: bool) -> LoginEvent |
         country=client_country(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:256],
         successful=successful, timestamp=now,
     )
+    if successful and event.country:
+        _alert_new_country(user, event)
     context = LoginContext(email=event.attempted_email, ip=ip, country=event.country, successful=successful,
                            user=user if successful else None, timestamp=now, event_id=event.pk)
     for detector in detectors_for("login"):
@@ -74,6 +78,27 @@ def record_login(*, request, email: str, user, successful: bool) -> LoginEvent |
         if finding is not None:
             record_incident(detector, finding, now)
     return event
+
+
+def _alert_new_country(user, event: LoginEvent) -> None:
+    """A ``security_alert`` to the user when a login comes from a country none of their earlier logins did
+    (not for the first login with a known country: there is nothing to compare it with)."""
+    earlier = LoginEvent.objects.filter(user=user, successful=True).exclude(pk=event.pk).exclude(country="")
+    if earlier.exists() and not earlier.filter(country=event.country).exists():
+        notifications.security_alert(user_id=user.pk, event="new_country", title="Login from a new country",
+                                     body=f"Someone logged in to your account from {event.country}. If this was "
+                                          "not you, change your password.", data={"country": event.country})
+
+
+def user_locked_out(*, email: str) -> None:
+    """Tell the user (if the email is one) that logins to their account are locked out for a while."""
+    user = User.objects.filter(email=(email or "").strip().lower()).first()
+    # axes reports the lockout again on every refused attempt during it: one alert per cool-off period.
+    if user is not None and not notifications.recent_alert(user_id=user.pk, event="lockout",
+                                                           within=settings.AXES_COOLOFF_TIME):
+        notifications.security_alert(user_id=user.pk, event="lockout", title="Logins locked after failed attempts",
+                                     body="Too many failed logins: logins from that address are paused for a while. "
+                                          "If this was not you, change your password.")
 
 
 def screen_transaction(txn) -> None:

@@ -96,3 +96,23 @@ class BillerFactory(factory.django.DjangoModelFactory):
         lambda o: Account.objects.create(role=Account.Role.SETTLEMENT, currency=o.currency,
                                          type={"JOD": Account.Type.BASIC}.get(o.currency, o.currency), name=f"Settlement {o.name}")
     )
+
+
+def totp_code(secret: str, at=None, steps: int = 0) -> str:
+    """The RFC 6238 code an authenticator app shows for ``secret`` at ``at`` (now), ``steps`` away."""
+    import time
+
+    import pyotp
+
+    moment = (at.timestamp() if at is not None else time.time()) + 30 * steps
+    return pyotp.TOTP(secret).at(moment)
+
+
+def enrol(user: User, at=None) -> tuple[str, list[str]]:
+    """Turn 2FA on for ``user`` through the services, with a code computed here: (secret, recovery codes)."""
+    from api.services import mfa
+
+    secret, _ = mfa.mfa_setup(user=user)
+    codes = mfa.mfa_confirm(user=user, code=totp_code(secret, at))
+    assert codes is not None
+    return secret, codes

@@ -112,6 +112,12 @@ def _create_alert(row: Notification) -> None:
     _create([row])
 
 
+def recent_alert(*, user_id, event: str, within) -> bool:
+    """Whether ``user_id`` was already alerted of ``event`` in the last ``within``."""
+    return Notification.objects.filter(user_id=user_id, kind=Kind.SECURITY_ALERT, data__event=event,
+                                       created_at__gt=timezone.now() - within).exists()
+
+
 def sessions_revoked(*, user_id, token_version: int) -> None:
     """Once the caller's transaction commits, close every socket of ``user_id`` opened with a token
     older than ``token_version`` (a revocation stops the stream too, not only the API)."""
