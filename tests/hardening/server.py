@@ -60,10 +60,13 @@ class Server:
         self.env = subprocess_env(settings_module, **env)
         self.process: subprocess.Popen | None = None
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "nexus.wsgi:application",
+                "--bind", f"127.0.0.1:{self.port}",
+                "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "60"]
+
     def start(self, timeout: float = 60) -> None:
-        command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "nexus.wsgi:application",
-                   "--bind", f"127.0.0.1:{self.port}",
-                   "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "60"]
+        command = self.command()
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -91,6 +94,14 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+
+
+class AsgiServer(Server):
+    """uvicorn serving ``nexus.asgi`` (HTTP and the WebSocket), as production runs it beside gunicorn."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "nexus.asgi:application", "--host", "127.0.0.1",
+                "--port", str(self.port), "--no-access-log"]
 
 
 def end_server_sessions(timeout: float = 15) -> None:
