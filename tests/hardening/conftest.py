@@ -9,7 +9,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from api import roles
-from api.models import Account, Approval, BillPayment, Card, Transaction, User
+from api.models import Account, Approval, BillPayment, Card, Notification, Transaction, User
 from api.services.accounts import card_issue
 from api.services.approvals import staff_reversal
 from api.services.bills import bill_pay
@@ -76,6 +76,9 @@ def build_world() -> World:
     incident = Incident.objects.create(code="velocity", event="Suspicious transaction velocity", severity="high",
                                        subject=str(a.pk), dedup_key=f"velocity:{a.pk}:hardening", user=a)
     blocked = BlockedIP.objects.create(cidr="203.0.113.0/24", reason="documentation range")  # never a test client
+    # Written after commit in the app; a test transaction never commits, so the world writes one itself.
+    Notification.objects.create(user=a, kind=Notification.Kind.TRANSFER_OUT, title="Money sent",
+                                data={"transaction_id": str(external.pk), "account": a_jod.pk})
     teller = StaffFactory(roles=[roles.TELLER])
     approval = staff_reversal(staff=teller, transaction_id=external.pk, reason="pending in the world")
     world = World(a=a, b=b, staff=staff, a_jod=a_jod, a_usd=a_usd, a_eur=a_eur, b_jod=b_jod, card=card,

@@ -7,19 +7,22 @@ revealing them), 403 for staff-only operations, 2xx otherwise. A test also fails
 has an operation this table does not cover, so a new endpoint cannot ship unchecked.
 """
 
+import datetime as dt
 import itertools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
-from api.models import Account, Approval, BillPayment, Card, Transaction, User
+from api.models import Account, Approval, BillPayment, Card, Notification, Transaction, User
 from api.services.approvals import staff_reversal
 from api.services.transfers import transfer_internal
+from api.services.users import user_block
 from risk.models import BlockedIP
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory, enrol, totp_code
 
 from .conftest import World, build_world
 from .test_fuzz import openapi
@@ -28,6 +31,7 @@ CUSTOMER_ROLES = ("anonymous", "forged", "owner", "other")
 # "staff" holds every role; the others one role each ("norole": is_staff in no group).
 STAFF_ROLES = ("staff", "teller", "supervisor", "risk", "auditor", "norole")
 ROLES = CUSTOMER_ROLES + STAFF_ROLES
+START = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
 FORGED = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2lnbmF0dXJl"}
 
 
@@ -75,6 +79,14 @@ def fresh_transfer(world: World) -> Transaction:
 
 def fresh_approval(world: World) -> Approval:
     return staff_reversal(staff=world.teller, transaction_id=fresh_transfer(world).pk, reason="matrix")
+
+
+def fresh_notification(world: World) -> Notification:
+    return Notification.objects.create(user=world.a, kind=Notification.Kind.DEPOSIT, title="matrix")
+
+
+def fresh_blocked_user(world: World) -> User:
+    return user_block(actor=world.staff, user_id=UserFactory().pk, reason="matrix")
 
 
 def fresh_blocked(world: World) -> BlockedIP:
@@ -142,10 +154,29 @@ ROWS = [
         url=lambda w: f"/risk/blacklist/{fresh_blocked(w).pk}/"),
     *(Row("GET", path, staff_only(staff=200, supervisor=200, auditor=200))
       for path in ("/business/overview/", "/business/daily/", "/business/weekly/", "/business/monthly/")),
+    # v1.2: two-factor authentication, each caller on their own account. Confirm and disable without a
+    # pending setup (or with 2FA off) are 400: the caller got past authentication to the validation.
+    Row("POST", "/auth/2fa/setup/", customer({**PROTECTED, "owner": 200, "other": 200, "staff": 200})),
+    Row("POST", "/auth/2fa/confirm/", customer({**PROTECTED, "owner": 400, "other": 400, "staff": 400}),
+        body=lambda w: {"code": "123456"}),
+    Row("POST", "/auth/2fa/disable/", customer({**PROTECTED, "owner": 400, "other": 400, "staff": 400}),
+        body=lambda w: {"password": PASSWORD, "code": "123456"}),
+    # v1.2: notifications, only one's own.
+    Row("GET", "/notifications/", MINE),
+    Row("POST", "/notifications/{id}/read/", customer({**PROTECTED, "owner": 204, "other": 404, "staff": 404}),
+        url=lambda w: f"/notifications/{fresh_notification(w).pk}/read/"),
+    Row("POST", "/notifications/read-all/", customer({**PROTECTED, "owner": 204, "other": 204, "staff": 204})),
+    # v1.2: staff control of users (api.block_user: Supervisor, Risk analyst), on a fresh customer each call.
+    Row("POST", "/users/{id}/block/", staff_only(staff=200, supervisor=200, risk=200),
+        body=lambda w: {"reason": "matrix"}, url=lambda w: f"/users/{UserFactory().pk}/block/"),
+    Row("POST", "/users/{id}/unblock/", staff_only(staff=200, supervisor=200, risk=200),
+        body=lambda w: {"reason": "matrix"}, url=lambda w: f"/users/{fresh_blocked_user(w).pk}/unblock/"),
+    Row("POST", "/users/{id}/revoke-sessions/", staff_only(staff=204, supervisor=204, risk=204),
+        body=lambda w: {}, url=lambda w: f"/users/{UserFactory().pk}/revoke-sessions/"),
 ]
 # Authentication endpoints take no token (a forged one is ignored); each role gets its own answer.
 PUBLIC_ROWS = {("POST", "/auth/register/"), ("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/"),
-               ("POST", "/auth/jwt/logout/")}
+               ("POST", "/auth/jwt/logout/"), ("POST", "/auth/2fa/verify/")}
 
 
 def _url(row: Row, world: World) -> str:
@@ -244,6 +275,18 @@ def test_auth_endpoints_ignore_tokens_and_answer_on_credentials():
         assert logout.status_code == 205
         again = _call(world, role, "POST", "/auth/jwt/refresh/", {"refresh": refresh.json()["refresh"]})
         assert again.status_code == 401
+        # v1.2: with 2FA on, the second step answers on the ticket and the code alone.
+        user = User.objects.get(email=email)
+        with time_machine.travel(START + dt.timedelta(minutes=len(email)), tick=False):
+            secret, _ = enrol(user)
+        with time_machine.travel(START + dt.timedelta(minutes=len(email) + 1), tick=False):
+            ticket = _call(world, role, "POST", "/auth/jwt/create/", {"email": email, "password": PASSWORD})
+            assert ticket.json()["mfa_required"] is True
+            token = ticket.json()["mfa_token"]
+            wrong = _call(world, role, "POST", "/auth/2fa/verify/", {"mfa_token": token + "x", "code": totp_code(secret)})
+            assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "otp_invalid"
+            verified = _call(world, role, "POST", "/auth/2fa/verify/", {"mfa_token": token, "code": totp_code(secret)})
+            assert verified.status_code == 200 and set(verified.json()) == {"access", "refresh"}
 
 
 @pytest.mark.django_db

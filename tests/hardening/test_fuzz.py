@@ -79,12 +79,14 @@ def enrich(schema: dict, world) -> dict:
         "bill_id": [str(world.bill.pk)],
         "biller": [world.biller_id],
     }
-    by_path_id = {"/risk/incidents/": [str(world.incident.pk)], "/risk/blacklist/": [world.blocked.pk]}
+    by_path_id = {"/risk/incidents/": [str(world.incident.pk)], "/risk/blacklist/": [world.blocked.pk],
+                  "/users/": [str(world.b.pk), str(world.staff.pk)],
+                  "/notifications/": [str(n.pk) for n in world.a.notifications.all()]}
     for path, item in schema["paths"].items():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
                 prefix = next((p for p in by_path_id if path.startswith(p)), None)
-                if parameter["in"] == "path" and parameter["name"] == "id" and prefix:
+                if parameter["in"] == "path" and parameter["name"] == "id" and prefix and by_path_id[prefix]:
                     parameter["schema"] = _or_real(parameter["schema"], by_path_id[prefix])
             # The test sends each role's credentials itself; a generated (or removed) Authorization
             # header would be overridden and muddle the negative-data check.
