@@ -34,10 +34,11 @@ from .models import (
     FxRate,
     IdempotencyRecord,
     LedgerEntry,
+    Notification,
     Transaction,
     User,
 )
-from .services import approvals
+from .services import approvals, users
 from .services.accounts import account_update, user_snapshot, user_update_recorded
 from .services.fx import fx_rate_publish
 
@@ -45,6 +46,7 @@ from .services.fx import fx_rate_publish
 DEPOSIT_PERMISSION = "api.make_deposit"
 REVERSE_PERMISSION = "api.request_reversal"
 DECIDE_PERMISSION = "api.decide_approval"
+BLOCK_PERMISSION = "api.block_user"
 
 # The contract's upper bound for one amount (v1.1): larger ones are refused before any service runs.
 MAX_AMOUNT = Decimal("1000000000")
@@ -183,21 +185,66 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 # --- customers ---------------------------------------------------------------------------------
 
+class BlockedFilter(admin.SimpleListFilter):
+    title = "blocked"
+    parameter_name = "blocked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Blocked"), ("no", "Not blocked")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(blocked_at__isnull=self.value() == "no")
+        return queryset
+
+
+class UserControlForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                             help_text="Kept in the audit trail.")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason
+
+
+# The staff pages acting on a user (contract v1.2), all under api.block_user like the API.
+USER_ACTIONS = {
+    "block": ("Block the user", "Block now",
+              "The customer can no longer log in, and every session (app, API, open notification stream) ends at "
+              "once. Their money stays where it is."),
+    "unblock": ("Unblock the user", "Unblock now",
+                "The customer may log in again. Sessions from before the block stay ended."),
+    "revoke": ("End every session", "End sessions now",
+               "Every token and open notification stream of the customer stops working at once; they may log in "
+               "again with their password."),
+}
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     change_password_form = StaffSetPasswordForm
+    change_form_template = "admin/api/user/change_form.html"
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "joined"]
-    list_filter = ["is_staff", "is_active", "country"]
+    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "two_factor_cell",
+                    "blocked_cell", "joined"]
+    list_filter = ["is_staff", "is_active", BlockedFilter, "country"]
+    list_select_related = ["two_factor"]
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Personal info", {"fields": ["first_name", "last_name", "country"]}),
         ("Accounts", {"fields": ["accounts_summary"]}),
+        ("Security", {"fields": ["two_factor_status", "blocked_status"]}),
+        ("Notifications", {"fields": ["notifications_summary"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    readonly_fields = ["accounts_summary", "last_login", "date_joined"]  # records of what happened, not inputs
+    # Records of what happened, not inputs.
+    readonly_fields = ["accounts_summary", "two_factor_status", "blocked_status", "notifications_summary",
+                       "last_login", "date_joined"]
+    NOTIFICATIONS_SHOWN = 20
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
     def get_readonly_fields(self, request, obj=None):
@@ -219,6 +266,83 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="Joined", ordering="date_joined")
     def joined(self, obj):
         return when(obj.date_joined)
+
+    @staticmethod
+    def _two_factor(obj):
+        device = getattr(obj, "two_factor", None) if obj.pk else None
+        return device if device is not None and device.confirmed_at is not None else None
+
+    @admin.display(description="2FA", boolean=True)
+    def two_factor_cell(self, obj):
+        return self._two_factor(obj) is not None
+
+    @admin.display(description="Blocked", boolean=True, ordering="blocked_at")
+    def blocked_cell(self, obj):
+        return obj.blocked_at is not None
+
+    @admin.display(description="Two-factor authentication")
+    def two_factor_status(self, obj):
+        device = self._two_factor(obj)
+        if device is None:
+            return "Off: large payments are refused until the customer turns it on."
+        left = obj.recovery_codes.filter(used_at__isnull=True).count() if obj.pk else 0
+        return format_html("On since {} ({} of 10 recovery codes unused)", when(device.confirmed_at), left)
+
+    @admin.display(description="Blocked")
+    def blocked_status(self, obj):
+        if obj.blocked_at is None:
+            return "No"
+        return format_html("Since {}: {}", when(obj.blocked_at), obj.blocked_reason or "no reason given")
+
+    @admin.display(description="Latest notifications")
+    def notifications_summary(self, obj):
+        rows = list(obj.notifications.order_by("-created_at", "-id")[:self.NOTIFICATIONS_SHOWN]) if obj.pk else []
+        if not rows:
+            return "None."
+        cells = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((when(n.created_at), n.get_kind_display(), n.title, "read" if n.read_at else "unread") for n in rows))
+        more = format_html('<p><a href="{}">All notifications</a></p>',
+                           url_with("admin:api_notification_changelist", user__id__exact=obj.pk))
+        return format_html('<table class="nx-table"><thead><tr><th>Time (Amman)</th><th>Kind</th><th>Title</th>'
+                           "<th>State</th></tr></thead><tbody>{}</tbody></table>{}", cells, more)
+
+    # Blocking, unblocking and ending sessions: a reason, a confirmation, then the API's own service.
+
+    def get_urls(self):
+        return [path("<uuid:object_id>/<str:action>/control/", self.admin_site.admin_view(self.control_view),
+                     name="api_user_control"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_control_user": request.user.has_perm(BLOCK_PERMISSION), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def control_view(self, request, object_id, action):
+        if not request.user.has_perm(BLOCK_PERMISSION):
+            raise PermissionDenied
+        user = self.get_object(request, str(object_id))
+        if user is None or action not in USER_ACTIONS:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        title, button, consequence = USER_ACTIONS[action]
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": user, "title": title,
+                   "action": action, "button": button, "consequence": consequence}
+        form = UserControlForm(request.POST if request.method == "POST" else None)
+        if request.method != "POST" or not form.is_valid() or "edit" in request.POST:
+            return TemplateResponse(request, "admin/api/user/control.html", {**context, "form": form})
+        if "confirm" not in request.POST:
+            return TemplateResponse(request, "admin/api/user/control_confirm.html", {**context, "form": form})
+        reason = form.cleaned_data["reason"]
+        service = {"block": users.user_block, "unblock": users.user_unblock, "revoke": users.user_revoke_sessions}
+        try:
+            service[action](actor=request.user, user_id=user.pk, reason=reason)
+        except exceptions.DomainError as exc:
+            messages.error(request, f"Not done: {refusal(exc)}")
+            return HttpResponseRedirect(change_url(user))
+        done = {"block": "Blocked", "unblock": "Unblocked", "revoke": "Ended every session of"}[action]
+        self.log_change(request, user, f"{done} the user: {reason}")
+        messages.success(request, f"{done} {user.email}.")
+        return HttpResponseRedirect(change_url(user))
 
     @admin.display(description="Accounts")
     def accounts_summary(self, obj):
@@ -1012,3 +1136,29 @@ class AuditRecordAdmin(ReadOnlyAdmin):
         return format_html_join(mark_safe("<br>"), "{}: {} → {}",  # noqa: S308 - a constant
                                 ((name, "—" if old is None else old, "—" if new is None else new)
                                  for name, (old, new) in obj.changes.items()))
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """What customers were told (read-only: written by the services after commit)."""
+
+    list_display = ["created", "user_email", "kind", "title", "read_state"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["user__email", "title"]
+    search_help_text = "Customer email or title."
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    fields = ["user_email", "kind", "title", "body", "data", "created", "read_state"]
+    readonly_fields = fields
+
+    @admin.display(description="Time (Amman)", ordering="created_at")
+    def created(self, obj):
+        return when(obj.created_at)
+
+    @admin.display(description="Customer", ordering="user__email")
+    def user_email(self, obj):
+        return email_link(obj.user)
+
+    @admin.display(description="Read", boolean=True)
+    def read_state(self, obj):
+        return obj.read_at is not None
