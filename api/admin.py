@@ -202,12 +202,6 @@ class UserControlForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
                              help_text="Kept in the audit trail.")
 
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("Give a reason.")
-        return reason
-
 
 # The staff pages acting on a user (contract v1.2), all under api.block_user like the API.
 USER_ACTIONS = {

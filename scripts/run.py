@@ -3,6 +3,9 @@
 
     python3 scripts/run.py            # embedded PostgreSQL (or DATABASE_URL if set)
     python3 scripts/run.py 0.0.0.0:8000
+
+One uvicorn process serves the whole ASGI application (nexus.asgi): the REST API, the admin and the
+notification WebSocket (ws://127.0.0.1:8000/ws/notifications/?token=<access>).
 """
 
 import sys
@@ -12,11 +15,15 @@ from _bootstrap import ensure_venv, run
 
 def main() -> None:
     address = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:8000"
+    host, _, port = address.rpartition(":")
     python = ensure_venv()
-    run(python, "manage.py", "migrate", "--no-input", "-v", "0")
-    run(python, "manage.py", "seed_demo")
-    print(f"\nSwagger UI: http://{address}/api/docs/   Admin: http://{address}/admin/\n", flush=True)
-    run(python, "manage.py", "runserver", "--noreload", address)
+    local = {"DJANGO_SETTINGS_MODULE": "nexus.settings.local"}
+    run(python, "manage.py", "migrate", "--no-input", "-v", "0", env=local)
+    run(python, "manage.py", "seed_demo", env=local)
+    print(f"\nSwagger UI: http://{address}/api/docs/   Admin: http://{address}/admin/   "
+          f"WebSocket: ws://{address}/ws/notifications/?token=<access>\n", flush=True)
+    run(python, "-m", "uvicorn", "nexus.asgi:application", "--host", host or "127.0.0.1", "--port", port or "8000",
+        env=local)
 
 
 if __name__ == "__main__":
