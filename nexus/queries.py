@@ -1,13 +1,17 @@
-"""The ground layer's hand-written SQL: the throttle counter (nexus.throttles).
+"""The ground layer's hand-written SQL: the throttle counter (nexus.throttles), publishing to the
+PostgreSQL channel layer (nexus.realtime).
 
 docs/ARCHITECTURE.md, "Data access": identifiers from ``_meta``, a benchmark figure beside each
 statement, every statement executed by tests/nexus/test_queries.py.
 """
 
+from channels_postgres.models import GroupChannel, Message
+
 from . import sql
 from .models import RateLimitWindow
 
 W = sql.Names(RateLimitWindow)
+CM, CG = sql.Names(Message), sql.Names(GroupChannel)
 
 # Every API request counts itself once: one atomic upsert returning the window's count, where
 # DRF's cache throttle reads and rewrites a list of timestamps (two round trips, not atomic across
@@ -28,3 +32,23 @@ def purge(before: int) -> None:
     """Housekeeping: windows that ended long ago (ORM: one DELETE)."""
     RateLimitWindow.objects.filter(window_start__lt=before).delete()
 
+
+
+# Publishing to the PostgreSQL channel layer from synchronous code, after a commit: each message is
+# inserted once per live socket of its group, in order, in one round trip whether or not anyone
+# listens (the usual case on the money path). The ORM needed a look-up of the group's sockets per
+# message, then an insert: with api.queries.INSERT_NOTIFICATIONS, see README, "Contract v1.2".
+PUBLISH = (
+    f"INSERT INTO {CM.table} ({CM.channel}, {CM.message}, {CM.expire}) "
+    f"SELECT DISTINCT ON (v.position, g.{CG.channel}) g.{CG.channel}, v.message, %s "
+    f"FROM unnest(%s::text[], %s::bytea[]) WITH ORDINALITY AS v(group_key, message, position) "
+    f"JOIN {CG.table} g ON g.{CG.group_key} = v.group_key AND g.{CG.expire} > %s "
+    f"ORDER BY v.position, g.{CG.channel}"
+)
+
+
+def publish(group_keys: list[str], messages: list[bytes], *, expire, now) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(PUBLISH, [expire, group_keys, messages, now])

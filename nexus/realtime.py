@@ -9,11 +9,11 @@ work across processes and nodes, so it lives where the shared state lives (docs/
   trigger sends ``NOTIFY``, which every ASGI process ``LISTEN``s to; the embedded default needs no
   new server. Its layer runs on the project's database (``DATABASES["default"]``).
 
-Publishing on PostgreSQL from synchronous code writes the layer's own rows with the ORM on the
-caller's connection (its ``group_send``, run through ``async_to_sync`` in a worker thread, would
-share one asyncio connection pool between threads and event loops, which psycopg's pool does not
-support): one query when nobody listens, two when someone does. The layer itself serialises the
-message, so the consumers read exactly what its ``group_send`` would have written.
+Publishing on PostgreSQL from synchronous code writes the layer's own message rows on the caller's
+connection, one statement for any number of messages (``nexus.queries.PUBLISH``); its
+``group_send``, run through ``async_to_sync`` in a worker thread, would share one asyncio connection
+pool between threads and event loops, which psycopg's pool does not support. The layer itself
+serialises each message, so the consumers read exactly what its ``group_send`` would have written.
 """
 
 from datetime import timedelta
@@ -21,9 +21,10 @@ from datetime import timedelta
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_postgres.core import PostgresChannelLayer as _PostgresChannelLayer
-from channels_postgres.models import GroupChannel, Message
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
+
+from . import queries
 
 # Options of Django's connection that are not libpq connection parameters.
 _DJANGO_ONLY_OPTIONS = ("server_side_binding", "prepare_threshold", "pool", "isolation_level", "assume_role")
@@ -41,20 +42,19 @@ class PostgresChannelLayer(_PostgresChannelLayer):
         # channels-postgres removes a closed socket from its groups through this database alias.
         self.django_db.using = DEFAULT_DB_ALIAS
 
-    def publish_sync(self, group: str, message: dict) -> None:
+    def publish_sync(self, messages: list[tuple[str, dict]]) -> None:
         now = timezone.now()
-        channels = set(GroupChannel.objects.filter(group_key=self._group_key(group), expire__gt=now)
-                       .values_list("channel", flat=True))
-        if channels:
-            payload, expire = self.serialize(message), now + timedelta(seconds=self.expiry)
-            Message.objects.bulk_create([Message(channel=channel, message=payload, expire=expire)
-                                         for channel in sorted(channels)])
+        queries.publish([self._group_key(group) for group, _ in messages],
+                        [self.serialize(message) for _, message in messages],
+                        expire=now + timedelta(seconds=self.expiry), now=now)
 
 
-def publish(group: str, message: dict) -> None:
-    """Send ``message`` to every socket in ``group``, from synchronous code (after commit)."""
+def publish(messages: list[tuple[str, dict]]) -> None:
+    """Send each ``(group, message)`` to every socket in its group, in order, from synchronous code
+    (after commit)."""
     layer = get_channel_layer()
     if isinstance(layer, PostgresChannelLayer):
-        layer.publish_sync(group, message)
+        layer.publish_sync(messages)
     else:
-        async_to_sync(layer.group_send)(group, message)
+        for group, message in messages:
+            async_to_sync(layer.group_send)(group, message)

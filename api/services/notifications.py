@@ -19,7 +19,7 @@ from rest_framework.fields import DateTimeField
 from nexus.aftercommit import after_commit
 from nexus.realtime import publish
 
-from .. import money
+from .. import money, queries
 from ..models import Account, Notification, Transaction, User
 
 Kind = Notification.Kind
@@ -40,18 +40,13 @@ def payload(notification: Notification) -> dict:
             "created_at": _DATETIME.to_representation(notification.created_at)}
 
 
-def _push(notifications: list[Notification]) -> None:
-    for notification in notifications:
-        publish(user_group(notification.user_id), {"type": PUSH, "notification": payload(notification)})
-
-
 def _create(rows: list[Notification]) -> None:
-    """Write ``rows`` in one statement, then push them once committed."""
+    """Write ``rows`` (one statement, committed on its own: this runs after the commit of what they
+    report), then push each to its user's open sockets."""
     if not rows:
         return
-    with transaction.atomic():
-        Notification.objects.bulk_create(rows)
-        after_commit(_push, rows)
+    queries.insert_notifications(rows)
+    after_commit(publish, [(user_group(row.user_id), {"type": PUSH, "notification": payload(row)}) for row in rows])
 
 
 def _owners(txn: Transaction, *numbers: str) -> dict[str, str | None]:
@@ -121,7 +116,7 @@ def recent_alert(*, user_id, event: str, within) -> bool:
 def sessions_revoked(*, user_id, token_version: int) -> None:
     """Once the caller's transaction commits, close every socket of ``user_id`` opened with a token
     older than ``token_version`` (a revocation stops the stream too, not only the API)."""
-    after_commit(publish, user_group(user_id), {"type": REVOKED, "token_version": token_version})
+    after_commit(publish, [(user_group(user_id), {"type": REVOKED, "token_version": token_version})])
 
 
 @transaction.atomic

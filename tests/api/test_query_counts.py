@@ -8,7 +8,7 @@ from tests.conftest import auth_client
 from tests.factories import AccountFactory, fund
 
 # Including authentication and every after-commit hook (risk, business, and v1.2's notifications: one
-# INSERT of both rows, one look-up of the sockets open to push them).
+# INSERT of both rows, one INSERT of the pushes to the sockets open to them).
 TRANSFER_BUDGET = 14
 
 

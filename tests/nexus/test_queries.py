@@ -93,3 +93,26 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
     with connection.cursor() as cursor:
         cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'nexus_ratelimitwindow'")
         assert cursor.fetchone() == ("u",)  # unlogged
+
+
+@pytest.mark.django_db
+def test_the_notification_and_publish_statements_run_against_the_schema():
+    from channels_postgres.models import GroupChannel, Message
+
+    from api.models import Notification
+
+    user = UserFactory()
+    now = timezone.now()
+    rows = [Notification(user=user, kind="deposit", title="one", data={"transaction_id": "t"}, created_at=now),
+            Notification(user=user, kind="transfer_in", title="two", body="b", created_at=now)]
+    api_queries.insert_notifications(rows)
+    stored = {n.title: n for n in Notification.objects.filter(user=user)}
+    assert stored["one"].data == {"transaction_id": "t"} and stored["two"].body == "b"
+    assert stored["one"].read_at is None and stored["one"].pk == rows[0].pk
+    GroupChannel.objects.create(group_key="asgi:group:g", channel="specific.x!a", expire=now + dt.timedelta(hours=1))
+    GroupChannel.objects.create(group_key="asgi:group:g", channel="specific.x!a", expire=now + dt.timedelta(hours=1))
+    GroupChannel.objects.create(group_key="asgi:group:g", channel="specific.x!old", expire=now - dt.timedelta(seconds=1))
+    nexus_queries.publish(["asgi:group:g", "asgi:group:nobody", "asgi:group:g"], [b"first", b"none", b"second"],
+                          expire=now + dt.timedelta(minutes=1), now=now)
+    assert [(m.channel, bytes(m.message)) for m in Message.objects.order_by("id")] == [
+        ("specific.x!a", b"first"), ("specific.x!a", b"second")]
