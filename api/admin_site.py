@@ -11,6 +11,7 @@ token issued before.
 import datetime as dt
 import math
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -29,16 +30,29 @@ from nexus.client_ip import client_ip
 from nexus.throttles import hit, parse_rate
 
 from . import bounds
-from .services import sessions
+from .services import mfa, sessions
 
 
 class StaffLoginForm(AdminAuthenticationForm):
+    """Django's admin login, plus the second factor of staff who turned 2FA on (contract v1.2): the
+    admin is a login surface like the API, so it asks for the same code and a wrong one is a failed
+    login for the lockout and the risk rules."""
+
+    otp_code = forms.CharField(label="Authenticator code", required=False, max_length=64,
+                               widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+                               help_text="Only if two-factor authentication is on for your account.")
+
     def confirm_login_allowed(self, user):
         try:
             super().confirm_login_allowed(user)
+            if mfa.is_enabled(user) and not mfa.verify_second_factor(
+                    user=user, code=self.cleaned_data.get("otp_code") or "", allow_recovery=True):
+                raise ValidationError("Enter a current code from your authenticator (or a recovery code).",
+                                      code="otp_invalid")
         except ValidationError:
-            # The password was right, but this account may not use the admin: for the lockout and the
-            # login rules it is a failed login like any other (Django's own form records nothing).
+            # The password was right, but this account may not use the admin, or the second factor was
+            # wrong: for the lockout and the login rules it is a failed login like any other (Django's
+            # own form records nothing).
             user_login_failed.send(sender=__name__, credentials={"username": user.get_username()},
                                    request=self.request)
             raise

@@ -64,3 +64,26 @@ def test_ending_sessions_from_the_admin():
     client.post(f"/admin/api/user/{customer.pk}/revoke/control/", {"reason": "suspicious", "confirm": "1"})
     assert token_client.get("/auth/me/").status_code == 401
     assert User.objects.get(pk=customer.pk).blocked_at is None
+
+
+def test_the_admin_login_asks_staff_with_2fa_for_their_code():
+    import datetime as dt
+
+    import time_machine
+    from axes.models import AccessAttempt
+
+    from tests.factories import PASSWORD, totp_code
+
+    member = StaffFactory(roles=[roles.TELLER])
+    start = dt.datetime(2026, 8, 3, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        secret, _ = enrol(member)
+    with time_machine.travel(start + dt.timedelta(minutes=2), tick=False):
+        client = Client()
+        without = client.post("/admin/login/", {"username": member.email, "password": PASSWORD})
+        assert without.status_code == 200 and "authenticator" in without.content.decode()
+        assert AccessAttempt.objects.get(username=member.email).failures_since_start == 1
+        done = client.post("/admin/login/", {"username": member.email, "password": PASSWORD,
+                                             "otp_code": totp_code(secret)})
+        assert done.status_code == 302
+        assert client.get("/admin/").status_code == 200
