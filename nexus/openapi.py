@@ -25,7 +25,7 @@ ERROR_SCHEMAS = {
 }
 DESCRIPTIONS = {
     "400": "Validation error (`validation_error`)",
-    "401": "Not authenticated, invalid or revoked token (`not_authenticated`, `token_invalid`), access token past its expiry (`token_expired`: refresh it)",
+    "401": "Not authenticated, invalid or revoked token (`not_authenticated`, `token_invalid`), access token past its expiry (`token_expired`: refresh it), a user blocked by staff (`account_blocked`)",
     "403": "Staff only, or blocked IP (`permission_denied`, `ip_blocked`)",
     "404": "Not found, someone else's, or no such page (`not_found`)",
     "413": "Request body too large (`request_too_large`)",

@@ -37,7 +37,8 @@ def purge(before: int) -> None:
 # Publishing to the PostgreSQL channel layer from synchronous code, after a commit: each message is
 # inserted once per live socket of its group, in order, in one round trip whether or not anyone
 # listens (the usual case on the money path). The ORM needed a look-up of the group's sockets per
-# message, then an insert: with api.queries.INSERT_NOTIFICATIONS, see README, "Contract v1.2".
+# message, then an insert. api.queries runs it inside the statement that writes the notifications
+# (figures there).
 PUBLISH = (
     f"INSERT INTO {CM.table} ({CM.channel}, {CM.message}, {CM.expire}) "
     f"SELECT DISTINCT ON (v.position, g.{CG.channel}) g.{CG.channel}, v.message, %s "
@@ -47,8 +48,13 @@ PUBLISH = (
 )
 
 
-def publish(group_keys: list[str], messages: list[bytes], *, expire, now) -> None:
+def publish_parameters(group_keys: list[str], messages: list[bytes], *, expire, now) -> list:
+    return [expire, group_keys, messages, now]
+
+
+def publish(parameters: list) -> None:
+    """Run PUBLISH with ``publish_parameters(...)``."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(PUBLISH, [expire, group_keys, messages, now])
+        cursor.execute(PUBLISH, parameters)

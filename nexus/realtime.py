@@ -10,7 +10,8 @@ work across processes and nodes, so it lives where the shared state lives (docs/
   new server. Its layer runs on the project's database (``DATABASES["default"]``).
 
 Publishing on PostgreSQL from synchronous code writes the layer's own message rows on the caller's
-connection, one statement for any number of messages (``nexus.queries.PUBLISH``); its
+connection, one statement for any number of messages (``nexus.queries.PUBLISH``, which a caller may
+also run inside its own statement: ``postgres_publication``); its
 ``group_send``, run through ``async_to_sync`` in a worker thread, would share one asyncio connection
 pool between threads and event loops, which psycopg's pool does not support. The layer itself
 serialises each message, so the consumers read exactly what its ``group_send`` would have written.
@@ -42,11 +43,20 @@ class PostgresChannelLayer(_PostgresChannelLayer):
         # channels-postgres removes a closed socket from its groups through this database alias.
         self.django_db.using = DEFAULT_DB_ALIAS
 
-    def publish_sync(self, messages: list[tuple[str, dict]]) -> None:
+    def publication(self, messages: list[tuple[str, dict]]) -> list:
+        """The parameters of ``nexus.queries.PUBLISH`` for these messages."""
         now = timezone.now()
-        queries.publish([self._group_key(group) for group, _ in messages],
-                        [self.serialize(message) for _, message in messages],
-                        expire=now + timedelta(seconds=self.expiry), now=now)
+        return queries.publish_parameters([self._group_key(group) for group, _ in messages],
+                                          [self.serialize(message) for _, message in messages],
+                                          expire=now + timedelta(seconds=self.expiry), now=now)
+
+
+def postgres_publication(messages: list[tuple[str, dict]]) -> list | None:
+    """When the layer is PostgreSQL: the parameters of ``nexus.queries.PUBLISH`` for ``messages``, for a
+    caller that runs that statement inside its own (one round trip for its rows and their pushes, which
+    then commit together); otherwise None, and the caller uses :func:`publish` after its commit."""
+    layer = get_channel_layer()
+    return layer.publication(messages) if isinstance(layer, PostgresChannelLayer) else None
 
 
 def publish(messages: list[tuple[str, dict]]) -> None:
@@ -54,7 +64,7 @@ def publish(messages: list[tuple[str, dict]]) -> None:
     (after commit)."""
     layer = get_channel_layer()
     if isinstance(layer, PostgresChannelLayer):
-        layer.publish_sync(messages)
+        queries.publish(layer.publication(messages))
     else:
         for group, message in messages:
             async_to_sync(layer.group_send)(group, message)

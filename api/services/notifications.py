@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from nexus.aftercommit import after_commit
-from nexus.realtime import publish
+from nexus.realtime import postgres_publication, publish
 
 from .. import money, queries
 from ..models import Account, Notification, Transaction, User
@@ -41,12 +41,16 @@ def payload(notification: Notification) -> dict:
 
 
 def _create(rows: list[Notification]) -> None:
-    """Write ``rows`` (one statement, committed on its own: this runs after the commit of what they
-    report), then push each to its user's open sockets."""
+    """Write ``rows`` and push each to its user's open sockets: one statement on the PostgreSQL layer
+    (rows and pushes commit together, on their own: this runs after the commit of what they report),
+    the rows then a push per row on Redis."""
     if not rows:
         return
-    queries.insert_notifications(rows)
-    after_commit(publish, [(user_group(row.user_id), {"type": PUSH, "notification": payload(row)}) for row in rows])
+    messages = [(user_group(row.user_id), {"type": PUSH, "notification": payload(row)}) for row in rows]
+    publication = postgres_publication(messages)
+    queries.insert_notifications(rows, publication)
+    if publication is None:
+        after_commit(publish, messages)
 
 
 def _owners(txn: Transaction, *numbers: str) -> dict[str, str | None]:

@@ -8,8 +8,8 @@ from tests.conftest import auth_client
 from tests.factories import AccountFactory, fund
 
 # Including authentication and every after-commit hook (risk, business, and v1.2's notifications: one
-# INSERT of both rows, one INSERT of the pushes to the sockets open to them).
-TRANSFER_BUDGET = 14
+# statement writing both rows and their pushes).
+TRANSFER_BUDGET = 13
 
 
 def authed(user):

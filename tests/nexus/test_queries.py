@@ -112,7 +112,14 @@ def test_the_notification_and_publish_statements_run_against_the_schema():
     GroupChannel.objects.create(group_key="asgi:group:g", channel="specific.x!a", expire=now + dt.timedelta(hours=1))
     GroupChannel.objects.create(group_key="asgi:group:g", channel="specific.x!a", expire=now + dt.timedelta(hours=1))
     GroupChannel.objects.create(group_key="asgi:group:g", channel="specific.x!old", expire=now - dt.timedelta(seconds=1))
-    nexus_queries.publish(["asgi:group:g", "asgi:group:nobody", "asgi:group:g"], [b"first", b"none", b"second"],
-                          expire=now + dt.timedelta(minutes=1), now=now)
+    nexus_queries.publish(nexus_queries.publish_parameters(
+        ["asgi:group:g", "asgi:group:nobody", "asgi:group:g"], [b"first", b"none", b"second"],
+        expire=now + dt.timedelta(minutes=1), now=now))
     assert [(m.channel, bytes(m.message)) for m in Message.objects.order_by("id")] == [
         ("specific.x!a", b"first"), ("specific.x!a", b"second")]
+    # Both in one statement: the rows and their pushes.
+    third = Notification(user=user, kind="deposit", title="three", created_at=now)
+    api_queries.insert_notifications([third], nexus_queries.publish_parameters(
+        ["asgi:group:g"], [b"third"], expire=now + dt.timedelta(minutes=1), now=now))
+    assert Notification.objects.filter(pk=third.pk).exists()
+    assert bytes(Message.objects.order_by("-id").first().message) == b"third"
