@@ -170,27 +170,27 @@ def statement_page(*, owner_id, number: str, start, end, offset: int, limit: int
 
 Nt = sql.Names(Notification)
 NOTIFICATION_FIELDS = ("id", "user", "kind", "title", "body", "data", "created_at")
-INSERT_NOTIFICATIONS = (
-    f"INSERT INTO {Nt.table} ({', '.join(Nt[name] for name in NOTIFICATION_FIELDS)}) "
-    f"SELECT id, user_id, kind, title, body, data::jsonb, created_at FROM unnest(%s::uuid[], %s::uuid[], "
-    f"%s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[]) "
-    f"AS v(id, user_id, kind, title, body, data, created_at), "
-    f"(SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit"
-)
-INSERT_NOTIFICATIONS_AND_PUBLISH = f"WITH pushed AS ({nexus_queries.PUBLISH}) {INSERT_NOTIFICATIONS}"
+
+
+@cache
+def notification_statement(count: int, published: bool) -> str:
+    """INSERT of ``count`` rows (scalar parameters, see nexus.queries), with their pushes if ``published``."""
+    rows = ", ".join(["(%s::uuid, %s::uuid, %s, %s, %s, %s::jsonb, %s::timestamptz)"] * count)
+    insert = (f"INSERT INTO {Nt.table} ({', '.join(Nt[name] for name in NOTIFICATION_FIELDS)}) "
+              f"SELECT v.* FROM (VALUES {rows}) AS v, "
+              f"(SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit")
+    if not published:
+        return insert
+    return f"WITH pushed AS ({nexus_queries.publish_statement(count)}) {insert}"
 
 
 def insert_notifications(rows: list[Notification], publication: list | None = None) -> None:
-    """One INSERT of every row (``data`` as JSON text; ``read_at`` unset), and with ``publication``
+    """One INSERT of every row (``read_at`` unset), and with ``publication``
     (``nexus.realtime.postgres_publication``) their pushes in the same statement."""
-    columns = [[row.id for row in rows], [row.user_id for row in rows], [row.kind for row in rows],
-               [row.title for row in rows], [row.body for row in rows],
-               [json.dumps(row.data, separators=(",", ":")) for row in rows], [row.created_at for row in rows]]
+    values = [value for row in rows for value in (row.id, row.user_id, row.kind, row.title, row.body,
+                                                  json.dumps(row.data, separators=(",", ":")), row.created_at)]
     with connection.cursor() as cursor:
-        if publication is None:
-            cursor.execute(INSERT_NOTIFICATIONS, columns)
-        else:
-            cursor.execute(INSERT_NOTIFICATIONS_AND_PUBLISH, [*publication, *columns])
+        cursor.execute(notification_statement(len(rows), publication is not None), [*(publication or []), *values])
 
 
 # --- maintenance -------------------------------------------------------------------------------
