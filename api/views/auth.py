@@ -11,7 +11,7 @@ from nexus.client_ip import client_ip
 from nexus.throttles import AnonThrottle, LoginThrottle, RegisterThrottle, UserThrottle
 
 from .. import exceptions, serializers
-from ..models import User
+from ..backends import BLOCKED_FLAG
 from ..services import mfa, sessions
 from ..services.accounts import user_register
 from .common import ERRORS, ErrorSerializer
@@ -55,12 +55,6 @@ class RegisterView(APIView):
         return Response(serializers.RegisterSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
-def _blocked(email: str, password: str) -> bool:
-    """Whether a refused login was a blocked user's, with the right password (only then is it said)."""
-    user = User.objects.filter(email=email, blocked_at__isnull=False, is_active=True).first()
-    return user is not None and user.check_password(password)
-
-
 class LoginView(APIView):
     """Exchange email and password for a JWT pair, or, with 2FA on, for the ticket of the second step."""
 
@@ -85,7 +79,9 @@ class LoginView(APIView):
         password = serializer.validated_data["password"]
         user = check_credentials(request, email=email, password=password)
         if user is None:
-            raise exceptions.AccountBlocked() if _blocked(email, password) else exceptions.InvalidCredentials()
+            # A blocked user is told so only with the right password (api.backends).
+            blocked = getattr(request._request, BLOCKED_FLAG, False)
+            raise exceptions.AccountBlocked() if blocked else exceptions.InvalidCredentials()
         if mfa.is_enabled(user):
             # The password alone is not a login: nothing is recorded as one until the second factor.
             return Response({"mfa_required": True, "mfa_token": mfa.challenge_create(user=user)})

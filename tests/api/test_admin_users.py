@@ -87,3 +87,18 @@ def test_the_admin_login_asks_staff_with_2fa_for_their_code():
                                              "otp_code": totp_code(secret)})
         assert done.status_code == 302
         assert client.get("/admin/").status_code == 200
+
+
+def test_a_blocked_staff_members_admin_session_ends_and_login_is_refused():
+    from tests.factories import PASSWORD
+
+    member = StaffFactory(roles=[roles.TELLER])
+    session = Client()
+    session.force_login(member)
+    assert session.get("/admin/").status_code == 200
+    from api.services.users import user_block
+
+    user_block(actor=StaffFactory(roles=[roles.SUPERVISOR]), user_id=member.pk, reason="left the bank")
+    assert session.get("/admin/").status_code == 302  # back to the login page
+    refused = Client().post("/admin/login/", {"username": member.email, "password": PASSWORD})
+    assert refused.status_code == 200 and "errornote" in refused.content.decode()

@@ -114,6 +114,7 @@ def test_more_decimals_than_the_currency_allows_is_400(world):
     assert snapshot() == before
 
 
+@pytest.mark.usefixtures("no_step_up")  # a large amount; step-up is tested apart
 def test_amount_above_the_balance_but_within_the_bound_is_422(world):
     before = snapshot()
     body = {"sender_account": world.a_jod.pk, "receiver_account": world.b_jod.pk, "amount": "1000000000.000"}
