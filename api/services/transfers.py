@@ -170,7 +170,7 @@ def deposit(*, staff: User, account_number: str, amount: Decimal, description: s
 
 
 @db_transaction.atomic(savepoint=False)
-def reverse(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None) -> Transaction:
+def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None) -> Transaction:
     """Post the exact mirror of a transaction's legs (fee and FX legs included) and mark it REVERSED."""
     original = (
         Transaction.objects.select_for_update(no_key=True).filter(pk=transaction_id).first()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from api import roles
 from api.models import Account, IdempotencyRecord, LedgerEntry, Transaction, User
-from api.services.transfers import reverse, transfer_external
+from api.services.transfers import reverse_transaction, transfer_external
 from tests.factories import StaffFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +303,7 @@ def test_reversal_refusals_are_messages_not_errors(teller_client, account_factor
     assert "Not reversed: Insufficient funds." in page(refused)
     txn.refresh_from_db()
     assert txn.status == Transaction.Status.SUCCESS
-    reversal = reverse(staff=StaffFactory(), transaction_id=spent.pk, reason="x")
+    reversal = reverse_transaction(staff=StaffFactory(), transaction_id=spent.pk, reason="x")
     already = page(teller_client.get(f"/admin/api/transaction/{spent.pk}/reverse/", follow=True))
     assert "already reversed" in already
     assert "itself a reversal" in page(teller_client.get(f"/admin/api/transaction/{reversal.pk}/reverse/",
