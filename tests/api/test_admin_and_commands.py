@@ -430,8 +430,9 @@ def test_dual_control_in_the_admin(client, account_factory):
     reversal = Approval.objects.get(action="reversal")
     assert Transaction.objects.get(pk=txn.pk).status == Transaction.Status.SUCCESS
     deposit = "/admin/api/account/deposit/"
-    key = re.search(r'name="idempotency_key" value="([^"]+)"',
-                    page(client.post(deposit, {"account": account.pk, "amount": "20000"}))).group(1)
+    confirm = page(client.post(deposit, {"account": account.pk, "amount": "20000"}))
+    assert "waits for a\n  supervisor's approval" in confirm  # said before the teller confirms
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', confirm).group(1)
     client.post(deposit, {"account": account.pk, "amount": "20000", "idempotency_key": key, "confirm": "1"})
     big = Approval.objects.get(action="deposit")
     decide = f"/admin/api/approval/{reversal.pk}/decide/"
