@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "nexus.middleware.RequestContextMiddleware",
+    # Which database a read goes to (nexus.db_router): reports may come from the standby.
+    "nexus.db_router.ReadRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves admin, Swagger UI and ReDoc assets from the app itself (no CDN, works offline).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -78,21 +80,27 @@ TEMPLATES = [
 ]
 
 
-def _database() -> dict:
-    if env("DATABASE_URL", default=""):
-        config = env.db("DATABASE_URL")
+def _database(url_variable: str = "DATABASE_URL") -> dict:
+    if env(url_variable, default=""):
+        # libpq multi-host URLs work too: postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write
+        config = env.db(url_variable)
     else:
         from nexus import embedded_pg
 
         config = embedded_pg.database_config()
     config.setdefault("OPTIONS", {})
+    # Behind a transaction-pooling PgBouncer each transaction may run on a different server session:
+    # no named prepared statement (PgBouncer before 1.21 cannot track them) and no server-side cursor
+    # (it would outlive its transaction). Server-side binding itself works (unnamed statements).
+    pooled = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+    if pooled:
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     # psycopg 3 sends parameters apart from the SQL and prepares a statement on the server once a
     # connection has run it 5 times: PostgreSQL then skips parsing and planning the same few
-    # statements every request makes (a quarter of its CPU per transfer, bench/README.md). Behind a
-    # transaction-pooling PgBouncer older than 1.21, set DATABASE_PREPARE_THRESHOLD=-1 (never prepare).
+    # statements every request makes (a quarter of its CPU per transfer, bench/README.md).
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         config["OPTIONS"]["server_side_binding"] = True
-        threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+        threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=-1 if pooled else 5)
         config["OPTIONS"]["prepare_threshold"] = threshold if threshold >= 0 else None
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     # A persistent connection is checked (one SELECT 1) when a request first uses it, so a database
@@ -104,6 +112,13 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# A streaming standby for staff reports (nexus.db_router says what may read from it). Reached directly
+# or through a load balancer that falls back to the primary when no standby is up.
+DATABASE_REPLICA_ALIAS = None
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**_database("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"}}
+    DATABASE_REPLICA_ALIAS = "replica"
+DATABASE_ROUTERS = ["nexus.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for every server process, so throttles and lockouts hold across workers.

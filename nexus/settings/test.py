@@ -8,6 +8,10 @@ SECRET_KEY = "test-only-not-a-secret-" + "t" * 40  # noqa: S105
 SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY  # noqa: F405
 CARD_FINGERPRINT_KEY = SECRET_KEY
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# A second connection to the test database, for the read-routing tests (tests/nexus/test_db_router.py),
+# which turn routing on with DATABASE_REPLICA_ALIAS; every other test reads from "default" only.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {**DATABASES["default"]["TEST"], "MIRROR": "default"}}  # noqa: F405
+DATABASE_REPLICA_ALIAS = None
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttles are tested explicitly with their own rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
