@@ -89,16 +89,17 @@ def failover(cluster: Cluster, log=print) -> dict:
     log(f"SIGKILLed {old} (Patroni and PostgreSQL)")
     promoted = wait_for(lambda: cluster.role(new) == "primary", 60, f"{new} to be promoted", 0.1)
     log(f"{new} promoted {promoted:.1f} s after the kill")
-    writable = wait_for(lambda: _writable(cluster), 60, "HAProxy to route writes to the new primary", 0.1)
-    log(f"writes reach the new primary through HAProxy {time.monotonic() - killed:.1f} s after the kill")
+    wait_for(lambda: _writable(cluster), 60, "HAProxy to route writes to the new primary", 0.1)
+    writable = time.monotonic() - killed
+    log(f"writes reach the new primary through HAProxy {writable:.1f} s after the kill")
     rejoin_started = time.monotonic()
     cluster.start_patroni(old)
     wait_for(lambda: cluster.role(old) == "replica", 120, f"{old} to rejoin as a standby", 0.2)
     wait_for(lambda: cluster.sync_standby() == old, 60, f"{old} to be the synchronous standby again", 0.2)
     rejoined = time.monotonic() - rejoin_started
     log(f"{old} rejoined as the synchronous standby in {rejoined:.1f} s (pg_rewind)")
-    return {"old": old, "new": new, "promoted_s": promoted, "writable_s": time.monotonic() - killed - writable * 0
-            if False else None, "rejoined_s": rejoined}
+    return {"old": old, "new": new, "promoted_s": round(promoted, 1), "writable_s": round(writable, 1),
+            "rejoined_s": round(rejoined, 1)}
 
 
 def _writable(cluster: Cluster) -> bool:

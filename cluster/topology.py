@@ -81,7 +81,9 @@ class Cluster:
         return cls(Path(directory), json.loads(path.read_text()))
 
     def save(self) -> None:
-        (self.dir / "state.json").write_text(json.dumps(self.state, indent=2))
+        path = self.dir / "state.json"
+        path.touch(mode=0o600, exist_ok=True)  # it holds the cluster's passwords
+        path.write_text(json.dumps(self.state, indent=2))
 
     @property
     def ports(self) -> dict:
@@ -110,12 +112,13 @@ class Cluster:
 
     @classmethod
     def create(cls, directory: Path, *, app_nodes: int = 2, pgbouncer: bool = True, workers: int = 2,
-               log=print) -> Cluster:
+               app_env: dict | None = None, log=print) -> Cluster:
         found = system.ensure_all(log)
         directory = Path(directory)
         if (directory / "state.json").exists():
             raise FileExistsError(f"a cluster already runs in {directory} (`scripts/cluster.py down` first)")
         directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(0o755)  # the unprivileged user reaches its own subdirectories through it
         ports = {name: free_port() for name in ("etcd", "etcd_peer", "http", "pg_primary", "pg_replica",
                                                  "haproxy_stats", "pgbouncer", "redis")}
         pg_nodes = [{"name": f"pg{i}", "port": free_port(), "api": free_port(), "dir": str(directory / f"pg{i}"),
@@ -125,7 +128,7 @@ class Cluster:
         state = {
             "ports": ports, "pg_nodes": pg_nodes, "app_nodes": app, "pids": {}, "pgbouncer": pgbouncer,
             "workers": workers, "pg_bin": str(found["pg_bin"]), "patroni_python": str(found["patroni_python"]),
-            "binaries": found["packages"], "user": user.pw_name if user else None,
+            "binaries": found["packages"], "user": user.pw_name if user else None, "app_env": app_env or {},
             "secrets": {name: secrets.token_urlsafe(24) for name in ("postgres", "replicator", "nexus")},
             "app_secrets": {"DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
                             "CARD_FINGERPRINT_KEY": secrets.token_urlsafe(48),
@@ -151,8 +154,9 @@ class Cluster:
               cwd: Path | None = None) -> int:
         """Start one process in its own session (so a SIGKILL reaches it whole); log to <dir>/log/<name>.log."""
         logs = self.dir / "log"
-        logs.mkdir(exist_ok=True)
-        os.chmod(logs, 0o777)
+        if not logs.exists():
+            logs.mkdir()
+            self._owned(logs)
         kwargs = {}
         if unprivileged and self.state["user"]:
             import pwd
@@ -397,6 +401,18 @@ class Cluster:
                 states[f"{fields[0]}/{fields[1]}"] = fields[17]
         return states
 
+    def wait_haproxy_pg(self, timeout: float = 30) -> None:
+        """Until HAProxy's checks agree with Patroni (servers start UP, before their first check fails)."""
+        def settled():
+            primary = self.primary()
+            states = self.haproxy_servers()
+            return primary is not None and all(
+                states.get(f"pg_primary/{n['name']}") == ("UP" if n["name"] == primary else "DOWN")
+                and states.get(f"pg_standbys/{n['name']}") == ("DOWN" if n["name"] == primary else "UP")
+                for n in self.pg_nodes)
+
+        wait_for(settled, timeout, "HAProxy to route to the primary and the standby")
+
     # --- whole cluster ---------------------------------------------------------------------------
 
     def up(self, log=print) -> None:
@@ -412,8 +428,7 @@ class Cluster:
         log(f"PostgreSQL: {first} primary, {second} synchronous standby (Patroni + etcd)")
         self.start_redis()
         self.start_haproxy()
-        wait_for(lambda: self._tcp_open(self.ports["pg_primary"]) and self.haproxy_servers().get(
-            f"pg_primary/{first}") == "UP", 30, "HAProxy to see the primary")
+        self.wait_haproxy_pg()
         self.create_app_database()
         if self.state["pgbouncer"]:
             self.start_pgbouncer()

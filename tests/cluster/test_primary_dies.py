@@ -1,0 +1,52 @@
+"""The primary dies: its whole node (Patroni and PostgreSQL) SIGKILLed under load; Patroni promotes the standby.
+
+Every 201 the clients saw is on the new primary (synchronous replication: acknowledged means on
+both); the app answers 503 while no primary is reachable, never 500, and writes again through
+PgBouncer and HAProxy without an app restart, within a bounded time (measured and printed); the
+ledger verifies; the old primary rejoins as the synchronous standby (pg_rewind).
+"""
+
+import time
+
+from cluster.topology import wait_for
+
+from .checks import assert_money_safe
+from .client import Load
+
+WRITES_AGAIN_WITHIN = 60.0
+
+
+def test_the_primary_dies_under_load(cluster, customers):
+    alice, a = customers["alice"]
+    bob, b = customers["bob"]
+    old = cluster.primary()
+    new = cluster.sync_standby()
+    assert old and new, "the cluster is not a primary with a synchronous standby"
+    load = Load(cluster.ports["http"], payers=[(alice, a["JOD"], b["JOD"], "1.000"), (bob, b["EUR"], a["EUR"], "1.00")],
+                threads=4, retry_pause=0.2).start("primary-dies")
+    try:
+        wait_for(lambda: len(load.acknowledged) >= 30, 60, "the load to get going")
+        cluster.kill_pg_node(old)
+        killed_at = time.monotonic() - load.started
+        wait_for(lambda: cluster.role(new) == "primary", 60, "the standby to be promoted", 0.1)
+        promoted_at = time.monotonic() - load.started
+        wait_for(lambda: any(m > killed_at and s == 201 for m, s in list(load.timeline)), WRITES_AGAIN_WITHIN,
+                 "the app to write again", 0.05)
+        first_write = min(m for m, s in list(load.timeline) if m > killed_at and s == 201)
+        before = len(load.acknowledged)
+        wait_for(lambda: len(load.acknowledged) >= before + 30, 60, "writes to continue on the new primary")
+    finally:
+        load.stop()
+    assert not load.server_errors(codes=(500,)), f"500s: {load.server_errors(codes=(500,))[:10]}"
+    outage = [s for m, s in load.timeline if m > killed_at and m < first_write]
+    assert set(outage) <= {503, 0, 201}, f"unexpected answers during the outage: {set(outage)}"
+    result = assert_money_safe(cluster, load)
+
+    rejoin_started = time.monotonic()
+    cluster.start_patroni(old)
+    wait_for(lambda: cluster.role(old) == "replica", 120, "the old primary to rejoin as a standby", 0.2)
+    wait_for(lambda: cluster.sync_standby() == old, 60, "the old primary to be the synchronous standby", 0.2)
+    rejoined = time.monotonic() - rejoin_started
+    cluster.wait_haproxy_pg()
+    print(f"primary {old} SIGKILLed; {new} promoted after {promoted_at - killed_at:.1f} s; first 201 after "  # noqa: T201
+          f"{first_write - killed_at:.1f} s; {old} rejoined as synchronous standby in {rejoined:.1f} s; {result}")
