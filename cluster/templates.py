@@ -75,7 +75,10 @@ defaults
     option redispatch
 
 # The app nodes: taken out of rotation when /health/ fails twice (1 s apart); their open sessions
-# are cut at once, so clients learn immediately and retry with their Idempotency-Key.
+# are cut at once, so clients learn immediately and retry with their Idempotency-Key. A 503 from
+# /health/ means "alive, but the database is away": that is the same for every node, so the node
+# stays in and answers the contract's 503 with Retry-After itself (taking every node out would only
+# replace those answers with HAProxy's own and cut requests in flight).
 frontend app
     mode http
     bind 127.0.0.1:{c.ports['http']}
@@ -88,7 +91,11 @@ backend app_nodes
     timeout server 60s
     balance roundrobin
     option httpchk GET /health/
-    http-check expect status 200
+    http-check expect rstatus ^(200|503)$
+    # A check waits behind requests in a busy node's workers: a slow answer is not a dead node.
+    timeout check 5s
+    # No node at all: the contract's 503 rather than HAProxy's HTML page.
+    errorfile 503 {c.dir}/haproxy-503.http
     default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
 {app_servers}
 
@@ -97,6 +104,9 @@ frontend pg_primary
     mode tcp
     bind 127.0.0.1:{c.ports['pg_primary']}
     timeout client 30m
+    # No primary (a failover in progress): refuse at once, so PgBouncer and the app answer 503 at
+    # once instead of queueing every request behind a connection attempt.
+    tcp-request connection reject if {{ nbsrv(pg_primary) eq 0 }}
     default_backend pg_primary
 
 backend pg_primary
@@ -112,6 +122,7 @@ frontend pg_replica
     mode tcp
     bind 127.0.0.1:{c.ports['pg_replica']}
     timeout client 30m
+    tcp-request connection reject if {{ nbsrv(pg_standbys) eq 0 }} {{ nbsrv(pg_primary) eq 0 }}
     use_backend pg_standbys if {{ nbsrv(pg_standbys) gt 0 }}
     default_backend pg_primary
 
@@ -158,3 +169,10 @@ server_check_delay = 5
 
 def userlist(c) -> str:
     return f'"nexus" "{c.secrets["nexus"]}"\n'
+
+
+def haproxy_503() -> str:
+    body = ('{"error": {"code": "service_unavailable", "message": "No app node is available; retry shortly.", '
+            '"details": {}}}')
+    return (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 2\r\n"
+            f"Cache-Control: no-store\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}")

@@ -300,6 +300,7 @@ class Cluster:
     def start_haproxy(self) -> None:
         config = self.dir / "haproxy.cfg"
         config.write_text(templates.haproxy(self))
+        (self.dir / "haproxy-503.http").write_text(templates.haproxy_503())
         check = subprocess.run([self.state["binaries"]["haproxy"], "-c", "-f", str(config)], capture_output=True,
                                text=True)
         if check.returncode:
