@@ -37,16 +37,18 @@ def test_the_primary_dies_under_load(cluster, customers):
         wait_for(lambda: len(load.acknowledged) >= before + 30, 60, "writes to continue on the new primary")
     finally:
         load.stop()
-    assert not load.server_errors(codes=(500,)), f"500s: {load.server_errors(codes=(500,))[:10]}"
-    outage = [s for m, s in load.timeline if m > killed_at and m < first_write]
-    assert set(outage) <= {503, 0, 201}, f"unexpected answers during the outage: {set(outage)}"
-    result = assert_money_safe(cluster, load)
-
-    rejoin_started = time.monotonic()
-    cluster.start_patroni(old)
-    wait_for(lambda: cluster.role(old) == "replica", 120, "the old primary to rejoin as a standby", 0.2)
-    wait_for(lambda: cluster.sync_standby() == old, 60, "the old primary to be the synchronous standby", 0.2)
-    rejoined = time.monotonic() - rejoin_started
-    cluster.wait_haproxy_pg()
+    try:
+        assert not load.server_errors(codes=(500,)), f"500s: {load.server_errors(codes=(500,))[:10]}"
+        outage = [s for m, s in load.timeline if m > killed_at and m < first_write]
+        assert set(outage) <= {503, 0, 201}, f"unexpected answers during the outage: {set(outage)}"
+        result = assert_money_safe(cluster, load)
+    finally:
+        # The old primary rejoins as the synchronous standby (pg_rewind), whatever happened above.
+        rejoin_started = time.monotonic()
+        cluster.start_patroni(old)
+        wait_for(lambda: cluster.role(old) == "replica", 120, "the old primary to rejoin as a standby", 0.2)
+        wait_for(lambda: cluster.sync_standby() == old, 60, "the old primary to be the synchronous standby", 0.2)
+        rejoined = time.monotonic() - rejoin_started
+        cluster.wait_haproxy_pg()
     print(f"primary {old} SIGKILLed; {new} promoted after {promoted_at - killed_at:.1f} s; first 201 after "  # noqa: T201
           f"{first_write - killed_at:.1f} s; {old} rejoined as synchronous standby in {rejoined:.1f} s; {result}")

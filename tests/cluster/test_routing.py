@@ -18,8 +18,8 @@ def test_reports_read_the_standby_and_customers_read_their_writes(cluster, custo
     alice, a = customers["alice"]
     _, b = customers["bob"]
     staff = login(port, *STAFF)
+    wait_for(lambda: cluster.sync_standby() is not None, 60, "a synchronous standby")
     standby = cluster.sync_standby()
-    assert standby
     cluster.wait_haproxy_pg()
 
     def newest_audit_id():
