@@ -30,3 +30,12 @@ def assert_money_safe(cluster, load: Load) -> dict:
     assert set(counts) == set(keys), "a retried payment was not applied"
     cluster.manage("verify_ledger")
     return {"payments": len(keys), "acknowledged_during_load": len(acknowledged), "answers": dict(load.statuses)}
+
+
+def app_errors(cluster, limit: int = 3) -> str:
+    """The app nodes' logged errors (a 500's traceback), for an assertion message."""
+    found = []
+    for log in sorted((cluster.dir / "log").glob("app*.log")):
+        found += [line[:3000] for line in log.read_text(errors="replace").splitlines()
+                  if '"level": "ERROR"' in line or "Traceback" in line]
+    return "\n".join(found[-limit:])

@@ -8,7 +8,7 @@ import time
 
 from cluster.topology import wait_for
 
-from .checks import assert_money_safe
+from .checks import app_errors, assert_money_safe
 from .client import Load
 
 GRACE = 0.5  # an answer already on its way when HAProxy's state is read
@@ -33,7 +33,7 @@ def test_an_app_node_dies_under_load(cluster, customers):
         load.stop()
     late = [(moment, status) for moment, status in load.timeline if moment > down_at + GRACE and status >= 500]
     assert not late, f"5xx after HAProxy marked the node down: {late[:10]}"
-    assert not load.server_errors(codes=(500,)), "a 500 from the app"
+    assert not load.server_errors(codes=(500,)), f"a 500 from the app: {app_errors(cluster)}"
     result = assert_money_safe(cluster, load)
     print(f"app node {victim} SIGKILLed at {killed_at:.2f} s, marked down {down_at - killed_at:.2f} s later; "  # noqa: T201
           f"{result}")

@@ -10,7 +10,7 @@ import time
 
 from cluster.topology import wait_for
 
-from .checks import assert_money_safe
+from .checks import app_errors, assert_money_safe
 from .client import Load
 
 WRITES_AGAIN_WITHIN = 60.0
@@ -38,7 +38,7 @@ def test_the_primary_dies_under_load(cluster, customers):
     finally:
         load.stop()
     try:
-        assert not load.server_errors(codes=(500,)), f"500s: {load.server_errors(codes=(500,))[:10]}"
+        assert not load.server_errors(codes=(500,)), f"500s: {load.server_errors(codes=(500,))[:10]}\n{app_errors(cluster)}"
         outage = [s for m, s in load.timeline if m > killed_at and m < first_write]
         assert set(outage) <= {503, 0, 201}, f"unexpected answers during the outage: {set(outage)}"
         result = assert_money_safe(cluster, load)
