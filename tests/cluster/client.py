@@ -114,8 +114,5 @@ class Load:
                     result.setdefault(payment.key, content)
         return result
 
-    def unsettled(self) -> list[Payment]:
-        return [p for p in self.payments if not p.answers or not (0 < p.answers[-1][0] < 500)]
-
     def server_errors(self, *, after: float = 0.0, codes: tuple[int, ...] = (500,)) -> list:
         return [(moment, status) for moment, status in self.timeline if moment >= after and status in codes]
