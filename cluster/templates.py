@@ -89,6 +89,8 @@ frontend app
 backend app_nodes
     mode http
     timeout server 60s
+    # WebSocket connections (contract v1.2 notifications) stay open between messages.
+    timeout tunnel 1h
     balance roundrobin
     option httpchk GET /health/
     http-check expect rstatus ^(200|503)$

@@ -43,7 +43,8 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
 # Errors that say "no usable database right now", not "this request is wrong": a server that shut
 # down or crashed under the session (57P01-57P03), too many connections (53300), and a former primary
 # that came back read-only after a failover (25006). A refused or broken connection has no SQLSTATE
-# (or a class 08 one, which PgBouncer uses).
+# (or a class 08 one, which PgBouncer uses); so has the driver's own protocol confusion when a server
+# dies under a COMMIT behind PgBouncer ("received 2 results from command 'COMMIT'", an InternalError).
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300", "25006"}
 RETRY_AFTER_SECONDS = 2
 
@@ -55,7 +56,7 @@ def database_unavailable(exc: BaseException) -> bool:
         return False
     state = sqlstate(exc)
     if state is None:
-        return isinstance(exc, OperationalError)
+        return True
     return state.startswith("08") or state in _UNAVAILABLE_STATES
 
 

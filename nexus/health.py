@@ -17,5 +17,6 @@ def health(request):
         response = JsonResponse({"status": "error", "database": "unavailable", **service_unavailable_body()},
                                 status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response._has_been_logged = True  # logged once as a warning, not as an ERROR per probe
         return response
     return JsonResponse({"status": "ok", "database": "ok"})

@@ -48,6 +48,19 @@ def test_server_shutdowns_are_unavailable(error):
     assert database_unavailable(driver_error(error))
 
 
+def test_a_commit_cut_by_the_server_dying_behind_pgbouncer_is_unavailable():
+    # Seen in tests/cluster/test_primary_dies.py: PgBouncer answers a COMMIT whose server just died
+    # with a second result, and psycopg reports its own protocol confusion (no SQLSTATE). The commit's
+    # outcome is unknown: 503, and the client's retry with its Idempotency-Key settles it.
+    from django.db import InternalError
+
+    cause = psycopg.InternalError("received 2 results from command 'COMMIT'")
+    error = InternalError(str(cause))
+    error.__cause__ = cause
+    assert database_unavailable(error)
+    assert exception_handler(error, {}).status_code == 503
+
+
 def test_a_closed_connection_is_unavailable():
     assert database_unavailable(driver_error(psycopg.InterfaceError, "the connection is closed"))
 
