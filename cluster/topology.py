@@ -379,6 +379,8 @@ class Cluster:
         command = [sys.executable, "-m", "gunicorn", "nexus.wsgi:application", "--bind", f"127.0.0.1:{node['port']}",
                    "--workers", str(self.state["workers"]), "--timeout", "60", "--graceful-timeout", "10",
                    "--keep-alive", "75", "--backlog", "2048", "--name", f"nexus-{name}"]
+        if (ROOT / "gunicorn.conf.py").exists():  # the project's request-size limits, where it has them
+            command += ["--config", str(ROOT / "gunicorn.conf.py")]
         self.spawn(name, command, unprivileged=False, env=self.app_env(), cwd=ROOT)
 
     def wait_app(self, name: str, timeout: float = 90) -> None:

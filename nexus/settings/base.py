@@ -80,10 +80,9 @@ TEMPLATES = [
 ]
 
 
-def _database(url_variable: str = "DATABASE_URL") -> dict:
-    if env(url_variable, default=""):
-        # libpq multi-host URLs work too: postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=read-write
-        config = env.db(url_variable)
+def _database() -> dict:
+    if env("DATABASE_URL", default=""):
+        config = env.db("DATABASE_URL")
     else:
         from nexus import embedded_pg
 
@@ -111,14 +110,23 @@ def _database(url_variable: str = "DATABASE_URL") -> dict:
     return config
 
 
-DATABASES = {"default": _database()}
-# A streaming standby for staff reports (nexus.db_router says what may read from it). Reached directly
-# or through a load balancer that falls back to the primary when no standby is up.
-DATABASE_REPLICA_ALIAS = None
-if env("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = {**_database("DATABASE_REPLICA_URL"), "TEST": {"MIRROR": "default"}}
-    DATABASE_REPLICA_ALIAS = "replica"
+def replica_databases(default: dict) -> dict:
+    """``{"replica": ...}`` when ``DATABASE_REPLICA_URL`` names a streaming standby (reached directly,
+    or through a load balancer that falls back to the primary when no standby is up), with the
+    primary's connection options; ``{}`` otherwise. nexus.db_router says what may read from it.
+    A libpq multi-host URL works for either (``postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=...``)."""
+    if not env("DATABASE_REPLICA_URL", default=""):
+        return {}
+    replica = env.db("DATABASE_REPLICA_URL")
+    options = {**default.get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    return {"replica": {**default, **replica, "OPTIONS": options, "TEST": {"MIRROR": "default"}}}
+
+
+DATABASE_REPLICA_ALIAS = "replica" if env("DATABASE_REPLICA_URL", default="") else None
 DATABASE_ROUTERS = ["nexus.db_router.ReplicaRouter"]
+
+DATABASES = {"default": _database()}
+DATABASES.update(replica_databases(DATABASES["default"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for every server process, so throttles and lockouts hold across workers.
