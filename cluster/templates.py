@@ -25,9 +25,10 @@ def patroni(c, node: dict) -> str:
         "etcd3": {"hosts": [f"127.0.0.1:{c.ports['etcd']}"]},
         "bootstrap": {
             "dcs": {
-                # The leader key lives 10 s: a primary whose Patroni stops renewing it is replaced after
-                # at most that, plus a loop. loop_wait + 2 x retry_timeout must not exceed ttl.
-                "ttl": 10, "loop_wait": 1, "retry_timeout": 4,
+                # The leader key lives 20 s, the least Patroni accepts (it raises a smaller ttl to 20):
+                # a primary whose Patroni stops renewing it is replaced after about that, plus a loop.
+                # loop_wait + 2 x retry_timeout must not exceed ttl.
+                "ttl": 20, "loop_wait": 1, "retry_timeout": 4,
                 "maximum_lag_on_failover": 1048576,
                 # Only the synchronous standby may be promoted: it has every acknowledged commit.
                 "synchronous_mode": True,
