@@ -39,3 +39,17 @@ def app_errors(cluster, limit: int = 3) -> str:
         found += [line[:3000] for line in log.read_text(errors="replace").splitlines()
                   if '"level": "ERROR"' in line or "Traceback" in line]
     return "\n".join(found[-limit:])
+
+
+def writes_again(load: Load, killed_at: float) -> float | None:
+    """Seconds from the kill to the first 201 that followed the first failed answer (None: not yet).
+
+    A 201 that arrives right after the kill may be a commit made just before it; the outage starts
+    with the first answer that is not a 201.
+    """
+    timeline = list(load.timeline)
+    failures = [moment for moment, status in timeline if moment > killed_at and status != 201]
+    if not failures:
+        return None
+    after = [moment for moment, status in timeline if moment > min(failures) and status == 201]
+    return min(after) - killed_at if after else None
