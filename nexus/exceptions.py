@@ -1,8 +1,12 @@
 """One handler renders every error as ``{"error": {"code", "message", "details"}}``."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import OperationalError
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -11,6 +15,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from .domain import DomainError
 from .sql import sqlstate
+
+logger = logging.getLogger("nexus.database")
 
 # DRF exception class -> (stable code, default message). First match wins (subclasses first). A DRF
 # exception that carries its own ``contract_code`` (e.g. an expired access token) keeps it.
@@ -48,6 +54,36 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     return sqlstate(exc) in {"55P03", "57014"}  # lock_not_available, query_canceled
 
 
+# Errors that say "no usable database right now", not "this request is wrong": a server that shut
+# down or crashed under the session (57P01-57P03), too many connections (53300), and a former primary
+# that came back read-only after a failover (25006). A refused or broken connection has no SQLSTATE
+# (or a class 08 one, which PgBouncer uses); so has the driver's own protocol confusion when a server
+# dies under a COMMIT behind PgBouncer ("received 2 results from command 'COMMIT'", an InternalError).
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300", "25006"}
+RETRY_AFTER_SECONDS = 2
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database, or the shared store of the throttle counters (Redis, when configured), cannot be reached."""
+    if isinstance(exc, InterfaceError | RedisConnectionError | RedisTimeoutError):  # a connection closed under us
+        return True
+    if not isinstance(exc, OperationalError | InternalError):
+        return False
+    state = sqlstate(exc)
+    if state is None:
+        return True
+    return state.startswith("08") or state in _UNAVAILABLE_STATES
+
+
+def service_unavailable_body() -> dict:
+    """Log the outage once per request and, for the embedded development server, restart it if it crashed."""
+    from . import embedded_pg
+
+    logger.warning("database unavailable")
+    embedded_pg.revive_if_crashed()
+    return error_body("service_unavailable", "The database cannot be reached; retry shortly.")
+
+
 def exception_handler(exc, context):
     set_rollback()
     headers = {}
@@ -59,6 +95,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, TokenError):
         exc = InvalidToken()
+    elif database_unavailable(exc):
+        # Whatever the request had written is uncommitted, and PostgreSQL discards it: nothing half-done.
+        response = Response(service_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        response._has_been_logged = True  # one warning per request (above), not an ERROR from django.request
+        return response
     elif isinstance(exc, OperationalError) and _is_lock_timeout(exc):
         return ErrorResponse(
             error_body("busy", "The resource is busy, retry shortly."),

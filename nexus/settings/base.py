@@ -41,6 +41,8 @@ MIDDLEWARE = [
     "nexus.middleware.RequestContextMiddleware",
     # X-Forwarded-Proto from a peer outside TRUSTED_PROXIES is dropped before anything reads the scheme.
     "nexus.middleware.TrustedProxyHeadersMiddleware",
+    # Which database a read goes to (nexus.db_router): reports may come from the standby.
+    "nexus.db_router.ReadRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Over-long request targets and headers: the contract's JSON 414/431 (gunicorn's limits sit above).
     "nexus.middleware.RequestLimitsMiddleware",
@@ -100,13 +102,18 @@ def database(*, embedded: bool) -> dict:
     else:
         raise ImproperlyConfigured("DATABASE_URL must be set.")
     config.setdefault("OPTIONS", {})
+    # Behind a transaction-pooling PgBouncer each transaction may run on a different server session:
+    # no named prepared statement (PgBouncer before 1.21 cannot track them) and no server-side cursor
+    # (it would outlive its transaction). Server-side binding itself works (unnamed statements).
+    pooled = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+    if pooled:
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     # psycopg 3 sends parameters apart from the SQL and prepares a statement on the server once a
     # connection has run it 5 times: PostgreSQL then skips parsing and planning the same few
-    # statements every request makes (a quarter of its CPU per transfer, bench/README.md). Behind a
-    # transaction-pooling PgBouncer older than 1.21, set DATABASE_PREPARE_THRESHOLD=-1 (never prepare).
+    # statements every request makes (a quarter of its CPU per transfer, bench/README.md).
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         config["OPTIONS"]["server_side_binding"] = True
-        threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+        threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=-1 if pooled else 5)
         config["OPTIONS"]["prepare_threshold"] = threshold if threshold >= 0 else None
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     # A persistent connection is checked (one SELECT 1) when a request first uses it, so a database
@@ -117,7 +124,23 @@ def database(*, embedded: bool) -> dict:
     return config
 
 
-# DATABASES = {"default": database(embedded=...)} is set by each settings module.
+def replica_databases(default: dict) -> dict:
+    """``{"replica": ...}`` when ``DATABASE_REPLICA_URL`` names a streaming standby (reached directly,
+    or through a load balancer that falls back to the primary when no standby is up), with the
+    primary's connection options; ``{}`` otherwise. nexus.db_router says what may read from it.
+    A libpq multi-host URL works for either (``postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=...``)."""
+    if not env("DATABASE_REPLICA_URL", default=""):
+        return {}
+    replica = env.db("DATABASE_REPLICA_URL")
+    options = {**default.get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    return {"replica": {**default, **replica, "OPTIONS": options, "TEST": {"MIRROR": "default"}}}
+
+
+DATABASE_REPLICA_ALIAS = "replica" if env("DATABASE_REPLICA_URL", default="") else None
+DATABASE_ROUTERS = ["nexus.db_router.ReplicaRouter"]
+
+# DATABASES (the primary, and the standby when configured) is set by each settings module through
+# secret_dependent() below.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared state lives in PostgreSQL (lockouts, revocation, idempotency, incidents) or, for the
@@ -281,8 +304,9 @@ def secret_dependent(secret_key: str, *, production: bool) -> dict:
     from nexus.keys import purpose_keys
 
     keys = purpose_keys(env, secret_key, required=production)
+    default = database(embedded=not production)
     return {
         "SIMPLE_JWT": {**SIMPLE_JWT, "SIGNING_KEY": keys["JWT_SIGNING_KEY"]},
         "CARD_FINGERPRINT_KEY": keys["CARD_FINGERPRINT_KEY"],
-        "DATABASES": {"default": database(embedded=not production)},
+        "DATABASES": {"default": default, **replica_databases(default)},
     }
