@@ -3,10 +3,8 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import InterfaceError, InternalError, OperationalError
+from django.db import OperationalError
 from django.http import Http404
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -14,6 +12,7 @@ from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from .domain import DomainError
+from .outage import database_unavailable
 from .sql import sqlstate
 
 logger = logging.getLogger("nexus.database")
@@ -54,25 +53,7 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     return sqlstate(exc) in {"55P03", "57014"}  # lock_not_available, query_canceled
 
 
-# Errors that say "no usable database right now", not "this request is wrong": a server that shut
-# down or crashed under the session (57P01-57P03), too many connections (53300), and a former primary
-# that came back read-only after a failover (25006). A refused or broken connection has no SQLSTATE
-# (or a class 08 one, which PgBouncer uses); so has the driver's own protocol confusion when a server
-# dies under a COMMIT behind PgBouncer ("received 2 results from command 'COMMIT'", an InternalError).
-_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300", "25006"}
 RETRY_AFTER_SECONDS = 2
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """The database, or the shared store of the throttle counters (Redis, when configured), cannot be reached."""
-    if isinstance(exc, InterfaceError | RedisConnectionError | RedisTimeoutError):  # a connection closed under us
-        return True
-    if not isinstance(exc, OperationalError | InternalError):
-        return False
-    state = sqlstate(exc)
-    if state is None:
-        return True
-    return state.startswith("08") or state in _UNAVAILABLE_STATES
 
 
 def service_unavailable_body() -> dict:

