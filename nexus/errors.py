@@ -4,6 +4,7 @@ Django's defaults are HTML pages; these answer every path, the admin's included,
 """
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from .exceptions import error_body
 
@@ -24,3 +25,9 @@ def not_found(request, exception=None):
 
 def server_error(request):
     return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+
+
+@csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure page
+def unknown_path(request):
+    """The last URL pattern: the same 404 whatever the method, whether DEBUG is on or not."""
+    return not_found(request)
