@@ -8,6 +8,8 @@ import subprocess
 import pytest
 from django.core.management import call_command
 
+from api import roles
+from tests.factories import role_groups
 from tests.hardening.server import ROOT, Server, end_server_sessions
 
 
@@ -20,6 +22,7 @@ def readme_session() -> str:
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed: the README session needs it")
 @pytest.mark.django_db(transaction=True)
 def test_the_readme_curl_session_works_when_pasted(tmp_path):
+    role_groups(roles.ROLES)  # seeded by migrations; an earlier transactional test's flush removed them
     call_command("seed_demo", "--force")  # what scripts/run.py does: the demo teller the session uses
     server = Server(tmp_path / "gunicorn.log")
     server.start()
