@@ -9,6 +9,8 @@ which apply to every operation alike. ``postprocess`` adds the error schemas, ``
 Django view drf-spectacular does not list) and the tag groups ReDoc shows in its menu.
 """
 
+from http import HTTPStatus
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 from drf_spectacular import openapi
@@ -149,6 +151,10 @@ class AutoSchema(openapi.AutoSchema):
             operation["description"] = "\n\n".join(filter(None, [staff_note(permissions),
                                                                  operation.get("description")]))
         self._add_framework_errors(method.lower(), operation, permissions)
+        for status, response in operation["responses"].items():
+            response["description"] = response.get("description") or f"{HTTPStatus(int(status)).phrase}."
+        # Success first, then the errors, in the order of their status codes.
+        operation["responses"] = dict(sorted(operation["responses"].items()))
         return operation
 
     def _add_framework_errors(self, method: str, operation: dict, permissions: list[str] | None) -> None:
