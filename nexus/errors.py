@@ -6,6 +6,7 @@ Django's defaults are HTML pages; these answer every path, the admin's included,
 import sys
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from .exceptions import RETRY_AFTER_SECONDS, database_unavailable, error_body, service_unavailable_body
 
@@ -33,3 +34,9 @@ def server_error(request):
         response._has_been_logged = True  # logged once as a warning, not as a traceback per request
         return response
     return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+
+
+@csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure page
+def unknown_path(request):
+    """The last URL pattern: the same 404 whatever the method, whether DEBUG is on or not."""
+    return not_found(request)

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.mixins import ListModelMixin
@@ -10,14 +10,36 @@ from ..idempotency import money_post
 from ..models import Biller, BillPayment, Transaction
 from ..services.bills import bill_pay
 from ..services.fx import current_rates
-from .common import ERRORS
+from .common import (
+    ALICE_JOD,
+    CREATED_AT,
+    IDEMPOTENT,
+    KEY_ERRORS,
+    NOT_FOUND,
+    PRECISION,
+    errors,
+    request_example,
+    response_example,
+)
 
 
+@extend_schema_view(get=extend_schema(
+    summary="Billers",
+    description="The active billers a customer can pay: `id` is what `POST /bill/` takes as `biller`, and "
+                "`currency` the currency its `amount` is in.",
+))
+@extend_schema(tags=["bills"])
 class BillerListView(ListAPIView):
     serializer_class = serializers.BillerSerializer
     queryset = Biller.objects.filter(is_active=True).order_by("name")
 
 
+@extend_schema_view(get=extend_schema(
+    summary="My bill payments",
+    description="Bill payments from the caller's accounts, newest first, each with what the biller received "
+                "(`amount`) and what the account paid (`debited_amount`).",
+))
+@extend_schema(tags=["bills"])
 class BillView(ListModelMixin, GenericAPIView):
     serializer_class = serializers.BillPaymentSerializer
 
@@ -29,7 +51,32 @@ class BillView(ListModelMixin, GenericAPIView):
     def get(self, request):
         return self.list(request)
 
-    @extend_schema(request=serializers.BillCreateSerializer, responses={201: serializers.BillPaymentSerializer, **ERRORS})
+    @extend_schema(
+        summary="Pay a bill",
+        description="`amount` is what the biller receives, in the biller's currency. From an account in another "
+                    "currency the debit (`debited_amount`) is its price at the bank's rate, rounded **up** to "
+                    "the account currency's minor unit, so the biller always receives the whole amount. Counts "
+                    "against the account's daily limit. A paid bill cannot be edited or deleted. Send an "
+                    "`Idempotency-Key` so that a retry cannot pay twice.",
+        request=serializers.BillCreateSerializer,
+        parameters=IDEMPOTENT,
+        responses={201: serializers.BillPaymentSerializer, **errors(
+            NOT_FOUND, PRECISION, (exceptions.InvalidInput, "`biller` is not an active biller."),
+            (exceptions.InsufficientFunds, "the account's balance does not cover the debit."),
+            (exceptions.DailyLimitExceeded, "the account's outgoing total since midnight (Asia/Amman) would pass "
+                                            "its `daily_limit`."),
+            (exceptions.AccountInactive, "the account is frozen."),
+            (exceptions.AmountTooSmall, "the bill is worth less than one minor unit of the account's currency."),
+            exceptions.BalanceLimit, *KEY_ERRORS)},
+        examples=[
+            request_example("Electricity bill", {"account": ALICE_JOD, "biller": 1, "amount": "42.750",
+                                                 "reference": "JEPCO-00912345"}),
+            response_example("Paid", {
+                "id": "3c2b1a09-8f7e-4d6c-a5b4-9e8d7c6b5a41", "account": ALICE_JOD, "biller": 1, "amount": "42.750",
+                "currency": "JOD", "debited_amount": "42.750", "reference": "JEPCO-00912345", "status": "PAID",
+                "balance_after": "4957.250", "created_at": CREATED_AT}),
+        ],
+    )
     def post(self, request):
         def perform(data, key):
             bill = bill_pay(user=request.user, account_number=data["account"], biller_id=data["biller"],
@@ -40,8 +87,10 @@ class BillView(ListModelMixin, GenericAPIView):
                           perform=perform, account=lambda data: data["account"])
 
 
+@extend_schema(tags=["bills"])
 class BillDetailView(APIView):
-    @extend_schema(responses={200: serializers.BillPaymentSerializer, **ERRORS})
+    @extend_schema(summary="One of my bill payments", description="Another customer's bill payment is 404.",
+                   responses={200: serializers.BillPaymentSerializer, **errors(NOT_FOUND)})
     def get(self, request, bill_id):
         bill = selectors.bills_of(request.user).filter(pk=bill_id).first()
         if bill is None:
@@ -52,7 +101,14 @@ class BillDetailView(APIView):
 class FxRatesView(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: serializers.FxRatesSerializer})
+    @extend_schema(
+        summary="Exchange rates",
+        description="Units of each currency per 1 JOD, as the bank uses them now; `as_of` is when they took "
+                    "effect. No authentication needed.",
+        responses={200: serializers.FxRatesSerializer},
+        examples=[response_example("Rates", {"base": "JOD", "rates": {"EUR": "1.31", "USD": "1.41"},
+                                             "as_of": "2026-01-01T00:00:00Z"}, status=200)],
+    )
     def get(self, request):
         rates, as_of = current_rates()
         return Response({
@@ -65,7 +121,18 @@ class FxRatesView(APIView):
 class FxQuoteView(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=[serializers.FxQuoteQuerySerializer], responses={200: serializers.FxQuoteSerializer, **ERRORS})
+    @extend_schema(
+        summary="Quote a conversion",
+        description="What a transfer of `amount` (in `from`) would credit in `to`, rounded **down** to `to`'s "
+                    "minor unit exactly as a transfer would. USD to EUR goes through JOD. No authentication needed.",
+        parameters=[serializers.FxQuoteQuerySerializer],
+        responses={200: serializers.FxQuoteSerializer, **errors(
+            (exceptions.InvalidInput, "`amount` has more decimals than `from` allows."),
+            (exceptions.AmountTooSmall, "the conversion would credit nothing."))},
+        examples=[response_example("100 USD in EUR", {"from": "USD", "to": "EUR", "amount": "100.00",
+                                                      "converted_amount": "92.90", "rate": "0.929078"},
+                                   status=200)],
+    )
     def get(self, request):
         query = serializers.FxQuoteQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

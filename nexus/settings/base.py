@@ -182,7 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "nexus.pagination.Pagination",
     "DEFAULT_METADATA_CLASS": "nexus.metadata.JSONMetadata",
     "DEFAULT_FILTER_BACKENDS": ["nexus.filters.StrictFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nexus.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nexus.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": [
@@ -212,23 +212,62 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nexus Bank API",
-    "DESCRIPTION": "Core banking, business intelligence and risk management. Contract v1.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Accounts in JOD, USD and EUR, cards, transfers with currency conversion, bill payments; for staff, "
+        "cash deposits, reversals under dual control, the audit trail, business figures and risk management.\n\n"
+        "**Start here.** `POST /auth/register/`, then `POST /auth/jwt/create/` for a token pair; send the "
+        "access token as `Authorization: Bearer <access>` (click *Authorize* in Swagger UI). Access tokens "
+        "live 15 minutes, refresh tokens 7 days and are good for one exchange.\n\n"
+        "**Conventions.** JSON in and out. Money is a decimal string with exactly its currency's decimals "
+        "(`\"100.500\"` JOD, `\"100.50\"` USD/EUR), never a JSON number. Lists are pages "
+        "`{next, previous, results}` (50 by default, `?page_size=` up to 200), newest first. Every error is "
+        "`{\"error\": {\"code\", \"message\", \"details\"}}` with a stable `code`; each operation lists the "
+        "codes it can answer. A POST that moves money takes an `Idempotency-Key` header: a retry with the "
+        "same key replays the first answer (`Idempotent-Replayed: true`) and moves nothing twice. Operations "
+        "marked *(staff)* name the staff roles allowed.\n\n"
+        "The API guide, `docs/API.md` in the repository (also served at `/api/guide/`), explains money, "
+        "rounding, idempotency, errors, roles and dual control in full."
+    ),
+    "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The token pasted in "Authorize" survives a reload; summaries, not operation ids, name operations.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "displayOperationId": False,
+                            "displayRequestDuration": True, "filter": True},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
+    # In the order of the URL patterns (a client's order: log in, open an account, move money), not A-Z.
+    "SORT_OPERATIONS": False,
+    # Tags in reading order (Swagger UI and ReDoc follow this list, not the alphabet).
+    "TAGS": [
+        {"name": "auth", "description": "Register, log in, refresh and revoke tokens, change a password."},
+        {"name": "accounts", "description": "A customer's accounts and statements; staff deposit into, freeze "
+                                            "and limit any account."},
+        {"name": "cards", "description": "Debit and credit cards on an account."},
+        {"name": "transfers", "description": "Between one's own accounts (internal) or to another customer "
+                                             "(external); staff reverse them."},
+        {"name": "bills", "description": "Billers and bill payments."},
+        {"name": "fx", "description": "Exchange rates and conversion quotes (no authentication)."},
+        {"name": "approvals", "description": "Staff: dual control (four eyes) on large deposits and reversals."},
+        {"name": "audit", "description": "Staff: the append-only record of every staff action on money or risk "
+                                         "state."},
+        {"name": "business", "description": "Staff: business figures (KPIs) by day, week and month."},
+        {"name": "risk", "description": "Staff: incidents raised by the risk rules, login events, IP blacklist."},
+        {"name": "ops", "description": "Health check for load balancers."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "api.models.Currency",
         "TransactionStatusEnum": "api.models.Transaction.Status",
         "BillPaymentStatusEnum": "api.models.BillPayment.Status",
         "IncidentStatusEnum": "risk.models.Incident.Status",
     },
-    # Framework-level errors (auth, throttles, body limits...) documented on every operation.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nexus.openapi.document_errors"],
+    # Error schemas, /health/ and ReDoc's tag groups (nexus.openapi.AutoSchema documents each operation).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nexus.openapi.postprocess"],
 }
+# The staff roles and their permissions, for the schema's "Roles:" lines (ground code imports no app).
+STAFF_ROLE_GRANTS = "api.roles.GRANTS"
 
 # django-axes: lock out by email + IP after repeated failures. Every login surface (the JWT
 # endpoint, the admin form, both password changes) checks passwords through authenticate(), which

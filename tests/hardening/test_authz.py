@@ -145,7 +145,7 @@ ROWS = [
 ]
 # Authentication endpoints take no token (a forged one is ignored); each role gets its own answer.
 PUBLIC_ROWS = {("POST", "/auth/register/"), ("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/"),
-               ("POST", "/auth/jwt/logout/")}
+               ("POST", "/auth/jwt/logout/"), ("GET", "/health/")}
 
 
 def _url(row: Row, world: World) -> str:
