@@ -12,6 +12,7 @@ import http.client
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -24,7 +25,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from api import roles
 from api.identifiers import new_account_number
 from api.ledger_checks import find_discrepancies
-from api.models import Account, Transaction
+from api.models import Account, Transaction, User
 from risk.models import Incident, LoginEvent
 from tests.factories import PASSWORD, AccountFactory, StaffFactory, UserFactory
 
@@ -131,8 +132,6 @@ def server(tmp_path_factory, django_db_setup, django_db_blocker):
 
 def fresh_window(seconds: int = 60, margin: float = 8) -> None:
     """Wait for a new fixed throttle window when this one is about to end, so a burst counts in one."""
-    import time
-
     into = time.time() % seconds
     if into > seconds - margin:
         time.sleep(seconds - into + 0.2)
@@ -269,8 +268,8 @@ def refresh(client: Client, token: str) -> Answer:
 
 
 def test_a_refresh_token_is_good_for_one_exchange(server):
-    """Finding 6: concurrent exchanges of one token (across 2 workers) give exactly one pair; reuse
-    revokes the whole family, the chain issued to whoever used it first included."""
+    """Findings 6 and 10: concurrent exchanges of one token (across 2 workers) give exactly one pair;
+    reuse revokes the whole family, the chain issued to whoever used it first included."""
     user = UserFactory()
     client = Client(server.port, "198.51.100.50")
     first = client.login(user.email).json
@@ -306,6 +305,11 @@ def test_a_refresh_token_is_good_for_one_exchange(server):
     assert client.get("/auth/me/", token=one["access"]).status == 401
     again = client.login(user.email).json  # logging in again is the way back
     assert client.get("/auth/me/", token=again["access"]).status == 200
+
+    # Finding 10: the token of a user deleted since is refused like any bad one.
+    User.objects.filter(pk=user.pk).delete()
+    gone = refresh(client, again["refresh"])
+    assert (gone.status, gone.code) == (401, "token_invalid")
 
 
 def log_size(server: Server) -> int:
@@ -351,8 +355,9 @@ def test_a_password_change_revokes_older_tokens_on_every_worker(server):
 
 
 def test_bounds_answer_400_and_a_frozen_receiver_looks_unknown(server):
-    """Findings 7, 8, 9 and 13: far-off dates and a huge amount are 400 whoever asks about whatever
-    account, never 500; a frozen receiver is indistinguishable from one that does not exist."""
+    """Findings 7, 8, 9, 11 and 13: far-off dates and a huge amount are 400 whoever asks about whatever
+    account, never 500; a receiver never sees the sender's idempotency key; a frozen receiver is
+    indistinguishable from one that does not exist."""
     StaffFactory()
     attacker, victim = UserFactory(), UserFactory()
     own = AccountFactory(owner=attacker, funded=Decimal("50"))
@@ -382,7 +387,14 @@ def test_bounds_answer_400_and_a_frozen_receiver_looks_unknown(server):
     for amount in ("99999999999999999.999", "1000000000.001"):
         answer = staff["teller"].post(f"/accounts/{theirs.pk}/deposit/", {"amount": amount})
         assert (answer.status, answer.code) == (400, "validation_error"), answer.body
-    assert Account.objects.get(pk=theirs.pk).balance == Decimal("10")
+    assert Account.objects.get(pk=theirs.pk).balance == Decimal("10")  # the huge deposits wrote nothing
+
+    # Finding 11: the receiver of a transfer never sees the key its sender chose.
+    sent = client.post("/transfers/external/", {"sender_account": own.pk, "receiver_account": theirs.pk,
+                                                "amount": "1.000"}, headers={"Idempotency-Key": "attacker-key-1"})
+    assert sent.status == 201 and sent.json["idempotency_key"] == "attacker-key-1"
+    seen = Client(server.port, "198.51.100.82", access(victim)).get(f"/transfers/{sent.json['id']}/").json
+    assert seen["idempotency_key"] is None and seen["sender_balance_after"] is None
 
     frozen = staff["teller"].call("PATCH", f"/accounts/{theirs.pk}/", {"is_active": False})
     assert frozen.status == 200 and frozen.json["is_active"] is False
@@ -390,4 +402,4 @@ def test_bounds_answer_400_and_a_frozen_receiver_looks_unknown(server):
                                                       "amount": "1.000"}) for number in (theirs.pk, nobody)]
     assert [(a.status, a.code) for a in refusals] == [(422, "receiver_not_found")] * 2
     assert refusals[0].json == refusals[1].json
-    assert not Transaction.objects.filter(receiver_account=theirs.pk, kind="external").exists()
+    assert Transaction.objects.filter(receiver_account=theirs.pk, kind="external").count() == 1  # before the freeze
