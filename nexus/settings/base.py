@@ -181,6 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "nexus.pagination.Pagination",
     "DEFAULT_METADATA_CLASS": "nexus.metadata.JSONMetadata",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "nexus.negotiation.StrictContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["nexus.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "nexus.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nexus.exceptions.exception_handler",
