@@ -54,7 +54,8 @@ class Load:
     started: float = field(default_factory=time.monotonic)
     payments: list[Payment] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
-    timeline: list = field(default_factory=list)  # (seconds, status) of every answer
+    timeline: list = field(default_factory=list)  # (seconds when it arrived, status) of every answer
+    sent: list = field(default_factory=list)  # (seconds when its request was sent, status) of every answer
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _workers: list = field(default_factory=list)
@@ -72,12 +73,15 @@ class Load:
             worker.join(timeout)
         assert not any(worker.is_alive() for worker in self._workers), "load threads did not stop"
 
-    def _record(self, payment: Payment, status: int, content) -> None:
+    def _record(self, payment: Payment, status: int, content, sent: float) -> None:
+        """An answer, timed when it arrived and when its request was sent (a request already in flight
+        when a node died is told apart from one sent after the balancer knew)."""
         moment = time.monotonic() - self.started
         with self._lock:
             payment.answers.append((status, content, moment))
             self.statuses[status] += 1
             self.timeline.append((moment, status))
+            self.sent.append((sent, status))
 
     def _run(self, prefix: str, index: int) -> None:
         headers, sender, receiver, amount = self.payers[index % len(self.payers)]
@@ -91,13 +95,14 @@ class Load:
                 self.payments.append(payment)
             # Until the client has an answer that settles it (201 or a 4xx), it retries with the same key.
             while True:
+                sent = time.monotonic() - self.started
                 try:
                     status, content, _ = request(self.port, "POST", payment.path, payment.body, payment.headers,
                                                  timeout=30)
                     parsed = json.loads(content) if content.startswith(b"{") else content[:200]
                 except (OSError, http.client.HTTPException) as exc:
                     status, parsed = 0, type(exc).__name__
-                self._record(payment, status, parsed)
+                self._record(payment, status, parsed, sent)
                 if status and status < 500:
                     break
                 if self._stop.is_set() and status == 0:

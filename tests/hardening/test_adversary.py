@@ -107,10 +107,10 @@ def logged_into_admin(answer: Answer) -> bool:
     return answer.status == 302 and "sessionid=" in answer.headers.get("set-cookie", "")
 
 
-# Transactional: the server must see what a test creates. Serialized rollback: each test starts from
-# the migrated database, house accounts included under the same numbers, so the server's workers
+# Transactional: the server must see what a test creates. Each test starts from
+# the migrated database, house accounts included under the same numbers (tests/conftest.py), so the server's workers
 # (which remember those numbers) can serve every test of the module.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", REPLI
 
 
 @pytest.fixture
-def lagging_standby(settings, db):
+def lagging_standby(settings):
     """Routing on, its standby frozen at the moment the fixture is set up, and a log of the queries it ran."""
     settings.DATABASE_REPLICA_ALIAS = REPLICA
     standby = connections[REPLICA]
