@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from nexus.permissions import StaffPermission
 
 from .. import bounds, exceptions, selectors, serializers
-from ..idempotency import money_post
+from ..idempotency import handle_money_request
 from ..models import Account, LedgerEntry, Transaction
 from ..services import approvals
 from ..services.accounts import account_open, account_update, card_issue, card_set_active
@@ -217,7 +217,7 @@ class DepositView(APIView):
                 staff=request.user, account_number=account_number, amount=data["amount"],
                 description=data["description"], idempotency_key=key), request)
 
-        return money_post(request, serializers.DepositSerializer, scope=f"deposit:{account_number}",
+        return handle_money_request(request, serializers.DepositSerializer, scope=f"deposit:{account_number}",
                           kind=Transaction.Kind.DEPOSIT, perform=perform, account=account_number)
 
 

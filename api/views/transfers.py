@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, selectors, serializers
-from ..idempotency import money_post
+from ..idempotency import handle_money_request
 from ..models import Transaction
 from ..services import approvals, transfers
 from .approvals import PENDING, money_or_approval
@@ -75,7 +75,7 @@ class TransferView(ListModelMixin, GenericAPIView):
                           description=data["description"], idempotency_key=key)
             return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
 
-        return money_post(request, serializers.TransferCreateSerializer, scope=f"transfer:{self.kind}",
+        return handle_money_request(request, serializers.TransferCreateSerializer, scope=f"transfer:{self.kind}",
                           kind=self.kind, perform=perform, account=lambda data: data["sender_account"])
 
 
@@ -181,5 +181,5 @@ class ReverseView(APIView):
                 staff=request.user, transaction_id=transaction_id, reason=data["reason"], idempotency_key=key),
                 request)
 
-        return money_post(request, serializers.ReverseSerializer, scope=f"reverse:{transaction_id}",
+        return handle_money_request(request, serializers.ReverseSerializer, scope=f"reverse:{transaction_id}",
                           kind=Transaction.Kind.REVERSAL, perform=perform)

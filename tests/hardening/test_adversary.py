@@ -317,9 +317,14 @@ def log_size(server: Server) -> int:
 
 
 def answering_workers(server: Server, client: Client, token: str, since: int, want: int) -> dict[str, set[int]]:
-    """GET /auth/me/ in concurrent bursts until ``want`` distinct workers have answered; the statuses each gave."""
+    """GET /auth/me/ in concurrent bursts until ``want`` distinct workers have answered; the statuses each gave.
+
+    gunicorn writes a request's access line after the client has its answer, so each burst waits until
+    the log holds a line for every request sent: a ``log_size`` taken afterwards starts after all of them.
+    """
     pattern = re.compile(r"^access <(\d+)> GET /auth/me/ (\d{3})$", re.MULTILINE)
-    seen: dict[str, set[int]] = {}
+    sent = 0
+    lines: list[tuple[str, str]] = []
     for _ in range(30):
         threads = [threading.Thread(target=client.get, args=("/auth/me/",), kwargs={"token": token})
                    for _ in range(6)]
@@ -327,10 +332,18 @@ def answering_workers(server: Server, client: Client, token: str, since: int, wa
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
-        for pid, status in pattern.findall(server.log.read_text(errors="replace")[since:]):
-            seen.setdefault(pid, set()).add(int(status))
-        if len(seen) >= want:
+        sent += len(threads)
+        deadline = time.monotonic() + 10
+        while True:
+            lines = pattern.findall(server.log.read_text(errors="replace")[since:])
+            if len(lines) >= sent or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if len({pid for pid, _ in lines}) >= want:
             break
+    seen: dict[str, set[int]] = {}
+    for pid, status in lines:
+        seen.setdefault(pid, set()).add(int(status))
     return seen
 
 
