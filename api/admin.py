@@ -557,6 +557,7 @@ class AccountAdmin(admin.ModelAdmin):
             return TemplateResponse(request, "admin/api/account/deposit_confirm.html", {
                 **context, "title": "Confirm the deposit", "form": form, "key_form": key_form, "account": account,
                 "amount": amount(data["amount"], account.currency),
+                "held": approvals.needs_approval(request.user, Approval.Action.DEPOSIT, data["amount"], account.currency),
                 "balance_after": amount(account.balance + data["amount"], account.currency),
                 "balance": amount(account.balance, account.currency),
             })
@@ -1020,12 +1021,13 @@ class ApprovalAdmin(ReadOnlyAdmin):
     search_fields = ["id", "requested_by__email", "account__account_number", "account__owner__email"]
     search_help_text = "Request id, requester's email, account number or its owner's email."
     fields = ["short", "created", "action", "status", "amount_cell", "target", "description", "requested",
-              "decided", "decided_time", "decision_reason", "result_cell"]
+              "decided", "decided_time", "decision", "result_cell"]
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("requested_by", "decided_by", "account__owner",
-                                                            "target_transaction", "result")
+        return super().get_queryset(request).select_related(
+            "requested_by", "decided_by", "account__owner", "result",
+            "target_transaction__sender_account__owner", "target_transaction__receiver_account__owner")
 
     @admin.display(description="ID")
     def short(self, obj):
@@ -1043,7 +1045,14 @@ class ApprovalAdmin(ReadOnlyAdmin):
     def target(self, obj):
         if obj.account_id:
             return format_html("{} · {}", link(obj.account, obj.account_id), account_owner(obj.account))
-        return id_link(obj.target_transaction)
+        txn = obj.target_transaction
+        return format_html("{} {} · {} ({}) → {} ({})", txn.get_kind_display(), id_link(txn),
+                           account_party(txn.sender_account), account_owner(txn.sender_account),
+                           account_party(txn.receiver_account), account_owner(txn.receiver_account))
+
+    @admin.display(description="Decision reason")
+    def decision(self, obj):
+        return obj.decision_reason or "—"
 
     @admin.display(description="Requested by", ordering="requested_by__email")
     def requested(self, obj):
@@ -1104,7 +1113,8 @@ class ApprovalAdmin(ReadOnlyAdmin):
             return HttpResponseRedirect(change_url(approval))
         return TemplateResponse(request, "admin/api/approval/decide.html", {
             **self.admin_site.each_context(request), "opts": self.opts, "original": approval,
-            "title": "Approve or reject", "form": form, "amount": amount(approval.amount, approval.currency),
+            "title": "Approve or reject", "form": form,
+            "request": format_html("{} of {}", approval.get_action_display(), amount(approval.amount, approval.currency)),
             "target": self.target(approval), "requested": self.requested(approval),
         })
 

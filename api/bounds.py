@@ -21,6 +21,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 MAX_AMOUNT = Decimal("1000000000")
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
@@ -94,14 +95,26 @@ def _drf(parse, text):
         raise serializers.ValidationError(exc.messages) from exc
 
 
+class _SentEmptyIsInvalid:
+    """A query parameter sent empty (``?from=``) is a date that does not parse, as in a JSON body and
+    in the list filters (nexus.filters), not an absent one: DRF reads an empty value of an optional
+    field in form or query data as "not sent"."""
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if value is serializers.empty and html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return value
+
+
 @extend_schema_field(DATE_SCHEMA)
-class DateField(serializers.DateField):
+class DateField(_SentEmptyIsInvalid, serializers.DateField):
     def to_internal_value(self, value):
         return _drf(parse_date, value)
 
 
 @extend_schema_field(DATETIME_SCHEMA)
-class DateTimeField(serializers.DateTimeField):
+class DateTimeField(_SentEmptyIsInvalid, serializers.DateTimeField):
     def to_internal_value(self, value):
         return _drf(parse_datetime, value)
 

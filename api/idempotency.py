@@ -129,8 +129,8 @@ def run_money_request(
     raise AssertionError("unreachable")
 
 
-def money_post(request, serializer_class, *, scope: str, kind: str, perform, account=None,
-               guard=None) -> Response:
+def handle_money_request(request, serializer_class, *, scope: str, kind: str, perform, account=None,
+                         guard=None) -> Response:
     """The whole POST of a money endpoint: validate the body, then run it once per idempotency key.
 
     ``perform(data, key)`` calls one service and returns (status, response body); ``account`` is the

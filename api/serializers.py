@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib.auth import password_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import bounds, money
+from .idempotency import KEY_PATTERN
 from .identifiers import is_valid_account_number
 from .models import (
     Account,
@@ -23,9 +25,14 @@ from .services.notifications import payload as notification_payload
 # One shared instance renders timestamps exactly as DRF's fields do (ISO 8601, "Z" for UTC).
 DATETIME = serializers.DateTimeField()
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": bounds.AMOUNT_PATTERN, "example": "100.50",
-                      "description": "A decimal string greater than 0 and at most 1000000000, with at most the "
-                                     "decimals of the currency it is in (JOD 3, USD 2, EUR 2)."})
+# The bounds' shape, and not zero: the schema says all that the field checks before the currency is known.
+POSITIVE_AMOUNT_PATTERN = r"^(?!0*(\.0*)?$)" + bounds.AMOUNT_PATTERN.removeprefix("^")
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": POSITIVE_AMOUNT_PATTERN, "example": "100.50",
+                      "description": "A decimal string (never a JSON number) greater than 0 and at most 1000000000, "
+                                     "with at most the decimals of the currency it is in (JOD 3, USD 2, EUR 2): "
+                                     "an amount in USD with 3 decimals is a 400, not rounded."})
 class MoneyInputField(serializers.Field):
     """A positive decimal string of at most ``bounds.MAX_AMOUNT`` with at most 3 written decimals
     (each currency then checks its own).
@@ -72,7 +79,10 @@ class AmountField(serializers.ReadOnlyField):
         return money.fmt(amount, currency)
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{12}$", "example": "412345678901"})
+@extend_schema_field({"type": "string", "pattern": r"^\d{12}$", "example": "412345678905",
+                      "description": "12 digits, the last a check digit (Luhn): a number with a wrong check digit is "
+                                     "a 400 (a pattern cannot say so). Valid examples: `412345678905`, "
+                                     "`520987612345`."})
 class AccountNumberField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 12)
@@ -86,13 +96,12 @@ class AccountNumberField(serializers.CharField):
         return value
 
 
+# Mixin for request-body serializers: a value of the wrong JSON type is a 400. DRF coerces (``12``
+# becomes ``"12"`` for a CharField, ``"true"`` a boolean, ``"7"`` an integer); the contract documents
+# JSON types, so a number where a string belongs is malformed input. And a string longer than its
+# documented maximum is refused even if trimming would shorten it. (A comment, not a docstring: the
+# schema generator would show a mixin's docstring as the description of every request body.)
 class JSONTypes:
-    """Mixin for request-body serializers: a value of the wrong JSON type is a 400.
-
-    DRF coerces (``12`` becomes ``"12"`` for a CharField, ``"true"`` a boolean, ``"7"`` an integer);
-    the contract documents JSON types, so a number where a string belongs is malformed input. And a
-    string longer than its documented maximum is refused even if trimming would shorten it.
-    """
 
     JSON_TYPES = [
         (serializers.BooleanField, bool, "a boolean"),
@@ -122,8 +131,19 @@ class JSONTypes:
         return super().to_internal_value(data)
 
 
+@extend_schema_field({
+    "type": "string", "maxLength": 64, "writeOnly": True,
+    # As checked after DRF trims surrounding whitespace.
+    "pattern": r"^\s*" + KEY_PATTERN.pattern.removeprefix("^").removesuffix("$") + r"\s*$",
+    "description": "Optional: the `Idempotency-Key` header's value, sent in the body instead. New for every "
+                   "operation (never a fixed value).",
+})
+class IdempotencyKeyField(serializers.CharField):
+    pass
+
+
 class IdempotencyKeyMixin(JSONTypes, serializers.Serializer):
-    idempotency_key = serializers.CharField(required=False, max_length=64, write_only=True)
+    idempotency_key = IdempotencyKeyField(required=False, max_length=64, write_only=True)
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -137,6 +157,8 @@ def password_errors(password: str, user) -> list[str]:
     return []
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([A-Za-z]{2})?$", "example": "JO",
+                      "description": "ISO 3166-1 alpha-2 code (stored upper-case), or empty."})
 class CountryField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(max_length=2, min_length=2, required=False, allow_blank=True, **kwargs)
@@ -148,10 +170,26 @@ class CountryField(serializers.CharField):
         return value
 
 
+def _password_min_length() -> int:
+    for validator in settings.AUTH_PASSWORD_VALIDATORS:
+        if validator["NAME"].endswith(".MinimumLengthValidator"):
+            return validator.get("OPTIONS", {}).get("min_length", 8)
+    return 1
+
+
+@extend_schema_field({
+    "type": "string", "format": "password", "writeOnly": True, "minLength": _password_min_length(), "maxLength": 128,
+    "description": f"At least {_password_min_length()} characters; not a common password, not all digits, not "
+                   "close to the email or names (those are checked too, and answered per field).",
+})
+class NewPasswordField(serializers.CharField):
+    """Schema only: the length is checked by the password validators, with their own messages."""
+
+
 class RegisterSerializer(JSONTypes, serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    password = NewPasswordField(write_only=True, max_length=128, style={"input_type": "password"})
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     country = CountryField()
@@ -190,13 +228,20 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+@extend_schema_field({"type": "string", "maxLength": 4096, "pattern": r"^\s*[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\s*$",
+                      "description": "A refresh token from `POST /auth/jwt/create/` or `/auth/jwt/refresh/`: three "
+                                     "base64url parts separated by dots (a JWT)."})
+class RefreshTokenField(serializers.CharField):
+    pass
+
+
 class RefreshSerializer(JSONTypes, serializers.Serializer):
-    refresh = serializers.CharField(max_length=4096)
+    refresh = RefreshTokenField(max_length=4096)
 
 
 class PasswordChangeSerializer(JSONTypes, serializers.Serializer):
     current_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
-    new_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    new_password = NewPasswordField(max_length=128, write_only=True, style={"input_type": "password"})
 
 
 # --- accounts and cards --------------------------------------------------------------------

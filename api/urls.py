@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, approvals, audit, auth, bills, mfa, notifications, transfers, users
+from .views import accounts, approvals, audit, auth, bills, fx, mfa, notifications, transfers, users
 
 urlpatterns = [
     path("auth/register/", auth.RegisterView.as_view(), name="register"),
@@ -23,8 +23,8 @@ urlpatterns = [
     path("transfers/external/", transfers.ExternalTransferView.as_view(), name="transfers-external"),
     path("transfers/<uuid:transaction_id>/", transfers.TransactionDetailView.as_view(), name="transfer-detail"),
     path("transfers/<uuid:transaction_id>/reverse/", transfers.ReverseView.as_view(), name="transfer-reverse"),
-    path("fx/rates/", bills.FxRatesView.as_view(), name="fx-rates"),
-    path("fx/quote/", bills.FxQuoteView.as_view(), name="fx-quote"),
+    path("fx/rates/", fx.FxRatesView.as_view(), name="fx-rates"),
+    path("fx/quote/", fx.FxQuoteView.as_view(), name="fx-quote"),
     path("billers/", bills.BillerListView.as_view(), name="billers"),
     path("bill/", bills.BillView.as_view(), name="bills"),
     path("bill/<uuid:bill_id>/", bills.BillDetailView.as_view(), name="bill-detail"),

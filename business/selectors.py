@@ -5,6 +5,7 @@ import datetime as dt
 from api import money
 
 from . import services
+from .models import DailyBusinessMetrics
 
 MONEY_FIELDS = ("total_transferred_amount", "avg_transaction_value", "fee_revenue", "net_revenue",
                 "bill_payments_amount", "deposits_amount")
@@ -45,8 +46,15 @@ def month_start(day: dt.date) -> dt.date:
 
 
 def periodic(first: dt.date, last: dt.date, start_of) -> list[dict]:
-    """Weekly or monthly figures, each computed over its whole period (distinct users, exact sums)."""
-    return [{"period_start": start, "period_end": end, **render(services.figures(start, end))}
+    """Weekly or monthly figures, each computed over its whole period (distinct users, exact sums);
+    a period outside the days that can hold figures is zeros, without a query."""
+    span = services.figures_span()
+    zero = row_values(DailyBusinessMetrics())
+
+    def values(start, end):
+        return services.figures(start, end) if span and start <= span[1] and end >= span[0] else zero
+
+    return [{"period_start": start, "period_end": end, **render(values(start, end))}
             for start, end in _periods(first, last, start_of)]
 
 

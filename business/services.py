@@ -5,7 +5,7 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError
-from django.db.models import Count, Sum
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from api import money
@@ -145,18 +145,60 @@ def _is_final(row: DailyBusinessMetrics) -> bool:
     return row.rolled_up_at >= day_bounds(row.date)[1] + dt.timedelta(minutes=1)
 
 
+def figures_span() -> tuple[dt.date, dt.date] | None:
+    """The days whose figures can be anything but zero, or None before anything happened.
+
+    From the first day with a fact, an activity or a sign-up, to the last day whose trailing 30-day
+    active-user window still reaches today. Any day outside is all zeros, known without computing it:
+    a range of far-off dates (the bounds allow five years anywhere in 2000-2999) costs a few queries.
+    """
+    from api.models import User
+
+    current = today()
+    firsts = [MetricEvent.objects.aggregate(first=Min("day"))["first"],
+              DailyActiveUser.objects.aggregate(first=Min("day"))["first"]]
+    joined = User.objects.aggregate(first=Min("date_joined"))["first"]
+    firsts.append(bank_day(joined) if joined else None)
+    known = [day for day in firsts if day is not None]
+    if not known:
+        return None
+    return min(min(known), current), current + dt.timedelta(days=29)
+
+
 def daily_rows(first: dt.date, last: dt.date) -> list[DailyBusinessMetrics]:
-    """Rows for every day of the range, rolling up on read the days not final yet (today, gaps)."""
+    """Rows for every day of the range, rolling up on read the days not final yet (today, gaps).
+
+    Only days up to today are stored; the zero rows of days before the bank's first activity are
+    stored at once, in one statement. A later day still in a trailing window is computed, not stored
+    (it has not happened); a day past :func:`figures_span` is an unsaved zero row.
+    """
+    span = figures_span()
+    current = today()
     existing = {row.date: row for row in DailyBusinessMetrics.objects.filter(date__gte=first, date__lte=last)}
+    quiet = {day for day in _days(first, min(last, current))
+             if day not in existing and (span is None or day < span[0])}
+    if quiet:
+        DailyBusinessMetrics.objects.bulk_create([DailyBusinessMetrics(date=day) for day in sorted(quiet)],
+                                                 ignore_conflicts=True)
     rows = []
-    day = first
-    while day <= last:
+    for day in _days(first, last):
         row = existing.get(day)
-        if row is None or not _is_final(row):
+        if day > current:
+            in_window = span is not None and day <= span[1]
+            row = DailyBusinessMetrics(date=day, **(figures(day, day) if in_window else {}))
+        elif day in quiet:
+            row = DailyBusinessMetrics(date=day)
+        elif row is None or not _is_final(row):
             row = rollup(day)
         rows.append(row)
-        day += dt.timedelta(days=1)
     return rows
+
+
+def _days(first: dt.date, last: dt.date):
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
 
 
 def today() -> dt.date:

@@ -2,13 +2,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.views.common import ERRORS
 from nexus.permissions import StaffPermission
 
 from . import selectors
 from .serializers import OverviewSerializer, RangeQuerySerializer, SeriesSerializer
 
 RANGE_PARAMETERS = [RangeQuerySerializer]
+SERIES = ("One row per {period} from `from` to `to` (Asia/Amman days, both included; {default} by default, at "
+          "most five years), each with the overview's figures. Totals across currencies are in JOD.")
 
 
 class StaffView(APIView):
@@ -17,7 +18,13 @@ class StaffView(APIView):
 
 
 class OverviewView(StaffView):
-    @extend_schema(responses={200: OverviewSerializer, **ERRORS})
+    @extend_schema(
+        summary="Business overview",
+        description="Today's figures (Asia/Amman day) and the last 30 days': users, active users, transfers "
+                    "succeeded and refused, amounts, fees, bill payments, and a per-currency breakdown. Totals "
+                    "across currencies are in JOD, converted at the rate of the day each movement happened.",
+        responses={200: OverviewSerializer},
+    )
     def get(self, request):
         return Response(OverviewSerializer(selectors.overview()).data)
 
@@ -38,7 +45,8 @@ class SeriesView(StaffView):
 
 
 class DailyView(SeriesView):
-    @extend_schema(parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer, **ERRORS})
+    @extend_schema(summary="Daily figures", description=SERIES.format(period="day", default="the last 30 days"),
+                   parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer})
     def get(self, request):
         return super().get(request)
 
@@ -47,7 +55,9 @@ class WeeklyView(SeriesView):
     default_days = 12 * 7
     start_of = staticmethod(selectors.week_start)
 
-    @extend_schema(parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer, **ERRORS})
+    @extend_schema(summary="Weekly figures",
+                   description=SERIES.format(period="ISO week (Monday to Sunday)", default="the last 12 weeks"),
+                   parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer})
     def get(self, request):
         return super().get(request)
 
@@ -56,6 +66,8 @@ class MonthlyView(SeriesView):
     default_days = 365
     start_of = staticmethod(selectors.month_start)
 
-    @extend_schema(parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer, **ERRORS})
+    @extend_schema(summary="Monthly figures",
+                   description=SERIES.format(period="calendar month", default="the last 365 days"),
+                   parameters=RANGE_PARAMETERS, responses={200: SeriesSerializer})
     def get(self, request):
         return super().get(request)

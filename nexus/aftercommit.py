@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from .context import current_request
+from .outage import database_unavailable
 
 log = logging.getLogger("nexus.aftercommit")
 
@@ -20,11 +21,21 @@ def _name(func) -> str:
     return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
 
 
+def _report(handler, exc: BaseException) -> None:
+    """A bug is logged with its traceback; a database (or throttle store) gone under a committed
+    request is an outage, already answered as one everywhere: one warning line, no traceback."""
+    extra = {"handler": _name(handler), "request_id": current_request().request_id}
+    if database_unavailable(exc):
+        log.warning("after-commit handler skipped: the database is unavailable", extra=extra)
+    else:
+        log.error("after-commit handler failed", exc_info=(type(exc), exc, exc.__traceback__), extra=extra)
+
+
 def _run(func: Callable, args, kwargs) -> None:
     try:
         func(*args, **kwargs)
-    except Exception:
-        log.exception("after-commit handler failed", extra={"handler": _name(func), "request_id": current_request().request_id})
+    except Exception as exc:
+        _report(func, exc)
 
 
 def after_commit(func: Callable, *args, **kwargs) -> None:
@@ -36,8 +47,7 @@ def send_robust(signal, sender, **named) -> None:
     """Every receiver runs even if one fails; each failure is logged with the request's id."""
     for receiver, result in signal.send_robust(sender=sender, **named):
         if isinstance(result, Exception):
-            log.error("signal receiver failed", exc_info=(type(result), result, result.__traceback__),
-                      extra={"handler": _name(receiver), "request_id": current_request().request_id})
+            _report(receiver, result)
 
 
 def send_after_commit(signal, sender, **named) -> None:

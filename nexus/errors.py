@@ -3,9 +3,12 @@
 Django's defaults are HTML pages; these answer every path, the admin's included, in the API's shape.
 """
 
-from django.http import JsonResponse
+import sys
 
-from .exceptions import error_body
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from .exceptions import RETRY_AFTER_SECONDS, database_unavailable, error_body, service_unavailable_body
 
 
 def bad_request(request, exception=None):
@@ -23,4 +26,17 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this inside its except block: a database outage met outside a DRF view (middleware,
+    # admin, the docs) is the contract's 503, not a crash.
+    if database_unavailable(sys.exc_info()[1]):
+        response = JsonResponse(service_unavailable_body(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response._has_been_logged = True  # logged once as a warning, not as a traceback per request
+        return response
     return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+
+
+@csrf_exempt  # a POST to an unknown path is a 404, not a CSRF failure page
+def unknown_path(request):
+    """The last URL pattern: the same 404 whatever the method, whether DEBUG is on or not."""
+    return not_found(request)

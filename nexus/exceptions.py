@@ -1,5 +1,7 @@
 """One handler renders every error as ``{"error": {"code", "message", "details"}}``."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError
 from django.http import Http404
@@ -10,7 +12,10 @@ from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from .domain import DomainError
+from .outage import database_unavailable
 from .sql import sqlstate
+
+logger = logging.getLogger("nexus.database")
 
 # DRF exception class -> (stable code, default message). First match wins (subclasses first). A DRF
 # exception that carries its own ``contract_code`` (e.g. an expired access token) keeps it.
@@ -48,6 +53,18 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     return sqlstate(exc) in {"55P03", "57014"}  # lock_not_available, query_canceled
 
 
+RETRY_AFTER_SECONDS = 2
+
+
+def service_unavailable_body() -> dict:
+    """Log the outage once per request and, for the embedded development server, restart it if it crashed."""
+    from . import embedded_pg
+
+    logger.warning("database unavailable")
+    embedded_pg.revive_if_crashed()
+    return error_body("service_unavailable", "The database cannot be reached; retry shortly.")
+
+
 def exception_handler(exc, context):
     set_rollback()
     headers = {}
@@ -59,6 +76,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, TokenError):
         exc = InvalidToken()
+    elif database_unavailable(exc):
+        # Whatever the request had written is uncommitted, and PostgreSQL discards it: nothing half-done.
+        response = Response(service_unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        response._has_been_logged = True  # one warning per request (above), not an ERROR from django.request
+        return response
     elif isinstance(exc, OperationalError) and _is_lock_timeout(exc):
         return ErrorResponse(
             error_body("busy", "The resource is busy, retry shortly."),

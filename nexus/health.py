@@ -2,6 +2,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from .exceptions import RETRY_AFTER_SECONDS, service_unavailable_body
+
 
 @require_GET
 def health(request):
@@ -11,5 +13,10 @@ def health(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:  # noqa: BLE001 - any database failure means "down"
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+        # A load balancer takes the node out of rotation on this answer (HAProxy's httpchk).
+        response = JsonResponse({"status": "error", "database": "unavailable", **service_unavailable_body()},
+                                status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response._has_been_logged = True  # logged once as a warning, not as an ERROR per probe
+        return response
     return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,10 +1,23 @@
-"""OpenAPI post-processing: document the error answers every operation can give.
+"""OpenAPI generation: what drf-spectacular cannot see by itself.
 
-Views list the errors of their own logic (``api.views.common.ERRORS``); the answers that come
-from the framework around them (no or bad token, IP blacklist, throttles, a bad page number, an
-unparsable or oversized body, an over-long URL or header) apply to every operation alike and are added here, all with the
-contract's error shape, so clients and the schema fuzzer see every status the API really returns.
+``AutoSchema`` (every view's schema class) marks staff operations with the roles that may call
+them, read from the role table that ``settings.STAFF_ROLE_GRANTS`` names (ground code imports no
+app), and lists under each error status every contract code the operation can answer: its own,
+declared by the view with ``error_response()`` descriptions, and the framework's (no or bad
+token, IP blacklist, throttles, an unparsable or oversized body, an over-long URL or header),
+which apply to every operation alike. ``postprocess`` adds the error schemas, ``/health/`` (a plain
+Django view drf-spectacular does not list) and the tag groups ReDoc shows in its menu.
 """
+
+from http import HTTPStatus
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from drf_spectacular import openapi
+from drf_spectacular.drainage import get_override
+
+from . import limits
+from .permissions import StaffPermission
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 ERROR_SCHEMAS = {
@@ -16,42 +29,188 @@ ERROR_SCHEMAS = {
     "ErrorBody": {
         "type": "object",
         "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "details": {"type": "object", "additionalProperties": {}},
+            "code": {"type": "string", "description": "Stable, for programs: see the table in docs/API.md."},
+            "message": {"type": "string", "description": "For people; may change."},
+            "details": {"type": "object", "additionalProperties": {},
+                        "description": "Per-field messages for `validation_error`; context for the others."},
         },
         "required": ["code", "details", "message"],
     },
 }
-DESCRIPTIONS = {
-    "400": "Validation error (`validation_error`)",
-    "401": "Not authenticated, invalid or revoked token (`not_authenticated`, `token_invalid`), access token past its expiry (`token_expired`: refresh it), a user blocked by staff (`account_blocked`)",
-    "403": "Staff only, or blocked IP (`permission_denied`, `ip_blocked`)",
-    "404": "Not found, someone else's, or no such page (`not_found`)",
-    "413": "Request body too large (`request_too_large`)",
-    "414": "Path and query string too long (`uri_too_long`)",
-    "415": "Body is not JSON (`unsupported_media_type`)",
-    "429": "Throttled or locked out (`throttled`, `locked_out`)",
-    "431": "A header line too long, or too many header fields (`headers_too_large`)",
-    "503": "Busy, retry shortly (`busy`)",
+
+# What each error status means, the first line of its description; the codes follow as a list.
+STATUS_TITLES = {
+    "400": "Malformed input; nothing changed.",
+    "401": "Not authenticated.",
+    "403": "Forbidden.",
+    "404": "Not found.",
+    "409": "Conflict.",
+    "413": "Request body too large.",
+    "414": "Request target too long.",
+    "415": "Unsupported media type.",
+    "422": "Refused by a business rule; nothing changed.",
+    "429": "Too many requests.",
+    "431": "Request header fields too large.",
+    "503": "Busy; nothing changed.",
 }
+
+
+def _framework_codes() -> dict[str, str]:
+    access_minutes = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60)
+    return {
+        "validation_error": "a field is missing, malformed or out of bounds (`details` names each field).",
+        "not_authenticated": "no `Authorization: Bearer <access token>` header.",
+        "token_invalid": "the token is malformed, revoked (logout, password change, refresh reuse) or its user "
+                         "is gone: log in again.",
+        "token_expired": f"the access token is past its {access_minutes} minutes: get a new pair from "
+                         "`POST /auth/jwt/refresh/`.",
+        "account_blocked": "staff blocked this user: every token and session of theirs is refused until "
+                           "they are unblocked.",
+        "ip_blocked": "the client's IP address is on the blacklist.",
+        "not_found": "no such object, someone else's, or a page past the end.",
+        "request_too_large": f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+        "uri_too_long": f"the path and query string exceed {limits.MAX_REQUEST_TARGET} bytes.",
+        "unsupported_media_type": "the body is not `application/json`.",
+        "throttled": "too many requests; `Retry-After` says when to try again.",
+        "headers_too_large": f"a header line over {limits.MAX_HEADER_LINE} bytes, or more than "
+                             f"{limits.MAX_HEADER_FIELDS} header fields.",
+        "busy": "a row it needs stayed locked too long; retry after `Retry-After` seconds.",
+    }
+
+
+FRAMEWORK_STATUS = {"validation_error": "400", "not_authenticated": "401", "token_invalid": "401",
+                    "token_expired": "401", "account_blocked": "401", "ip_blocked": "403", "permission_denied": "403", "not_found": "404",
+                    "request_too_large": "413", "uri_too_long": "414", "unsupported_media_type": "415",
+                    "throttled": "429", "headers_too_large": "431", "busy": "503"}
+# General cases worth reading beside an operation's own text for the same code.
+MERGED = {"validation_error", "permission_denied"}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 # A schema property marked with this (via ``extend_schema_field``) is not always present in responses.
 OPTIONAL_MARK = "x-nexus-optional"
 
 
-def _statuses(method: str, operation: dict) -> list[str]:
-    parameters = operation.get("parameters", [])
-    statuses = ["403", "414", "429", "431"]
-    if operation.get("security") and any(requirement for requirement in operation["security"]):
-        statuses.append("401")
-    if parameters or "requestBody" in operation:
-        statuses.append("400")
-    if any(p["in"] == "path" for p in parameters) or any(p["name"] == "page" for p in parameters):
-        statuses.append("404")
-    if method in WRITE_METHODS:
-        statuses += ["413", "415", "503"]
-    return statuses
+def code_line(code: str, text: str) -> str:
+    return f"- `{code}`: {text}"
+
+
+def describe_errors(status: int | str, codes: list[tuple[str, str]]) -> str:
+    """An error response's description: what the status means, then each code it can carry."""
+    description = STATUS_TITLES[str(status)]
+    for code, text in codes:
+        description = add_code(description, code, text)
+    return description
+
+
+def add_code(description: str, code: str, text: str, *, merge: bool = False) -> str:
+    """Add a code to an error description. A code listed already keeps its text, or with ``merge``
+    gets ``text`` as one more case, first (the framework's general case before the operation's own)."""
+    lines = description.split("\n")
+    for index, line in enumerate(lines):
+        prefix = f"- `{code}`: "
+        if line.startswith(prefix):
+            if merge and text not in line:
+                lines[index] = f"{prefix}{text.rstrip('.')}; or {line.removeprefix(prefix)}"
+            return "\n".join(lines)
+    return description + ("\n" if "\n- " in description else "\n\n") + code_line(code, text)
+
+
+def roles_with(permissions: list[str]) -> list[str]:
+    """The staff roles holding every one of ``permissions``, in the role table's order."""
+    grants = import_string(settings.STAFF_ROLE_GRANTS)
+    return [role for role, granted in grants.items() if set(permissions) <= set(granted)]
+
+
+def staff_requirement(view, method: str) -> list[str] | None:
+    """The permissions a staff operation asks for, or None when customers may call it."""
+    if not any(isinstance(permission, StaffPermission) for permission in view.get_permissions()):
+        return None
+    return getattr(view, "staff_permissions", {}).get(method.upper(), [])
+
+
+def staff_note(permissions: list[str]) -> str:
+    roles = ", ".join(roles_with(permissions)) or "none"
+    needs = ", ".join(f"`{permission}`" for permission in permissions)
+    return f"**Staff only.** Roles: {roles} (and superusers). Permission: {needs}."
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _get_serializer_field_meta(self, field, direction):
+        # drf-spectacular marks every non-blank request string minLength 1, over a longer minimum a
+        # field declares with extend_schema_field (a password's 12): the declared one is the real one.
+        meta = super()._get_serializer_field_meta(field, direction)
+        declared = get_override(field, "field")
+        if "minLength" in meta and isinstance(declared, dict) and declared.get("minLength", 0) > meta["minLength"]:
+            meta["minLength"] = declared["minLength"]
+        return meta
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        permissions = staff_requirement(self.view, method)
+        if permissions is not None:
+            operation["summary"] = f"{operation.get('summary', operation['operationId'])} (staff)"
+            operation["description"] = "\n\n".join(filter(None, [staff_note(permissions),
+                                                                 operation.get("description")]))
+        self._add_framework_errors(method.lower(), operation, permissions)
+        for status, response in operation["responses"].items():
+            response["description"] = response.get("description") or f"{HTTPStatus(int(status)).phrase}."
+        # Success first, then the errors, in the order of their status codes.
+        operation["responses"] = dict(sorted(operation["responses"].items()))
+        return operation
+
+    def _add_framework_errors(self, method: str, operation: dict, permissions: list[str] | None) -> None:
+        texts = _framework_codes()
+        parameters = operation.get("parameters", [])
+        inputs = [p for p in parameters if p["in"] in ("path", "query", "header")]
+        codes = ["ip_blocked", "uri_too_long", "throttled", "headers_too_large"]
+        requirements = operation.get("security", [])
+        if requirements and any(requirements):
+            # Optional authentication ({} among the requirements) still refuses a bad token.
+            codes += ["token_invalid", "token_expired", "account_blocked"] + ([] if {} in requirements else ["not_authenticated"])
+        if permissions is not None:
+            roles = ", ".join(roles_with(permissions)) or "none"
+            texts["permission_denied"] = (f"not staff, or no role of yours grants "
+                                          f"{', '.join(f'`{p}`' for p in permissions)} (roles: {roles}).")
+            codes.append("permission_denied")
+        if inputs or "requestBody" in operation:
+            codes.append("validation_error")
+        if any(p["in"] == "path" for p in parameters) or any(p["name"] == "page" for p in parameters):
+            codes.append("not_found")
+        if method in WRITE_METHODS:
+            codes.append("busy")
+            if "requestBody" in operation:
+                codes += ["request_too_large", "unsupported_media_type"]
+        responses = operation.setdefault("responses", {})
+        for code in codes:
+            status = FRAMEWORK_STATUS[code]
+            response = responses.setdefault(status, {"content": {"application/json": {"schema": ERROR_REF}},
+                                                     "description": STATUS_TITLES[status]})
+            response["description"] = add_code(response["description"], code, texts[code], merge=code in MERGED)
+
+
+def _health() -> dict:
+    """``GET /health/``, a plain Django view (no throttle, no authentication)."""
+    codes = _framework_codes()
+    errors = {FRAMEWORK_STATUS[code]: {"content": {"application/json": {"schema": ERROR_REF}},
+                                       "description": describe_errors(FRAMEWORK_STATUS[code], [(code, codes[code])])}
+              for code in ("ip_blocked", "uri_too_long", "headers_too_large")}
+    return {"get": {
+        "operationId": "health",
+        "summary": "Health check",
+        "description": "For load balancers and monitoring: 200 while the database answers, 503 when it "
+                       "does not. No authentication; no detail beyond these two fields.",
+        "tags": ["ops"],
+        "responses": {
+            status: {"description": text, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["status", "database"],
+                "properties": {"status": {"type": "string", "enum": [state]},
+                               "database": {"type": "string", "enum": [database]}},
+            }}}}
+            for status, text, state, database in (("200", "Up.", "ok", "ok"),
+                                                  ("503", "The database cannot be reached.", "error", "unavailable"))
+        } | errors,
+    }}
 
 
 def _unmark_optional(schemas: dict) -> None:
@@ -62,19 +221,17 @@ def _unmark_optional(schemas: dict) -> None:
                 component["required"].remove(name)
 
 
-def document_errors(result, generator, request, public):
+def postprocess(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    for name, schema in ERROR_SCHEMAS.items():
-        schemas.setdefault(name, schema)
+    schemas.update(ERROR_SCHEMAS)
     _unmark_optional(schemas)
-    for item in result.get("paths", {}).values():
-        for method, operation in item.items():
-            if method not in {"get", "head", "options", "trace"} | WRITE_METHODS:
-                continue
-            responses = operation.setdefault("responses", {})
-            for status in _statuses(method, operation):
-                responses.setdefault(status, {
-                    "content": {"application/json": {"schema": ERROR_REF}},
-                    "description": DESCRIPTIONS[status],
-                })
+    result.setdefault("paths", {})["/health/"] = _health()
+    # ReDoc's menu: the customer's API first, then the staff's, then operations.
+    tags = [tag["name"] for tag in result.get("tags", [])]
+    staff = {"approvals", "audit", "users", "business", "risk"}
+    result["x-tagGroups"] = [
+        {"name": "Customers", "tags": [tag for tag in tags if tag not in staff | {"ops"}]},
+        {"name": "Staff", "tags": [tag for tag in tags if tag in staff]},
+        {"name": "Operations", "tags": [tag for tag in tags if tag == "ops"]},
+    ]
     return result

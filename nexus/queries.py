@@ -1,5 +1,5 @@
 """The ground layer's hand-written SQL: the throttle counter (nexus.throttles), publishing to the
-PostgreSQL channel layer (nexus.realtime).
+PostgreSQL channel layer (nexus.realtime), the migration lock.
 
 docs/ARCHITECTURE.md, "Data access": identifiers from ``_meta``, a benchmark figure beside each
 statement, every statement executed by tests/nexus/test_queries.py.
@@ -65,3 +65,19 @@ def publish(parameters: list) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(publish_statement((len(parameters) - 2) // 2), parameters)
+
+
+# --- the migration lock (manage.py migrate_locked) ---------------------------------------------
+# PostgreSQL's advisory locks have no ORM equivalent. Not on a request's path: no figure to give.
+
+def advisory_lock(connection, key: int, timeout_seconds: int) -> None:
+    """Wait (at most ``timeout_seconds``) for the session-level advisory lock ``key``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [f"{timeout_seconds}s"])
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        cursor.execute("SELECT set_config('lock_timeout', '0', false)")
+
+
+def advisory_unlock(connection, key: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.exceptions import InvalidInput
 from api.models import User
 from api.services import notifications
 from api.services.audit import Action as AuditAction
@@ -152,13 +153,21 @@ def record_blocked_request(request) -> None:
             record_incident(detector, finding)
 
 
+ALREADY_BLOCKED = "Already blocked."
+
+
 def normalize_cidr(value: str) -> str:
     return str(normalize_network(value))
 
 
 @transaction.atomic
 def block_ip(*, cidr: str, reason: str, created_by) -> BlockedIP:
-    blocked = BlockedIP.objects.create(cidr=normalize_cidr(cidr), reason=reason, created_by=created_by)
+    """Block a range; one that is already blocked, even by a request committed a moment ago, is a 400."""
+    try:
+        with transaction.atomic():
+            blocked = BlockedIP.objects.create(cidr=normalize_cidr(cidr), reason=reason, created_by=created_by)
+    except IntegrityError as exc:  # the unique cidr: another analyst's identical entry won
+        raise InvalidInput(f"cidr: {ALREADY_BLOCKED}", details={"cidr": [ALREADY_BLOCKED]}) from exc
     audit(actor=created_by, action=AuditAction.BLACKLIST_ADD, object_type="blacklist", object_id=blocked.pk,
           changes={"cidr": [None, blocked.cidr], "reason": [None, reason]})
     return blocked

@@ -1,8 +1,9 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from api.views.common import ERRORS
+from api.exceptions import NotFound
+from api.views.common import errors, request_example
 from nexus.permissions import StaffPermission
 
 from . import serializers, services
@@ -14,6 +15,13 @@ class StaffOnly:
     permission_classes = [StaffPermission]
 
 
+@extend_schema_view(get=extend_schema(
+    summary="Incidents",
+    description="What the risk rules found, newest first: `impossible_travel`, `credential_stuffing`, "
+                "`brute_force`, `velocity`, `unusual_hour`, `blacklisted_ip`. One incident per rule, subject and "
+                "window: a burst raises one, not one per request. Filter by `severity`, `code`, `status`, "
+                "`user` (id), `ip` and a `from`/`to` time range.",
+))
 class IncidentListView(StaffOnly, generics.ListAPIView):
     staff_permissions = {"GET": ["risk.view_incident"]}
     serializer_class = serializers.IncidentSerializer
@@ -21,14 +29,23 @@ class IncidentListView(StaffOnly, generics.ListAPIView):
     filterset_class = IncidentFilter
 
 
+@extend_schema_view(get=extend_schema(summary="One incident", description="With its rule's `details` and the note "
+                                                                          "of its last status change.",
+                                      responses={200: serializers.IncidentSerializer, **errors(NotFound)}))
 class IncidentDetailView(StaffOnly, generics.RetrieveAPIView):
     staff_permissions = {"GET": ["risk.view_incident"], "PATCH": ["risk.change_incident"]}
     serializer_class = serializers.IncidentSerializer
     queryset = Incident.objects.all()
     http_method_names = ["get", "patch", "head", "options"]
 
-    @extend_schema(request=serializers.IncidentUpdateSerializer,
-                   responses={200: serializers.IncidentSerializer, **ERRORS})
+    @extend_schema(
+        summary="Acknowledge or resolve an incident",
+        description="Sets the status (`open`, `acknowledged`, `resolved`) with an optional note, kept on the "
+                    "incident with who and when. Written to the audit trail. Incidents cannot be deleted.",
+        request=serializers.IncidentUpdateSerializer,
+        responses={200: serializers.IncidentSerializer, **errors(NotFound)},
+        examples=[request_example("Resolve", {"status": "resolved", "note": "Customer confirmed the trip abroad"})],
+    )
     def patch(self, request, pk):
         incident = self.get_object()
         body = serializers.IncidentUpdateSerializer(data=request.data)
@@ -38,6 +55,11 @@ class IncidentDetailView(StaffOnly, generics.RetrieveAPIView):
         return Response(serializers.IncidentSerializer(incident).data)
 
 
+@extend_schema_view(get=extend_schema(
+    summary="Login events",
+    description="Every login attempt on every login surface (the API, the admin form, password changes), "
+                "successful or not, newest first. Filter by `ip`, `email` and `successful`.",
+))
 class LoginEventListView(StaffOnly, generics.ListAPIView):
     staff_permissions = {"GET": ["risk.view_loginevent"]}
     serializer_class = serializers.LoginEventSerializer
@@ -45,6 +67,17 @@ class LoginEventListView(StaffOnly, generics.ListAPIView):
     filterset_class = LoginEventFilter
 
 
+@extend_schema_view(
+    get=extend_schema(summary="IP blacklist", description="Blocked addresses and ranges, newest first."),
+    post=extend_schema(
+        summary="Block an IP address or range",
+        description="Every request from it then gets 403 `ip_blocked` before any view (logins included) and "
+                    "raises a `blacklisted_ip` incident. Takes effect within seconds on every server. An "
+                    "IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is stored as its IPv4 address. Written to the "
+                    "audit trail.",
+        examples=[request_example("A range", {"cidr": "198.51.100.0/24", "reason": "Credential stuffing source"})],
+    ),
+)
 class BlacklistView(StaffOnly, generics.ListCreateAPIView):
     staff_permissions = {"GET": ["risk.view_blockedip"], "POST": ["risk.add_blockedip"]}
     serializer_class = serializers.BlockedIPSerializer
@@ -56,6 +89,11 @@ class BlacklistView(StaffOnly, generics.ListCreateAPIView):
                                                 created_by=self.request.user)
 
 
+@extend_schema_view(delete=extend_schema(
+    summary="Unblock an IP address or range",
+    description="Requests from it are served again within seconds. Written to the audit trail.",
+    responses={204: OpenApiResponse(description="Unblocked."), **errors(NotFound)},
+))
 class BlacklistDetailView(StaffOnly, generics.DestroyAPIView):
     staff_permissions = {"DELETE": ["risk.delete_blockedip"]}
     serializer_class = serializers.BlockedIPSerializer

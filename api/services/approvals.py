@@ -17,7 +17,7 @@ from .. import exceptions, money
 from ..models import Account, Approval, Transaction, User
 from .audit import Action, audit
 from .fx import current_rates
-from .transfers import check_amount, deposit, reverse
+from .transfers import check_amount, deposit, reverse_transaction
 
 APPROVE_PERMISSION = "api.decide_approval"
 
@@ -66,7 +66,7 @@ def staff_reversal(*, staff: User, transaction_id, reason: str,
     if original is None:
         raise exceptions.NotFound("Transaction not found.")
     if not needs_approval(staff, Approval.Action.REVERSAL, original.amount, original.currency):
-        return reverse(staff=staff, transaction_id=transaction_id, reason=reason, idempotency_key=idempotency_key)
+        return reverse_transaction(staff=staff, transaction_id=transaction_id, reason=reason, idempotency_key=idempotency_key)
     # Refuse now what the approver could only refuse later.
     if original.status == Transaction.Status.REVERSED:
         raise exceptions.AlreadyReversed()
@@ -101,7 +101,7 @@ def approval_approve(*, approver: User, approval_id) -> tuple[Approval, Transact
         txn = deposit(staff=requester, account_number=approval.account_id, amount=approval.amount,
                       description=approval.description)
     else:
-        txn = reverse(staff=requester, transaction_id=approval.target_transaction_id, reason=approval.description)
+        txn = reverse_transaction(staff=requester, transaction_id=approval.target_transaction_id, reason=approval.description)
     approval.status, approval.decided_by, approval.decided_at, approval.result = (
         Approval.Status.APPROVED, approver, timezone.now(), txn)
     approval.save(update_fields=["status", "decided_by", "decided_at", "result"])

@@ -2,10 +2,10 @@ from decimal import Decimal
 
 from django.db import transaction as db_transaction
 
-from .. import exceptions, money
+from .. import exceptions
 from ..locks import lock_accounts
 from ..models import Biller, BillPayment, Transaction, User
-from .fx import current_rates
+from .fx import price
 from .ledger import book
 from .transfers import check_amount, check_daily_limit, check_funds, conversion_legs, require_active
 
@@ -23,17 +23,9 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
     if account is None or account.owner_id != user.pk:
         raise exceptions.NotFound("Account not found.")
     require_active(account)
-    debited, fx_rate = amount, None
-    if account.currency != biller.currency:
-        # The biller must receive the whole amount, so the debit is its price: the conversion
-        # inverted and rounded up (the bank's side, as every conversion). A bill worth less than
-        # one minor unit of the account's currency is too small to convert, as for a transfer.
-        rates, _ = current_rates()
-        if not money.convert(amount, biller.currency, account.currency, rates):
-            raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, biller.currency),
-                                                     "currency": account.currency})
-        debited = money.cost(amount, account.currency, biller.currency, rates)
-        fx_rate = money.cross_rate(account.currency, biller.currency, rates)
+    # The biller must receive the whole amount: the debit is its price, rounded up (the bank's side, as
+    # every conversion).
+    debited, fx_rate = price(amount, account.currency, biller.currency)
     check_daily_limit(account, debited)
     check_funds(account, debited)
     txn = book(

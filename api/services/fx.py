@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from nexus.refcache import cached
 
-from .. import money
+from .. import exceptions, money
 from ..models import FxRate
 from .audit import Action, audit
 
@@ -56,6 +56,36 @@ def rates_at(moment: datetime) -> dict[str, Decimal]:
 def current_rates() -> tuple[dict[str, Decimal], datetime | None]:
     """The rates in effect now (units per 1 JOD), and when the newest took effect."""
     return rates_with_time(timezone.now())
+
+
+def quote(amount: Decimal, source: str, target: str) -> tuple[Decimal, Decimal | None]:
+    """What ``amount`` of ``source`` credits in ``target`` at the current rates (rounded down, money.convert),
+    and the cross rate used (None without a conversion). Transfers and ``GET /fx/quote/`` alike.
+
+    Raises AmountTooSmall when nothing would be credited.
+    """
+    if source == target:
+        return amount, None
+    rates, _ = current_rates()
+    credited = money.convert(amount, source, target, rates)
+    if not credited:
+        raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, source), "currency": target})
+    return credited, money.cross_rate(source, target, rates)
+
+
+def price(amount: Decimal, paid_in: str, priced_in: str) -> tuple[Decimal, Decimal | None]:
+    """What paying ``amount`` of ``priced_in`` (a bill's price) debits in ``paid_in``: the conversion
+    inverted and rounded up (money.cost), so the payee receives the whole price; and the cross rate.
+
+    Raises AmountTooSmall when the price is worth less than one minor unit of ``paid_in``, as a
+    transfer of it would credit nothing.
+    """
+    if paid_in == priced_in:
+        return amount, None
+    rates, _ = current_rates()
+    if not money.convert(amount, priced_in, paid_in, rates):
+        raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, priced_in), "currency": paid_in})
+    return money.cost(amount, paid_in, priced_in, rates), money.cross_rate(paid_in, priced_in, rates)
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ admin forms) is ``password_change``, which revokes.
 
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -55,11 +55,18 @@ def refresh_tokens(*, raw: str) -> dict[str, str]:
         outstanding = lock_outstanding_token(jti=token[api_settings.JTI_CLAIM], user=user)
         if outstanding is None:
             raise exceptions.TokenInvalid()
-        reused = BlacklistedToken.objects.filter(token=outstanding).exists()
+        # Blacklisting the token is what claims the exchange. The row lock orders exchanges, but a
+        # logout or a revocation blacklists without it: their row, committed while this insert waits
+        # on the unique index, means the token is spent, exactly like one found here already.
+        try:
+            with transaction.atomic():
+                BlacklistedToken.objects.create(token=outstanding)
+            reused = False
+        except IntegrityError:
+            reused = True
         if reused:
             revoke_tokens(user)
         else:
-            BlacklistedToken.objects.create(token=outstanding)
             pair = issue_tokens(user)
     if reused:  # raised after the commit: the revocation must stand
         raise exceptions.RefreshTokenReused()

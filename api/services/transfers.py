@@ -10,7 +10,7 @@ from ..bankday import bank_day
 from ..locks import lock_accounts
 from ..models import Account, LedgerEntry, Transaction, User
 from .audit import Action, audit
-from .fx import current_rates
+from .fx import quote
 from .house import house_account_number
 from .ledger import Leg, book
 
@@ -62,17 +62,6 @@ def conversion_legs(
     ]
 
 
-def convert(amount: Decimal, source: str, target: str) -> tuple[Decimal, Decimal | None]:
-    """Converted amount and the cross rate used (None when no conversion). Reads rates only if needed."""
-    if source == target:
-        return amount, None
-    rates, _ = current_rates()
-    converted = money.convert(amount, source, target, rates)
-    if not converted:
-        raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, source), "currency": target})
-    return converted, money.cross_rate(source, target, rates)
-
-
 def require_active(*accounts: Account) -> None:
     for account in accounts:
         if not account.is_active:
@@ -106,7 +95,7 @@ def _transfer(
     # Re-checked under the lock: state read before it could be stale.
     check_amount(amount, sender.currency)
     require_active(sender, receiver)
-    credited, fx_rate = convert(amount, sender.currency, receiver.currency)
+    credited, fx_rate = quote(amount, sender.currency, receiver.currency)
     fee = fee_for(amount, sender.currency) if kind == Kind.EXTERNAL else Decimal(0)
     check_daily_limit(sender, amount)
     check_funds(sender, amount + fee)
@@ -170,7 +159,7 @@ def deposit(*, staff: User, account_number: str, amount: Decimal, description: s
 
 
 @db_transaction.atomic(savepoint=False)
-def reverse(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None) -> Transaction:
+def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None) -> Transaction:
     """Post the exact mirror of a transaction's legs (fee and FX legs included) and mark it REVERSED."""
     original = (
         Transaction.objects.select_for_update(no_key=True).filter(pk=transaction_id).first()

@@ -1,7 +1,7 @@
 import csv
 import io
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import renderers, status
 from rest_framework import serializers as drf_serializers
 from rest_framework.generics import GenericAPIView
@@ -12,12 +12,29 @@ from rest_framework.views import APIView
 from nexus.permissions import StaffPermission
 
 from .. import bounds, exceptions, selectors, serializers
-from ..idempotency import money_post
+from ..idempotency import handle_money_request
 from ..models import Account, LedgerEntry, Transaction
 from ..services import approvals
 from ..services.accounts import account_open, account_update, card_issue, card_set_active
 from .approvals import PENDING, money_or_approval
-from .common import ERRORS
+from .common import (
+    ACCOUNT_NUMBER,
+    ALICE_JOD,
+    ALICE_USD,
+    CREATED_AT,
+    IDEMPOTENT,
+    KEY_ERRORS,
+    NOT_FOUND,
+    PRECISION,
+    approval_example,
+    errors,
+    request_example,
+    response_example,
+    transaction_example,
+)
+
+ACCOUNT_EXAMPLE = {"account_number": ALICE_USD, "type": "USD", "currency": "USD", "balance": "0.00", "is_active": True,
+                   "daily_limit": "10000.00", "created_at": CREATED_AT}
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -48,6 +65,10 @@ def own_account_or_404(user, number):
     return account
 
 
+@extend_schema_view(get=extend_schema(
+    summary="My accounts",
+    description="The caller's accounts, newest first, with balances in their currency's minor units.",
+))
 class AccountListView(ListModelMixin, GenericAPIView):  # ListModelMixin: the schema of a paginated list
     serializer_class = serializers.AccountSerializer
 
@@ -61,7 +82,16 @@ class AccountListView(ListModelMixin, GenericAPIView):  # ListModelMixin: the sc
             lambda offset, limit: selectors.account_page(request.user, offset, limit), request)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=serializers.AccountCreateSerializer, responses={201: serializers.AccountSerializer, **ERRORS})
+    @extend_schema(
+        summary="Open an account",
+        description="The type decides the currency: `Savings`, `Salary`, `Basic` hold JOD, `USD` USD, `EUR` EUR. "
+                    "A new account's balance is zero; money comes in by a teller's deposit or a transfer. "
+                    "A customer may hold at most `MAX_ACCOUNTS_PER_USER` accounts (10 by default).",
+        request=serializers.AccountCreateSerializer,
+        responses={201: serializers.AccountSerializer, **errors(
+            (exceptions.LimitReached, "the customer already holds the most accounts allowed; `details` says how many."))},
+        examples=[request_example("A USD account", {"type": "USD"}), response_example("Opened", ACCOUNT_EXAMPLE)],
+    )
     def post(self, request):
         body = serializers.AccountCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -70,7 +100,6 @@ class AccountListView(ListModelMixin, GenericAPIView):  # ListModelMixin: the sc
 
 
 class AccountDetailView(APIView):
-    """A customer reads their own account; staff (Teller, Supervisor, Risk analyst) change any customer's."""
 
     staff_permissions = {"PATCH": ["api.change_account"]}
 
@@ -79,11 +108,27 @@ class AccountDetailView(APIView):
             return [StaffPermission()]
         return super().get_permissions()
 
-    @extend_schema(responses={200: serializers.AccountSerializer, **ERRORS})
+    @extend_schema(
+        summary="One of my accounts",
+        description="404 for an account that is not the caller's, exactly as for one that does not exist.",
+        parameters=[ACCOUNT_NUMBER],
+        responses={200: serializers.AccountSerializer, **errors(NOT_FOUND)},
+    )
     def get(self, request, account_number):
         return Response(serializers.AccountSerializer(own_account_or_404(request.user, account_number)).data)
 
-    @extend_schema(request=serializers.AccountUpdateSerializer, responses={200: serializers.AccountSerializer, **ERRORS})
+    @extend_schema(
+        summary="Freeze, unfreeze or set a daily limit",
+        description="Any customer's account. A frozen account (`is_active: false`) can neither send nor "
+                    "receive; to a sender it looks exactly like an unknown account. `daily_limit` is in the "
+                    "account's currency. Written to the audit trail.",
+        request=serializers.AccountUpdateSerializer,
+        parameters=[ACCOUNT_NUMBER],
+        responses={200: serializers.AccountSerializer, **errors(
+            NOT_FOUND, (exceptions.InvalidInput, "`daily_limit` has more decimals than the account's currency allows."))},
+        examples=[request_example("Freeze", {"is_active": False}),
+                  request_example("Lower the daily limit", {"daily_limit": "2500.000"})],
+    )
     def patch(self, request, account_number):
         body = serializers.AccountUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -105,16 +150,23 @@ StatementQuerySerializer._declared_fields["from"] = bounds.DateField(required=Fa
 
 
 class StatementView(GenericAPIView):
-    """Statement lines from the ledger, newest first. ``?format=csv`` downloads them as CSV."""
 
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
     serializer_class = serializers.StatementLineSerializer
     queryset = LedgerEntry.objects.none()
     CSV_MAX_ROWS = 10_000
 
-    @extend_schema(parameters=[
-        StatementQuerySerializer, OpenApiParameter("format", str, enum=["json", "csv"]),
-    ], responses={200: serializers.StatementLineSerializer(many=True), **ERRORS})
+    @extend_schema(
+        summary="Statement of one of my accounts",
+        description="Lines from the ledger, newest first: one per movement of the account (an external transfer "
+                    "shows two debits, the amount and the fee). `from` and `to` are days in Asia/Amman, both "
+                    "included. `?format=csv` downloads the same lines (at most 10,000) as a CSV file with the "
+                    "columns " + ", ".join(f"`{name}`" for name in CSVRenderer.FIELDS) + "; a description "
+                    "starting with `=`, `+`, `-` or `@` is prefixed with `'` so no spreadsheet runs it.",
+        parameters=[ACCOUNT_NUMBER, StatementQuerySerializer, OpenApiParameter(
+            "format", str, enum=["json", "csv"], description="`csv` for a CSV download (not paginated).")],
+        responses={200: serializers.StatementLineSerializer(many=True), **errors(NOT_FOUND)},
+    )
     def get(self, request, account_number):
         query = StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -137,25 +189,62 @@ class DepositView(APIView):
     permission_classes = [StaffPermission]
     staff_permissions = {"POST": ["api.make_deposit"]}
 
-    @extend_schema(request=serializers.DepositSerializer,
-                   responses={201: serializers.TransactionSerializer, **PENDING, **ERRORS})
+    @extend_schema(
+        summary="Cash deposit",
+        description="A teller's cash deposit into any customer's account, in that account's currency: the way "
+                    "money enters the bank (from the cash vault). Answers 201 and the `deposit` transaction. "
+                    "Dual control: above `DUAL_CONTROL_THRESHOLD` (10000 JOD-equivalent by default), a deposit "
+                    "by staff who cannot approve (a Teller) moves nothing yet: 202 and a pending approval "
+                    "request, which someone else approves at `POST /approvals/{approval_id}/approve/`. "
+                    "Written to the audit trail.",
+        request=serializers.DepositSerializer,
+        parameters=[ACCOUNT_NUMBER, *IDEMPOTENT],
+        responses={201: serializers.TransactionSerializer, **PENDING, **errors(
+            NOT_FOUND, PRECISION, *KEY_ERRORS,
+            (exceptions.AccountInactive, "the account is frozen."), exceptions.BalanceLimit)},
+        examples=[
+            request_example("Cash deposit", {"amount": "250.000", "description": "Cash at branch 12"}),
+            response_example("Deposited", transaction_example(
+                kind="deposit", sender_account="900000000019", receiver_account=ALICE_JOD, amount="250.000",
+                credited_amount="250.000", credited_currency="JOD", fx_rate=None, sender_balance_after=None,
+                receiver_balance_after="5250.000", description="Cash at branch 12")),
+            response_example("Held for approval", approval_example(), status=202),
+        ],
+    )
     def post(self, request, account_number):
         def perform(data, key):
             return money_or_approval(approvals.staff_deposit(
                 staff=request.user, account_number=account_number, amount=data["amount"],
                 description=data["description"], idempotency_key=key), request)
 
-        return money_post(request, serializers.DepositSerializer, scope=f"deposit:{account_number}",
+        return handle_money_request(request, serializers.DepositSerializer, scope=f"deposit:{account_number}",
                           kind=Transaction.Kind.DEPOSIT, perform=perform, account=account_number)
 
 
+@extend_schema(tags=["cards"])
 class AccountCardsView(APIView):
-    @extend_schema(responses={200: serializers.CardSerializer(many=True), **ERRORS})
+    @extend_schema(
+        summary="Cards of one of my accounts",
+        description="Masked numbers only: the full number and the CVV are shown once, when the card is issued.",
+        parameters=[ACCOUNT_NUMBER],
+        responses={200: serializers.CardSerializer(many=True), **errors(NOT_FOUND)},
+    )
     def get(self, request, account_number):
         account = own_account_or_404(request.user, account_number)
         return Response(serializers.CardSerializer(selectors.cards_of_account(account), many=True).data)
 
-    @extend_schema(request=serializers.CardCreateSerializer, responses={201: serializers.CardIssuedSerializer, **ERRORS})
+    @extend_schema(
+        summary="Issue a card",
+        description="Answers the full 16-digit number and the CVV, **this once** (`Cache-Control: no-store`): "
+                    "the bank keeps only the last four digits and a keyed fingerprint, never the CVV. "
+                    "At most `MAX_CARDS_PER_ACCOUNT` cards per account (5 by default), frozen ones included.",
+        request=serializers.CardCreateSerializer,
+        parameters=[ACCOUNT_NUMBER],
+        responses={201: serializers.CardIssuedSerializer, **errors(
+            NOT_FOUND, (exceptions.AccountInactive, "the account is frozen."),
+            (exceptions.LimitReached, "the account already has the most cards allowed; `details` says how many."))},
+        examples=[request_example("A debit card", {"card_type": "DEBIT"})],
+    )
     def post(self, request, account_number):
         account = own_account_or_404(request.user, account_number)
         body = serializers.CardCreateSerializer(data=request.data)
@@ -174,11 +263,18 @@ class CardDetailView(APIView):
             raise exceptions.NotFound("Card not found.")
         return card
 
-    @extend_schema(responses={200: serializers.CardSerializer, **ERRORS})
+    @extend_schema(summary="One of my cards", description="Masked: never the full number or the CVV.",
+                   responses={200: serializers.CardSerializer, **errors(NOT_FOUND)})
     def get(self, request, card_id):
         return Response(serializers.CardSerializer(self._card(request, card_id)).data)
 
-    @extend_schema(request=serializers.CardUpdateSerializer, responses={200: serializers.CardSerializer, **ERRORS})
+    @extend_schema(
+        summary="Freeze or unfreeze a card",
+        description="`is_active: false` freezes the card, `true` unfreezes it.",
+        request=serializers.CardUpdateSerializer,
+        responses={200: serializers.CardSerializer, **errors(NOT_FOUND)},
+        examples=[request_example("Freeze", {"is_active": False})],
+    )
     def patch(self, request, card_id):
         card = self._card(request, card_id)
         body = serializers.CardUpdateSerializer(data=request.data)

@@ -1,4 +1,5 @@
 import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
 from nexus.permissions import StaffPermission
@@ -22,9 +23,16 @@ class AuditFilter(django_filters.FilterSet):
 AuditFilter.base_filters["from"] = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
 
 
+@extend_schema_view(get=extend_schema(
+    summary="Audit trail",
+    description="Every staff action that changes money or risk state, through the API or the admin: deposits, "
+                "reversals, account freezes and limits, FX rates, incident status, blacklist entries, a user's "
+                "staff or active flag, and each step of dual control. Append-only: no one, not even a "
+                "superuser, can edit or delete a record. `changes` holds `{field: [before, after]}`; "
+                "`object_id` is the id the API uses (account number, UUID, email). Newest first; filter by "
+                "`actor` (email), `action`, `object_id` and a `from`/`to` time range.",
+))
 class AuditListView(generics.ListAPIView):
-    """The audit trail, newest first: every staff action on money or risk state. Read-only."""
-
     permission_classes = [StaffPermission]
     staff_permissions = {"GET": ["api.view_auditrecord"]}
     serializer_class = serializers.AuditRecordSerializer

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +14,11 @@ from .. import exceptions, serializers
 from ..backends import BLOCKED_FLAG
 from ..services import mfa, sessions
 from ..services.accounts import user_register
-from .common import ERRORS, ErrorSerializer
+from .common import errors, request_example, response_example
+
+# Shapes only: a real token is three base64url parts, hundreds of characters long.
+TOKENS_EXAMPLE = {"access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl",
+                  "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"}
 
 
 def check_credentials(request, *, email: str, password: str):
@@ -38,16 +42,23 @@ def logged_in(request, user) -> None:
     user_logged_in.send(sender=type(user), request=request._request, user=user)
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorSerializer, description=description)
-
-
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
     throttle_classes = [AnonThrottle, RegisterThrottle]
 
-    @extend_schema(request=serializers.RegisterSerializer, responses={201: serializers.RegisterSerializer, **ERRORS})
+    @extend_schema(
+        summary="Register a customer",
+        description="Creates a customer (never staff). The email is stored lower-case and must be free; the "
+                    "password needs at least 12 characters, not a common one, not all digits, not close to the "
+                    "email or names. Then log in with `POST /auth/jwt/create/`. Limited to a few registrations "
+                    "per hour per IP address.",
+        request=serializers.RegisterSerializer,
+        responses={201: serializers.RegisterSerializer, **errors(
+            (exceptions.InvalidInput, "the email is taken, or the password is too weak (see `details`)."))},
+        examples=[request_example("New customer", {"email": "dana@example.com", "password": "Olive-Harbour-1987",
+                                                   "first_name": "Dana", "last_name": "Saleh", "country": "JO"})],
+    )
     def post(self, request):
         serializer = serializers.RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -63,14 +74,23 @@ class LoginView(APIView):
     throttle_classes = [AnonThrottle, LoginThrottle]
 
     @extend_schema(
-        request=serializers.LoginSerializer, summary="Log in",
-        description="Email and password. Without two-factor authentication: `{access, refresh}`. With it "
-                    "(v1.2): `{mfa_required: true, mfa_token}` and no tokens; send the token and a code to "
-                    "`/auth/2fa/verify/`. A blocked user with the right password: 401 `account_blocked`.",
+        summary="Log in (get a token pair)",
+        description="Exchanges email and password for an access token (15 minutes: send it as "
+                    "`Authorization: Bearer <access>`) and a refresh token (7 days, good for one exchange at "
+                    "`POST /auth/jwt/refresh/`). Five failures for one email from one IP address lock that "
+                    "pair out for 30 minutes (429 `locked_out`, even with the right password). **With two-factor "
+                    "authentication on** (v1.2) the answer is `{mfa_required: true, mfa_token}` and no tokens: send "
+                    "the ticket and a code to `POST /auth/2fa/verify/` within 5 minutes. A user blocked by staff "
+                    "is told so (401 `account_blocked`) only with the right password.",
+        request=serializers.LoginSerializer,
         responses={200: PolymorphicProxySerializer(
             component_name="LoginResult", serializers=[serializers.TokenPairSerializer,
-                                                       serializers.MfaRequiredSerializer], resource_type_field_name=None),
-            **ERRORS, 401: _error("Wrong email or password (`invalid_credentials`); a blocked user (`account_blocked`)")},
+                                                       serializers.MfaRequiredSerializer],
+            resource_type_field_name=None), **errors(
+            exceptions.InvalidCredentials, exceptions.AccountBlocked,
+            (exceptions.LockedOut, "five failed logins for this email from this IP address: wait 30 minutes."))},
+        examples=[request_example("Demo customer", {"email": "alice@nexus.local", "password": "Alice-Demo-Pass-2026"}),
+                  response_example("Token pair", TOKENS_EXAMPLE, status=200)],
     )
     def post(self, request):
         serializer = serializers.LoginSerializer(data=request.data)
@@ -91,16 +111,23 @@ class LoginView(APIView):
 
 
 class RefreshView(APIView):
-    """A refresh token is good for one exchange; presenting a used one revokes every token of its user."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=serializers.RefreshSerializer, responses={
-        200: serializers.TokenPairSerializer, **ERRORS,
-        401: _error("Bad, expired, revoked or already used refresh token; a used one also revokes every token "
-                    "of its user (`token_invalid`): log in again"),
-    })
+    @extend_schema(
+        summary="Refresh (exchange a refresh token for a new pair)",
+        description="Answers a new access token and a new refresh token; the refresh token sent is used up. "
+                    "Presenting a used refresh token again means it was copied: every refresh token of its user "
+                    "is revoked and the answer is 401 `token_invalid` (log in again). Of concurrent refreshes "
+                    "with one token exactly one succeeds.",
+        request=serializers.RefreshSerializer,
+        responses={200: serializers.TokenPairSerializer, **errors(
+            (exceptions.TokenInvalid, "the refresh token is malformed, expired, revoked or already used (then every "
+                                      "token of its user is revoked), or its user is gone: log in again."))},
+        examples=[request_example("Refresh token", {"refresh": TOKENS_EXAMPLE["refresh"]}),
+                  response_example("New pair", TOKENS_EXAMPLE, status=200)],
+    )
     def post(self, request):
         body = serializers.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -115,20 +142,23 @@ class PasswordChangeThrottle(LoginThrottle):
 
 
 class PasswordChangeView(APIView):
-    """Change one's password. Checking the current one is a login attempt like any other (lockout,
-    risk rules); afterwards every token issued before the change is revoked."""
 
     throttle_classes = [UserThrottle, PasswordChangeThrottle]
 
     @extend_schema(
+        summary="Change my password",
+        description="Checking the current password is a login attempt like any other: a wrong one counts "
+                    "towards the lockout and the risk rules. Afterwards every token issued before the change, "
+                    "access and refresh, answers 401: log in again with the new password.",
         request=serializers.PasswordChangeSerializer,
         responses={
-            204: OpenApiResponse(description="Password changed; every token issued before is revoked"),
-            400: _error("Wrong current password (a failed login: it counts towards the lockout) or a new password "
-                        "the password rules refuse (`validation_error`)"),
-            401: ERRORS[401],
-            429: _error("Throttled, or locked out after repeated failed logins (`throttled`, `locked_out`)"),
+            204: OpenApiResponse(description="Password changed; every token issued before is revoked."),
+            **errors((exceptions.InvalidInput, "the current password is wrong (a failed login), or the new one is "
+                                               "too weak (see `details`)."),
+                     (exceptions.LockedOut, "five failed attempts for this account from this IP address.")),
         },
+        examples=[request_example("New password", {"current_password": "Alice-Demo-Pass-2026",
+                                                   "new_password": "Quiet-Lantern-4417"})],
     )
     def post(self, request):
         body = serializers.PasswordChangeSerializer(data=request.data)
@@ -150,7 +180,15 @@ class LogoutView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=serializers.RefreshSerializer, responses={205: OpenApiResponse(description="Logged out"), **ERRORS})
+    @extend_schema(
+        summary="Log out (revoke a refresh token)",
+        description="The refresh token sent can no longer be exchanged. Access tokens already issued stay valid "
+                    "until they expire (15 minutes at most); to end every session at once, change the password.",
+        request=serializers.RefreshSerializer,
+        responses={205: OpenApiResponse(description="Logged out."), **errors(
+            (exceptions.TokenInvalid, "the refresh token is malformed, expired or already revoked."))},
+        examples=[request_example("Refresh token", {"refresh": TOKENS_EXAMPLE["refresh"]})],
+    )
     def post(self, request):
         body = serializers.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -161,6 +199,14 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
+@extend_schema_view(
+    get=extend_schema(summary="My profile", description="The caller's own user: staff or not, and since when."),
+    patch=extend_schema(
+        summary="Update my profile",
+        description="Names and country only. Email, staff status, activity and balances cannot be changed here.",
+        examples=[request_example("New surname", {"last_name": "Haddad-Saleh"})],
+    ),
+)
 class MeView(generics.RetrieveUpdateAPIView):
     serializer_class = serializers.MeSerializer
     http_method_names = ["get", "patch", "head", "options"]

@@ -1,24 +1,44 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import exceptions, money, selectors, serializers
-from ..idempotency import money_post
+from .. import exceptions, selectors, serializers
+from ..idempotency import handle_money_request
 from ..models import Biller, BillPayment, Transaction
 from ..services.bills import bill_pay
-from ..services.fx import current_rates
-from .common import ERRORS, ErrorSerializer
-from .stepup import bill_guard
+from .common import (
+    ALICE_JOD,
+    CREATED_AT,
+    IDEMPOTENT,
+    KEY_ERRORS,
+    NOT_FOUND,
+    PRECISION,
+    errors,
+    request_example,
+    response_example,
+)
+from .stepup import STEP_UP_ERRORS, STEP_UP_RULES, bill_guard
 
 
+@extend_schema_view(get=extend_schema(
+    summary="Billers",
+    description="The active billers a customer can pay: `id` is what `POST /bill/` takes as `biller`, and "
+                "`currency` the currency its `amount` is in.",
+))
+@extend_schema(tags=["bills"])
 class BillerListView(ListAPIView):
     serializer_class = serializers.BillerSerializer
     queryset = Biller.objects.filter(is_active=True).order_by("name")
 
 
+@extend_schema_view(get=extend_schema(
+    summary="My bill payments",
+    description="Bill payments from the caller's accounts, newest first, each with what the biller received "
+                "(`amount`) and what the account paid (`debited_amount`).",
+))
+@extend_schema(tags=["bills"])
 class BillView(ListModelMixin, GenericAPIView):
     serializer_class = serializers.BillPaymentSerializer
 
@@ -31,14 +51,30 @@ class BillView(ListModelMixin, GenericAPIView):
         return self.list(request)
 
     @extend_schema(
+        summary="Pay a bill",
+        description="`amount` is what the biller receives, in the biller's currency. From an account in another "
+                    "currency the debit (`debited_amount`) is its price at the bank's rate, rounded **up** to "
+                    "the account currency's minor unit, so the biller always receives the whole amount. Counts "
+                    "against the account's daily limit. A paid bill cannot be edited or deleted. Send an "
+                    "`Idempotency-Key` so that a retry cannot pay twice." + STEP_UP_RULES,
         request=serializers.BillStepUpCreateSerializer,
-        description="Pay a bill; `amount` is in the biller's currency. **Step-up (v1.2)**: an amount worth at least "
-                    "`STEP_UP_THRESHOLD` (500 JOD) at current rates needs `otp`, a current TOTP code: missing → 403 "
-                    "`otp_required`, wrong or reused → 403 `otp_invalid`; nothing moves either way. Order: 400, "
-                    "then 403, then 422. An idempotent replay of an applied request is answered without a code.",
-        responses={201: serializers.BillPaymentSerializer, **ERRORS,
-                   403: OpenApiResponse(ErrorSerializer, description="Step-up code missing or wrong (`otp_required`, "
-                                                                     "`otp_invalid`); blacklisted IP (`ip_blocked`)")},
+        parameters=IDEMPOTENT,
+        responses={201: serializers.BillPaymentSerializer, **errors(
+            *STEP_UP_ERRORS, NOT_FOUND, PRECISION, (exceptions.InvalidInput, "`biller` is not an active biller."),
+            (exceptions.InsufficientFunds, "the account's balance does not cover the debit."),
+            (exceptions.DailyLimitExceeded, "the account's outgoing total since midnight (Asia/Amman) would pass "
+                                            "its `daily_limit`."),
+            (exceptions.AccountInactive, "the account is frozen."),
+            (exceptions.AmountTooSmall, "the bill is worth less than one minor unit of the account's currency."),
+            exceptions.BalanceLimit, *KEY_ERRORS)},
+        examples=[
+            request_example("Electricity bill", {"account": ALICE_JOD, "biller": 1, "amount": "42.750",
+                                                 "reference": "JEPCO-00912345"}),
+            response_example("Paid", {
+                "id": "3c2b1a09-8f7e-4d6c-a5b4-9e8d7c6b5a41", "account": ALICE_JOD, "biller": 1, "amount": "42.750",
+                "currency": "JOD", "debited_amount": "42.750", "reference": "JEPCO-00912345", "status": "PAID",
+                "balance_after": "4957.250", "created_at": CREATED_AT}),
+        ],
     )
     def post(self, request):
         def perform(data, key):
@@ -46,47 +82,17 @@ class BillView(ListModelMixin, GenericAPIView):
                             amount=data["amount"], reference=data["reference"], idempotency_key=key)
             return 201, serializers.BillPaymentSerializer(bill).data
 
-        return money_post(request, serializers.BillStepUpCreateSerializer, scope="bill", kind=Transaction.Kind.BILL,
-                          perform=perform, account=lambda data: data["account"], guard=bill_guard(request))
+        return handle_money_request(request, serializers.BillStepUpCreateSerializer, scope="bill",
+                                    kind=Transaction.Kind.BILL, perform=perform, account=lambda data: data["account"],
+                                    guard=bill_guard(request))
 
 
+@extend_schema(tags=["bills"])
 class BillDetailView(APIView):
-    @extend_schema(responses={200: serializers.BillPaymentSerializer, **ERRORS})
+    @extend_schema(summary="One of my bill payments", description="Another customer's bill payment is 404.",
+                   responses={200: serializers.BillPaymentSerializer, **errors(NOT_FOUND)})
     def get(self, request, bill_id):
         bill = selectors.bills_of(request.user).filter(pk=bill_id).first()
         if bill is None:
             raise exceptions.NotFound("Bill payment not found.")
         return Response(serializers.BillPaymentSerializer(bill).data)
-
-
-class FxRatesView(APIView):
-    permission_classes = [permissions.AllowAny]
-
-    @extend_schema(responses={200: serializers.FxRatesSerializer})
-    def get(self, request):
-        rates, as_of = current_rates()
-        return Response({
-            "base": money.BASE_CURRENCY,
-            "rates": {currency: format(rate.normalize(), "f") for currency, rate in sorted(rates.items())},
-            "as_of": as_of,
-        })
-
-
-class FxQuoteView(APIView):
-    permission_classes = [permissions.AllowAny]
-
-    @extend_schema(parameters=[serializers.FxQuoteQuerySerializer], responses={200: serializers.FxQuoteSerializer, **ERRORS})
-    def get(self, request):
-        query = serializers.FxQuoteQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        source, target, amount = query.validated_data["from"], query.validated_data["to"], query.validated_data["amount"]
-        rates, _ = current_rates()
-        converted = money.convert(amount, source, target, rates)
-        if not converted:
-            raise exceptions.AmountTooSmall(details={"amount": money.fmt(amount, source), "currency": target})
-        rate = money.cross_rate(source, target, rates)
-        return Response({
-            "from": source, "to": target, "amount": money.fmt(amount, source),
-            "converted_amount": money.fmt(converted, target),
-            "rate": None if rate is None else format(rate.normalize(), "f"),
-        })

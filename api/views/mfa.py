@@ -1,6 +1,6 @@
 """Two-factor authentication (contract v1.2): enrol, confirm, disable, and the login's second step."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,15 +9,13 @@ from nexus.throttles import AnonThrottle, LoginThrottle, UserThrottle
 
 from .. import exceptions, serializers
 from ..services import mfa, sessions
-from .auth import PasswordChangeThrottle, check_credentials, logged_in
-from .common import ERRORS, ErrorSerializer
+from .auth import TOKENS_EXAMPLE, PasswordChangeThrottle, check_credentials, logged_in
+from .common import errors, request_example, response_example
 from .stepup import refuse_if_locked_out, second_factor_failed
 
 TAG = ["2fa"]
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorSerializer, description=description)
+LOCKED_OUT = (exceptions.LockedOut, "too many failed logins (passwords or codes) for this email from this IP address: "
+                                    "wait 30 minutes.")
 
 
 def _invalid(field: str, message: str) -> exceptions.InvalidInput:
@@ -32,8 +30,12 @@ class TwoFactorSetupView(APIView):
         description="A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) and its `otpauth://` URI for a QR code. "
                     "Not active until `/auth/2fa/confirm/` receives a code from it; calling again replaces a "
                     "pending secret. Refused (400) while two-factor authentication is on.",
-        responses={200: serializers.TwoFactorSetupSerializer, 400: _error("2FA is already on (`validation_error`)"),
-                   401: ERRORS[401]},
+        responses={200: serializers.TwoFactorSetupSerializer,
+                   **errors((exceptions.InvalidInput, "two-factor authentication is already on."))},
+        examples=[response_example("A new secret", {
+            "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+            "otpauth_url": "otpauth://totp/Nexus%20Bank:alice%40nexus.local?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+                           "&issuer=Nexus%20Bank"}, status=200)],
     )
     def post(self, request):
         secret, url = mfa.mfa_setup(user=request.user)
@@ -50,9 +52,12 @@ class TwoFactorConfirmView(APIView):
         description="Send a current code from the authenticator just set up. Answers the ten single-use recovery "
                     "codes, shown this once (only their hashes are kept). From now on logins and large payments "
                     "ask for a code; the user gets a `security_alert` notification.",
-        responses={200: serializers.RecoveryCodesSerializer,
-                   400: _error("Wrong code, no pending setup, or 2FA already on (`validation_error`)"),
-                   401: ERRORS[401]},
+        responses={200: serializers.RecoveryCodesSerializer, **errors(
+            (exceptions.InvalidInput, "the code is wrong or already used, no setup is pending, or 2FA is on already."))},
+        examples=[request_example("A code from the app", {"code": "492039"}),
+                  response_example("Recovery codes", {"recovery_codes": [
+                      "7kq2-m9xd", "p4hz-3wct", "v8rn-k2fy", "c6tb-x5qe", "h3mw-9dpa",
+                      "r7jc-4nzu", "e2vx-t8kg", "y5pd-6hbm", "n9fa-2qws", "u4ge-7rkc"]}, status=200)],
     )
     def post(self, request):
         body = serializers.TwoFactorCodeSerializer(data=request.data)
@@ -72,10 +77,10 @@ class TwoFactorDisableView(APIView):
         tags=TAG, request=serializers.TwoFactorDisableSerializer, summary="Turn two-factor authentication off",
         description="Needs the password and a current code (or a recovery code). A wrong password or code is a "
                     "failed login (lockout, risk rules), answered 400. The user gets a `security_alert`.",
-        responses={204: OpenApiResponse(description="2FA is off; the recovery codes are gone"),
-                   400: _error("Wrong password or code, or 2FA is not on (`validation_error`)"),
-                   401: ERRORS[401],
-                   429: _error("Throttled, or locked out after repeated failed logins (`throttled`, `locked_out`)")},
+        responses={204: OpenApiResponse(description="2FA is off; the recovery codes are gone."), **errors(
+            (exceptions.InvalidInput, "the password or the code is wrong (a failed login), or 2FA is not on."),
+            LOCKED_OUT)},
+        examples=[request_example("Password and a code", {"password": "Alice-Demo-Pass-2026", "code": "492039"})],
     )
     def post(self, request):
         body = serializers.TwoFactorDisableSerializer(data=request.data)
@@ -106,13 +111,12 @@ class TwoFactorVerifyView(APIView):
                     "for one successful verification. `code` is a current TOTP code (each accepted once) or an "
                     "unused recovery code. A wrong code is a failed login exactly like a wrong password: it counts "
                     "towards the lockout of the (email, IP) pair and the risk rules.",
-        examples=[OpenApiExample("TOTP", value={"mfa_token": "q3Xn...", "code": "492039"}, request_only=True)],
-        responses={200: serializers.TokenPairSerializer,
-                   401: _error("Wrong, reused or expired code, or an expired, used or unknown `mfa_token` "
-                               "(`otp_invalid`: for a bad `mfa_token`, log in again); a blocked user "
-                               "(`account_blocked`)"),
-                   400: ERRORS[400],
-                   429: _error("Throttled, or locked out after repeated failed logins (`throttled`, `locked_out`)")},
+        examples=[request_example("A TOTP code", {"mfa_token": "q3XnV0l2b8cT4yR9wE6uJ1mK5sD7fG0hA", "code": "492039"}),
+                  response_example("Token pair", TOKENS_EXAMPLE, status=200)],
+        responses={200: serializers.TokenPairSerializer, **errors(
+            (exceptions.OtpInvalid, "the code is wrong or already used (ask again, same `mfa_token`), or the "
+                                    "`mfa_token` is expired, used or unknown (log in again)."),
+            exceptions.AccountBlocked, LOCKED_OUT)},
     )
     def post(self, request):
         body = serializers.TwoFactorVerifySerializer(data=request.data)

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from .. import exceptions, selectors, serializers
 from ..models import Notification
 from ..services import notifications
-from .common import ERRORS
+from .common import NOT_FOUND, errors
 
 TAG = ["notifications"]
 
@@ -40,7 +40,7 @@ class NotificationListView(ListModelMixin, GenericAPIView):
 class NotificationReadView(APIView):
     @extend_schema(tags=TAG, request=None, summary="Mark one notification read",
                    description="Only one's own: anyone else's is 404, as one that does not exist.",
-                   responses={204: OpenApiResponse(description="Read"), 401: ERRORS[401], 404: ERRORS[404]})
+                   responses={204: OpenApiResponse(description="Read."), **errors(NOT_FOUND)})
     def post(self, request, pk):
         if not notifications.mark_read(user=request.user, notification_id=pk):
             raise exceptions.NotFound("Notification not found.")
@@ -49,7 +49,8 @@ class NotificationReadView(APIView):
 
 class NotificationReadAllView(APIView):
     @extend_schema(tags=TAG, request=None, summary="Mark every notification read",
-                   responses={204: OpenApiResponse(description="All read"), 401: ERRORS[401]})
+                   description="Every one of the caller's notifications, at once; nobody else's.",
+                   responses={204: OpenApiResponse(description="All read.")})
     def post(self, request):
         notifications.mark_all_read(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,21 @@ from .. import exceptions, selectors
 from ..services import mfa
 from ..services.transfers import check_amount
 
+# The step-up part of a large payment's documentation (external transfers and bills).
+STEP_UP_RULES = (
+    " **Step-up**: an amount worth at least `STEP_UP_THRESHOLD` (500 JOD by default) at the current rates needs "
+    "`otp`, a current code from the user's authenticator. Missing: 403 `otp_required` (its details say to enrol "
+    "when the user has no 2FA); wrong or already used: 403 `otp_invalid`, counted as a failed login towards the "
+    "lockout. Nothing moves either way. Input is checked first (400), then the code (403), then the business "
+    "rules (422). An idempotent replay of a request already applied is answered without a code."
+)
+STEP_UP_ERRORS = (
+    (exceptions.OtpRequired, "the amount is worth at least `STEP_UP_THRESHOLD` and `otp` is missing, or the user "
+                             "has no 2FA to confirm it with."),
+    (exceptions.StepUpInvalid, "`otp` is wrong, or was already used."),
+    (exceptions.LockedOut, "too many wrong codes or passwords for this email from this IP address."),
+)
+
 
 def _credentials(user) -> dict:
     return {"email": user.email}
@@ -47,7 +62,7 @@ def _check(request, otp):
 
 
 def transfer_guard(request):
-    """``money_post``'s guard for external transfers: ``amount`` is in the sender account's currency."""
+    """``handle_money_request``'s guard for external transfers: ``amount`` is in the sender account's currency."""
 
     def guard(data, otp):
         amount = data["amount"]
@@ -60,7 +75,7 @@ def transfer_guard(request):
 
 
 def bill_guard(request):
-    """``money_post``'s guard for bills: ``amount`` is in the biller's currency."""
+    """``handle_money_request``'s guard for bills: ``amount`` is in the biller's currency."""
 
     def guard(data, otp):
         amount = data["amount"]

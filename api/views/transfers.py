@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
@@ -7,17 +7,53 @@ from rest_framework.views import APIView
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, selectors, serializers
-from ..idempotency import money_post
+from ..idempotency import handle_money_request
 from ..models import Transaction
 from ..services import approvals, transfers
 from .approvals import PENDING, money_or_approval
-from .common import ERRORS, ErrorSerializer
-from .stepup import transfer_guard
+from .common import (
+    ALICE_JOD,
+    ALICE_USD,
+    BOB_JOD,
+    IDEMPOTENT,
+    KEY_ERRORS,
+    NOT_FOUND,
+    PRECISION,
+    TRANSACTION_ID,
+    approval_example,
+    errors,
+    request_example,
+    response_example,
+    transaction_example,
+)
+from .stepup import STEP_UP_ERRORS, STEP_UP_RULES, transfer_guard
+
+# What every transfer may be refused for, after its input is valid.
+TRANSFER_REFUSALS = (
+    (exceptions.SameAccount, "`sender_account` and `receiver_account` are the same."),
+    (exceptions.InsufficientFunds, "the sender's balance does not cover the amount (and the fee)."),
+    (exceptions.DailyLimitExceeded, "the sender's outgoing total since midnight (Asia/Amman) would pass its "
+                                    "`daily_limit`."),
+    (exceptions.AccountInactive, "one of the two accounts is frozen."),
+    (exceptions.AmountTooSmall, "converted to the receiver's currency, the amount would credit nothing."),
+    exceptions.BalanceLimit, *KEY_ERRORS,
+)
+TRANSFER_RULES = (
+    "`amount` is in the sender's currency, with at most its decimals; the receiver is credited "
+    "`credited_amount` in its own currency, converted at the bank's rate and rounded **down** "
+    "(`fx_rate` says which rate). The sender's outgoing total since midnight Asia/Amman may not pass "
+    "its `daily_limit`. Send an `Idempotency-Key` so that a retry after a timeout cannot pay twice."
+)
+
+
+# The receiver's balance is not the sender's to see: the field is absent.
+EXTERNAL_EXAMPLE = transaction_example(
+    kind="external", receiver_account=BOB_JOD, amount="25.500", fee_amount="0.255", credited_amount="25.500",
+    credited_currency="JOD", fx_rate=None, sender_balance_after="4974.245", description="Rent share, March")
+del EXTERNAL_EXAMPLE["receiver_balance_after"]
 
 
 class TransferView(ListModelMixin, GenericAPIView):
-    """List the caller's transfers of one kind, or make one."""
-
     kind: str = ""
     serializer_class = serializers.TransactionSerializer
     service = None
@@ -32,13 +68,9 @@ class TransferView(ListModelMixin, GenericAPIView):
     def get(self, request):
         return self.list(request)
 
-    @extend_schema(request=serializers.TransferCreateSerializer, responses={201: serializers.TransactionSerializer, **ERRORS})
+    @extend_schema(request=serializers.TransferCreateSerializer, parameters=IDEMPOTENT)
     def post(self, request):
-        return self.transfer(request)
-
-    def transfer(self, request):
-        service = type(self).service
-        guard = type(self).guard
+        service, guard = type(self).service, type(self).guard
 
         def perform(data, key):
             txn = service(user=request.user, sender_number=data["sender_account"],
@@ -46,40 +78,74 @@ class TransferView(ListModelMixin, GenericAPIView):
                           description=data["description"], idempotency_key=key)
             return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
 
-        return money_post(request, self.body_class, scope=f"transfer:{self.kind}",
-                          kind=self.kind, perform=perform, account=lambda data: data["sender_account"],
-                          guard=guard(request) if guard else None)
+        return handle_money_request(request, self.body_class, scope=f"transfer:{self.kind}", kind=self.kind,
+                                    perform=perform, account=lambda data: data["sender_account"],
+                                    guard=guard(request) if guard else None)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="My internal transfers",
+        description="Transfers between two of the caller's own accounts, newest first.",
+    ),
+    post=extend_schema(
+        summary="Transfer between my own accounts",
+        description="Both accounts must be the caller's (otherwise 404, as if they did not exist). No fee. "
+                    + TRANSFER_RULES,
+        responses={201: serializers.TransactionSerializer, **errors(NOT_FOUND, PRECISION, *TRANSFER_REFUSALS)},
+        examples=[
+            request_example("JOD savings to my USD account", {
+                "sender_account": ALICE_JOD, "receiver_account": ALICE_USD, "amount": "100.000",
+                "description": "Savings to USD"}),
+            response_example("Transferred", transaction_example()),
+        ],
+    ),
+)
 class InternalTransferView(TransferView):
     kind = Transaction.Kind.INTERNAL
     service = staticmethod(transfers.transfer_internal)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="My external transfers",
+        description="External transfers the caller sent or received, newest first. The other side's balance is "
+                    "never shown, and `idempotency_key` only to the one who sent it.",
+    ),
+    post=extend_schema(
+        summary="Transfer to another customer",
+        description="From one of the caller's accounts to any other active Nexus account. A fee "
+                    "(`EXTERNAL_TRANSFER_FEE_RATE`, 1 % by default, rounded **up** to the sender currency's minor "
+                    "unit) is charged on top of `amount`: `sender_balance_after = before - amount - fee_amount`. "
+                    "An unknown or frozen receiver is 422 `receiver_not_found`, the same for both. " + TRANSFER_RULES
+                    + STEP_UP_RULES,
+        request=serializers.ExternalTransferCreateSerializer,
+        responses={201: serializers.TransactionSerializer, **errors(*STEP_UP_ERRORS,
+            (exceptions.NotFound, "the sender account is not the caller's."), PRECISION,
+            (exceptions.ReceiverNotFound, "no active customer account has this number (unknown and frozen alike)."),
+            *TRANSFER_REFUSALS)},
+        examples=[
+            request_example("To another customer", {
+                "sender_account": ALICE_JOD, "receiver_account": BOB_JOD, "amount": "25.500",
+                "description": "Rent share, March"}),
+            response_example("Transferred", EXTERNAL_EXAMPLE),
+        ],
+    ),
+)
 class ExternalTransferView(TransferView):
     kind = Transaction.Kind.EXTERNAL
     service = staticmethod(transfers.transfer_external)
     body_class = serializers.ExternalTransferCreateSerializer
     guard = staticmethod(transfer_guard)
 
-    @extend_schema(
-        request=serializers.ExternalTransferCreateSerializer,
-        description="To any other active Nexus account; the sender pays the fee. **Step-up (v1.2)**: an amount "
-                    "worth at least `STEP_UP_THRESHOLD` (500 JOD) at current rates needs `otp`, a current TOTP "
-                    "code: missing → 403 `otp_required` (the details say to enrol when the user has no 2FA), wrong "
-                    "or reused → 403 `otp_invalid` (a failed login for the lockout); nothing moves either way. "
-                    "Order: 400 (input), then 403 (step-up), then 422 (business rules). An idempotent replay of an "
-                    "applied request is answered without a code.",
-        responses={201: serializers.TransactionSerializer, **ERRORS,
-                   403: OpenApiResponse(ErrorSerializer, description="Step-up code missing or wrong (`otp_required`, "
-                                                                     "`otp_invalid`); blacklisted IP (`ip_blocked`)")},
-    )
-    def post(self, request):
-        return self.transfer(request)
-
 
 class TransactionDetailView(APIView):
-    @extend_schema(responses={200: serializers.TransactionSerializer, **ERRORS})
+    @extend_schema(
+        summary="One transfer",
+        description="Any transaction in which the caller owns the sender or the receiver account (staff with "
+                    "`api.view_transaction` see all). Others' transactions are 404.",
+        responses={200: serializers.TransactionSerializer, **errors(NOT_FOUND)},
+    )
     def get(self, request, transaction_id):
         txn = selectors.transactions_visible_to(request.user).filter(pk=transaction_id).first()
         if txn is None:
@@ -91,13 +157,37 @@ class ReverseView(APIView):
     permission_classes = [StaffPermission]
     staff_permissions = {"POST": ["api.request_reversal"]}
 
-    @extend_schema(request=serializers.ReverseSerializer,
-                   responses={201: serializers.TransactionSerializer, **PENDING, **ERRORS})
+    @extend_schema(
+        summary="Reverse a transaction",
+        description="Posts the exact mirror of the transaction's ledger lines (fee and conversion included): "
+                    "201 and the compensating `reversal` transaction; the original becomes `REVERSED`. "
+                    "Dual control: staff who cannot approve (a Teller) only request it: 202 and a pending "
+                    "approval request, which someone else approves at `POST /approvals/{approval_id}/approve/`. "
+                    "Written to the audit trail.",
+        request=serializers.ReverseSerializer,
+        parameters=IDEMPOTENT,
+        responses={201: serializers.TransactionSerializer, **PENDING, **errors(
+            NOT_FOUND, *KEY_ERRORS, exceptions.AlreadyReversed,
+            (exceptions.NotReversible, "a reversal, or a transaction that did not succeed, cannot be reversed."),
+            (exceptions.InsufficientFunds, "the receiver has already spent the money."), exceptions.BalanceLimit)},
+        examples=[
+            request_example("Reverse", {"reason": "Customer sent it to the wrong account"}),
+            response_example("Reversed", transaction_example(
+                id="8e3d2c1b-0a9f-4e8d-b7c6-5d4e3f2a1b0c", kind="reversal", sender_account=ALICE_USD,
+                receiver_account=ALICE_JOD, amount="141.00", currency="USD", fee_amount="0.00", credited_amount="100.000",
+                credited_currency="JOD", fx_rate="0.70922", sender_balance_after="3000.00",
+                receiver_balance_after="5000.000", description="Customer sent it to the wrong account",
+                idempotency_key=None, reverses=TRANSACTION_ID)),
+            response_example("Held for approval", approval_example(
+                action="reversal", amount="100.000", account_number=None, transaction_id=TRANSACTION_ID,
+                description="Customer sent it to the wrong account"), status=202),
+        ],
+    )
     def post(self, request, transaction_id):
         def perform(data, key):
             return money_or_approval(approvals.staff_reversal(
                 staff=request.user, transaction_id=transaction_id, reason=data["reason"], idempotency_key=key),
                 request)
 
-        return money_post(request, serializers.ReverseSerializer, scope=f"reverse:{transaction_id}",
-                          kind=Transaction.Kind.REVERSAL, perform=perform)
+        return handle_money_request(request, serializers.ReverseSerializer, scope=f"reverse:{transaction_id}",
+                                    kind=Transaction.Kind.REVERSAL, perform=perform)

@@ -7,13 +7,14 @@ from rest_framework.views import APIView
 
 from nexus.permissions import StaffPermission
 
-from .. import serializers
+from .. import exceptions, serializers
 from ..services import users
-from .common import ERRORS
+from .common import NOT_FOUND, errors, request_example
 
-TAG = ["staff: users"]
+TAG = ["users"]
 PERMISSION = {"POST": ["api.block_user"]}
-_ERRORS = {code: ERRORS[code] for code in (400, 401, 403, 404)}
+REFUSALS = errors(NOT_FOUND, (exceptions.Forbidden, "staff cannot block or end the sessions of themselves."))
+REASON = [request_example("With a reason", {"reason": "Customer reported the phone stolen (call 2026-11-30 10:12)"})]
 
 
 class UserBlockView(APIView):
@@ -26,7 +27,8 @@ class UserBlockView(APIView):
                     "at once, on every worker (their open WebSockets close with 4401). Audited (`user_update`), "
                     "notified to the user (`security_alert`). Blocking a blocked user changes nothing. Staff cannot "
                     "block themselves (403).",
-        responses={200: serializers.StaffUserSerializer, **_ERRORS},
+        responses={200: serializers.StaffUserSerializer, **REFUSALS},
+        examples=REASON,
     )
     def post(self, request, pk):
         body = serializers.BlockSerializer(data=request.data)
@@ -42,7 +44,8 @@ class UserUnblockView(APIView):
     @extend_schema(
         tags=TAG, request=serializers.UnblockSerializer, summary="Unblock a user",
         description="The user may log in again; tokens issued before the block stay revoked. Audited, notified.",
-        responses={200: serializers.StaffUserSerializer, **_ERRORS},
+        responses={200: serializers.StaffUserSerializer, **REFUSALS},
+        examples=REASON,
     )
     def post(self, request, pk):
         body = serializers.UnblockSerializer(data=request.data)
@@ -60,7 +63,8 @@ class UserRevokeSessionsView(APIView):
         description="Every refresh and access token issued to the user before now answers 401 from the next "
                     "request on, on every worker; their open WebSockets close with 4401. The user may log in again. "
                     "Audited (`user_update`), notified (`security_alert`).",
-        responses={204: OpenApiResponse(description="Every session ended"), **_ERRORS},
+        responses={204: OpenApiResponse(description="Every session ended"), **REFUSALS},
+        examples=REASON,
     )
     def post(self, request, pk):
         body = serializers.UnblockSerializer(data=request.data)

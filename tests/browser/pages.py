@@ -26,6 +26,9 @@ class Browser:
         self.wait_for("body")
 
     def login(self, user) -> None:
+        """Log in as ``user`` (a fresh session: whoever was logged in before is forgotten)."""
+        self.open("/admin/login/")
+        self.driver.delete_all_cookies()
         self.open("/admin/login/")
         self.type("#id_username", user.email)
         self.type("#id_password", PASSWORD)

@@ -9,19 +9,14 @@ import time_machine
 from django.contrib import admin
 from django.utils import timezone
 
-from api import money
+from api import money, roles
 from api.models import Account, Card, FxRate, Transaction
 from api.services.accounts import card_issue
 from api.services.bills import bill_pay
 from api.services.transfers import transfer_external, transfer_internal
 from business.services import record_activity
 from risk.models import BlockedIP, Incident, LoginEvent
-from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory, grant
-
-TELLER = ("api.view_user", "api.view_account", "api.view_transaction", "api.view_ledgerentry",
-          "api.add_transaction", "api.change_transaction")
-RISK_ANALYST = ("risk.view_incident", "risk.change_incident", "risk.view_loginevent", "api.view_transaction",
-                "api.view_user")
+from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
 
 
 def customer(first_name: str, *types: str, funded: str = "1000"):
@@ -33,7 +28,7 @@ def customer(first_name: str, *types: str, funded: str = "1000"):
 
 
 def test_teller_finds_a_customer_by_email_and_deposits_with_confirmation(browser):
-    teller = grant(StaffFactory(email="teller@nexus.example"), *TELLER)
+    teller = StaffFactory(email="teller@nexus.example", roles=[roles.TELLER])
     alice, (savings, usd) = customer("Alice", "Savings", "USD")
     customer("Bob", "Savings")
 
@@ -73,8 +68,9 @@ def test_teller_finds_a_customer_by_email_and_deposits_with_confirmation(browser
     browser.screenshot("07-home-recent-actions")
 
 
-def test_teller_reverses_a_transfer_with_a_reason(browser):
-    teller = grant(StaffFactory(email="teller@nexus.example"), *TELLER)
+def test_teller_requests_a_reversal_and_a_supervisor_approves_it(browser):
+    teller = StaffFactory(email="teller@nexus.example", roles=[roles.TELLER])
+    supervisor = StaffFactory(email="supervisor@nexus.example", roles=[roles.SUPERVISOR])
     _, (sender,) = customer("Alice", "Savings")
     _, (receiver,) = customer("Bob", "Savings")
     txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
@@ -99,17 +95,30 @@ def test_teller_reverses_a_transfer_with_a_reason(browser):
     assert "Customer sent the rent to the wrong account" in browser.text("#reversal-reason")
     browser.screenshot("13-reverse-confirm")
     browser.click_and_wait('input[name="confirm"]', ".messagelist")
-    assert "Reversed: 75.500 JOD back to" in browser.text(".messagelist")
+    assert "waits for a supervisor's approval" in browser.text(".messagelist")
+    browser.screenshot("14-reversal-requested")
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.SUCCESS  # four eyes: nothing moved yet
+    assert not browser.find_all("#decide-link")  # the requester cannot decide
+
+    browser.login(supervisor)
+    browser.click_link("Requests awaiting approval", "#result_list")
+    browser.screenshot("15-approvals-pending")
+    assert "75.500" in browser.text("#result_list") and "teller@nexus.example" in browser.text("#result_list")
+    browser.click_and_wait("#result_list tbody a", "#decide-link")
+    browser.click_and_wait("#decide-link", "#approve_form")
+    assert "Customer sent the rent to the wrong account" in browser.text("#approval-summary")
+    browser.screenshot("16-approval-decide")
+    browser.click_and_wait('#approve_form input[name="approve"]', ".messagelist")
+    assert "Approved: reversal of 75.500 JOD done" in browser.text(".messagelist")
     txn.refresh_from_db()
     sender.refresh_from_db()
     assert txn.status == Transaction.Status.REVERSED and sender.balance == Decimal("1000.000")
-    assert "Reversed by" in browser.text()
-    browser.screenshot("14-reversed-transaction")
-    assert not browser.find_all("#reverse-link")  # no second reversal offered
+    browser.screenshot("17-reversal-approved")
 
 
 def test_risk_analyst_resolves_an_incident_with_a_note(browser):
-    analyst = grant(StaffFactory(email="analyst@nexus.example"), *RISK_ANALYST)
+    analyst = StaffFactory(email="analyst@nexus.example", roles=[roles.RISK_ANALYST])
     alice, (account,) = customer("Alice", "Savings")
     _, (other,) = customer("Bob", "Savings")
     txn = transfer_external(user=alice, sender_number=account.pk, receiver_number=other.pk, amount=Decimal("1.000"))
@@ -178,7 +187,7 @@ def _history():
 
 def test_dashboard_renders_its_charts_and_refuses_a_bad_range(browser):
     _history()
-    manager = grant(StaffFactory(email="manager@nexus.example"), "business.view_dailybusinessmetrics")
+    manager = StaffFactory(email="auditor@nexus.example", roles=[roles.AUDITOR])
     browser.login(manager)
     browser.click_link("Business dashboard", ".charts")
     charts = browser.find_all('.chart svg[role="img"]')

@@ -13,7 +13,7 @@ from api.models import Account, Approval, BillPayment, Card, Notification, Trans
 from api.services.accounts import card_issue
 from api.services.approvals import staff_reversal
 from api.services.bills import bill_pay
-from api.services.transfers import reverse, transfer_external, transfer_internal
+from api.services.transfers import reverse_transaction, transfer_external, transfer_internal
 from risk.models import BlockedIP, Incident
 from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
 from tests.factories import bearer as bearer_header
@@ -69,7 +69,7 @@ def build_world() -> World:
                                  description="external", idempotency_key=None)
     to_reverse = transfer_external(user=a, sender_number=a_usd.pk, receiver_number=b_jod.pk, amount=Decimal("5"),
                                    description="to reverse", idempotency_key=None)
-    reverse(staff=staff, transaction_id=to_reverse.pk, reason="setup")
+    reverse_transaction(staff=staff, transaction_id=to_reverse.pk, reason="setup")
     biller = BillerFactory()
     bill = bill_pay(user=a, account_number=a_jod.pk, biller_id=biller.pk, amount=Decimal("3.5"), reference="REF-1",
                     idempotency_key=None)

@@ -55,15 +55,17 @@ def request(port: int, method: str, path: str, body: dict | None = None, headers
 class Server:
     """gunicorn in its own session, so SIGKILL reaches the master and every worker at once."""
 
-    def __init__(self, log: Path, settings_module: str = "nexus.settings.test", **env: str):
+    def __init__(self, log: Path, settings_module: str = "nexus.settings.test", *, args: tuple[str, ...] = (),
+                 **env: str):
         self.port, self.log = free_port(), log
         self.env = subprocess_env(settings_module, **env)
+        self.args = args  # extra gunicorn options
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "nexus.wsgi:application",
                 "--bind", f"127.0.0.1:{self.port}",
-                "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "60"]
+                "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "60", *self.args]
 
     def start(self, timeout: float = 60) -> None:
         command = self.command()

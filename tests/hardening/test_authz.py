@@ -1,9 +1,11 @@
 """Authorization matrix and mass assignment.
 
-Every operation of the schema is called as anonymous, with a forged token, as customer A (the
-owner of the objects in the path/body), as customer B on A's objects, and as staff; the answer
-must be the contract's: 401 without valid credentials, 404 for someone else's objects (never
-revealing them), 403 for staff-only operations, 2xx otherwise. A test also fails when the schema
+Every operation of the schema is called as anonymous, with a bad token (forged; A's own token past
+its expiry; a token issued before its user's password change; a deactivated staff member's), as
+customer A (the owner of the objects in the path/body), as customer B on A's objects, and as staff
+of every role, a superuser with no role and a staff member with none; the answer must be the
+contract's: 401 without valid credentials (``token_expired`` for an expired one), 404 for someone
+else's objects (never revealing them), 403 for staff-only operations, 2xx otherwise. A test also fails when the schema
 has an operation this table does not cover, so a new endpoint cannot ship unchecked.
 """
 
@@ -11,25 +13,32 @@ import datetime as dt
 import itertools
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from api.models import Account, Approval, BillPayment, Card, Notification, Transaction, User
 from api.services.approvals import staff_reversal
+from api.services.sessions import revoke_tokens
 from api.services.transfers import transfer_internal
 from api.services.users import user_block
 from risk.models import BlockedIP
-from tests.factories import PASSWORD, UserFactory, enrol, totp_code
+from tests.factories import PASSWORD, StaffFactory, UserFactory, enrol, totp_code
 
-from .conftest import World, build_world
+from .conftest import World, bearer, build_world
 from .test_fuzz import openapi
 
-CUSTOMER_ROLES = ("anonymous", "forged", "owner", "other")
-# "staff" holds every role; the others one role each ("norole": is_staff in no group).
-STAFF_ROLES = ("staff", "teller", "supervisor", "risk", "auditor", "norole")
+# Credentials that must never get past authentication, whatever the operation.
+BAD_TOKENS = ("forged", "expired", "revoked", "inactive")
+CUSTOMER_ROLES = ("anonymous", *BAD_TOKENS, "owner", "other")
+# "staff" holds every role; the others one role each ("norole": is_staff in no group); "superuser"
+# holds no role and every permission.
+STAFF_ROLES = ("staff", "teller", "supervisor", "risk", "auditor", "norole", "superuser")
 ROLES = CUSTOMER_ROLES + STAFF_ROLES
 START = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
 FORGED = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2lnbmF0dXJl"}
@@ -44,9 +53,38 @@ class Row:
     url: object = None  # callable(world) -> concrete URL, called for each caller; default: A's objects
 
 
+def _expired(user: User) -> dict:
+    """The owner's own access token, signed by us, past its ``exp``."""
+    token = AccessToken.for_user(user)
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _revoked(world: World) -> dict:
+    """A customer's token issued before their password change (any revocation)."""
+    user = UserFactory()
+    headers = bearer(user)
+    revoke_tokens(user)
+    return headers
+
+
+def _inactive(world: World) -> dict:
+    """A staff member holding every role, deactivated (a leaver) after the token was issued."""
+    leaver = StaffFactory()
+    headers = bearer(leaver)
+    User.objects.filter(pk=leaver.pk).update(is_active=False)
+    return headers
+
+
+EXTRA_CALLERS = {"expired": lambda w: _expired(w.a), "revoked": _revoked, "inactive": _inactive,
+                 "superuser": lambda w: bearer(StaffFactory(is_superuser=True, roles=[]))}
+
+
 def _auth(world: World, role: str) -> dict:
     if role == "forged":
         return FORGED
+    if role in EXTRA_CALLERS and role not in world.headers:
+        world.headers[role] = EXTRA_CALLERS[role](world)
     return world.headers[{"owner": "customer"}.get(role, role)]
 
 
@@ -55,20 +93,24 @@ def _a_objects(world: World) -> dict:
             "bill_id": world.bill.pk, "approval_id": world.approval.pk, "id": world.incident.pk}
 
 
+PROTECTED = {"anonymous": 401, **{role: 401 for role in BAD_TOKENS}}
+
+
 def customer(expect: dict, **staff) -> dict:
     """A customer operation: every staff member is answered like "staff" (a user like any other)."""
     return {**expect, **{role: expect["staff"] for role in STAFF_ROLES}, **staff}
 
 
 def staff_only(**allowed) -> dict:
-    """A staff operation: 401 without credentials, 403 to customers and to roles not named."""
-    return {"anonymous": 401, "forged": 401, **{role: 403 for role in ("owner", "other", *STAFF_ROLES)}, **allowed}
+    """A staff operation: 401 without credentials, 403 to customers and to roles not named; a superuser
+    is answered like "staff" (every permission)."""
+    return {**PROTECTED, **{role: 403 for role in ("owner", "other", *STAFF_ROLES)}, "superuser": allowed["staff"],
+            **allowed}
 
 
-PROTECTED = {"anonymous": 401, "forged": 401}
 OWN = customer({**PROTECTED, "owner": 200, "other": 404, "staff": 404})
 MINE = customer({**PROTECTED, "owner": 200, "other": 200, "staff": 200})  # each caller sees their own
-PUBLIC_READ = customer({"anonymous": 200, "forged": 401, "owner": 200, "other": 200, "staff": 200})
+PUBLIC_READ = customer({**PROTECTED, "anonymous": 200, "owner": 200, "other": 200, "staff": 200})
 _new_ids = itertools.count(1)
 
 
@@ -176,7 +218,7 @@ ROWS = [
 ]
 # Authentication endpoints take no token (a forged one is ignored); each role gets its own answer.
 PUBLIC_ROWS = {("POST", "/auth/register/"), ("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/"),
-               ("POST", "/auth/jwt/logout/"), ("POST", "/auth/2fa/verify/")}
+               ("POST", "/auth/jwt/logout/"), ("POST", "/auth/2fa/verify/"), ("GET", "/health/")}
 
 
 def _url(row: Row, world: World) -> str:
@@ -212,6 +254,8 @@ def test_authorization_matrix(row):
             assert set(error) == {"code", "message", "details"}, (role, response.content)
             expected_code = {401: {"not_authenticated", "token_invalid"}, 403: {"permission_denied"},
                              404: {"not_found"}}.get(response.status_code)
+            if role == "expired":
+                expected_code = {"token_expired"}
             if expected_code:
                 assert error["code"] in expected_code, (role, error)
             # A 404 for someone else's object reads exactly like one for a missing object.

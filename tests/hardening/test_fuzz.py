@@ -68,8 +68,18 @@ def _or_extreme(schema: dict) -> dict:
     return _or_real(schema, values) if values else schema
 
 
+# Well-formed account numbers (right check digit) that belong to nobody: 404 or receiver_not_found.
+UNKNOWN_ACCOUNTS = ["412345678905", "520987612345", "100000000016"]
+ACCOUNT_FIELDS = {"sender_account", "receiver_account", "account"}
+
+
 def enrich(schema: dict, world) -> dict:
-    """Let generated ids be those of real objects too (request side only; responses are untouched)."""
+    """Let generated ids be those of real objects too (request side only; responses are untouched).
+
+    An account number in a request body is drawn from real and unknown well-formed numbers only: its
+    check digit is beyond what a pattern can say, and random digits would stop nearly every valid
+    request at the 400 (negative cases still send anything else).
+    """
     schema = copy.deepcopy(schema)
     accounts = [*world.a_accounts, world.b_jod.pk]
     by_name = {
@@ -99,7 +109,9 @@ def enrich(schema: dict, world) -> dict:
     for name, component in schema["components"]["schemas"].items():
         if name.endswith("Request"):
             for prop, prop_schema in component.get("properties", {}).items():
-                if prop in by_name:
+                if prop in ACCOUNT_FIELDS:
+                    component["properties"][prop] = {"type": "string", "enum": [*accounts, *UNKNOWN_ACCOUNTS]}
+                elif prop in by_name:
                     component["properties"][prop] = _or_real(prop_schema, by_name[prop])
                 else:
                     component["properties"][prop] = _or_extreme(prop_schema)

@@ -240,8 +240,8 @@ CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser",
 @pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium installed")
 @pytest.mark.django_db(transaction=True)
 def test_swagger_ui_and_redoc_render_in_a_browser_under_the_csp(tmp_path):
-    """A real browser loads the docs from a production-settings gunicorn: they render, and the CSP
-    blocks nothing of ours (ReDoc's footer logo on cdn.redoc.ly is the only remote load, and is blocked)."""
+    """A real browser loads the docs from a production-settings gunicorn: they render, nothing loads
+    from elsewhere (ReDoc's footer logo once came from cdn.redoc.ly) and the CSP blocks nothing."""
     server = Server(tmp_path / "gunicorn.log", "nexus.settings.production",
                     **{**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "false"})
     server.start()
@@ -256,10 +256,7 @@ def test_swagger_ui_and_redoc_render_in_a_browser_under_the_csp(tmp_path):
             )
             assert rendered in result.stdout, (path, result.stdout[:500], result.stderr[-2000:])
             violations = [line for line in result.stderr.splitlines() if "Content Security Policy" in line]
-            ours = [line for line in violations if f"127.0.0.1:{server.port}" in line.split("violates")[0]
-                    or "inline" in line]
-            assert not ours, (path, ours)
-            assert all("https://" in line.split("violates")[0] for line in violations), violations
+            assert not violations, (path, violations)
     finally:
         server.stop()
         end_server_sessions()

@@ -84,13 +84,16 @@ def test_openapi_schema_generates_without_warnings(db, tmp_path):
 
 
 def test_swagger_and_redoc_use_only_local_assets(client, db):
-    for url in ("/api/docs/", "/api/redoc/"):
+    for url, script in (("/api/docs/", "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"),
+                        ("/api/redoc/", "/api/redoc/redoc.standalone.js")):
         html = client.get(url).content.decode()
-        assert "/static/drf_spectacular_sidecar/" in html
+        assert f'src="{script}"' in html
         assert "cdn" not in html.lower()
         assert "https://" not in html and "http://" not in html
-    asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
-    assert asset.status_code == 200
+        assert client.get(script).status_code == 200
+    # ReDoc's bundle as served loads no image from a CDN (its footer logo; the CSP would block it).
+    bundle = client.get("/api/redoc/redoc.standalone.js").content.decode()
+    assert "Redoc" in bundle and "cdn.redoc.ly" not in bundle
 
 
 def test_unknown_path_is_contract_shaped_404(client, db):
@@ -154,18 +157,49 @@ def test_runtime_requirements_hold_no_test_tool_or_embedded_server():
     assert "requirements-dev" not in (ROOT / "Dockerfile").read_text()
 
 
-def test_docker_compose_runs_the_app_against_the_database_service():
+def test_docker_compose_has_the_cluster_shape():
+    """App replicas behind HAProxy, Patroni primary + standby with etcd, PgBouncer, Redis, a one-shot migration."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert services["db"]["image"].startswith("postgres:16")
-    assert "healthcheck" in services["db"]
-    assert any("/var/lib/postgresql/data" in volume for volume in services["db"]["volumes"])
+    assert {"etcd", "pg1", "pg2", "haproxy", "pgbouncer", "redis", "migrate", "app"} <= set(services)
+    for node in ("pg1", "pg2"):
+        pg = services[node]
+        assert pg["build"]["dockerfile"] == "deploy/patroni/Dockerfile" and "healthcheck" in pg
+        assert pg["environment"]["PATRONI_NAME"] == node and pg["environment"]["PATRONI_ETCD3_HOSTS"] == "etcd:2379"
+        assert any("/var/lib/postgresql/data" in volume for volume in pg["volumes"])
+    patroni = yaml.safe_load((ROOT / "deploy/patroni/patroni.yml").read_text())
+    assert patroni["bootstrap"]["dcs"]["synchronous_mode"] is True
+    assert patroni["bootstrap"]["dcs"]["postgresql"]["use_pg_rewind"] is True
+    assert "patroni==" in (ROOT / "cluster/requirements-patroni.txt").read_text()
+
     app = services["app"]
-    assert "@db:5432/" in app["environment"]["DATABASE_URL"]
-    assert app["depends_on"]["db"]["condition"] == "service_healthy"
-    assert "gunicorn" in (ROOT / "Dockerfile").read_text()
-    assert "migrate" in (ROOT / "Dockerfile").read_text()
-    assert "redis" in services
+    assert app["deploy"]["replicas"] >= 2 and "ports" not in app  # reached through HAProxy only
+    env = app["environment"]
+    assert "@pgbouncer:6432/" in env["DATABASE_URL"] and env["DATABASE_TRANSACTION_POOLING"] == "true"
+    assert "@haproxy:5001/" in env["DATABASE_REPLICA_URL"] and env["REDIS_URL"].startswith("redis://redis:")
+    assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    migrate = services["migrate"]
+    assert migrate["command"] == ["python", "manage.py", "migrate_locked"] and migrate["restart"] == "no"
+    assert "@haproxy:5000/" in migrate["environment"]["DATABASE_URL"]  # the primary itself, not PgBouncer
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
+    assert "gunicorn" in cmd and "migrate" not in cmd, "replicas must not migrate at start-up"
+
+    haproxy = (ROOT / "deploy/haproxy/haproxy.cfg").read_text()
+    assert "option httpchk GET /health/" in haproxy and "on-marked-down shutdown-sessions" in haproxy
+    assert "option httpchk GET /primary" in haproxy and "option httpchk GET /replica" in haproxy
+    assert "app:8000" in haproxy and "pg1:5432 check port 8008" in haproxy
+    assert any("./deploy/haproxy" in volume for volume in services["haproxy"]["volumes"])
+    assert services["haproxy"]["ports"] == ["8000:8000"]
+    pgbouncer = (ROOT / "deploy/pgbouncer/pgbouncer.ini").read_text()
+    assert "pool_mode = transaction" in pgbouncer and "host=haproxy port=5000" in pgbouncer
+    for path in ("deploy/patroni/Dockerfile", "deploy/pgbouncer/Dockerfile", "deploy/etcd/Dockerfile"):
+        assert (ROOT / path).exists(), path
+    for name, service in services.items():
+        build = service.get("build")
+        if isinstance(build, dict):
+            assert (ROOT / build["dockerfile"]).exists(), name
 
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose client not installed")
@@ -173,7 +207,9 @@ def test_docker_compose_config_is_valid(tmp_path):
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
     env_file = (ROOT / ".env.example").read_text()
     env_file = env_file.replace("DJANGO_SECRET_KEY=\n", "DJANGO_SECRET_KEY=" + "x" * 60 + "\n")
-    (tmp_path / ".env").write_text(env_file.replace("POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=pw\n"))
+    for name in ("POSTGRES_PASSWORD", "POSTGRES_SUPERUSER_PASSWORD", "POSTGRES_REPLICATION_PASSWORD"):
+        env_file = env_file.replace(f"{name}=\n", f"{name}=pw\n")
+    (tmp_path / ".env").write_text(env_file)
     result = subprocess.run(["docker-compose", "config", "-q"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=60, env={"PATH": os.environ["PATH"]})
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,55 @@
+"""What must hold after any failure: nothing acknowledged lost, nothing paid twice, the ledger balanced."""
+
+import json
+
+from .client import Load, request
+from .conftest import sql
+
+
+def assert_money_safe(cluster, load: Load) -> dict:
+    acknowledged = load.acknowledged
+    assert acknowledged, "no transfer was acknowledged"
+    # Every 201 a client saw is on the (current) primary, as it was acknowledged.
+    ids = [body["id"] for body in acknowledged.values()]
+    found = dict(sql(cluster, "SELECT id::text, amount::text FROM api_transaction WHERE id::text = ANY(%s)", [ids]))
+    missing = [i for i in ids if i not in found]
+    assert not missing, f"{len(missing)} acknowledged transfers lost: {missing[:5]}"
+    # Payments whose answer was lost are retried with the same key now: each applies exactly once.
+    port = cluster.ports["http"]
+    for payment in load.payments:
+        status, content, headers = request(port, "POST", payment.path, payment.body, payment.headers)
+        assert status == 201, (payment.key, status, content[:300])
+        first = acknowledged.get(payment.key)
+        if first is not None:
+            assert json.loads(content) == first and headers.get("idempotent-replayed") == "true", payment.key
+    keys = [p.key for p in load.payments]
+    counts = dict(sql(cluster, "SELECT idempotency_key, count(*) FROM api_transaction WHERE idempotency_key = ANY(%s) "
+                               "GROUP BY idempotency_key", [keys]))
+    twice = {key: n for key, n in counts.items() if n != 1}
+    assert not twice, f"paid more than once: {twice}"
+    assert set(counts) == set(keys), "a retried payment was not applied"
+    cluster.manage("verify_ledger")
+    return {"payments": len(keys), "acknowledged_during_load": len(acknowledged), "answers": dict(load.statuses)}
+
+
+def app_errors(cluster, limit: int = 3) -> str:
+    """The app nodes' logged errors (a 500's traceback), for an assertion message."""
+    found = []
+    for log in sorted((cluster.dir / "log").glob("app*.log")):
+        found += [line[:3000] for line in log.read_text(errors="replace").splitlines()
+                  if '"level": "ERROR"' in line or "Traceback" in line]
+    return "\n".join(found[-limit:])
+
+
+def writes_again(load: Load, killed_at: float) -> float | None:
+    """Seconds from the kill to the first 201 that followed the first failed answer (None: not yet).
+
+    A 201 that arrives right after the kill may be a commit made just before it; the outage starts
+    with the first answer that is not a 201.
+    """
+    timeline = list(load.timeline)
+    failures = [moment for moment, status in timeline if moment > killed_at and status != 201]
+    if not failures:
+        return None
+    after = [moment for moment, status in timeline if moment > min(failures) and status == 201]
+    return min(after) - killed_at if after else None

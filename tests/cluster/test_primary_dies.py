@@ -1,0 +1,86 @@
+"""The primary dies: its whole node (Patroni and PostgreSQL) SIGKILLed under load; Patroni promotes the standby.
+(And the lesser case: only PostgreSQL crashes, and its Patroni restarts it in place.)
+
+Every 201 the clients saw is on the new primary (synchronous replication: acknowledged means on
+both); the app answers 503 while no primary is reachable, never 500, and writes again through
+PgBouncer and HAProxy without an app restart, within a bounded time (measured and printed); the
+ledger verifies; the old primary rejoins as the synchronous standby (pg_rewind).
+"""
+
+import os
+import signal
+import time
+
+from cluster.topology import wait_for
+
+from .checks import app_errors, assert_money_safe, writes_again
+from .client import Load
+
+WRITES_AGAIN_WITHIN = 60.0
+
+
+def test_the_primary_dies_under_load(cluster, customers):
+    alice, a = customers["alice"]
+    bob, b = customers["bob"]
+    old = cluster.primary()
+    new = cluster.sync_standby()
+    assert old and new, "the cluster is not a primary with a synchronous standby"
+    load = Load(cluster.ports["http"], payers=[(alice, a["JOD"], b["JOD"], "1.000"), (bob, b["EUR"], a["EUR"], "1.00")],
+                threads=4, retry_pause=0.2).start("primary-dies")
+    try:
+        wait_for(lambda: len(load.acknowledged) >= 30, 60, "the load to get going")
+        cluster.kill_pg_node(old)
+        killed_at = time.monotonic() - load.started
+        wait_for(lambda: cluster.role(new) == "primary", 60, "the standby to be promoted", 0.1)
+        promoted_at = time.monotonic() - load.started
+        wait_for(lambda: writes_again(load, killed_at) is not None, WRITES_AGAIN_WITHIN, "the app to write again", 0.05)
+        first_write = killed_at + writes_again(load, killed_at)
+        before = len(load.acknowledged)
+        wait_for(lambda: len(load.acknowledged) >= before + 30, 60, "writes to continue on the new primary")
+    finally:
+        load.stop()
+    try:
+        assert not load.server_errors(codes=(500,)), f"500s: {load.server_errors(codes=(500,))[:10]}\n{app_errors(cluster)}"
+        outage = [s for m, s in load.timeline if m > killed_at and m < first_write]
+        assert set(outage) <= {503, 0, 201}, f"unexpected answers during the outage: {set(outage)}"
+        result = assert_money_safe(cluster, load)
+    finally:
+        # The old primary rejoins as the synchronous standby (pg_rewind), whatever happened above.
+        rejoin_started = time.monotonic()
+        cluster.start_patroni(old)
+        wait_for(lambda: cluster.role(old) == "replica", 120, "the old primary to rejoin as a standby", 0.2)
+        wait_for(lambda: cluster.sync_standby() == old, 60, "the old primary to be the synchronous standby", 0.2)
+        rejoined = time.monotonic() - rejoin_started
+        cluster.wait_haproxy_pg()
+    print(f"primary {old} SIGKILLed; {new} promoted after {promoted_at - killed_at:.1f} s; first 201 after "  # noqa: T201
+          f"{first_write - killed_at:.1f} s; {old} rejoined as synchronous standby in {rejoined:.1f} s; {result}")
+
+
+def test_the_primary_postgres_crashes_and_patroni_restarts_it(cluster, customers):
+    """Only PostgreSQL is SIGKILLed; its Patroni restarts it in place (crash recovery), still primary.
+
+    The app answers 503 meanwhile and writes again through the same PgBouncer, with no restart.
+    """
+    alice, a = customers["alice"]
+    bob, b = customers["bob"]
+    primary = cluster.primary()
+    load = Load(cluster.ports["http"], payers=[(alice, a["JOD"], b["JOD"], "1.000"), (bob, b["EUR"], a["EUR"], "1.00")],
+                threads=4, retry_pause=0.2).start("postgres-crashes")
+    try:
+        wait_for(lambda: len(load.acknowledged) >= 20, 60, "the load to get going")
+        postmaster = cluster.postmaster_pid(primary)
+        os.kill(postmaster, signal.SIGKILL)
+        killed_at = time.monotonic() - load.started
+        wait_for(lambda: cluster.postmaster_pid(primary) not in (None, postmaster), 60, "Patroni to restart it", 0.1)
+        wait_for(lambda: writes_again(load, killed_at) is not None, WRITES_AGAIN_WITHIN, "the app to write again", 0.05)
+        first_write = killed_at + writes_again(load, killed_at)
+        before = len(load.acknowledged)
+        wait_for(lambda: len(load.acknowledged) >= before + 20, 60, "writes to continue")
+    finally:
+        load.stop()
+    assert cluster.primary() == primary, "Patroni failed over instead of restarting in place"
+    assert not load.server_errors(codes=(500,)), f"500s: {load.server_errors(codes=(500,))[:10]}\n{app_errors(cluster)}"
+    result = assert_money_safe(cluster, load)
+    wait_for(lambda: cluster.sync_standby() is not None, 60, "the standby to stream again", 0.2)
+    print(f"PostgreSQL on {primary} SIGKILLed; restarted by Patroni, first 201 after "  # noqa: T201
+          f"{first_write - killed_at:.1f} s; {result}")
