@@ -17,6 +17,7 @@ pool between threads and event loops, which psycopg's pool does not support. The
 serialises each message, so the consumers read exactly what its ``group_send`` would have written.
 """
 
+import asyncio
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
@@ -42,6 +43,19 @@ class PostgresChannelLayer(_PostgresChannelLayer):
         super().__init__(**{**settings_dict, "OPTIONS": options}, **config)
         # channels-postgres removes a closed socket from its groups through this database alias.
         self.django_db.using = DEFAULT_DB_ALIAS
+        self._listener_loop = None
+
+    def _get_or_create_listener_task(self):
+        # channels-postgres 1.1 asks every receive() that runs before its listener is LISTENing to start
+        # one: sockets opening together each started a listener, and each listener delivered every
+        # message again (one push arrived two to five times). One listener per event loop.
+        running, start = super()._get_or_create_listener_task()
+        if start:
+            loop = asyncio.get_running_loop()
+            if self._listener_loop is loop:
+                return running, False
+            self._listener_loop = loop
+        return running, start
 
     def publication(self, messages: list[tuple[str, dict]]) -> list:
         """The parameters of ``nexus.queries.PUBLISH`` for these messages."""

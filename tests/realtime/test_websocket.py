@@ -126,6 +126,27 @@ def test_a_push_arrives_within_a_second_of_a_commit_made_by_another_process(serv
             socket.close()
 
 
+def test_sockets_opened_together_on_a_fresh_server_each_get_a_push_once(servers):
+    """Sockets that connect at the same moment, before the server listens to the channel layer, must not
+    each start a listener of their own: every listener would deliver every message again."""
+    asgi, wsgi = servers
+    alice, bob = UserFactory(), UserFactory()
+    sender, receiver = AccountFactory(owner=alice, funded=Decimal("100")), AccountFactory(owner=bob)
+    token = access(bob)
+    with ThreadPoolExecutor(5) as pool:
+        sockets = list(pool.map(lambda subprotocol: Listener(asgi.port, token, subprotocol=subprotocol),
+                                [False, True, False, True, False]))
+    try:
+        _, txn = _transfer(wsgi.port, alice, sender, receiver)
+        for socket in sockets:
+            _, pushed = socket.next()
+            assert pushed["data"]["transaction_id"] == txn["id"]
+        assert all(socket.nothing_for(0.5) for socket in sockets), "a push arrived twice"
+    finally:
+        for socket in sockets:
+            socket.close()
+
+
 def test_a_rolled_back_transfer_pushes_nothing(servers):
     asgi, wsgi = servers
     alice, bob = UserFactory(), UserFactory()
