@@ -98,15 +98,20 @@ class RegisterThrottle(WindowThrottle):
 
 
 class LoginThrottle(WindowThrottle):
-    """5/min per (IP, email): slows password guessing without letting one IP lock out everyone."""
+    """5/min per (IP, who is logging in): slows guessing without letting one IP lock out everyone.
+
+    Who is logging in is the body's ``email``, or the field a view names in ``throttle_subject`` (the
+    second step of a login names its ``mfa_token``: keyed on the IP alone, five strangers' attempts
+    behind one NAT would stop every second step from it).
+    """
 
     scope = "login"
 
     def get_ident_key(self, request, view):
-        email = ""
+        subject = ""
         if isinstance(request.data, dict):
-            email = str(request.data.get("email", ""))[:254].strip().lower()
+            subject = str(request.data.get(getattr(view, "throttle_subject", "email"), ""))[:254].strip().lower()
         # Hashed: the raw value is unvalidated client input (a NUL or a lone surrogate would make
         # the counter's INSERT fail with a 500), and the counter table need not hold emails.
-        digest = hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return f"{client_ip(request)}:{digest}"

@@ -104,6 +104,7 @@ class TwoFactorVerifyView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
     throttle_classes = [AnonThrottle, LoginThrottle]
+    throttle_subject = "mfa_token"  # the login rate per (IP, login ticket), as per (IP, email) at login
 
     @extend_schema(
         tags=TAG, request=serializers.TwoFactorVerifySerializer, summary="Finish a login with a second factor",

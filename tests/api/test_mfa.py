@@ -201,3 +201,16 @@ class TestTicket:
             user_block(actor=staff, user_id=user.pk, reason="fraud")
             response = verify(token, totp_code(secret))
         assert response.status_code == 401 and error_code(response) == "account_blocked"
+
+
+def test_strangers_second_steps_from_one_address_do_not_throttle_anothers():
+    """The second step is throttled per (IP, login ticket), like the first per (IP, email): five bad
+    tickets from an office's address must not stop a colleague's login from it."""
+    from tests.risk.test_access import rates
+
+    user = UserFactory()
+    with time_machine.travel(T0, tick=False):
+        secret, _ = enrol(user)
+    with rates(login="5/min"), time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        assert [verify(f"someone-elses-ticket-{n}", "123456").status_code for n in range(5)] == [401] * 5
+        assert verify(mfa_token(user), totp_code(secret)).status_code == 200
