@@ -119,9 +119,21 @@ class RefreshTokenReused(TokenInvalid):
 
 
 class LockedOut(DomainError):
+    """A locked-out (email, IP) pair: every surface answers alike, with how long the lockout lasts
+    (``details.retry_after`` and the ``Retry-After`` header, in seconds)."""
+
     status_code = 429
     code = "locked_out"
     default_message = "Too many failed login attempts; try again later."
+
+    @classmethod
+    def for_request(cls, request) -> "LockedOut":
+        from axes.helpers import get_cool_off
+
+        cool_off = get_cool_off(getattr(request, "_request", request))
+        error = cls(details={"retry_after": int(cool_off.total_seconds()) if cool_off else 1800})
+        error.retry_after = error.details["retry_after"]
+        return error
 
 
 class AmountTooSmall(DomainError):

@@ -69,7 +69,9 @@ def exception_handler(exc, context):
     set_rollback()
     headers = {}
     if isinstance(exc, DomainError):
-        return ErrorResponse(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        if getattr(exc, "retry_after", None):
+            headers["Retry-After"] = str(exc.retry_after)
+        return ErrorResponse(error_body(exc.code, exc.message, exc.details), status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -2,9 +2,8 @@
 
 from django.http import JsonResponse
 
+from api.exceptions import LockedOut
 from nexus.exceptions import error_body
-
-MESSAGE = "Too many failed login attempts; try again later."
 
 
 def login_username(request, credentials=None) -> str | None:
@@ -20,14 +19,12 @@ def login_username(request, credentials=None) -> str | None:
 
 
 def lockout_response(request, response=None, credentials=None, *args, **kwargs):
-    from axes.helpers import get_cool_off
     from django.contrib import admin
 
-    cool_off = get_cool_off(request)
-    seconds = int(cool_off.total_seconds()) if cool_off else 1800
+    locked = LockedOut.for_request(request)
     if admin.site.is_admin_request(request):
         return admin.site.refusal(request, "Too many failed login attempts for this account from your address.",
-                                  retry_after=seconds)
-    answer = JsonResponse(error_body("locked_out", MESSAGE, {"retry_after": seconds}), status=429)
-    answer["Retry-After"] = str(seconds)
+                                  retry_after=locked.retry_after)
+    answer = JsonResponse(error_body(locked.code, locked.message, locked.details), status=locked.status_code)
+    answer["Retry-After"] = str(locked.retry_after)
     return answer

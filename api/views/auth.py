@@ -32,7 +32,7 @@ def check_credentials(request, *, email: str, password: str):
     http_request = request._request
     user = authenticate(request=http_request, email=email, password=password)
     if getattr(http_request, "axes_locked_out", False):
-        raise exceptions.LockedOut()
+        raise exceptions.LockedOut.for_request(request)
     return user
 
 

@@ -35,7 +35,7 @@ def _credentials(user) -> dict:
 
 def refuse_if_locked_out(request, user) -> None:
     if AxesProxyHandler.is_locked(request._request, _credentials(user)):
-        raise exceptions.LockedOut()
+        raise exceptions.LockedOut.for_request(request)
 
 
 def second_factor_failed(request, user) -> None:
@@ -43,7 +43,7 @@ def second_factor_failed(request, user) -> None:
     http_request = request._request
     user_login_failed.send(sender=__name__, credentials=_credentials(user), request=http_request)
     if getattr(http_request, "axes_locked_out", False):
-        raise exceptions.LockedOut()
+        raise exceptions.LockedOut.for_request(request)
 
 
 def _check(request, otp):

@@ -2,6 +2,7 @@
 (pyotp over the secret the API handed out), never a mocked verifier."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pyotp
 import pytest
@@ -13,7 +14,7 @@ from api.models import MfaChallenge, Notification, RecoveryCode, TwoFactor
 from api.services import mfa
 from risk.models import Incident, LoginEvent
 from tests.conftest import auth_client
-from tests.factories import PASSWORD, UserFactory, enrol, totp_code
+from tests.factories import PASSWORD, AccountFactory, UserFactory, enrol, totp_code
 
 from .helpers import error_code, post_json
 
@@ -214,3 +215,25 @@ def test_strangers_second_steps_from_one_address_do_not_throttle_anothers():
     with rates(login="5/min"), time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
         assert [verify(f"someone-elses-ticket-{n}", "123456").status_code for n in range(5)] == [401] * 5
         assert verify(mfa_token(user), totp_code(secret)).status_code == 200
+
+
+def test_every_locked_out_answer_says_how_long():
+    """Whichever surface refuses a locked-out pair (the password step, the second step, a payment's
+    step-up), the 429 carries the lockout's length the same way."""
+    from django.conf import settings
+
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    user = UserFactory()
+    with time_machine.travel(T0, tick=False):
+        secret, _ = enrol(user)
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        token = mfa_token(user)
+        for _ in range(5):
+            verify(token, "000000")
+        sender, receiver = AccountFactory(owner=user, funded=Decimal("900")), AccountFactory()
+        step_up = post_json(auth_client(user), "/transfers/external/", {
+            "sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "600.000",
+            "otp": totp_code(secret, steps=1)})
+        answers = [login(user.email), step_up]
+    for answer in answers:
+        assert answer["Retry-After"] == str(seconds) and answer.json()["error"]["details"] == {"retry_after": seconds}
