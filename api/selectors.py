@@ -95,8 +95,5 @@ def biller_currency(biller_id: int) -> str | None:
     return Biller.objects.filter(pk=biller_id, is_active=True).values_list("currency", flat=True).first()
 
 
-def notifications_of(user: User, *, unread: bool | None = None):
-    qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
-    if unread is not None:
-        qs = qs.filter(read_at__isnull=unread)
-    return qs
+def notifications_of(user: User):
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")

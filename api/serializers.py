@@ -565,11 +565,6 @@ class NotificationSerializer(serializers.ModelSerializer):
         return notification_payload(notification)
 
 
-class NotificationQuerySerializer(serializers.Serializer):
-    unread = serializers.ChoiceField(choices=["true", "false"], required=False,
-                                     help_text="true: only unread; false: only read.")
-
-
 class BlockSerializer(JSONTypes, serializers.Serializer):
     reason = serializers.CharField(max_length=255)
 

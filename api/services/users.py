@@ -22,6 +22,11 @@ def _target(actor: User, user_id) -> User:
         raise exceptions.NotFound("User not found.")
     if user.pk == actor.pk:
         raise exceptions.Forbidden("Staff cannot block or revoke their own account.")
+    if user.is_staff and not actor.is_superuser and (
+            user.is_superuser or not user.get_all_permissions() <= actor.get_all_permissions()):
+        # No lock-out upwards: a Risk analyst must not be able to cut off a Supervisor or the superuser.
+        raise exceptions.Forbidden("Only staff holding every permission of this staff member may block them or "
+                                   "end their sessions.")
     return user
 
 

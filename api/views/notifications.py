@@ -1,5 +1,6 @@
 """A customer's notifications (contract v1.2): the list and marking them read. Only one's own."""
 
+import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
@@ -15,19 +16,29 @@ from .common import NOT_FOUND, errors
 TAG = ["notifications"]
 
 
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method="by_unread",
+                                         help_text="true: only unread; false: only read.")
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+    def by_unread(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=value == "true")
+
+
 class NotificationListView(ListModelMixin, GenericAPIView):
     serializer_class = serializers.NotificationSerializer
+    filterset_class = NotificationFilter  # a list filter like the others (nexus.filters): ?unread= is a 400
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Notification.objects.none()
-        query = serializers.NotificationQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        unread = query.validated_data.get("unread")
-        return selectors.notifications_of(self.request.user, unread=None if unread is None else unread == "true")
+        return selectors.notifications_of(self.request.user)
 
     @extend_schema(
-        tags=TAG, parameters=[serializers.NotificationQuerySerializer], summary="The caller's notifications",
+        tags=TAG, summary="The caller's notifications",
         description="Newest first: money in (`transfer_in`, `deposit`), money out (`transfer_out`, `bill_paid`), "
                     "`reversal`, `security_alert`. `data` holds ids (`transaction_id`, the caller's own `account`, "
                     "a security `event`), never another customer's balance. The WebSocket `/ws/notifications/` "

@@ -66,6 +66,7 @@ def test_list_filter_read_and_read_all_only_ones_own():
     assert [n["id"] for n in client.get("/notifications/?unread=true").json()["results"]] == [listed[1]["id"]]
     assert [n["id"] for n in client.get("/notifications/?unread=false").json()["results"]] == [listed[0]["id"]]
     assert client.get("/notifications/?unread=maybe").status_code == 400
+    assert client.get("/notifications/?unread=").status_code == 400  # sent empty: a mistake, as for every filter
     assert client.post("/notifications/read-all/").status_code == 204
     assert client.get("/notifications/?unread=true").json()["results"] == []
     assert Notification.objects.get(pk=bobs.pk).read_at is None
@@ -130,3 +131,19 @@ def test_staff_cannot_block_themselves_and_unknown_users_are_404():
     assert post_json(staff, "/users/00000000-0000-0000-0000-000000000000/block/", {"reason": "x"}).status_code == 404
     assert post_json(staff, f"/users/{UserFactory().pk}/block/", {}).status_code == 400  # a reason is required
     assert User.objects.filter(blocked_at__isnull=False).count() == 0
+
+
+def test_no_staff_member_can_cut_off_someone_holding_more_than_they_do():
+    """A Risk analyst may block a customer, not a Supervisor or a superuser; a Supervisor may block a
+    teller (whose every permission it holds); a superuser anyone."""
+    risk, supervisor = StaffFactory(roles=["Risk analyst"]), StaffFactory(roles=["Supervisor"])
+    teller, root = StaffFactory(roles=["Teller"]), User.objects.create_superuser("root@example.com", PASSWORD)
+    analyst = auth_client(risk)
+    for target in (supervisor, root):
+        for action in ("block", "revoke-sessions"):
+            answer = post_json(analyst, f"/users/{target.pk}/{action}/", {"reason": "x"})
+            assert answer.status_code == 403 and error_code(answer) == "permission_denied", (target, action)
+    assert post_json(analyst, f"/users/{UserFactory().pk}/block/", {"reason": "x"}).status_code == 200
+    assert post_json(auth_client(supervisor), f"/users/{teller.pk}/block/", {"reason": "x"}).status_code == 200
+    assert post_json(auth_client(root), f"/users/{supervisor.pk}/revoke-sessions/", {"reason": "x"}).status_code == 204
+    assert not User.objects.filter(pk__in=[supervisor.pk, root.pk], blocked_at__isnull=False).exists()
