@@ -33,12 +33,29 @@ def prepare(*, log_level: str | None = None) -> dict[str, str]:
         **THROTTLES,
     }
     if not os.environ.get("DATABASE_URL"):
+        # Production settings never start an embedded server: this process starts it (and keeps it up
+        # while the benchmark runs) and hands its address to the settings and to gunicorn.
         chosen["EMBEDDED_PG_DB"] = os.environ.get("EMBEDDED_PG_DB", BENCH_DB)
+        chosen["DATABASE_URL"] = _embedded_url(chosen["EMBEDDED_PG_DB"])
+        chosen["BENCH_EMBEDDED"] = "1"
     if log_level:
         chosen["LOG_LEVEL"] = log_level
     os.environ.update(chosen)
     secret = {"DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "CARD_FINGERPRINT_KEY", "TOTP_ENCRYPTION_KEY"}
     return {k: ("<random>" if k in secret else v) for k, v in chosen.items()}
+
+
+def _embedded_url(name: str) -> str:
+    import sys
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ["EMBEDDED_PG_DB"] = name
+    from nexus import embedded_pg
+
+    config = embedded_pg.database_config()
+    # A socket directory goes in the path (django-environ's form): postgres://user@:port//dir/name.
+    return f"postgres://{config['USER']}@:{config['PORT']}/{config['HOST']}/{name}"
 
 
 def setup_django() -> None:
@@ -57,7 +74,7 @@ def reset_database() -> bool:
     size (a ledger that grows run after run outgrows shared_buffers and slows the whole-database
     checks). Only the default benchmark database on the embedded server, never a DATABASE_URL or
     any other name. Returns whether it reset. Call after ``setup_django`` and before any query."""
-    if os.environ.get("DATABASE_URL") or os.environ.get("EMBEDDED_PG_DB") != BENCH_DB:
+    if not os.environ.get("BENCH_EMBEDDED") or os.environ.get("EMBEDDED_PG_DB") != BENCH_DB:
         return False
     import psycopg
     from django.db import connection
