@@ -59,6 +59,7 @@ def patroni(c, node: dict) -> str:
 
 def haproxy(c) -> str:
     app_servers = "\n".join(f"    server {n['name']} 127.0.0.1:{n['port']} check" for n in c.app_nodes)
+    ws_servers = "\n".join(f"    server {n['name']} 127.0.0.1:{n['ws_port']} check" for n in c.app_nodes)
     pg = c.pg_nodes
 
     def pg_servers() -> str:
@@ -84,14 +85,16 @@ frontend app
     mode http
     bind 127.0.0.1:{c.ports['http']}
     timeout client 60s
+    # A socket its client half-closed is not kept for the whole tunnel timeout.
+    timeout client-fin 30s
     option forwardfor
+    # The notification WebSocket (contract v1.2) is uvicorn's, beside each node's gunicorn.
+    use_backend ws_nodes if {{ path_beg /ws/ }}
     default_backend app_nodes
 
 backend app_nodes
     mode http
     timeout server 60s
-    # WebSocket connections (contract v1.2 notifications) stay open between messages.
-    timeout tunnel 1h
     balance roundrobin
     option httpchk GET /health/
     http-check expect rstatus ^(200|503)$
@@ -101,6 +104,23 @@ backend app_nodes
     errorfile 503 {c.dir}/haproxy-503.http
     default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
 {app_servers}
+
+# The app nodes' uvicorn (/ws/). Once upgraded, a socket is quiet between notifications: uvicorn pings
+# it every 20 s and closes it when its access token expires (15 min at most); the tunnel's idle
+# timeout is above both. A node's sockets are cut when it is marked down (or die with it): the
+# client reconnects through here, lands on a live node, and reads what it missed from
+# GET /notifications/. Sockets are long-lived, so new ones go to the node holding the fewest.
+backend ws_nodes
+    mode http
+    timeout server 60s
+    timeout tunnel 20m
+    balance leastconn
+    option httpchk GET /health/
+    http-check expect rstatus ^(200|503)$
+    timeout check 5s
+    errorfile 503 {c.dir}/haproxy-503.http
+    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+{ws_servers}
 
 # Whichever PostgreSQL is primary: Patroni's REST API answers GET /primary with 200 on the leader only.
 frontend pg_primary
