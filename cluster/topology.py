@@ -22,6 +22,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from nexus.keys import PURPOSES
+
 from . import system, templates
 
 ROOT = system.ROOT
@@ -134,9 +136,9 @@ class Cluster:
             "workers": workers, "pg_bin": str(found["pg_bin"]), "patroni_python": str(found["patroni_python"]),
             "binaries": found["packages"], "user": user.pw_name if user else None, "app_env": app_env or {},
             "secrets": {name: secrets.token_urlsafe(24) for name in ("postgres", "replicator", "nexus")},
+            # Production settings demand a key of its own for every purpose nexus.keys names.
             "app_secrets": {"DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-                            "CARD_FINGERPRINT_KEY": secrets.token_urlsafe(48),
-                            "JWT_SIGNING_KEY": secrets.token_urlsafe(48)},
+                            **{name: secrets.token_urlsafe(48) for name in PURPOSES}},
         }
         cluster = cls(directory, state)
         cluster.save()
