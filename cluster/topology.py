@@ -395,8 +395,10 @@ class Cluster:
     def start_ws(self, name: str) -> None:
         """The node's uvicorn serving ``nexus.asgi`` for /ws/ (the channel layer on Redis: REDIS_URL)."""
         node = self.app_node(name)
+        # uvicorn logs each handshake's path at info, the ?token= access token with it: warnings only.
         command = [sys.executable, "-m", "uvicorn", "nexus.asgi:application", "--host", "127.0.0.1",
-                   "--port", str(node["ws_port"]), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+                   "--port", str(node["ws_port"]), "--no-access-log", "--log-level", "warning",
+                   "--timeout-graceful-shutdown", "5"]
         self.spawn(node["ws"], command, unprivileged=False, env=self.app_env(), cwd=ROOT)
 
     def wait_app(self, name: str, timeout: float = 90) -> None:
