@@ -43,10 +43,12 @@ def print_status(cluster: Cluster) -> None:
     print(f"app         http://127.0.0.1:{cluster.ports['http']}/  (HAProxy; stats http://127.0.0.1:"
           f"{cluster.ports['haproxy_stats']}/)")
     servers = cluster.haproxy_servers()
-    for node in cluster.app_nodes:
-        pid = cluster.pid(node["name"])
-        print(f"  {node['name']:<9} 127.0.0.1:{node['port']:<6} pid {pid or '-':<8} "
-              f"{'running' if alive(pid) else 'stopped':<8} haproxy {servers.get('app_nodes/' + node['name'], '?')}")
+    for node in cluster.app_nodes:  # gunicorn (REST), then its uvicorn (/ws/)
+        for process, port, backend in ((node["name"], node["port"], "app_nodes"),
+                                       (node["ws"], node["ws_port"], "ws_nodes")):
+            pid = cluster.pid(process)
+            print(f"  {process:<9} 127.0.0.1:{port:<6} pid {pid or '-':<8} {'running' if alive(pid) else 'stopped':<8} "
+                  f"haproxy {servers.get(backend + '/' + node['name'], '?')}")
     members = {m["name"]: m for m in cluster.cluster_members()}
     for node in cluster.pg_nodes:
         member = members.get(node["name"], {})

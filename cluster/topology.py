@@ -7,6 +7,8 @@ in its own temporary directory.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import secrets
@@ -20,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from nexus import keys
+from nexus.keys import PURPOSES
 
 from . import system, templates
 
@@ -125,7 +127,9 @@ class Cluster:
                                                  "haproxy_stats", "pgbouncer", "redis")}
         pg_nodes = [{"name": f"pg{i}", "port": free_port(), "api": free_port(), "dir": str(directory / f"pg{i}"),
                      "data": str(directory / f"pg{i}" / "data")} for i in (1, 2)]
-        app = [{"name": f"app{i}", "port": free_port()} for i in range(1, app_nodes + 1)]
+        # Each app node: gunicorn for the REST API, uvicorn beside it for the WebSocket (/ws/), as in production.
+        app = [{"name": f"app{i}", "port": free_port(), "ws": f"app{i}-ws", "ws_port": free_port()}
+               for i in range(1, app_nodes + 1)]
         user = found["user"]
         state = {
             "ports": ports, "pg_nodes": pg_nodes, "app_nodes": app, "pids": {}, "pgbouncer": pgbouncer,
@@ -134,7 +138,7 @@ class Cluster:
             "secrets": {name: secrets.token_urlsafe(24) for name in ("postgres", "replicator", "nexus")},
             # Production settings demand a key of its own for every purpose nexus.keys names.
             "app_secrets": {"DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
-                            **{name: secrets.token_urlsafe(48) for name in keys.PURPOSES}},
+                            **{name: secrets.token_urlsafe(48) for name in PURPOSES}},
         }
         cluster = cls(directory, state)
         cluster.save()
@@ -376,8 +380,11 @@ class Cluster:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-3000:]}")
         return result.stdout
 
+    def app_node(self, name: str) -> dict:
+        return next(n for n in self.app_nodes if n["name"] == name)
+
     def start_app(self, name: str) -> None:
-        node = next(n for n in self.app_nodes if n["name"] == name)
+        node = self.app_node(name)
         command = [sys.executable, "-m", "gunicorn", "nexus.wsgi:application", "--bind", f"127.0.0.1:{node['port']}",
                    "--workers", str(self.state["workers"]), "--timeout", "60", "--graceful-timeout", "10",
                    "--keep-alive", "75", "--backlog", "2048", "--name", f"nexus-{name}"]
@@ -385,26 +392,43 @@ class Cluster:
             command += ["--config", str(ROOT / "gunicorn.conf.py")]
         self.spawn(name, command, unprivileged=False, env=self.app_env(), cwd=ROOT)
 
+    def start_ws(self, name: str) -> None:
+        """The node's uvicorn serving ``nexus.asgi`` for /ws/ (the channel layer on Redis: REDIS_URL)."""
+        node = self.app_node(name)
+        # uvicorn logs each handshake's path at info, the ?token= access token with it: warnings only.
+        command = [sys.executable, "-m", "uvicorn", "nexus.asgi:application", "--host", "127.0.0.1",
+                   "--port", str(node["ws_port"]), "--no-access-log", "--log-level", "warning",
+                   "--timeout-graceful-shutdown", "5"]
+        self.spawn(node["ws"], command, unprivileged=False, env=self.app_env(), cwd=ROOT)
+
     def wait_app(self, name: str, timeout: float = 90) -> None:
-        node = next(n for n in self.app_nodes if n["name"] == name)
-        pid = self.pid(name)
+        node = self.app_node(name)
+        self._wait_healthy(name, node["port"], timeout)
+
+    def wait_ws(self, name: str, timeout: float = 90) -> None:
+        node = self.app_node(name)
+        self._wait_healthy(node["ws"], node["ws_port"], timeout)
+
+    def _wait_healthy(self, process: str, port: int, timeout: float) -> None:
+        pid = self.pid(process)
 
         def healthy():
             if not alive(pid):
-                raise RuntimeError(f"{name} exited; see {self.dir / 'log' / (name + '.log')}")
-            return http_get(node["port"], "/health/")[0] == 200
+                raise RuntimeError(f"{process} exited; see {self.dir / 'log' / (process + '.log')}")
+            return http_get(port, "/health/")[0] == 200
 
-        wait_for(healthy, timeout, f"app node {name}")
+        wait_for(healthy, timeout, f"app process {process}")
+
+    def haproxy_stats(self) -> dict[str, dict[str, str]]:
+        """backend/server -> HAProxy's statistics row (``status``: UP, DOWN...; ``scur``: open sessions)."""
+        status, body = http_get(self.ports["haproxy_stats"], "/;csv")
+        rows = csv.DictReader(io.StringIO(body.decode().removeprefix("# ")))
+        return {f"{row['pxname']}/{row['svname']}": row for row in rows
+                if row["svname"] not in ("FRONTEND", "BACKEND")}
 
     def haproxy_servers(self) -> dict[str, str]:
         """backend/server -> HAProxy's view (UP, DOWN, ...)."""
-        status, body = http_get(self.ports["haproxy_stats"], "/;csv")
-        states = {}
-        for line in body.decode().splitlines()[1:]:
-            fields = line.split(",")
-            if len(fields) > 17 and fields[1] not in ("FRONTEND", "BACKEND"):
-                states[f"{fields[0]}/{fields[1]}"] = fields[17]
-        return states
+        return {server: row["status"] for server, row in self.haproxy_stats().items()}
 
     def wait_haproxy_pg(self, timeout: float = 30) -> None:
         """Until HAProxy's checks agree with Patroni (servers start UP, before their first check fails)."""
@@ -440,15 +464,18 @@ class Cluster:
         self.manage("migrate_locked", "-v", "0")
         for node in self.app_nodes:
             self.start_app(node["name"])
+            self.start_ws(node["name"])
         for node in self.app_nodes:
             self.wait_app(node["name"])
-        wait_for(lambda: all(self.haproxy_servers().get(f"app_nodes/{n['name']}") == "UP" for n in self.app_nodes),
-                 30, "HAProxy to see every app node")
+            self.wait_ws(node["name"])
+        wait_for(lambda: all(self.haproxy_servers().get(f"{backend}/{n['name']}") == "UP" for n in self.app_nodes
+                             for backend in ("app_nodes", "ws_nodes")), 30, "HAProxy to see every app node")
         log(f"up in {time.monotonic() - started:.1f} s: http://127.0.0.1:{self.ports['http']}/ "
-            f"({len(self.app_nodes)} app nodes behind HAProxy)")
+            f"({len(self.app_nodes)} app nodes behind HAProxy, each gunicorn + uvicorn for /ws/)")
 
     def down(self) -> None:
-        for name in [n["name"] for n in self.app_nodes] + ["pgbouncer", "haproxy", "redis"]:
+        app_processes = [n[process] for n in self.app_nodes for process in ("ws", "name")]
+        for name in [*app_processes, "pgbouncer", "haproxy", "redis"]:
             self.stop(name)
         for node in self.pg_nodes:
             self.stop(node["name"], timeout=60)

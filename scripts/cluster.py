@@ -7,7 +7,8 @@
     python3 scripts/cluster.py failover                          # SIGKILL the primary, promote, rejoin
     python3 scripts/cluster.py down                              # stop every process by its PID
 
-N gunicorn app nodes (production settings, throwaway secrets) behind HAProxy; PostgreSQL primary and
+N app nodes (production settings, throwaway secrets), each gunicorn for the REST API and uvicorn for
+the notification WebSocket (/ws/, channel layer on Redis), behind HAProxy; PostgreSQL primary and
 synchronous standby run by Patroni with etcd; PgBouncer (transaction pooling) in front of the
 primary; Redis for shared state. Missing Debian packages are installed with apt-get when run as
 root; Patroni gets a virtualenv of its own. See docs/SCALING.md.

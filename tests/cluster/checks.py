@@ -42,14 +42,14 @@ def app_errors(cluster, limit: int = 3) -> str:
 
 
 def writes_again(load: Load, killed_at: float) -> float | None:
-    """Seconds from the kill to the first 201 that followed the first failed answer (None: not yet).
+    """Seconds from the kill to the first 201 answered to a request sent after it (None: not yet).
 
-    A 201 that arrives right after the kill may be a commit made just before it; the outage starts
-    with the first answer that is not a 201.
+    Only a request sent after the kill proves a commit made after it. A 201 that arrives after the
+    kill may be a commit made before it, its answer held back by after-commit work (notifications)
+    meeting the outage; and a crash that PgBouncer hides (no transaction in flight, the next ones
+    wait for the restarted server) fails no answer at all.
     """
-    timeline = list(load.timeline)
-    failures = [moment for moment, status in timeline if moment > killed_at and status != 201]
-    if not failures:
-        return None
-    after = [moment for moment, status in timeline if moment > min(failures) and status == 201]
-    return min(after) - killed_at if after else None
+    # Appended together, in the same order; one list may be an answer ahead while a thread records.
+    answers = zip(list(load.sent), list(load.timeline), strict=False)
+    written = [arrived for (sent, status), (arrived, _) in answers if sent > killed_at and status == 201]
+    return min(written) - killed_at if written else None

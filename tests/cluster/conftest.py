@@ -1,8 +1,8 @@
 """One real cluster for the cluster tests: built once in a temporary directory, torn down at the end.
 
-Built by the same code as ``scripts/cluster.py up``: two gunicorn nodes behind HAProxy, Patroni
-with etcd over a PostgreSQL primary and its synchronous standby, PgBouncer, Redis. Skipped, saying
-why, only where the packages cannot be installed (not root and not installed, no apt).
+Built by the same code as ``scripts/cluster.py up``: two app nodes (gunicorn, and uvicorn for /ws/)
+behind HAProxy, Patroni with etcd over a PostgreSQL primary and its synchronous standby, PgBouncer,
+Redis. Skipped, saying why, only where the packages cannot be installed (not root and not installed, no apt).
 """
 
 import os

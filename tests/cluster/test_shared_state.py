@@ -5,7 +5,7 @@ Requests go straight to each node (not through HAProxy), from the same client ad
   spread over both nodes;
 * a login lockout (django-axes, in PostgreSQL) earned on node A refuses the right password on node B;
 * a refresh token revoked (logout) on node A is refused on node B.
-Notifications across nodes (contract v1.2, over the Redis channel layer) get their test with v1.2.
+Notifications across nodes (contract v1.2, over the Redis channel layer): test_notifications.py.
 """
 
 import json

@@ -158,10 +158,10 @@ def test_runtime_requirements_hold_no_test_tool_or_embedded_server():
 
 
 def test_docker_compose_has_the_cluster_shape():
-    """App replicas behind HAProxy, Patroni primary + standby with etcd, PgBouncer, Redis, a one-shot migration."""
+    """App and ws replicas behind HAProxy, Patroni primary + standby with etcd, PgBouncer, Redis, a one-shot migration."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"etcd", "pg1", "pg2", "haproxy", "pgbouncer", "redis", "migrate", "app"} <= set(services)
+    assert {"etcd", "pg1", "pg2", "haproxy", "pgbouncer", "redis", "migrate", "app", "ws"} <= set(services)
     for node in ("pg1", "pg2"):
         pg = services[node]
         assert pg["build"]["dockerfile"] == "deploy/patroni/Dockerfile" and "healthcheck" in pg
@@ -178,6 +178,12 @@ def test_docker_compose_has_the_cluster_shape():
     assert "@pgbouncer:6432/" in env["DATABASE_URL"] and env["DATABASE_TRANSACTION_POOLING"] == "true"
     assert "@haproxy:5001/" in env["DATABASE_REPLICA_URL"] and env["REDIS_URL"].startswith("redis://redis:")
     assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    ws = services["ws"]  # the notification WebSocket: uvicorn replicas, a push crossing them through Redis
+    assert ws["deploy"]["replicas"] >= 2 and "ports" not in ws
+    assert ws["command"][:2] == ["uvicorn", "nexus.asgi:application"]
+    ws_env = ws["environment"]
+    assert ws_env["REDIS_URL"].startswith("redis://redis:") and "@pgbouncer:6432/" in ws_env["DATABASE_URL"]
+    assert ws["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     migrate = services["migrate"]
     assert migrate["command"] == ["python", "manage.py", "migrate_locked"] and migrate["restart"] == "no"
     assert "@haproxy:5000/" in migrate["environment"]["DATABASE_URL"]  # the primary itself, not PgBouncer
@@ -190,6 +196,9 @@ def test_docker_compose_has_the_cluster_shape():
     assert "option httpchk GET /health/" in haproxy and "on-marked-down shutdown-sessions" in haproxy
     assert "option httpchk GET /primary" in haproxy and "option httpchk GET /replica" in haproxy
     assert "app:8000" in haproxy and "pg1:5432 check port 8008" in haproxy
+    assert "use_backend ws_nodes if { path_beg /ws/ }" in haproxy and "ws:8001 check" in haproxy
+    ws_backend = haproxy.split("backend ws_nodes", 1)[1].split("\nfrontend", 1)[0]
+    assert "timeout tunnel" in ws_backend and "option httpchk GET /health/" in ws_backend
     assert any("./deploy/haproxy" in volume for volume in services["haproxy"]["volumes"])
     assert services["haproxy"]["ports"] == ["8000:8000"]
     pgbouncer = (ROOT / "deploy/pgbouncer/pgbouncer.ini").read_text()
