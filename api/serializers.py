@@ -4,6 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from nexus.fieldnames import KeywordFields
+
 from . import bounds, money
 from .idempotency import KEY_PATTERN
 from .identifiers import is_valid_account_number
@@ -404,7 +406,8 @@ class FxRatesSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField(allow_null=True)
 
 
-class FxQuoteQuerySerializer(serializers.Serializer):
+class FxQuoteQuerySerializer(KeywordFields, serializers.Serializer):
+    from_ = serializers.ChoiceField(choices=money.CURRENCIES)
     to = serializers.ChoiceField(choices=money.CURRENCIES)
     amount = MoneyInputField()
 
@@ -414,16 +417,12 @@ class FxQuoteQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class FxQuoteSerializer(serializers.Serializer):
+class FxQuoteSerializer(KeywordFields, serializers.Serializer):
+    from_ = serializers.CharField()
     to = serializers.CharField()
     amount = serializers.CharField()
     converted_amount = serializers.CharField()
     rate = serializers.CharField(allow_null=True)
-
-
-# "from" is a Python keyword: declare these fields by name.
-FxQuoteQuerySerializer._declared_fields["from"] = serializers.ChoiceField(choices=money.CURRENCIES)
-FxQuoteSerializer._declared_fields["from"] = serializers.CharField()
 
 
 class BillerSerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nexus.fieldnames import KeywordFields
 from nexus.permissions import StaffPermission
 
 from .. import bounds, exceptions, selectors, serializers
@@ -136,17 +137,14 @@ class AccountDetailView(APIView):
         return Response(serializers.AccountSerializer(account).data)
 
 
-class StatementQuerySerializer(drf_serializers.Serializer):
+class StatementQuerySerializer(KeywordFields, drf_serializers.Serializer):
+    from_ = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
     to = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
     def validate(self, attrs):
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
             raise drf_serializers.ValidationError({"from": ["Must not be after 'to'."]})
         return attrs
-
-
-# "from" is a Python keyword: declare the field by name.
-StatementQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
 
 class StatementView(GenericAPIView):
