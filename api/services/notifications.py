@@ -36,7 +36,7 @@ def user_group(user_id) -> str:
 def payload(notification: Notification) -> dict:
     """The notification as the API shows it, in the list and on the socket."""
     return {"id": str(notification.id), "kind": notification.kind, "title": notification.title,
-            "body": notification.body, "data": notification.data, "read": notification.read_at is not None,
+            "body": notification.body, "data": notification.data, "read": notification.read,
             "created_at": _DATETIME.to_representation(notification.created_at)}
 
 

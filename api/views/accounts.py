@@ -51,10 +51,9 @@ class CSVRenderer(renderers.BaseRenderer):
         writer.writeheader()
         for row in data:
             # Neutralise spreadsheet formulas in free text (CSV injection).
-            row = dict(row, created_at=row["created_at"].isoformat())
             description = row["description"]
             if description and description[0] in "=+-@\t\r":
-                row["description"] = "'" + description
+                row = dict(row, description="'" + description)
             writer.writerow(row)
         return buffer.getvalue().encode("utf-8")
 
@@ -179,8 +178,10 @@ class StatementView(GenericAPIView):
 
         if request.accepted_renderer.format == "csv":
             filename = f"statement-{account_number}.csv"
-            return Response(lines(0, self.CSV_MAX_ROWS), headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-        return self.get_paginated_response(self.paginator.paginate_rows(lines, request))
+            return Response(self.get_serializer(lines(0, self.CSV_MAX_ROWS), many=True).data,
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return self.get_paginated_response(self.get_serializer(self.paginator.paginate_rows(lines, request),
+                                                               many=True).data)
 
 
 class DepositView(APIView):
