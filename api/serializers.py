@@ -312,7 +312,7 @@ class CardUpdateSerializer(JSONTypes, serializers.Serializer):
 
 
 class StatementLineSerializer(serializers.Serializer):
-    """One ledger line of the caller's account (a line from ``api.selectors.statement_page``)."""
+    """One movement of the account, as its ledger records it, and the balance after it."""
 
     transaction_id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
