@@ -132,7 +132,8 @@ class Cluster:
             "secrets": {name: secrets.token_urlsafe(24) for name in ("postgres", "replicator", "nexus")},
             "app_secrets": {"DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
                             "CARD_FINGERPRINT_KEY": secrets.token_urlsafe(48),
-                            "JWT_SIGNING_KEY": secrets.token_urlsafe(48)},
+                            "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+                            "TOTP_ENCRYPTION_KEY": secrets.token_urlsafe(48)},
         }
         cluster = cls(directory, state)
         cluster.save()

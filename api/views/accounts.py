@@ -42,8 +42,7 @@ class CSVRenderer(renderers.BaseRenderer):
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
-    FIELDS = ["transaction_id", "kind", "direction", "amount", "currency", "balance_after",
-              "counterparty_account", "description", "created_at"]
+    FIELDS = list(serializers.StatementLineSerializer().fields)  # the JSON's fields, in its order
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         buffer = io.StringIO()

@@ -132,7 +132,8 @@ class RefreshView(APIView):
     def post(self, request):
         body = serializers.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response(serializers.TokenPairSerializer(sessions.refresh_tokens(raw=body.validated_data["refresh"])).data)
+        tokens = sessions.refresh_tokens(raw=body.validated_data["refresh"])
+        return Response(serializers.TokenPairSerializer(tokens).data)
 
 
 class PasswordChangeThrottle(LoginThrottle):

@@ -288,12 +288,12 @@ def test_register_enforces_password_strength(api_client, password, accepted):
 
 @pytest.mark.django_db
 def test_an_unexpected_exception_is_a_json_500_without_traceback(client, monkeypatch, caplog):
-    from api.views import bills
+    from api.views import fx
 
     def crash(self, request):
         raise RuntimeError("internal detail: db password is hunter2")
 
-    monkeypatch.setattr(bills.FxRatesView, "get", crash)
+    monkeypatch.setattr(fx.FxRatesView, "get", crash)
     client.raise_request_exception = False
     response = client.get("/fx/rates/")
     assert response.status_code == 500
