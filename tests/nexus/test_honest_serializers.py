@@ -13,12 +13,14 @@ Now:
 """
 
 import re
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework import serializers as drf
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
@@ -612,3 +614,13 @@ def test_a_statement_csv_has_the_lines_json_has(world):
     assert rows[0].split(",") == list(lines[0])
     assert [row.split(",")[0] for row in rows[1:]] == [line["transaction_id"] for line in lines]
     assert rows[1].split(",")[-1] == lines[0]["created_at"]  # the same instant, written the same way
+
+
+def test_times_are_written_in_utc_whatever_zone_is_active(world):
+    """A deposit made in the admin (Amman's zone active) pushed its notification with a +03:00 time,
+    where the list shows the same notification in UTC."""
+    notification = Notification.objects.filter(user=world.alice).first()
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Amman")):
+        shown = serializers.NotificationSerializer().to_representation(notification)
+    assert shown["created_at"].endswith("Z")
+    assert shown == world.client(world.alice).get("/notifications/").json()["results"][0]
