@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from . import exceptions, money
+from . import bounds, exceptions, money
 from .admin_site import StaffSetPasswordForm
 from .bankday import bank_day
 from .idempotency import KEY_PATTERN, run_money_request
@@ -47,10 +47,6 @@ DEPOSIT_PERMISSION = "api.make_deposit"
 REVERSE_PERMISSION = "api.request_reversal"
 DECIDE_PERMISSION = "api.decide_approval"
 BLOCK_PERMISSION = "api.block_user"
-
-# The contract's upper bound for one amount (v1.1): larger ones are refused before any service runs.
-MAX_AMOUNT = Decimal("1000000000")
-
 
 
 # --- display helpers (shared by the risk and business admins) --------------------------------
@@ -116,6 +112,25 @@ def account_party(account) -> str:
 
 def account_owner(account) -> str:
     return "Nexus Bank" if account.is_house else email_link(account.owner)
+
+
+# Columns that every list shows the same way, declared in one line: ``created = time_column("created_at")``.
+
+def time_column(field: str, description: str = "Time (Amman)", *, sortable: bool = True):
+    """The time in ``field``, in the bank's zone."""
+    return admin.display(description=description, ordering=field if sortable else None)(
+        lambda self, obj: when(getattr(obj, field)))
+
+
+def email_column(field: str, description: str, *, sortable: bool = True):
+    """The user in ``field``, by email, linking to their page."""
+    return admin.display(description=description, ordering=f"{field}__email" if sortable else None)(
+        lambda self, obj: email_link(getattr(obj, field)))
+
+
+def id_column():
+    """The object's id, shortened."""
+    return admin.display(description="ID")(lambda self, obj: short_id(obj.pk))
 
 
 def url_with(name: str, **query) -> str:
@@ -198,9 +213,14 @@ class BlockedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def reason_field(help_text: str) -> forms.CharField:
+    """The reason staff give before acting: required, so blank (after trimming) is refused."""
+    return forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                           help_text=help_text)
+
+
 class UserControlForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-                             help_text="Kept in the audit trail.")
+    reason = reason_field("Kept in the audit trail.")
 
 
 # The staff pages acting on a user (contract v1.2), all under api.block_user like the API.
@@ -257,9 +277,7 @@ class UserAdmin(BaseUserAdmin):
         if before is not None:
             user_update_recorded(actor=request.user, user=form.instance, before=before)
 
-    @admin.display(description="Joined", ordering="date_joined")
-    def joined(self, obj):
-        return when(obj.date_joined)
+    joined = time_column("date_joined", "Joined")
 
     @staticmethod
     def _two_factor(obj):
@@ -400,8 +418,9 @@ class DepositForm(forms.Form):
             value = money.parse_amount(self.cleaned_data["amount"].strip().replace(",", ""))
         except money.MoneyError as exc:
             raise forms.ValidationError(str(exc))
-        if value > MAX_AMOUNT:
-            raise forms.ValidationError(f"At most {MAX_AMOUNT:,} in one deposit.")
+        # The contract's bound for one amount (v1.1): larger ones are refused before any service runs.
+        if value > bounds.MAX_AMOUNT:
+            raise forms.ValidationError(f"At most {bounds.MAX_AMOUNT:,} in one deposit.")
         return value
 
     def clean(self):
@@ -505,13 +524,8 @@ class AccountAdmin(admin.ModelAdmin):
     def see(self, obj):
         return account_shortcuts(obj)
 
-    @admin.display(description="Opened")
-    def created(self, obj):
-        return when(obj.created_at)
-
-    @admin.display(description="Last changed")
-    def updated(self, obj):
-        return when(obj.updated_at)
+    created = time_column("created_at", "Opened", sortable=False)
+    updated = time_column("updated_at", "Last changed", sortable=False)
 
     def _set_active(self, request, queryset, is_active: bool):
         changed = 0
@@ -601,7 +615,27 @@ class AccountAdmin(admin.ModelAdmin):
 
 # --- transactions and the ledger ---------------------------------------------------------------
 
-class LedgerInline(admin.TabularInline):
+class LedgerLineColumns:
+    """A ledger line's columns, the same in the ledger's list and on a transaction's page."""
+
+    @admin.display(description="Account")
+    def account_cell(self, obj):
+        return account_party(obj.account)
+
+    @admin.display(description="Owner", ordering="account__owner__email")
+    def owner(self, obj):
+        return account_owner(obj.account)
+
+    @admin.display(description="Amount (signed)", ordering="amount")
+    def amount_cell(self, obj):
+        return amount(obj.amount, obj.currency)
+
+    @admin.display(description="Balance after")
+    def balance_after_cell(self, obj):
+        return amount(obj.balance_after, obj.currency)
+
+
+class LedgerInline(LedgerLineColumns, admin.TabularInline):
     model = LedgerEntry
     verbose_name = "ledger line"
     verbose_name_plural = "ledger lines (each currency sums to zero)"
@@ -616,32 +650,9 @@ class LedgerInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Account")
-    def account_cell(self, obj):
-        return account_party(obj.account)
-
-    @admin.display(description="Owner")
-    def owner(self, obj):
-        return account_owner(obj.account)
-
-    @admin.display(description="Amount (signed)")
-    def amount_cell(self, obj):
-        return amount(obj.amount, obj.currency)
-
-    @admin.display(description="Balance after")
-    def balance_after_cell(self, obj):
-        return amount(obj.balance_after, obj.currency)
-
 
 class ReverseForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-                             help_text="Why the money goes back; kept as the reversal's description.")
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("Give a reason.")
-        return reason
+    reason = reason_field("Why the money goes back; kept as the reversal's description.")
 
 
 @admin.register(Transaction)
@@ -670,13 +681,8 @@ class TransactionAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).select_related(
             "sender_account__owner", "receiver_account__owner", "initiated_by", "reverses", "reversal")
 
-    @admin.display(description="ID")
-    def short(self, obj):
-        return short_id(obj.pk)
-
-    @admin.display(description="Time (Amman)", ordering="created_at")
-    def created(self, obj):
-        return when(obj.created_at)
+    short = id_column()
+    created = time_column("created_at")
 
     @admin.display(description="From")
     def from_account(self, obj):
@@ -725,9 +731,7 @@ class TransactionAdmin(ReadOnlyAdmin):
         payer = obj.receiver_account if obj.sender_account.is_house else obj.sender_account
         return account_owner(payer)
 
-    @admin.display(description="Initiated by")
-    def initiated_by_email(self, obj):
-        return email_link(obj.initiated_by)
+    initiated_by_email = email_column("initiated_by", "Initiated by", sortable=False)
 
     @admin.display(description="Reversal")
     def reversal_link(self, obj):
@@ -825,7 +829,7 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(LedgerLineColumns, ReadOnlyAdmin):
     list_display = ["created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
                     "balance_after_cell"]
     list_display_links = ["created"]
@@ -838,9 +842,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
               "balance_after_cell"]
     readonly_fields = fields
 
-    @admin.display(description="Time (Amman)", ordering="created_at")
-    def created(self, obj):
-        return when(obj.created_at)
+    created = time_column("created_at")
 
     @admin.display(description="Transaction")
     def transaction_cell(self, obj):
@@ -849,22 +851,6 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     @admin.display(description="Kind")
     def kind(self, obj):
         return obj.transaction.get_kind_display()
-
-    @admin.display(description="Account")
-    def account_cell(self, obj):
-        return account_party(obj.account)
-
-    @admin.display(description="Owner", ordering="account__owner__email")
-    def owner(self, obj):
-        return account_owner(obj.account)
-
-    @admin.display(description="Amount", ordering="amount")
-    def amount_cell(self, obj):
-        return amount(obj.amount, obj.currency)
-
-    @admin.display(description="Balance after")
-    def balance_after_cell(self, obj):
-        return amount(obj.balance_after, obj.currency)
 
 
 # --- cards, FX, bills, idempotency ---------------------------------------------------------------
@@ -893,9 +879,7 @@ class CardAdmin(admin.ModelAdmin):
     def owner(self, obj):
         return account_owner(obj.account)
 
-    @admin.display(description="Issued")
-    def created(self, obj):
-        return when(obj.created_at)
+    created = time_column("created_at", "Issued", sortable=False)
 
 
 @admin.register(FxRate)
@@ -918,13 +902,8 @@ class FxRateAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Effective from (Amman)", ordering="effective_from")
-    def effective(self, obj):
-        return when(obj.effective_from)
-
-    @admin.display(description="Published by")
-    def created_by_email(self, obj):
-        return email_link(obj.created_by)
+    effective = time_column("effective_from", "Effective from (Amman)")
+    created_by_email = email_column("created_by", "Published by", sortable=False)
 
 
 @admin.register(Biller)
@@ -954,13 +933,8 @@ class BillPaymentAdmin(ReadOnlyAdmin):
               "transaction_cell"]
     readonly_fields = fields
 
-    @admin.display(description="ID")
-    def short(self, obj):
-        return short_id(obj.pk)
-
-    @admin.display(description="Time (Amman)", ordering="created_at")
-    def created(self, obj):
-        return when(obj.created_at)
+    short = id_column()
+    created = time_column("created_at")
 
     @admin.display(description="Account")
     def account_cell(self, obj):
@@ -990,26 +964,14 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     search_fields = ["key", "user__email"]
     exclude = ["response_body"]
 
-    @admin.display(description="User", ordering="user__email")
-    def user_email(self, obj):
-        return email_link(obj.user)
-
-    @admin.display(description="Time (Amman)", ordering="created_at")
-    def created(self, obj):
-        return when(obj.created_at)
+    user_email = email_column("user", "User")
+    created = time_column("created_at")
 
 
 # --- dual control and the audit trail ----------------------------------------------------------
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=255, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-                             help_text="Told to the requester; kept on the request and in the audit trail.")
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("Give a reason.")
-        return reason
+    reason = reason_field("Told to the requester; kept on the request and in the audit trail.")
 
 
 @admin.register(Approval)
@@ -1029,13 +991,8 @@ class ApprovalAdmin(ReadOnlyAdmin):
             "requested_by", "decided_by", "account__owner", "result",
             "target_transaction__sender_account__owner", "target_transaction__receiver_account__owner")
 
-    @admin.display(description="ID")
-    def short(self, obj):
-        return short_id(obj.pk)
-
-    @admin.display(description="Requested (Amman)", ordering="created_at")
-    def created(self, obj):
-        return when(obj.created_at)
+    short = id_column()
+    created = time_column("created_at", "Requested (Amman)")
 
     @admin.display(description="Amount", ordering="amount")
     def amount_cell(self, obj):
@@ -1054,17 +1011,9 @@ class ApprovalAdmin(ReadOnlyAdmin):
     def decision(self, obj):
         return obj.decision_reason or "—"
 
-    @admin.display(description="Requested by", ordering="requested_by__email")
-    def requested(self, obj):
-        return email_link(obj.requested_by)
-
-    @admin.display(description="Decided by")
-    def decided(self, obj):
-        return email_link(obj.decided_by) if obj.decided_by_id else "—"
-
-    @admin.display(description="Decided (Amman)")
-    def decided_time(self, obj):
-        return when(obj.decided_at)
+    requested = email_column("requested_by", "Requested by")
+    decided = email_column("decided_by", "Decided by", sortable=False)
+    decided_time = time_column("decided_at", "Decided (Amman)", sortable=False)
 
     @admin.display(description="Transaction made")
     def result_cell(self, obj):
@@ -1131,9 +1080,7 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     fields = ["time", "actor_email", "action", "object_type", "object_id", "change_summary", "ip", "request_id"]
     readonly_fields = fields
 
-    @admin.display(description="Time (Amman)", ordering="timestamp")
-    def time(self, obj):
-        return when(obj.timestamp)
+    time = time_column("timestamp")
 
     @admin.display(description="Changes")
     def change_summary(self, obj):
@@ -1155,13 +1102,8 @@ class NotificationAdmin(ReadOnlyAdmin):
     fields = ["user_email", "kind", "title", "body", "data", "created", "read_state"]
     readonly_fields = fields
 
-    @admin.display(description="Time (Amman)", ordering="created_at")
-    def created(self, obj):
-        return when(obj.created_at)
-
-    @admin.display(description="Customer", ordering="user__email")
-    def user_email(self, obj):
-        return email_link(obj.user)
+    created = time_column("created_at")
+    user_email = email_column("user", "Customer")
 
     @admin.display(description="Read", boolean=True)
     def read_state(self, obj):

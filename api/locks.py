@@ -1,4 +1,8 @@
-"""The one place that takes row locks: accounts, a user's row, refresh tokens."""
+"""The row locks several services take, each taken one way only: accounts, a user's row, refresh tokens.
+
+A lock on one row that only its own service decides about (an approval request, a reversal's original,
+an authenticator) stays in that service (docs/ARCHITECTURE.md, "Where a lock is taken").
+"""
 
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from . import bounds, money, queries
+from . import bounds, queries
 from .bankday import day_start
 from .models import Account, Biller, BillPayment, Card, LedgerEntry, Notification, Transaction, User
 
@@ -77,9 +77,9 @@ def statement_line(transaction_id, kind, amount, currency, balance_after, purpos
         "transaction_id": transaction_id,
         "kind": kind,
         "direction": "debit" if debit else "credit",
-        "amount": money.fmt(abs(amount), currency),
+        "amount": abs(amount),
         "currency": currency,
-        "balance_after": money.fmt(balance_after, currency),
+        "balance_after": balance_after,
         "counterparty_account": counterparty,
         "description": description,
         "created_at": created_at,

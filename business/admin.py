@@ -8,7 +8,7 @@ from django.db.models import Min
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from api.admin import amount
+from api.admin import ReadOnlyAdmin, amount
 
 from . import charts, selectors, services
 from .models import DailyBusinessMetrics
@@ -95,20 +95,11 @@ def dashboard_context(first: dt.date, last: dt.date) -> dict:
 
 
 @admin.register(DailyBusinessMetrics)
-class DailyBusinessMetricsAdmin(admin.ModelAdmin):
+class DailyBusinessMetricsAdmin(ReadOnlyAdmin):
     list_display = ["day", "transfers", "refused", "volume", "fees", "net", "bills", "reversals", "active", "new"]
     list_display_links = ["day"]
     date_hierarchy = "date"
     change_list_template = "admin/business/dailybusinessmetrics/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Day (Amman)", ordering="date")
     def day(self, obj):

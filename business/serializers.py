@@ -3,13 +3,15 @@ import datetime as dt
 from rest_framework import serializers
 
 from api import bounds
+from nexus.fieldnames import KeywordFields
 
 MAX_RANGE_DAYS = 5 * 366
 
 
-class RangeQuerySerializer(serializers.Serializer):
+class RangeQuerySerializer(KeywordFields, serializers.Serializer):
     """?from=YYYY-MM-DD&to=YYYY-MM-DD (bank-local days); defaults given by the view."""
 
+    from_ = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999)")
     to = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999), default today")
 
     def __init__(self, *args, default_days: int = 30, **kwargs):
@@ -26,9 +28,6 @@ class RangeQuerySerializer(serializers.Serializer):
         if (last - first).days > MAX_RANGE_DAYS:
             raise serializers.ValidationError({"from": ["A range of at most five years."]})
         return {"from": first, "to": last}
-
-
-RangeQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999)")
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -58,11 +57,9 @@ class SeriesSerializer(serializers.Serializer):
     results = PeriodSerializer(many=True)
 
 
-class Last30Serializer(FiguresSerializer):
+class Last30Serializer(KeywordFields, FiguresSerializer):
+    from_ = serializers.DateField()
     to = serializers.DateField()
-
-
-Last30Serializer._declared_fields["from"] = serializers.DateField()
 
 
 class OverviewSerializer(serializers.Serializer):

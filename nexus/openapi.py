@@ -189,6 +189,17 @@ class AutoSchema(openapi.AutoSchema):
             response["description"] = add_code(response["description"], code, texts[code], merge=code in MERGED)
 
 
+def _health_body(state: str, database: str, error: bool) -> dict:
+    """What ``nexus.health`` answers: its two fields and, when the database is away, the error of any 503."""
+    body = {"type": "object", "required": ["status", "database"],
+            "properties": {"status": {"type": "string", "enum": [state]},
+                           "database": {"type": "string", "enum": [database]}}}
+    if error:
+        body["required"].append("error")
+        body["properties"]["error"] = {"$ref": "#/components/schemas/ErrorBody"}
+    return body
+
+
 def _health() -> dict:
     """``GET /health/``, a plain Django view (no throttle, no authentication)."""
     codes = _framework_codes()
@@ -202,13 +213,9 @@ def _health() -> dict:
                        "does not. No authentication; no detail beyond these two fields.",
         "tags": ["ops"],
         "responses": {
-            status: {"description": text, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["status", "database"],
-                "properties": {"status": {"type": "string", "enum": [state]},
-                               "database": {"type": "string", "enum": [database]}},
-            }}}}
-            for status, text, state, database in (("200", "Up.", "ok", "ok"),
-                                                  ("503", "The database cannot be reached.", "error", "unavailable"))
+            "200": {"description": "Up.", "content": {"application/json": {"schema": _health_body("ok", "ok", False)}}},
+            "503": {"description": "The database cannot be reached: `service_unavailable`.",
+                    "content": {"application/json": {"schema": _health_body("error", "unavailable", True)}}},
         } | errors,
     }}
 

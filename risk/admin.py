@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from api.admin import change_url, email_link, short_id, when
+from api.admin import change_url, email_column, id_column, time_column
 
 from . import services
 from .models import BlockedIP, Incident, LoginEvent
@@ -24,12 +24,6 @@ TARGETS = {"acknowledge": Incident.Status.ACKNOWLEDGED, "resolve": Incident.Stat
 class StatusNoteForm(forms.Form):
     note = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
                            help_text="What was checked and decided. Kept on the incident with your name and the time.")
-
-    def clean_note(self):
-        note = self.cleaned_data["note"].strip()
-        if not note:
-            raise forms.ValidationError("Write a note.")
-        return note
 
 
 def _is_uuid(value) -> bool:
@@ -90,17 +84,9 @@ class IncidentAdmin(admin.ModelAdmin):
                 actions.pop(name, None)
         return actions
 
-    @admin.display(description="Time (Amman)", ordering="timestamp")
-    def time(self, obj):
-        return when(obj.timestamp)
-
-    @admin.display(description="User", ordering="user__email")
-    def user_cell(self, obj):
-        return email_link(obj.user)
-
-    @admin.display(description="ID")
-    def short(self, obj):
-        return short_id(obj.pk)
+    time = time_column("timestamp")
+    user_cell = email_column("user", "User")
+    short = id_column()
 
     @admin.display(description="Details")
     def details_html(self, obj):
@@ -110,13 +96,8 @@ class IncidentAdmin(admin.ModelAdmin):
     def note_html(self, obj):
         return format_html('<div class="nx-note">{}</div>', obj.note) if obj.note else "—"
 
-    @admin.display(description="Status changed by")
-    def status_changed_by_cell(self, obj):
-        return email_link(obj.status_changed_by)
-
-    @admin.display(description="Status changed (Amman)")
-    def status_changed(self, obj):
-        return when(obj.status_changed_at)
+    status_changed_by_cell = email_column("status_changed_by", "Status changed by", sortable=False)
+    status_changed = time_column("status_changed_at", "Status changed (Amman)", sortable=False)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
@@ -204,13 +185,8 @@ class LoginEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Time (Amman)", ordering="timestamp")
-    def time(self, obj):
-        return when(obj.timestamp)
-
-    @admin.display(description="User", ordering="user__email")
-    def user_cell(self, obj):
-        return email_link(obj.user)
+    time = time_column("timestamp")
+    user_cell = email_column("user", "User")
 
 
 class BlockedIPForm(forms.ModelForm):
@@ -246,10 +222,5 @@ class BlockedIPAdmin(admin.ModelAdmin):
         for blocked in queryset:
             services.unblock_ip(blocked=blocked, by=request.user)
 
-    @admin.display(description="Blocked by")
-    def created_by_cell(self, obj):
-        return email_link(obj.created_by)
-
-    @admin.display(description="Since (Amman)", ordering="created_at")
-    def created(self, obj):
-        return when(obj.created_at)
+    created_by_cell = email_column("created_by", "Blocked by", sortable=False)
+    created = time_column("created_at", "Since (Amman)")

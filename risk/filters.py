@@ -3,16 +3,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from api import bounds
+from nexus.fieldnames import KeywordFilters
 
 from .models import Incident, LoginEvent
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(KeywordFilters, django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(choices=Incident.Severity.choices)
     status = django_filters.ChoiceFilter(choices=Incident.Status.choices)
     code = django_filters.CharFilter()
     user = django_filters.UUIDFilter(field_name="user_id")
     ip = django_filters.CharFilter(method="filter_ip")
+    from_ = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
     to = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
@@ -26,10 +28,6 @@ class IncidentFilter(django_filters.FilterSet):
             return queryset.filter(ip=normalize_cidr(value).split("/")[0])
         except ValueError:
             return queryset.none()
-
-
-# "from" is a Python keyword: declared by name.
-IncidentFilter.base_filters["from"] = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
 
 
 class LoginEventFilter(django_filters.FilterSet):

@@ -8,22 +8,21 @@
 - Each row carries ids only (the transaction, the customer's own account): never a balance, never
   another customer's account details beyond the number they already see on the transaction.
 - Once its rows commit, each is published to its user's group on the channel layer
-  (``nexus.realtime``), and every open socket of that user (api.consumers) receives it, as the same
-  JSON object ``GET /notifications/`` lists.
+  (``nexus.realtime``), and every open socket of that user (api.consumers) receives it as
+  ``NotificationSerializer`` renders it: the same JSON object ``GET /notifications/`` lists.
 """
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.fields import DateTimeField
 
 from nexus.aftercommit import after_commit
 from nexus.realtime import postgres_publication, publish
 
 from .. import money, queries
 from ..models import Account, Notification, Transaction, User
+from ..serializers import NotificationSerializer
 
 Kind = Notification.Kind
-_DATETIME = DateTimeField()  # renders times exactly as every API response does
 PUSH = "notification.push"  # the consumer's handler: notification_push
 REVOKED = "sessions.revoked"  # the consumer's handler: sessions_revoked
 
@@ -33,20 +32,14 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
-def payload(notification: Notification) -> dict:
-    """The notification as the API shows it, in the list and on the socket."""
-    return {"id": str(notification.id), "kind": notification.kind, "title": notification.title,
-            "body": notification.body, "data": notification.data, "read": notification.read_at is not None,
-            "created_at": _DATETIME.to_representation(notification.created_at)}
-
-
 def _create(rows: list[Notification]) -> None:
     """Write ``rows`` and push each to its user's open sockets: one statement on the PostgreSQL layer
     (rows and pushes commit together, on their own: this runs after the commit of what they report),
     the rows then a push per row on Redis."""
     if not rows:
         return
-    messages = [(user_group(row.user_id), {"type": PUSH, "notification": payload(row)}) for row in rows]
+    show = NotificationSerializer().to_representation  # the object GET /notifications/ lists
+    messages = [(user_group(row.user_id), {"type": PUSH, "notification": show(row)}) for row in rows]
     publication = postgres_publication(messages)
     queries.insert_notifications(rows, publication)
     if publication is None:

@@ -9,6 +9,7 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nexus.fieldnames import KeywordFields
 from nexus.permissions import StaffPermission
 
 from .. import bounds, exceptions, selectors, serializers
@@ -41,8 +42,7 @@ class CSVRenderer(renderers.BaseRenderer):
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
-    FIELDS = ["transaction_id", "kind", "direction", "amount", "currency", "balance_after",
-              "counterparty_account", "description", "created_at"]
+    FIELDS = list(serializers.StatementLineSerializer().fields)  # the JSON's fields, in its order
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         buffer = io.StringIO()
@@ -50,10 +50,9 @@ class CSVRenderer(renderers.BaseRenderer):
         writer.writeheader()
         for row in data:
             # Neutralise spreadsheet formulas in free text (CSV injection).
-            row = dict(row, created_at=row["created_at"].isoformat())
             description = row["description"]
             if description and description[0] in "=+-@\t\r":
-                row["description"] = "'" + description
+                row = dict(row, description="'" + description)
             writer.writerow(row)
         return buffer.getvalue().encode("utf-8")
 
@@ -136,17 +135,14 @@ class AccountDetailView(APIView):
         return Response(serializers.AccountSerializer(account).data)
 
 
-class StatementQuerySerializer(drf_serializers.Serializer):
+class StatementQuerySerializer(KeywordFields, drf_serializers.Serializer):
+    from_ = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
     to = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
     def validate(self, attrs):
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
             raise drf_serializers.ValidationError({"from": ["Must not be after 'to'."]})
         return attrs
-
-
-# "from" is a Python keyword: declare the field by name.
-StatementQuerySerializer._declared_fields["from"] = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
 
 class StatementView(GenericAPIView):
@@ -181,8 +177,10 @@ class StatementView(GenericAPIView):
 
         if request.accepted_renderer.format == "csv":
             filename = f"statement-{account_number}.csv"
-            return Response(lines(0, self.CSV_MAX_ROWS), headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-        return self.get_paginated_response(self.paginator.paginate_rows(lines, request))
+            return Response(self.get_serializer(lines(0, self.CSV_MAX_ROWS), many=True).data,
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return self.get_paginated_response(self.get_serializer(self.paginator.paginate_rows(lines, request),
+                                                               many=True).data)
 
 
 class DepositView(APIView):

@@ -2,25 +2,23 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
+from nexus.fieldnames import KeywordFilters
 from nexus.permissions import StaffPermission
 
 from .. import bounds, serializers
 from ..models import AuditRecord
 
 
-class AuditFilter(django_filters.FilterSet):
+class AuditFilter(KeywordFilters, django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_email", lookup_expr="iexact")
     action = django_filters.ChoiceFilter(choices=AuditRecord.Action.choices)
     object_id = django_filters.CharFilter()
+    from_ = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
     to = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = AuditRecord
         fields = ["actor", "action", "object_id", "to"]
-
-
-# "from" is a Python keyword: declared by name.
-AuditFilter.base_filters["from"] = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
 
 
 @extend_schema_view(get=extend_schema(

@@ -104,10 +104,11 @@ class LoginView(APIView):
             raise exceptions.AccountBlocked() if blocked else exceptions.InvalidCredentials()
         if mfa.is_enabled(user):
             # The password alone is not a login: nothing is recorded as one until the second factor.
-            return Response({"mfa_required": True, "mfa_token": mfa.challenge_create(user=user)})
+            return Response(serializers.MfaRequiredSerializer(
+                {"mfa_required": True, "mfa_token": mfa.challenge_create(user=user)}).data)
         tokens = sessions.issue_tokens(user)
         logged_in(request, user)
-        return Response(tokens)
+        return Response(serializers.TokenPairSerializer(tokens).data)
 
 
 class RefreshView(APIView):
@@ -131,7 +132,8 @@ class RefreshView(APIView):
     def post(self, request):
         body = serializers.RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return Response(sessions.refresh_tokens(raw=body.validated_data["refresh"]))
+        tokens = sessions.refresh_tokens(raw=body.validated_data["refresh"])
+        return Response(serializers.TokenPairSerializer(tokens).data)
 
 
 class PasswordChangeThrottle(LoginThrottle):

@@ -23,11 +23,11 @@ class FxRatesView(APIView):
     )
     def get(self, request):
         rates, as_of = fx.current_rates()
-        return Response({
+        return Response(serializers.FxRatesSerializer({
             "base": money.BASE_CURRENCY,
             "rates": {currency: format(rate.normalize(), "f") for currency, rate in sorted(rates.items())},
             "as_of": as_of,
-        })
+        }).data)
 
 
 class FxQuoteView(APIView):
@@ -50,8 +50,8 @@ class FxQuoteView(APIView):
         query.is_valid(raise_exception=True)
         source, target, amount = query.validated_data["from"], query.validated_data["to"], query.validated_data["amount"]
         converted, rate = fx.quote(amount, source, target)
-        return Response({
+        return Response(serializers.FxQuoteSerializer({
             "from": source, "to": target, "amount": money.fmt(amount, source),
             "converted_amount": money.fmt(converted, target),
             "rate": None if rate is None else format(rate.normalize(), "f"),
-        })
+        }).data)

@@ -39,7 +39,7 @@ class TwoFactorSetupView(APIView):
     )
     def post(self, request):
         secret, url = mfa.mfa_setup(user=request.user)
-        response = Response({"secret": secret, "otpauth_url": url})
+        response = Response(serializers.TwoFactorSetupSerializer({"secret": secret, "otpauth_url": url}).data)
         response["Cache-Control"] = "no-store"
         return response
 
@@ -65,7 +65,7 @@ class TwoFactorConfirmView(APIView):
         codes = mfa.mfa_confirm(user=request.user, code=body.validated_data["code"])
         if codes is None:
             raise _invalid("code", "The code is wrong or was already used.")
-        response = Response({"recovery_codes": codes})
+        response = Response(serializers.RecoveryCodesSerializer({"recovery_codes": codes}).data)
         response["Cache-Control"] = "no-store"
         return response
 
@@ -136,4 +136,4 @@ class TwoFactorVerifyView(APIView):
             raise exceptions.OtpInvalid()
         tokens = sessions.issue_tokens(verified)
         logged_in(request, verified)
-        return Response(tokens)
+        return Response(serializers.TokenPairSerializer(tokens).data)

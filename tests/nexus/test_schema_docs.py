@@ -8,43 +8,27 @@ becomes a schema description.
 """
 
 import inspect
-import json
 import re
 from decimal import Decimal
-from functools import cache
 
-import jsonschema
 import pytest
 from django.test import RequestFactory
-from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
+from drf_spectacular.generators import EndpointEnumerator
 from drf_spectacular.plumbing import get_doc
 from rest_framework import serializers
 from rest_framework.request import Request
 
 from api import money, roles
 from api.exceptions import DomainError
-from api.identifiers import is_valid_account_number
 from nexus.openapi import FRAMEWORK_STATUS
 from nexus.permissions import StaffPermission
+from tests.schema import ACCOUNT_NUMBER_PATTERN, Validator, openapi, operations
+from tests.schema import errors as schema_errors
 
-ACCOUNT_NUMBER_PATTERN = r"^\d{12}$"
-METHODS = {"get", "post", "put", "patch", "delete"}
 TAG_ORDER = ["auth", "2fa", "accounts", "cards", "transfers", "bills", "fx", "notifications", "approvals", "audit", "users",
              "business", "risk", "ops"]
 MONEY_POSTS = {"/transfers/internal/", "/transfers/external/", "/bill/", "/accounts/{account_number}/deposit/",
                "/transfers/{transaction_id}/reverse/", "/approvals/{approval_id}/approve/"}
-
-
-@cache
-def openapi() -> dict:
-    return json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
-
-
-def operations():
-    for path, item in openapi()["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield method, path, operation
 
 
 OPERATIONS = list(operations())
@@ -130,32 +114,6 @@ def test_staff_operations_name_the_roles_allowed():
 
 # --- examples -------------------------------------------------------------------------------
 
-def _resolve(schema, components, strict: bool):
-    """An OpenAPI 3.0 schema as plain JSON Schema: references inlined, ``nullable`` as a null type,
-    and (``strict``) no property an object does not document, so a misspelt example field fails."""
-    if isinstance(schema, list):
-        return [_resolve(item, components, strict) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if "$ref" in schema:
-        return _resolve(components[schema["$ref"].rsplit("/", 1)[1]], components, strict)
-    resolved = {key: _resolve(value, components, strict) for key, value in schema.items()
-                if key not in ("nullable", "example", "readOnly", "writeOnly", "x-nexus-optional")}
-    if schema.get("nullable"):
-        resolved = {"anyOf": [resolved, {"type": "null"}]}
-    elif strict and "properties" in resolved and "additionalProperties" not in resolved:
-        resolved["additionalProperties"] = False
-    return resolved
-
-
-def _check_digit_pattern(validator, pattern, instance, schema):
-    yield from jsonschema.Draft7Validator.VALIDATORS["pattern"](validator, pattern, instance, schema)
-    if pattern == ACCOUNT_NUMBER_PATTERN and isinstance(instance, str) and not is_valid_account_number(instance):
-        yield jsonschema.ValidationError(f"{instance!r} has a wrong check digit")
-
-
-Validator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": _check_digit_pattern})
-
 # Amount fields and the field naming their currency: an example amount has exactly its minor units.
 AMOUNT_CURRENCY = {"amount": "currency", "fee_amount": "currency", "sender_balance_after": "currency", "credited_amount": "credited_currency",
                    "receiver_balance_after": "credited_currency", "daily_limit": "currency", "balance": "currency"}
@@ -207,12 +165,8 @@ def test_there_are_examples_to_check():
 
 @pytest.mark.parametrize(("where", "value", "schema"), EXAMPLES, ids=[where for where, _, _ in EXAMPLES])
 def test_every_example_validates_against_its_schema(where, value, schema):
-    components = openapi()["components"]["schemas"]
-    errors = [error.message for error in
-              Validator(_resolve(schema, components, strict=True),
-                        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER).iter_errors(value)]
-    errors += _money_errors(value)
-    assert not errors, f"{where}: {errors}"
+    found = schema_errors(value, schema) + _money_errors(value)
+    assert not found, f"{where}: {found}"
     assert "string" not in _strings(value), f"{where}: Swagger's placeholder as a value"
 
 
