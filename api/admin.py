@@ -274,11 +274,11 @@ class UserAdmin(BaseUserAdmin):
         ("Security", {"fields": ["two_factor_status", "blocked_status"]}),
         ("Notifications", {"fields": ["notifications_summary"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        ("Dates", {"fields": ["last_seen", "joined"]}),
     ]
     # Records of what happened, not inputs.
     readonly_fields = ["accounts_summary", "two_factor_status", "blocked_status", "notifications_summary",
-                       "last_login", "date_joined"]
+                       "last_seen", "joined"]
     NOTIFICATIONS_SHOWN = 20
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
@@ -301,6 +301,10 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="Joined", ordering="date_joined")
     def joined(self, obj):
         return when(obj.date_joined)
+
+    @admin.display(description="Last login")
+    def last_seen(self, obj):
+        return when(obj.last_login)
 
     @staticmethod
     def _two_factor(obj):
@@ -336,7 +340,7 @@ class UserAdmin(BaseUserAdmin):
         if not rows:
             return "None."
         cells = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "", '<tr><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td></tr>',
             ((when(n.created_at), n.get_kind_display(), notification_text(n), notification_links(n), read_state(n))
              for n in rows))
         more = format_html('<p><a href="{}">All notifications</a></p>',

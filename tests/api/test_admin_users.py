@@ -3,6 +3,7 @@ a reason and a confirmation, and run the API's services (audited, effective at o
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -150,6 +151,8 @@ def test_a_customers_page_lists_what_each_notification_said_in_amman_time(django
     assert f'href="/admin/api/account/{sender.pk}/change/"' in table
     assert f'href="/admin/api/transaction/{txn.pk}/change/"' in table
     assert "2026-03-01 10:30" in table and "Unread" in table
+    joined = alice.date_joined.astimezone(ZoneInfo("Asia/Amman"))
+    assert f">{joined:%Y-%m-%d %H:%M}</span>" in page[page.index("Joined:"):]  # as every other time
 
     listing = staff_client(roles.TELLER).get("/admin/api/notification/").content.decode()
     assert f"75.500 JOD sent from {sender.pk} to {receiver.pk}." in listing
