@@ -223,17 +223,58 @@ class UserControlForm(forms.Form):
     reason = reason_field("Kept in the audit trail.")
 
 
-# The staff pages acting on a user (contract v1.2), all under api.block_user like the API.
+# The staff pages acting on a user (contract v1.2), all under api.block_user like the API: the title
+# ({who} is the user's name and email), the button, what follows, and the log entry's words.
 USER_ACTIONS = {
-    "block": ("Block the user", "Block now",
-              "The customer can no longer log in, and every session (app, API, open notification stream) ends at "
-              "once. Their money stays where it is."),
-    "unblock": ("Unblock the user", "Unblock now",
-                "The customer may log in again. Sessions from before the block stay ended."),
-    "revoke": ("End every session", "End sessions now",
-               "Every token and open notification stream of the customer stops working at once; they may log in "
-               "again with their password."),
+    "block": ("Block {who}", "Block now",
+              "The user can no longer log in, and every session (app, API, open notification stream, back office) "
+              "ends at once. Their money stays where it is.", "Blocked"),
+    "unblock": ("Unblock {who}", "Unblock now",
+                "The user may log in again. Sessions from before the block stay ended.", "Unblocked"),
+    "revoke": ("End every session of {who}", "End sessions now",
+               "Every token and open notification stream of the user stops working at once; they may log in "
+               "again with their password.", "Ended every session"),
 }
+
+
+def who(user) -> str:
+    """``Alice Haddad (alice@example.com)``, or the email alone for a user without a name."""
+    name = user.get_full_name()
+    return f"{name} ({user.email})" if name else user.email
+
+
+def notification_text(notification) -> str:
+    """What the customer was told: the title only where it says more than the kind, then the body (its
+    amount and account)."""
+    title, body = notification.title, notification.body
+    if title.casefold() == notification.get_kind_display().casefold():
+        return body or title
+    return f"{title}: {body}" if body else title
+
+
+def notification_links(notification) -> str:
+    """The account and the transaction a notification is about (ids from its data; no query)."""
+    data = notification.data if isinstance(notification.data, dict) else {}
+    links = []
+    if data.get("account"):
+        links.append(format_html('<a href="{}">{}</a>', reverse("admin:api_account_change", args=[data["account"]]),
+                                 data["account"]))
+    if data.get("transaction_id"):
+        links.append(format_html('<a class="nx-id" href="{}" title="{}">{}</a>',
+                                 reverse("admin:api_transaction_change", args=[data["transaction_id"]]),
+                                 data["transaction_id"], f"transaction {data['transaction_id'][:8]}"))
+    return format_html_join(" · ", "{}", ((item,) for item in links)) if links else "—"
+
+
+def read_state(notification) -> str:
+    return format_html("Read {}", when(notification.read_at)) if notification.read_at else "Unread"
+
+
+def blocked_since(user) -> str:
+    """A blocked user in red with the day of the block; "—" for everyone else."""
+    if user.blocked_at is None:
+        return "—"
+    return format_html('<span class="nx-alert">Blocked since {}</span>', f"{timezone.localtime(user.blocked_at):%Y-%m-%d}")
 
 
 @admin.register(User)
@@ -253,11 +294,11 @@ class UserAdmin(BaseUserAdmin):
         ("Security", {"fields": ["two_factor_status", "blocked_status"]}),
         ("Notifications", {"fields": ["notifications_summary"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        ("Dates", {"fields": ["last_seen", "joined"]}),
     ]
     # Records of what happened, not inputs.
     readonly_fields = ["accounts_summary", "two_factor_status", "blocked_status", "notifications_summary",
-                       "last_login", "date_joined"]
+                       "last_seen", "joined"]
     NOTIFICATIONS_SHOWN = 20
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
@@ -279,6 +320,10 @@ class UserAdmin(BaseUserAdmin):
 
     joined = time_column("date_joined", "Joined")
 
+    @admin.display(description="Last login")
+    def last_seen(self, obj):
+        return when(obj.last_login)
+
     @staticmethod
     def _two_factor(obj):
         device = getattr(obj, "two_factor", None) if obj.pk else None
@@ -288,9 +333,9 @@ class UserAdmin(BaseUserAdmin):
     def two_factor_cell(self, obj):
         return self._two_factor(obj) is not None
 
-    @admin.display(description="Blocked", boolean=True, ordering="blocked_at")
+    @admin.display(description="Blocked", ordering="blocked_at")
     def blocked_cell(self, obj):
-        return obj.blocked_at is not None
+        return blocked_since(obj)
 
     @admin.display(description="Two-factor authentication")
     def two_factor_status(self, obj):
@@ -303,8 +348,9 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="Blocked")
     def blocked_status(self, obj):
         if obj.blocked_at is None:
-            return "No"
-        return format_html("Since {}: {}", when(obj.blocked_at), obj.blocked_reason or "no reason given")
+            return "Not blocked"
+        return format_html('<span class="nx-alert">Blocked since {}</span>: {}', when(obj.blocked_at),
+                           obj.blocked_reason or "no reason given")
 
     @admin.display(description="Latest notifications")
     def notifications_summary(self, obj):
@@ -312,12 +358,14 @@ class UserAdmin(BaseUserAdmin):
         if not rows:
             return "None."
         cells = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((when(n.created_at), n.get_kind_display(), n.title, "read" if n.read_at else "unread") for n in rows))
+            "", '<tr><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td></tr>',
+            ((when(n.created_at), n.get_kind_display(), notification_text(n), notification_links(n), read_state(n))
+             for n in rows))
         more = format_html('<p><a href="{}">All notifications</a></p>',
                            url_with("admin:api_notification_changelist", user__id__exact=obj.pk))
-        return format_html('<table class="nx-table"><thead><tr><th>Time (Amman)</th><th>Kind</th><th>Title</th>'
-                           "<th>State</th></tr></thead><tbody>{}</tbody></table>{}", cells, more)
+        return format_html('<table class="nx-table" id="notifications-table"><thead><tr><th>Time (Amman)</th>'
+                           "<th>Kind</th><th>What happened</th><th>About</th><th>Read</th></tr></thead>"
+                           "<tbody>{}</tbody></table>{}", cells, more)
 
     # Blocking, unblocking and ending sessions: a reason, a confirmation, then the API's own service.
 
@@ -336,9 +384,10 @@ class UserAdmin(BaseUserAdmin):
         user = self.get_object(request, str(object_id))
         if user is None or action not in USER_ACTIONS:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
-        title, button, consequence = USER_ACTIONS[action]
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": user, "title": title,
-                   "action": action, "button": button, "consequence": consequence}
+        title, button, consequence, done = USER_ACTIONS[action]
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": user,
+                   "title": title.format(who=who(user)), "who": who(user), "action": action, "button": button,
+                   "consequence": consequence}
         form = UserControlForm(request.POST if request.method == "POST" else None)
         if request.method != "POST" or not form.is_valid() or "edit" in request.POST:
             return TemplateResponse(request, "admin/api/user/control.html", {**context, "form": form})
@@ -351,9 +400,8 @@ class UserAdmin(BaseUserAdmin):
         except exceptions.DomainError as exc:
             messages.error(request, f"Not done: {refusal(exc)}")
             return HttpResponseRedirect(change_url(user))
-        done = {"block": "Blocked", "unblock": "Unblocked", "revoke": "Ended every session of"}[action]
-        self.log_change(request, user, f"{done} the user: {reason}")
-        messages.success(request, f"{done} {user.email}.")
+        self.log_change(request, user, f"{done}: {reason}")
+        messages.success(request, f"{done}: {who(user)}.")
         return HttpResponseRedirect(change_url(user))
 
     @admin.display(description="Accounts")
@@ -1093,18 +1141,26 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     """What customers were told (read-only: written by the services after commit)."""
 
-    list_display = ["created", "user_email", "kind", "title", "read_state"]
+    list_display = ["created", "user_email", "kind", "happened", "about", "read_cell"]
     list_filter = ["kind", "created_at"]
     search_fields = ["user__email", "title"]
     search_help_text = "Customer email or title."
     list_select_related = ["user"]
     date_hierarchy = "created_at"
-    fields = ["user_email", "kind", "title", "body", "data", "created", "read_state"]
+    fields = ["user_email", "kind", "title", "body", "about", "data", "created", "read_cell"]
     readonly_fields = fields
 
     created = time_column("created_at")
     user_email = email_column("user", "Customer")
 
-    @admin.display(description="Read", boolean=True)
-    def read_state(self, obj):
-        return obj.read_at is not None
+    @admin.display(description="What happened")
+    def happened(self, obj):
+        return format_html('<span class="nx-wrap">{}</span>', notification_text(obj))
+
+    @admin.display(description="About")
+    def about(self, obj):
+        return notification_links(obj)
+
+    @admin.display(description="Read", ordering="read_at")
+    def read_cell(self, obj):
+        return read_state(obj)

@@ -30,6 +30,7 @@ from nexus.client_ip import client_ip
 from nexus.throttles import hit, parse_rate
 
 from . import bounds
+from .backends import BLOCKED_FLAG
 from .services import mfa, sessions
 
 
@@ -41,6 +42,14 @@ class StaffLoginForm(AdminAuthenticationForm):
     otp_code = forms.CharField(label="Authenticator code", required=False, max_length=64,
                                widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
                                help_text="Only if two-factor authentication is on for your account.")
+
+    def get_invalid_login_error(self):
+        # authenticate() has already counted the failure; a blocked member who gave the right password
+        # (api.backends) is told why, as the API tells account_blocked, instead of being invited to retry.
+        if getattr(self.request, BLOCKED_FLAG, False):
+            return ValidationError("This account is blocked by the bank. Contact a supervisor to have it "
+                                   "unblocked.", code="account_blocked")
+        return super().get_invalid_login_error()
 
     def confirm_login_allowed(self, user):
         try:

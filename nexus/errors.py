@@ -1,11 +1,15 @@
 """Contract-shaped JSON for errors raised outside DRF views (unknown paths, bad requests, crashes).
 
-Django's defaults are HTML pages; these answer every path, the admin's included, in the API's shape.
+Django's defaults are HTML pages; these answer every path in the API's shape, except a refusal under the
+admin's prefix: the admin's pages are read by people, who get a page in its look.
 """
 
 import sys
 
+from django.contrib import admin
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from .exceptions import RETRY_AFTER_SECONDS, database_unavailable, error_body, service_unavailable_body
@@ -16,7 +20,15 @@ def bad_request(request, exception=None):
     return JsonResponse(error_body("validation_error", "Bad request."), status=400)
 
 
+def _for_admin(request) -> bool:
+    # The admin's page needs the user (its header, its menu): a refusal before authentication stays JSON.
+    return hasattr(request, "user") and request.path.startswith(reverse("admin:index"))
+
+
 def permission_denied(request, exception=None):
+    if _for_admin(request):
+        context = {**admin.site.each_context(request), "title": "You do not have permission to view this page"}
+        return render(request, "admin/forbidden.html", context, status=403)
     return JsonResponse(error_body("permission_denied", "You do not have permission to perform this action."),
                         status=403)
 

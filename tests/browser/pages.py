@@ -77,17 +77,20 @@ class Browser:
 
     # evidence
 
-    def screenshot(self, name: str) -> None:
-        """The whole page at 1400 px wide, then a check that the page logged no error."""
+    def screenshot(self, name: str, *, status: int | None = None) -> None:
+        """The whole page at 1400 px wide, then a check that the page logged no error (but the page's own
+        ``status`` when it is an error page on purpose)."""
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
         self.driver.set_window_size(WIDTH, max(HEIGHT, min(height, 6000)))
         self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
         self.driver.set_window_size(WIDTH, HEIGHT)
-        self.assert_no_console_errors(name)
+        self.assert_no_console_errors(name, status=status)
 
-    def assert_no_console_errors(self, where: str) -> None:
+    def assert_no_console_errors(self, where: str, *, status: int | None = None) -> None:
+        expected = f"{self.driver.current_url} - Failed to load resource: the server responded with a status of {status} "
         errors = [entry["message"] for entry in self.driver.get_log("browser")
-                  if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
+                  if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]
+                  and not (status and entry["message"].startswith(expected))]
         assert not errors, f"{where}: the page logged errors: {errors}"
 
     def assert_no_horizontal_scroll(self, where: str) -> None:

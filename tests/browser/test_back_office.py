@@ -14,9 +14,10 @@ from api.models import Account, Card, FxRate, Transaction
 from api.services.accounts import card_issue
 from api.services.bills import bill_pay
 from api.services.transfers import transfer_external, transfer_internal
+from api.services.users import user_block
 from business.services import record_activity
 from risk.models import BlockedIP, Incident, LoginEvent
-from tests.factories import AccountFactory, BillerFactory, StaffFactory, UserFactory
+from tests.factories import PASSWORD, AccountFactory, BillerFactory, StaffFactory, UserFactory, enrol
 
 
 def customer(first_name: str, *types: str, funded: str = "1000"):
@@ -246,3 +247,64 @@ def test_every_list_page_renders_at_1400_px(browser):
     browser.screenshot("42-customer-account-page")
     browser.click_link("Statement", "#result_list")
     browser.screenshot("43-account-statement")
+
+
+def test_supervisor_reads_a_customers_page_and_blocks_them(browser):
+    supervisor = StaffFactory(email="supervisor@nexus.example", roles=[roles.SUPERVISOR])
+    alice, (savings,) = customer("Alice", "Savings")
+    _, (bob_savings,) = customer("Bob", "Savings")
+    enrol(alice)
+    transfer_external(user=alice, sender_number=savings.pk, receiver_number=bob_savings.pk, amount=Decimal("75.500"),
+                      description="Rent")
+    biller = BillerFactory(name="Jordan Electric")
+    bill_pay(user=alice, account_number=savings.pk, biller_id=biller.pk, amount=Decimal("35.250"),
+             reference="INV-2026-0042")
+
+    browser.login(supervisor)
+    browser.open("/admin/api/user/")
+    browser.type("#searchbar", "alice@example")
+    browser.click_and_wait('#changelist-search input[type="submit"]', "#result_list")
+    browser.click_and_wait('#result_list a[href*="/admin/api/user/"]', "#notifications-table")
+    notifications = browser.text("#notifications-table")
+    assert f"75.500 JOD sent from {savings.pk} to {bob_savings.pk}." in notifications
+    assert "Money sent Money sent" not in notifications and "Unread" in notifications
+    assert "On since" in browser.text() and "10 of 10 recovery codes unused" in browser.text()
+    browser.screenshot("50-customer-page")
+
+    browser.click_and_wait("#block-link", "#user_control_form")
+    assert browser.text("h1") == "Block Alice Haddad (alice@example.com)"
+    browser.click_and_wait('#user_control_form input[type="submit"]', "#user_control_form")
+    assert "This field is required." in browser.text()
+    browser.type("#id_reason", "Phone stolen, reported by the customer at the branch")
+    browser.screenshot("51-block-form")
+    browser.click_and_wait('#user_control_form input[type="submit"]', "#user_control_confirm_form")
+    assert browser.text("h1") == "Confirm: Block Alice Haddad (alice@example.com)"
+    assert browser.text("#control-user") == "Alice Haddad (alice@example.com)"
+    browser.screenshot("52-block-confirm")
+    browser.click_and_wait('input[name="confirm"]', ".messagelist")
+    assert "Blocked: Alice Haddad (alice@example.com)." in browser.text(".messagelist")
+    assert "Blocked since" in browser.text() and "Phone stolen" in browser.text()
+    browser.screenshot("53-customer-blocked")
+
+    browser.open("/admin/api/user/?blocked=yes")
+    assert browser.text("#result_list tbody td.field-blocked_cell").startswith("Blocked since ")
+    browser.screenshot("54-users-blocked")
+    browser.open("/admin/")
+    assert "Blocked: Phone stolen" in browser.text("#recent-actions-module")
+    browser.screenshot("55-home-recent-actions-block")
+
+    browser.open("/admin/api/auditrecord/")
+    assert browser.text("h1") == "You do not have permission to view this page"
+    browser.screenshot("56-forbidden", status=403)
+    browser.click_and_wait("#back-to-admin", "#nx-quick-links")
+
+
+def test_a_blocked_staff_member_is_told_so_at_the_login(browser):
+    teller = StaffFactory(email="teller@nexus.example", roles=[roles.TELLER])
+    user_block(actor=StaffFactory(roles=[roles.SUPERVISOR]), user_id=teller.pk, reason="Left the bank")
+    browser.open("/admin/login/")
+    browser.type("#id_username", teller.email)
+    browser.type("#id_password", PASSWORD)
+    browser.click_and_wait('input[type="submit"]', ".errornote")
+    assert "This account is blocked by the bank. Contact a supervisor" in browser.text(".errornote")
+    browser.screenshot("57-login-blocked")
