@@ -1,7 +1,7 @@
 """Contract-shaped JSON for errors raised outside DRF views (unknown paths, bad requests, crashes).
 
-Django's defaults are HTML pages; these answer every path in the API's shape, except a refusal under the
-admin's prefix: the admin's pages are read by people, who get a page in its look.
+Django's defaults are HTML pages; these answer every path in the API's shape, except under the admin's
+prefix: the admin's pages are read by people, who get a page in its look (``_answer``, every status).
 """
 
 import sys
@@ -15,26 +15,43 @@ from django.views.decorators.csrf import csrf_exempt
 from .exceptions import RETRY_AFTER_SECONDS, database_unavailable, error_body, service_unavailable_body
 
 
-def bad_request(request, exception=None):
-    # Raised by Django itself: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad Host header.
-    return JsonResponse(error_body("validation_error", "Bad request."), status=400)
-
-
 def _for_admin(request) -> bool:
-    # The admin's page needs the user (its header, its menu): a refusal before authentication stays JSON.
+    # The admin's page needs the user (its header, its menu): an error before authentication stays JSON.
     return hasattr(request, "user") and request.path.startswith(reverse("admin:index"))
 
 
-def permission_denied(request, exception=None):
+# status: (code, the API's message, the admin page's title, what the admin page tells a member of staff)
+ANSWERS = {
+    400: ("validation_error", "Bad request.", "Bad request",
+          "The page could not read what was sent. Go back and try again."),
+    403: ("permission_denied", "You do not have permission to perform this action.",
+          "You do not have permission to view this page",
+          "Your role does not include this page. If your work needs it, ask a supervisor."),
+    404: ("not_found", "Not found.", "Page not found",
+          "There is no such page, or what it showed no longer exists."),
+}
+
+
+def _answer(request, status: int):
+    code, message, title, explanation = ANSWERS[status]
     if _for_admin(request):
-        context = {**admin.site.each_context(request), "title": "You do not have permission to view this page"}
-        return render(request, "admin/forbidden.html", context, status=403)
-    return JsonResponse(error_body("permission_denied", "You do not have permission to perform this action."),
-                        status=403)
+        context = {**admin.site.each_context(request), "title": title, "message": explanation,
+                   "message_id": {403: "forbidden-message"}.get(status, "error-message")}
+        return render(request, "admin/error.html", context, status=status)
+    return JsonResponse(error_body(code, message), status=status)
+
+
+def bad_request(request, exception=None):
+    # Raised by Django itself: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad Host header.
+    return _answer(request, 400)
+
+
+def permission_denied(request, exception=None):
+    return _answer(request, 403)
 
 
 def not_found(request, exception=None):
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return _answer(request, 404)
 
 
 def server_error(request):

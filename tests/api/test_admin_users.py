@@ -210,3 +210,14 @@ def test_a_refusal_in_the_admin_is_an_html_page_and_the_api_keeps_its_json():
         request.user = customer
         response = errors.permission_denied(request)
         assert response["Content-Type"] == "application/json" and b'"permission_denied"' in response.content
+
+
+def test_every_error_under_the_admin_is_a_page_in_its_look():
+    """Not only the 403: an unknown admin address is the admin's own 404 page; the API's stays JSON."""
+    client = Client()
+    client.force_login(StaffFactory(roles=[roles.TELLER]))
+    page = client.get("/admin/api/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert "Page not found" in page.content.decode() and 'id="logout-form"' in page.content.decode()
+    api = client.get("/no-such-page/")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
