@@ -19,6 +19,7 @@ from business.models import DailyActiveUser, MetricEvent
 from business.services import event_for_transaction
 from nexus import queries as nexus_queries
 from risk import queries as risk_queries
+from risk.models import Incident
 from tests.factories import AccountFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,8 +79,15 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
     receiver = AccountFactory()
     txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
                             amount=Decimal("10"))
-    rows = risk_queries.recent_outgoing(sender.owner_id, txn.created_at - dt.timedelta(minutes=1), txn.created_at)
-    assert rows == [("JOD", 1, Decimal("10.000"))]
+    since = txn.created_at - dt.timedelta(minutes=1)
+    unless = ("velocity", str(sender.owner_id))
+    assert risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at, unless=unless) == [
+        ("JOD", 1, Decimal("10.000"))]
+    standing = Incident.objects.create(code="velocity", event="e", severity="high", subject=unless[1],
+                                       dedup_key="velocity-standing", timestamp=txn.created_at)
+    assert risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at, unless=unless) == []
+    standing.delete()  # the rule is armed again at once
+    assert len(risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at, unless=unless)) == 1
     MetricEvent.objects.filter(transaction_id=txn.pk).delete()
     business_queries.insert_fact(event_for_transaction(Transaction.objects.get(pk=txn.pk)))
     assert MetricEvent.objects.filter(transaction_id=txn.pk).count() == 1
