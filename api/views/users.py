@@ -1,6 +1,6 @@
 """Staff control of users (contract v1.2): block, unblock, revoke sessions (Supervisor, Risk analyst)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,57 +17,56 @@ REFUSALS = errors(NOT_FOUND, (exceptions.Forbidden, "staff cannot block or end t
 REASON = [request_example("With a reason", {"reason": "Customer reported the phone stolen (call 2026-11-30 10:12)"})]
 
 
-class UserBlockView(APIView):
+class UserControlView(APIView):
+    """One staff action on a user: validate the body, run the service, answer the user (or 204)."""
+
     permission_classes = [StaffPermission]
     staff_permissions = PERMISSION
+    body_class = serializers.UnblockSerializer
+    service = None
+    answers_user = True
 
-    @extend_schema(
-        tags=TAG, request=serializers.BlockSerializer, summary="Block a user",
-        description="The user can no longer log in (401 `account_blocked`) and every token they hold stops working "
-                    "at once, on every worker (their open WebSockets close with 4401). Audited (`user_update`), "
-                    "notified to the user (`security_alert`). Blocking a blocked user changes nothing. Staff cannot "
-                    "block themselves (403).",
-        responses={200: serializers.StaffUserSerializer, **REFUSALS},
-        examples=REASON,
-    )
     def post(self, request, pk):
-        body = serializers.BlockSerializer(data=request.data)
+        body = self.body_class(data=request.data)
         body.is_valid(raise_exception=True)
-        user = users.user_block(actor=request.user, user_id=pk, reason=body.validated_data["reason"])
+        user = type(self).service(actor=request.user, user_id=pk, reason=body.validated_data["reason"])
+        if not self.answers_user:
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(serializers.StaffUserSerializer(user).data)
 
 
-class UserUnblockView(APIView):
-    permission_classes = [StaffPermission]
-    staff_permissions = PERMISSION
-
-    @extend_schema(
-        tags=TAG, request=serializers.UnblockSerializer, summary="Unblock a user",
-        description="The user may log in again; tokens issued before the block stay revoked. Audited, notified.",
-        responses={200: serializers.StaffUserSerializer, **REFUSALS},
-        examples=REASON,
-    )
-    def post(self, request, pk):
-        body = serializers.UnblockSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        user = users.user_unblock(actor=request.user, user_id=pk, reason=body.validated_data["reason"])
-        return Response(serializers.StaffUserSerializer(user).data)
+@extend_schema_view(post=extend_schema(
+    tags=TAG, request=serializers.BlockSerializer, summary="Block a user",
+    description="The user can no longer log in (401 `account_blocked`) and every token they hold stops working "
+                "at once, on every worker (their open WebSockets close with 4401). Audited (`user_update`), "
+                "notified to the user (`security_alert`). Blocking a blocked user changes nothing. Staff cannot "
+                "block themselves (403).",
+    responses={200: serializers.StaffUserSerializer, **REFUSALS},
+    examples=REASON,
+))
+class UserBlockView(UserControlView):
+    body_class = serializers.BlockSerializer
+    service = staticmethod(users.user_block)
 
 
-class UserRevokeSessionsView(APIView):
-    permission_classes = [StaffPermission]
-    staff_permissions = PERMISSION
+@extend_schema_view(post=extend_schema(
+    tags=TAG, request=serializers.UnblockSerializer, summary="Unblock a user",
+    description="The user may log in again; tokens issued before the block stay revoked. Audited, notified.",
+    responses={200: serializers.StaffUserSerializer, **REFUSALS},
+    examples=REASON,
+))
+class UserUnblockView(UserControlView):
+    service = staticmethod(users.user_unblock)
 
-    @extend_schema(
-        tags=TAG, request=serializers.UnblockSerializer, summary="End every session of a user",
-        description="Every refresh and access token issued to the user before now answers 401 from the next "
-                    "request on, on every worker; their open WebSockets close with 4401. The user may log in again. "
-                    "Audited (`user_update`), notified (`security_alert`).",
-        responses={204: OpenApiResponse(description="Every session ended"), **REFUSALS},
-        examples=REASON,
-    )
-    def post(self, request, pk):
-        body = serializers.UnblockSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        users.user_revoke_sessions(actor=request.user, user_id=pk, reason=body.validated_data["reason"])
-        return Response(status=status.HTTP_204_NO_CONTENT)
+
+@extend_schema_view(post=extend_schema(
+    tags=TAG, request=serializers.UnblockSerializer, summary="End every session of a user",
+    description="Every refresh and access token issued to the user before now answers 401 from the next "
+                "request on, on every worker; their open WebSockets close with 4401. The user may log in again. "
+                "Audited (`user_update`), notified (`security_alert`).",
+    responses={204: OpenApiResponse(description="Every session ended"), **REFUSALS},
+    examples=REASON,
+))
+class UserRevokeSessionsView(UserControlView):
+    service = staticmethod(users.user_revoke_sessions)
+    answers_user = False
