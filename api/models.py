@@ -65,7 +65,8 @@ class User(AbstractUser):
     REQUIRED_FIELDS = []
 
     class Meta(AbstractUser.Meta):
-        permissions = [("block_user", "Can block users and revoke their sessions")]
+        permissions = [("block_user", "Can block users and revoke their sessions"),
+                       ("reset_twofactor", "Can reset a user's two-factor authentication")]
 
     def __str__(self):
         return self.email
@@ -122,6 +123,10 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        # v1.3: each power its own permission (api.roles says which role holds which).
+        permissions = [("freeze_account", "Can freeze accounts"),
+                       ("unfreeze_account", "Can unfreeze accounts"),
+                       ("change_account_limit", "Can change an account's daily limit")]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_non_negative"),
             models.CheckConstraint(condition=Q(daily_limit__gte=0), name="account_daily_limit_non_negative"),
@@ -388,14 +393,16 @@ class Approval(models.Model):
     class Action(models.TextChoices):
         DEPOSIT = "deposit", "Deposit"
         REVERSAL = "reversal", "Reversal"
+        LIMIT_CHANGE = "limit_change", "Daily limit increase"  # v1.3: amount is the new limit
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"  # v1.3: the requester was blocked or deactivated
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Action.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # What the command acts on: the account of a deposit, the transaction of a reversal.
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -418,7 +425,7 @@ class Approval(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="approval_amount_positive"),
             models.CheckConstraint(
-                condition=(Q(action="deposit", account__isnull=False)
+                condition=(Q(action__in=["deposit", "limit_change"], account__isnull=False)
                            | Q(action="reversal", target_transaction__isnull=False)),
                 name="approval_has_target",
             ),
@@ -445,6 +452,12 @@ class AuditRecord(models.Model):
         APPROVAL_REQUEST = "approval_request", "Approval request"
         APPROVAL_APPROVE = "approval_approve", "Approval approved"
         APPROVAL_REJECT = "approval_reject", "Approval rejected"
+        # v1.3
+        APPROVAL_CANCEL = "approval_cancel", "Approval cancelled"
+        ROLE_CHANGE = "role_change", "Role change"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        LOCKOUT_UNLOCK = "lockout_unlock", "Lockout unlock"
+        TWOFA_RESET = "twofa_reset", "Two-factor reset"
 
     id = models.BigAutoField(primary_key=True)
     # The email is kept as it was: the record must read the same after the user changes.

@@ -16,16 +16,18 @@ ROLES = (TELLER, SUPERVISOR, RISK_ANALYST, AUDITOR)
 _LOOK_UP_CUSTOMERS = ["api.view_user", "api.view_account", "api.view_card", "api.view_transaction",
                       "api.view_ledgerentry", "api.view_billpayment", "api.view_biller", "api.view_fxrate",
                       "api.view_notification", "api.view_twofactor"]
-_TELLER = [*_LOOK_UP_CUSTOMERS, "api.change_account", "api.make_deposit", "api.request_reversal",
-           "api.view_approval"]
+# v1.3: roles are exact. Freezing, unfreezing and the daily limit are separate powers; a teller's limit
+# increase is held for a second approver (api.services.accounts), a decrease acts at once.
+_TELLER = [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.change_account_limit", "api.make_deposit",
+           "api.request_reversal", "api.view_approval"]
 _SEE_RISK = ["risk.view_incident", "risk.view_loginevent", "risk.view_blockedip",
              "axes.view_accessattempt", "axes.view_accessfailurelog"]
 
 GRANTS: dict[str, list[str]] = {
     TELLER: _TELLER,
-    SUPERVISOR: [*_TELLER, "api.decide_approval", "api.add_fxrate", "api.block_user",
-                 "business.view_dailybusinessmetrics"],
-    RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.change_account", "api.block_user", *_SEE_RISK,
+    SUPERVISOR: [*_TELLER, "api.unfreeze_account", "api.decide_approval", "api.add_fxrate", "api.block_user",
+                 "api.reset_twofactor", "business.view_dailybusinessmetrics"],
+    RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.block_user", *_SEE_RISK,
                    "risk.change_incident", "risk.add_blockedip", "risk.delete_blockedip",
                    "axes.delete_accessattempt"],  # deleting an access attempt unlocks the pair
     AUDITOR: [*_LOOK_UP_CUSTOMERS, "api.view_approval", "api.view_auditrecord", *_SEE_RISK,
@@ -64,7 +66,9 @@ def _existing(apps, label: str, codenames: list[str]) -> list[str]:
             if not name.startswith(defaults) or name.split("_", 1)[1] in models]
 
 
-def sync(apps, label: str) -> None:
+def sync(apps, label: str, *, exact: bool = False) -> None:
+    """Grant each role its permissions in app ``label``; with ``exact``, also take away the ones of that
+    app this table no longer gives it (v1.3: roles are exact)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in grants_of(label).items():
@@ -74,7 +78,16 @@ def sync(apps, label: str) -> None:
         missing = set(codenames) - set(permissions.values_list("codename", flat=True))
         if missing:
             raise RuntimeError(f"unknown {label} permissions for {role}: {sorted(missing)}")
+        if exact:
+            group.permissions.remove(*group.permissions.filter(content_type__app_label=label)
+                                     .exclude(codename__in=codenames))
         group.permissions.add(*permissions)
+
+
+def grant_exactly(apps, label: str) -> None:
+    """Make each role hold exactly what this table says in app ``label`` (data migrations of v1.3)."""
+    _ensure_permissions(apps, label)
+    sync(apps, label, exact=True)
 
 
 def revoke(apps, label: str) -> None:
