@@ -179,3 +179,11 @@ class StepUpInvalid(DomainError):
     status_code = 403
     code = "otp_invalid"
     default_message = "The code is wrong or was already used."
+
+
+class BlacklistRefused(DomainError):
+    """v1.3: a blacklist entry that could lock the bank out (too wide, or covering the requester, a trusted
+    proxy or loopback). ``details.reason`` says which."""
+
+    code = "blacklist_refused"
+    default_message = "This range cannot be blacklisted."
