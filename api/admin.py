@@ -9,8 +9,11 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -39,7 +42,15 @@ from .models import (
     User,
 )
 from .services import approvals, users
-from .services.accounts import account_update, user_snapshot, user_update_recorded
+from .services.accounts import (
+    account_update,
+    group_permissions,
+    group_update_recorded,
+    user_snapshot,
+    user_update_recorded,
+)
+from .services.accounts import password_reset_recorded as user_password_reset_recorded
+from .services.conflicts import is_own
 from .services.fx import fx_rate_publish
 
 # What the custom pages ask of a staff user: the same permissions as the API (api.roles).
@@ -232,9 +243,15 @@ USER_ACTIONS = {
     "unblock": ("Unblock {who}", "Unblock now",
                 "The user may log in again. Sessions from before the block stay ended.", "Unblocked"),
     "revoke": ("End every session of {who}", "End sessions now",
-               "Every token and open notification stream of the user stops working at once; they may log in "
-               "again with their password.", "Ended every session"),
+               "Every token, back-office session and open notification stream of the user stops working at once; "
+               "they may log in again with their password.", "Ended every session"),
+    "reset2fa": ("Reset the two-factor authentication of {who}", "Reset 2FA now",
+                 "Their authenticator and recovery codes stop working and every session ends; they log in with "
+                 "their password alone and set up an authenticator again.", "Reset two-factor authentication"),
 }
+# Who may do which: resetting 2FA is a Supervisor's (api.reset_twofactor), the others a blocker's.
+USER_ACTION_PERMISSION = {"block": "api.block_user", "unblock": "api.block_user", "revoke": "api.block_user",
+                          "reset2fa": "api.reset_twofactor"}
 
 
 def who(user) -> str:
@@ -375,14 +392,27 @@ class UserAdmin(BaseUserAdmin):
                 *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_control_user": request.user.has_perm(BLOCK_PERMISSION), **(extra_context or {})}
+        extra = {"can_control_user": request.user.has_perm(BLOCK_PERMISSION),
+                 "can_reset_2fa": request.user.has_perm(USER_ACTION_PERMISSION["reset2fa"]), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # v1.3: users are never deleted, only deactivated (evidence is never lost)
+
+    @transaction.atomic
+    def user_change_password(self, request, id, form_url=""):
+        """Staff setting a user's password (the form revokes their tokens): audited as ``password_reset``,
+        in the same transaction."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user_password_reset_recorded(actor=request.user, user=User.objects.get(pk=id))
+        return response
+
     def control_view(self, request, object_id, action):
-        if not request.user.has_perm(BLOCK_PERMISSION):
+        if action not in USER_ACTIONS or not request.user.has_perm(USER_ACTION_PERMISSION[action]):
             raise PermissionDenied
         user = self.get_object(request, str(object_id))
-        if user is None or action not in USER_ACTIONS:
+        if user is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
         title, button, consequence, done = USER_ACTIONS[action]
         context = {**self.admin_site.each_context(request), "opts": self.opts, "original": user,
@@ -394,7 +424,8 @@ class UserAdmin(BaseUserAdmin):
         if "confirm" not in request.POST:
             return TemplateResponse(request, "admin/api/user/control_confirm.html", {**context, "form": form})
         reason = form.cleaned_data["reason"]
-        service = {"block": users.user_block, "unblock": users.user_unblock, "revoke": users.user_revoke_sessions}
+        service = {"block": users.user_block, "unblock": users.user_unblock, "revoke": users.user_revoke_sessions,
+                   "reset2fa": users.user_reset_2fa}
         try:
             service[action](actor=request.user, user_id=user.pk, reason=reason)
         except exceptions.DomainError as exc:
@@ -521,11 +552,39 @@ class AccountAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # v1.3: freezing, unfreezing and the limit are separate powers, and nobody changes an account of their
+    # own: the form opens for whoever holds one of them, with only what they may change editable.
+    POWERS = {"is_active": ("api.freeze_account", "api.unfreeze_account"), "daily_limit": ("api.change_account_limit",)}
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and (obj.is_house or is_own(request.user, owner_ids=[obj.owner_id])):
+            return False
+        return any(request.user.has_perm(perm) for perms in self.POWERS.values() for perm in perms)
+
+    def has_freeze_permission(self, request):
+        return request.user.has_perm("api.freeze_account")
+
+    def has_unfreeze_permission(self, request):
+        return request.user.has_perm("api.unfreeze_account")
+
+    def get_readonly_fields(self, request, obj=None):
+        locked = [name for name, perms in self.POWERS.items() if not any(request.user.has_perm(p) for p in perms)]
+        return [*super().get_readonly_fields(request, obj), *locked]
+
     def save_model(self, request, obj, form, change):
         # The API's service: only these fields, under the row lock, audited. A full save() would also
         # write back the balance read when the form was posted, undoing a transfer committed meanwhile.
-        account_update(actor=request.user, account_number=obj.pk,
-                       **{name: form.cleaned_data[name] for name in self.EDITABLE if name in form.changed_data})
+        # A refusal becomes the form's message (changeform_view's transaction rolls back), never a 500.
+        changed = {name: form.cleaned_data[name] for name in self.EDITABLE if name in form.changed_data}
+        try:
+            result = account_update(actor=request.user, account_number=obj.pk, **changed)
+        except exceptions.DomainError as exc:
+            transaction.set_rollback(True)
+            messages.error(request, f"Not saved: {refusal(exc)}")
+            return
+        if isinstance(result, Approval):
+            messages.warning(request, f"The daily-limit increase waits for a second approver (request "
+                                      f"{short_id(result.pk)}); anything else was saved.")
 
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, obj):
@@ -576,19 +635,24 @@ class AccountAdmin(admin.ModelAdmin):
     updated = time_column("updated_at", "Last changed", sortable=False)
 
     def _set_active(self, request, queryset, is_active: bool):
-        changed = 0
-        for account in queryset.filter(is_active=not is_active):
-            account_update(actor=request.user, account_number=account.pk, is_active=is_active)
-            self.log_change(request, account, "Unfroze the account." if is_active else "Froze the account.")
-            changed += 1
+        """All or nothing, in one transaction: one refusal (a house account, one's own) changes nothing."""
         verb = "Unfroze" if is_active else "Froze"
-        self.message_user(request, f"{verb} {changed} account(s).")
+        accounts = list(queryset.filter(is_active=not is_active))
+        try:
+            with transaction.atomic():
+                for account in accounts:
+                    account_update(actor=request.user, account_number=account.pk, is_active=is_active)
+                    self.log_change(request, account, f"{verb} the account.")
+        except exceptions.DomainError as exc:
+            self.message_user(request, f"Nothing changed: {account.pk}: {refusal(exc)}", messages.ERROR)
+            return
+        self.message_user(request, f"{verb} {len(accounts)} account(s).")
 
-    @admin.action(description="Freeze selected accounts", permissions=["change"])
+    @admin.action(description="Freeze selected accounts", permissions=["freeze"])
     def freeze(self, request, queryset):
         self._set_active(request, queryset, False)
 
-    @admin.action(description="Unfreeze selected accounts", permissions=["change"])
+    @admin.action(description="Unfreeze selected accounts", permissions=["unfreeze"])
     def unfreeze(self, request, queryset):
         self._set_active(request, queryset, True)
 
@@ -1164,3 +1228,20 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.display(description="Read", ordering="read_at")
     def read_cell(self, obj):
         return read_state(obj)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(BaseGroupAdmin):
+    """Roles (groups): a change of their permissions is audited as ``role_change`` (v1.3)."""
+
+    def save_model(self, request, obj, form, change):
+        request._audit_group_before = group_permissions(obj) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        group_update_recorded(actor=request.user, group=form.instance,
+                              before=getattr(request, "_audit_group_before", None))

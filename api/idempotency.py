@@ -137,7 +137,9 @@ def handle_money_request(request, serializer_class, *, scope: str, kind: str, pe
     sender account (a number, or a function of the validated data) reported with a refusal.
     ``guard(data, otp)`` is the step-up check (see :func:`run_money_request`): it returns None when
     the request needs none, else the check to run. ``otp`` is not part of the request's identity: a
-    retry with a newer code (or none) is the same request.
+    retry with a newer code (or none) is the same request. With a guard, ``perform`` is also told
+    whether a code confirmed the request (``stepped_up``): a payment made without one counts towards
+    the daily total of such payments (api.services.stepup).
     """
     body = serializer_class(data=request.data)
     body.is_valid(raise_exception=True)
@@ -145,7 +147,9 @@ def handle_money_request(request, serializer_class, *, scope: str, kind: str, pe
     key = request_key(request, data.pop("idempotency_key", None))
     otp = data.pop("otp", None)
     check = guard(data, otp) if guard is not None else None
+    operation = (lambda key: perform(data, key)) if guard is None else (
+        lambda key: perform(data, key, stepped_up=check is not None))
     return run_money_request(
-        request, scope=scope, payload=data, key=key, operation=lambda key: perform(data, key), kind=kind,
+        request, scope=scope, payload=data, key=key, operation=operation, kind=kind,
         account=account(data) if callable(account) else account, guard=check,
     )

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from . import bounds, money
 from .identifiers import new_account_number
@@ -70,6 +71,13 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        """A back-office (Django) session is valid while the password *and* the token version are the ones it
+        was opened under: raising ``token_version`` (api.services.sessions.end_sessions) ends every admin
+        session on every worker at the next request, like every API token (contract v1.3)."""
+        return salted_hmac("api.User.session", f"{self.password}:{self.token_version}", secret=secret,
+                           algorithm="sha256").hexdigest()
 
 
 class Account(models.Model):
@@ -248,6 +256,11 @@ class Transaction(models.Model):
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
     )
+    # Step-up across requests (v1.3, api.services.stepup): on a payment made without a second-factor code,
+    # the JOD-equivalent of every such payment of its initiator so far, this one included (a running total,
+    # written under a lock on the initiator's row); null on every other transaction. The total of the last
+    # 24 hours is then two index look-ups: the latest value minus the latest one from before the window.
+    uncoded_total = models.DecimalField(max_digits=24, decimal_places=3, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -271,6 +284,8 @@ class Transaction(models.Model):
             models.Index(fields=["created_at"], name="txn_created"),
             # The risk velocity rule: a user's transfers of the last 15 minutes, after every transfer.
             models.Index(fields=["initiated_by", "-created_at"], name="txn_initiator_created"),
+            models.Index(fields=["initiated_by", "-created_at"], condition=Q(uncoded_total__isnull=False),
+                         name="txn_uncoded_payments"),
         ]
 
     def __str__(self):

@@ -552,6 +552,11 @@ class MfaRequiredSerializer(serializers.Serializer):
     mfa_token = serializers.CharField(help_text="Single-use, valid for 5 minutes.")
 
 
+class TwoFactorSetupRequestSerializer(JSONTypes, serializers.Serializer):
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"},
+                                     help_text="The account's password (v1.3): a token alone cannot enrol.")
+
+
 class TwoFactorSetupSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="Base32 TOTP secret (SHA-1, 6 digits, 30 s).")
     otpauth_url = serializers.CharField(help_text="otpauth:// URI for a QR code.")

@@ -39,4 +39,5 @@ urlpatterns = [
     path("users/<uuid:pk>/block/", users.UserBlockView.as_view(), name="user-block"),
     path("users/<uuid:pk>/unblock/", users.UserUnblockView.as_view(), name="user-unblock"),
     path("users/<uuid:pk>/revoke-sessions/", users.UserRevokeSessionsView.as_view(), name="user-revoke-sessions"),
+    path("users/<uuid:pk>/reset-2fa/", users.UserResetTwoFactorView.as_view(), name="user-reset-2fa"),
 ]

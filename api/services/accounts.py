@@ -15,9 +15,11 @@ from nexus.aftercommit import send_after_commit
 from .. import exceptions, money
 from ..identifiers import new_card_number
 from ..locks import lock_accounts, lock_user
-from ..models import Account, Card, User
+from ..models import Account, Approval, Card, User
 from ..signals import user_registered
+from . import approvals
 from .audit import Action, audit, diff
+from .conflicts import refuse_own
 
 CARD_PREFIX = {Card.Type.DEBIT: "4", Card.Type.CREDIT: "5"}
 CARD_YEARS = 4
@@ -102,25 +104,64 @@ def card_set_active(*, card: Card, is_active: bool) -> Card:
     return card
 
 
+# v1.3: each change of an account's state is its own power (api.roles says who holds which).
+FREEZE, UNFREEZE, LIMIT = "api.freeze_account", "api.unfreeze_account", "api.change_account_limit"
+APPROVE = "api.decide_approval"
+
+
+def account_change_permissions(*, is_active: bool | None = None, daily_limit=None) -> list[str]:
+    """The permissions a change needs: freezing, unfreezing and the daily limit are separate powers."""
+    needed = []
+    if is_active is not None:
+        needed.append(UNFREEZE if is_active else FREEZE)
+    if daily_limit is not None:
+        needed.append(LIMIT)
+    return needed
+
+
 @db_transaction.atomic
 def account_update(*, actor: User, account_number: str, is_active: bool | None = None,
-                   daily_limit: Decimal | None = None) -> Account:
+                   daily_limit: Decimal | None = None, reason: str = "") -> Account | Approval:
     """Staff freeze, unfreeze or change the daily limit of a customer account; audited.
 
-    Under the account's row lock, and writing only these columns: a transfer committed meanwhile
-    keeps its balance.
+    Each change needs its own permission; nobody changes an account of their own (403). A limit increase
+    by staff who cannot approve is held for a second approver (the :class:`Approval` is returned, nothing
+    changes yet), together with whatever else the request asked (applied at once: freezing never waits).
+    Under the account's row lock, and writing only these columns: a transfer committed meanwhile keeps
+    its balance.
     """
     account = lock_accounts([account_number]).get(account_number)
     if account is None or account.role != Account.Role.CUSTOMER:
         raise exceptions.NotFound("Account not found.")
-    fields = {}
-    if is_active is not None:
-        fields["is_active"] = is_active
+    if not actor.has_perms(account_change_permissions(is_active=is_active, daily_limit=daily_limit)):
+        raise exceptions.Forbidden("Your role may not make this change to an account.")
+    refuse_own(actor, owner_ids=[account.owner_id])
     if daily_limit is not None:
         if not money.fits_currency(daily_limit, account.currency):
             message = f"{account.currency} amounts have at most {money.MINOR_UNITS[account.currency]} decimal places."
             raise exceptions.InvalidInput(message, details={"daily_limit": [message]})
+        if daily_limit > account.daily_limit and not actor.has_perm(APPROVE):
+            _apply(actor, account, {} if is_active is None else {"is_active": is_active})
+            return approvals.request_limit_change(staff=actor, account=account, daily_limit=daily_limit,
+                                                  reason=reason)
+    fields = {}
+    if is_active is not None:
+        fields["is_active"] = is_active
+    if daily_limit is not None:
         fields["daily_limit"] = daily_limit
+    return _apply(actor, account, fields)
+
+
+def account_limit_apply(*, actor: User, account_number: str, daily_limit: Decimal) -> Account:
+    """Set a daily limit an approver approved (api.services.approvals), in the approver's transaction."""
+    account = lock_accounts([account_number]).get(account_number)
+    if account is None or account.role != Account.Role.CUSTOMER:
+        raise exceptions.NotFound("Account not found.")
+    return _apply(actor, account, {"daily_limit": daily_limit})
+
+
+def _apply(actor: User, account: Account, fields: dict) -> Account:
+    """Write the changed columns of the locked ``account`` and audit them."""
     shown = {"is_active": account.is_active, "daily_limit": money.fmt(account.daily_limit, account.currency)}
     changes = diff(shown, {name: money.fmt(value, account.currency) if name == "daily_limit" else value
                            for name, value in fields.items()})
@@ -133,14 +174,48 @@ def account_update(*, actor: User, account_number: str, is_active: bool | None =
     return account
 
 
+# What the audit trail records about a user that staff may change: the flags (``user_update``) and the
+# privileges (v1.3: ``role_change``, for groups, direct permissions and the superuser flag).
+USER_FLAGS = ("is_active", "is_staff")
+USER_PRIVILEGES = ("is_superuser", "groups", "user_permissions")
+
+
 def user_snapshot(user: User) -> dict:
-    """What staff may change about a user that the audit trail records (contract: staff or active flag)."""
+    """What staff may change about a user that the audit trail records."""
     return {"is_active": user.is_active, "is_staff": user.is_staff, "is_superuser": user.is_superuser,
-            "groups": sorted(user.groups.values_list("name", flat=True))}
+            "groups": sorted(user.groups.values_list("name", flat=True)),
+            "user_permissions": sorted(f"{app}.{code}" for app, code in user.user_permissions.values_list(
+                "content_type__app_label", "codename"))}
 
 
 def user_update_recorded(*, actor: User, user: User, before: dict) -> None:
-    """Audit what changed since ``before`` (a :func:`user_snapshot`), inside the caller's transaction."""
+    """Audit what changed since ``before`` (a :func:`user_snapshot`), inside the caller's transaction; a user
+    just deactivated loses every session and their pending requests (api.services.users)."""
     changes = diff(before, user_snapshot(user))
-    if changes:
-        audit(actor=actor, action=Action.USER_UPDATE, object_type="user", object_id=user.email, changes=changes)
+    for action, names in ((Action.USER_UPDATE, USER_FLAGS), (Action.ROLE_CHANGE, USER_PRIVILEGES)):
+        part = {name: change for name, change in changes.items() if name in names}
+        if part:
+            audit(actor=actor, action=action, object_type="user", object_id=user.email, changes=part)
+    if changes.get("is_active") == [True, False]:
+        from .users import user_deactivated  # users builds on this module's services
+
+        user_deactivated(actor=actor, user=user)
+
+
+def group_permissions(group) -> list[str]:
+    return sorted(f"{app}.{code}" for app, code in group.permissions.values_list("content_type__app_label",
+                                                                                 "codename"))
+
+
+def group_update_recorded(*, actor: User, group, before: list[str] | None) -> None:
+    """v1.3: a role's permissions changed (the admin's group form): audited as ``role_change``."""
+    after = group_permissions(group)
+    if before != after:
+        audit(actor=actor, action=Action.ROLE_CHANGE, object_type="group", object_id=group.name,
+              changes={"permissions": [before, after]})
+
+
+def password_reset_recorded(*, actor: User, user: User) -> None:
+    """v1.3: staff set (or disabled) a user's password (the admin's form, which revoked the tokens)."""
+    audit(actor=actor, action=Action.PASSWORD_RESET, object_type="user", object_id=user.email,
+          changes={"password": [None, "set by staff" if user.has_usable_password() else "disabled by staff"]})

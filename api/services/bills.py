@@ -5,6 +5,7 @@ from django.db import transaction as db_transaction
 from .. import exceptions
 from ..locks import lock_accounts
 from ..models import Biller, BillPayment, Transaction, User
+from . import stepup
 from .fx import price
 from .ledger import book
 from .transfers import check_amount, check_daily_limit, check_funds, conversion_legs, require_active
@@ -12,8 +13,9 @@ from .transfers import check_amount, check_daily_limit, check_funds, conversion_
 
 @db_transaction.atomic(savepoint=False)
 def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal, reference: str,
-             idempotency_key: str | None = None) -> BillPayment:
-    """Pay ``amount`` (in the biller's currency) from one of the user's accounts, converting if needed."""
+             idempotency_key: str | None = None, stepped_up: bool = False) -> BillPayment:
+    """Pay ``amount`` (in the biller's currency) from one of the user's accounts, converting if needed.
+    ``stepped_up``: a second-factor code confirmed it (else api.services.stepup's daily total applies)."""
     biller = Biller.objects.filter(pk=biller_id, is_active=True).first()
     if biller is None:
         raise exceptions.InvalidInput("Unknown biller.", details={"biller": ["Unknown biller."]})
@@ -22,6 +24,9 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
     account = locked.get(account_number)
     if account is None or account.owner_id != user.pk:
         raise exceptions.NotFound("Account not found.")
+    uncoded_total = None
+    if not stepped_up:  # the step-up (403) comes before the business rules (422)
+        uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=biller.currency)
     require_active(account)
     # The biller must receive the whole amount: the debit is its price, rounded up (the bank's side, as
     # every conversion).
@@ -37,7 +42,7 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
         kind=Transaction.Kind.BILL, sender_account=account, receiver_account_id=biller.settlement_account_id,
         amount=debited, currency=account.currency, credited_amount=amount, credited_currency=biller.currency,
         fx_rate=fx_rate, description=f"{biller.name} {reference}", idempotency_key=idempotency_key,
-        initiated_by=user,
+        initiated_by=user, uncoded_total=uncoded_total,
     )
     return BillPayment.objects.create(
         account=account, biller=biller, amount=amount, currency=biller.currency, debited_amount=debited,

@@ -161,11 +161,12 @@ def verify_second_factor(*, user: User, code: str, allow_recovery: bool) -> bool
 
 
 @transaction.atomic
-def mfa_disable(*, user: User) -> None:
-    """Turn 2FA off (the caller checked the password and a current code)."""
+def mfa_disable(*, user: User, notify: bool = True) -> None:
+    """Turn 2FA off (the caller checked the password and a current code, or it is a staff reset, which
+    notifies in its own words)."""
     deleted, _ = TwoFactor.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
-    if deleted:
+    if deleted and notify:
         notifications.security_alert(user_id=user.pk, event="two_factor_off", title="Two-factor authentication is off",
                                      body="Logins and large payments no longer ask for a code. If this was not you, "
                                           "change your password and contact the bank.")

@@ -1,7 +1,7 @@
 """Tokens: issuing them, one-time refresh with reuse detection, revocation, password change.
 
 One mechanism revokes tokens: ``User.token_version``. Every token carries the version current when
-it was issued (``api.tokens``); authentication and refresh refuse any other. ``revoke_tokens``
+it was issued (``api.tokens``); authentication and refresh refuse any other. ``end_sessions``
 raises the version, which revokes every token issued before; it also blacklists the outstanding
 refresh tokens in simplejwt's tables, so the admin shows them. A password change (the API, both
 admin forms) is ``password_change``, which revokes.
@@ -20,7 +20,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from .. import exceptions
 from ..locks import lock_outstanding_token
-from ..models import User
+from ..models import MfaChallenge, User
 from ..tokens import VERSION_CLAIM, UnlistedRefreshToken, claimed_version
 from . import notifications
 
@@ -65,7 +65,7 @@ def refresh_tokens(*, raw: str) -> dict[str, str]:
         except IntegrityError:
             reused = True
         if reused:
-            revoke_tokens(user)
+            end_sessions(user)
         else:
             pair = issue_tokens(user)
     if reused:  # raised after the commit: the revocation must stand
@@ -83,11 +83,17 @@ def _active_user(token) -> User | None:
 
 
 @transaction.atomic
-def revoke_tokens(user: User) -> None:
-    """Every access and refresh token issued to ``user`` before now stops working at once, and so does
-    every WebSocket opened with one (closed once this commits)."""
+def end_sessions(user: User) -> None:
+    """End every session of ``user``, everywhere, at once (contract v1.3): the one way to do it.
+
+    Raising ``token_version`` revokes every access and refresh token issued before, and every back-office
+    (Django admin) session, whose auth hash includes the version (``User._get_session_auth_hash``); every
+    WebSocket opened with a token is closed once this commits; a login waiting for its second factor is
+    void. Every worker and node sees it at the next request: all of it is the user's row.
+    """
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
+    MfaChallenge.objects.filter(user=user, used_at__isnull=True).delete()
     notifications.sessions_revoked(user_id=user.pk, token_version=user.token_version)
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in live.values_list("pk", flat=True)],
@@ -103,6 +109,6 @@ def password_change(*, user: User, new_password: str | None) -> None:
     else:
         user.set_password(new_password)
     user.save(update_fields=["password"])
-    revoke_tokens(user)
+    end_sessions(user)
     notifications.security_alert(user_id=user.pk, event="password_changed", title="Your password was changed",
                                  body="Every session was logged out. If this was not you, contact the bank.")

@@ -9,6 +9,7 @@ from .. import exceptions, money
 from ..bankday import bank_day
 from ..locks import lock_accounts
 from ..models import Account, LedgerEntry, Transaction, User
+from . import stepup
 from .audit import Action, audit
 from .fx import quote
 from .house import house_account_number
@@ -77,7 +78,7 @@ def check_funds(account: Account, total: Decimal) -> None:
 
 def _transfer(
     *, kind: str, user: User, sender_number: str, receiver_number: str, amount: Decimal,
-    description: str = "", idempotency_key: str | None = None,
+    description: str = "", idempotency_key: str | None = None, stepped_up: bool = False,
 ) -> Transaction:
     if sender_number == receiver_number:
         raise exceptions.SameAccount()
@@ -85,6 +86,10 @@ def _transfer(
     sender = locked.get(sender_number)
     if sender is None or sender.owner_id != user.pk:
         raise exceptions.NotFound("Sender account not found.")
+    check_amount(amount, sender.currency)
+    uncoded_total = None
+    if kind == Kind.EXTERNAL and not stepped_up:  # the step-up (403) comes before the business rules (422)
+        uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=sender.currency)
     receiver = locked.get(receiver_number)
     if kind == Kind.INTERNAL:
         if receiver is None or receiver.owner_id != user.pk:
@@ -93,7 +98,6 @@ def _transfer(
         # A frozen receiver answers exactly like an unknown number: nobody learns it exists.
         raise exceptions.ReceiverNotFound()
     # Re-checked under the lock: state read before it could be stale.
-    check_amount(amount, sender.currency)
     require_active(sender, receiver)
     credited, fx_rate = quote(amount, sender.currency, receiver.currency)
     fee = fee_for(amount, sender.currency) if kind == Kind.EXTERNAL else Decimal(0)
@@ -113,24 +117,29 @@ def _transfer(
         locked=locked, legs=legs, kind=kind, sender_account=sender, receiver_account=receiver,
         amount=amount, currency=sender.currency, fee_amount=fee, credited_amount=credited,
         credited_currency=receiver.currency, fx_rate=fx_rate, description=description,
-        idempotency_key=idempotency_key, initiated_by=user,
+        idempotency_key=idempotency_key, initiated_by=user, uncoded_total=uncoded_total,
     )
 
 
 @db_transaction.atomic(savepoint=False)
 def transfer_internal(*, user: User, sender_number: str, receiver_number: str, amount: Decimal,
-                      description: str = "", idempotency_key: str | None = None) -> Transaction:
-    """Between two accounts of the same customer. No fee."""
+                      description: str = "", idempotency_key: str | None = None,
+                      stepped_up: bool = False) -> Transaction:
+    """Between two accounts of the same customer. No fee, no step-up."""
     return _transfer(kind=Kind.INTERNAL, user=user, sender_number=sender_number, receiver_number=receiver_number,
                      amount=amount, description=description, idempotency_key=idempotency_key)
 
 
 @db_transaction.atomic(savepoint=False)
 def transfer_external(*, user: User, sender_number: str, receiver_number: str, amount: Decimal,
-                      description: str = "", idempotency_key: str | None = None) -> Transaction:
-    """To any other active customer account; the sender pays a fee on top, in its own currency."""
+                      description: str = "", idempotency_key: str | None = None,
+                      stepped_up: bool = False) -> Transaction:
+    """To any other active customer account; the sender pays a fee on top, in its own currency.
+    ``stepped_up``: a second-factor code confirmed this payment (else the daily total of payments made
+    without one applies, api.services.stepup)."""
     return _transfer(kind=Kind.EXTERNAL, user=user, sender_number=sender_number, receiver_number=receiver_number,
-                     amount=amount, description=description, idempotency_key=idempotency_key)
+                     amount=amount, description=description, idempotency_key=idempotency_key,
+                     stepped_up=stepped_up)
 
 
 @db_transaction.atomic(savepoint=False)

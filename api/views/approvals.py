@@ -7,7 +7,7 @@ from nexus.permissions import StaffPermission
 
 from .. import exceptions, serializers
 from ..idempotency import request_key, run_money_request
-from ..models import Approval
+from ..models import Account, Approval
 from ..services import approvals
 from .common import (
     IDEMPOTENT,
@@ -24,7 +24,7 @@ from .common import (
 PENDING = {202: OpenApiResponse(serializers.ApprovalSerializer,
                                 description="Held for a second approver (dual control); nothing moved yet. "
                                             "`approval_id` is the request to approve or reject.")}
-OWN_REQUEST = (exceptions.Forbidden, "the request is your own: someone else must decide it.")
+OWN_REQUEST = (exceptions.Forbidden, "the request is your own, or about an account of yours: someone else must decide it.")
 DECIDED = (exceptions.AlreadyDecided, "the request was approved or rejected already.")
 DECIDED_EXAMPLE = approval_example(status="approved", decided_by="supervisor@nexus.local",
                                    decided_at="2026-03-14T09:41:07.120044Z", result_transaction_id=TRANSACTION_ID)
@@ -72,14 +72,17 @@ class ApprovalApproveView(APIView):
 
     @extend_schema(
         summary="Approve a request: the money moves",
-        description="Runs the held deposit or reversal exactly as the direct call would have, and answers what "
-                    "it would have answered: 201 and the transaction. The requester can never approve their "
+        description="Runs the held deposit, reversal or limit increase exactly as the direct call would have, and "
+                    "answers what it would have answered: 201 and the transaction (200 and the account for a "
+                    "`limit_change`). Nobody decides a request about their own accounts (403). The requester can never approve their "
                     "own request. If the operation is refused now (e.g. the account was frozen meanwhile), "
                     "nothing moves and the request stays pending. Two approvers at once: one moves the money, "
                     "the other gets 422 `already_decided`. No body; an `Idempotency-Key` makes a retry safe.",
         request=None,
         parameters=IDEMPOTENT,
-        responses={201: serializers.TransactionSerializer, **errors(
+        responses={201: serializers.TransactionSerializer, 200: OpenApiResponse(
+            serializers.AccountSerializer, description="A daily-limit increase (`limit_change`): the account, as the "
+                                                       "direct PATCH answers it."), **errors(
             NOT_FOUND, OWN_REQUEST, DECIDED, *KEY_ERRORS,
             (exceptions.AccountInactive, "a deposit's account was frozen since the request."),
             (exceptions.AlreadyReversed, "the transaction was reversed since the request."),
@@ -93,8 +96,10 @@ class ApprovalApproveView(APIView):
     )
     def post(self, request, approval_id):
         def perform(key):
-            _, txn = approvals.approval_approve(approver=request.user, approval_id=approval_id)
-            return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
+            _, result = approvals.approval_approve(approver=request.user, approval_id=approval_id)
+            if isinstance(result, Account):  # a daily-limit increase: the account, as the direct PATCH answers
+                return 200, serializers.AccountSerializer(result).data
+            return 201, serializers.TransactionSerializer(result, context={"request": request}).data
 
         # Idempotent like every POST that moves money; refusals here are not money refusals (kind None).
         return run_money_request(request, scope=f"approve:{approval_id}", payload={},

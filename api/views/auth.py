@@ -144,6 +144,7 @@ class PasswordChangeThrottle(LoginThrottle):
 
 
 class PasswordChangeView(APIView):
+    personal_write = True  # the user's own credentials or inbox (nexus.permissions.StaffWhoOnlyRead)
 
     throttle_classes = [UserThrottle, PasswordChangeThrottle]
 
@@ -210,6 +211,7 @@ class LogoutView(APIView):
     ),
 )
 class MeView(generics.RetrieveUpdateAPIView):
+    personal_write = True  # the user's own credentials or inbox (nexus.permissions.StaffWhoOnlyRead)
     serializer_class = serializers.MeSerializer
     http_method_names = ["get", "patch", "head", "options"]
 

@@ -77,9 +77,10 @@ class BillView(ListModelMixin, GenericAPIView):
         ],
     )
     def post(self, request):
-        def perform(data, key):
+        def perform(data, key, stepped_up=False):
             bill = bill_pay(user=request.user, account_number=data["account"], biller_id=data["biller"],
-                            amount=data["amount"], reference=data["reference"], idempotency_key=key)
+                            amount=data["amount"], reference=data["reference"], idempotency_key=key,
+                            stepped_up=stepped_up)
             return 201, serializers.BillPaymentSerializer(bill).data
 
         return handle_money_request(request, serializers.BillStepUpCreateSerializer, scope="bill",

@@ -23,21 +23,32 @@ def _invalid(field: str, message: str) -> exceptions.InvalidInput:
 
 
 class TwoFactorSetupView(APIView):
-    throttle_classes = [UserThrottle]
+    personal_write = True  # the user's own credentials or inbox (nexus.permissions.StaffWhoOnlyRead)
+    throttle_classes = [UserThrottle, PasswordChangeThrottle]
 
     @extend_schema(
-        tags=TAG, request=None, summary="Start enrolling an authenticator",
-        description="A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) and its `otpauth://` URI for a QR code. "
-                    "Not active until `/auth/2fa/confirm/` receives a code from it; calling again replaces a "
-                    "pending secret. Refused (400) while two-factor authentication is on.",
+        tags=TAG, request=serializers.TwoFactorSetupRequestSerializer, summary="Start enrolling an authenticator",
+        description="Needs the account's password: an access token alone (a stolen one) cannot enrol a second "
+                    "factor. A wrong password is a failed login (lockout, risk rules), answered 401 "
+                    "`invalid_credentials`. Answers a new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) and its "
+                    "`otpauth://` URI for a QR code. Not active until `/auth/2fa/confirm/` receives a code from "
+                    "it; calling again replaces a pending secret. Refused (400) while two-factor authentication "
+                    "is on.",
         responses={200: serializers.TwoFactorSetupSerializer,
-                   **errors((exceptions.InvalidInput, "two-factor authentication is already on."))},
-        examples=[response_example("A new secret", {
+                   **errors((exceptions.InvalidInput, "two-factor authentication is already on."),
+                            (exceptions.InvalidCredentials, "the password is wrong (a failed login)."), LOCKED_OUT)},
+        examples=[request_example("The password", {"password": "Alice-Demo-Pass-2026"}),
+                  response_example("A new secret", {
             "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
             "otpauth_url": "otpauth://totp/Nexus%20Bank:alice%40nexus.local?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
                            "&issuer=Nexus%20Bank"}, status=200)],
     )
     def post(self, request):
+        body = serializers.TwoFactorSetupRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if check_credentials(request, email=request.user.email, password=body.validated_data["password"]) is None:
+            raise exceptions.InvalidCredentials()
+        logged_in(request, request.user)
         secret, url = mfa.mfa_setup(user=request.user)
         response = Response(serializers.TwoFactorSetupSerializer({"secret": secret, "otpauth_url": url}).data)
         response["Cache-Control"] = "no-store"
@@ -45,6 +56,7 @@ class TwoFactorSetupView(APIView):
 
 
 class TwoFactorConfirmView(APIView):
+    personal_write = True  # the user's own credentials or inbox (nexus.permissions.StaffWhoOnlyRead)
     throttle_classes = [UserThrottle, PasswordChangeThrottle]
 
     @extend_schema(
@@ -71,6 +83,7 @@ class TwoFactorConfirmView(APIView):
 
 
 class TwoFactorDisableView(APIView):
+    personal_write = True  # the user's own credentials or inbox (nexus.permissions.StaffWhoOnlyRead)
     throttle_classes = [UserThrottle, PasswordChangeThrottle]
 
     @extend_schema(

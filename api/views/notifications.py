@@ -49,6 +49,7 @@ class NotificationListView(ListModelMixin, GenericAPIView):
 
 
 class NotificationReadView(APIView):
+    personal_write = True  # the user's own credentials or inbox (nexus.permissions.StaffWhoOnlyRead)
     @extend_schema(tags=TAG, request=None, summary="Mark one notification read",
                    description="Only one's own: anyone else's is 404, as one that does not exist.",
                    responses={204: OpenApiResponse(description="Read."), **errors(NOT_FOUND)})
@@ -59,6 +60,7 @@ class NotificationReadView(APIView):
 
 
 class NotificationReadAllView(APIView):
+    personal_write = True  # the user's own credentials or inbox (nexus.permissions.StaffWhoOnlyRead)
     @extend_schema(tags=TAG, request=None, summary="Mark every notification read",
                    description="Every one of the caller's notifications, at once; nobody else's.",
                    responses={204: OpenApiResponse(description="All read.")})

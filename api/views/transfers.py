@@ -72,10 +72,10 @@ class TransferView(ListModelMixin, GenericAPIView):
     def post(self, request):
         service, guard = type(self).service, type(self).guard
 
-        def perform(data, key):
+        def perform(data, key, stepped_up=False):
             txn = service(user=request.user, sender_number=data["sender_account"],
                           receiver_number=data["receiver_account"], amount=data["amount"],
-                          description=data["description"], idempotency_key=key)
+                          description=data["description"], idempotency_key=key, stepped_up=stepped_up)
             return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
 
         return handle_money_request(request, self.body_class, scope=f"transfer:{self.kind}", kind=self.kind,

@@ -70,3 +70,19 @@ class UserUnblockView(UserControlView):
 class UserRevokeSessionsView(UserControlView):
     service = staticmethod(users.user_revoke_sessions)
     answers_user = False
+
+
+@extend_schema_view(post=extend_schema(
+    tags=TAG, request=serializers.BlockSerializer, summary="Reset a user's two-factor authentication",
+    description="For a customer who lost their authenticator: their 2FA is turned off, their recovery codes are "
+                "void and every session ends (API tokens, back-office sessions, WebSockets). They log in with "
+                "their password and enrol again. Audited (`twofa_reset`), notified (`security_alert`). Supervisors "
+                "only; never on oneself (403).",
+    responses={200: serializers.StaffUserSerializer, **errors(
+        NOT_FOUND, (exceptions.Forbidden, "the user is yourself, or holds permissions you do not."))},
+    examples=[request_example("With a reason", {"reason": "Lost phone; identity checked at branch 12 (ID card)"})],
+))
+class UserResetTwoFactorView(UserControlView):
+    staff_permissions = {"POST": ["api.reset_twofactor"]}
+    body_class = serializers.BlockSerializer
+    service = staticmethod(users.user_reset_2fa)

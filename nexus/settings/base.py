@@ -179,7 +179,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "nexus.permissions.StaffWhoOnlyRead"],
     "DEFAULT_PARSER_CLASSES": ["nexus.parsers.JSONBodyParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "nexus.pagination.Pagination",
@@ -335,11 +336,17 @@ RISK_DETECTORS = [
 
 # Money movement.
 EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01")
-# Dual control: a staff deposit worth more than this (JOD at current rates) waits for an approver.
+# Dual control: staff deposits to one customer in a bank day worth more than this (JOD at current
+# rates), counted per requester, wait for an approver (staff without the approve permission).
 DUAL_CONTROL_THRESHOLD = env.str("DUAL_CONTROL_THRESHOLD", default="10000")
+# v1.3: above this, whoever asks (Supervisors and superusers too), a second approver is needed.
+DUAL_CONTROL_CEILING = env.str("DUAL_CONTROL_CEILING", default="1000000")
 # Step-up (contract v1.2): an external transfer or a bill worth at least this (JOD at current rates)
 # needs a current TOTP code in ``otp``.
 STEP_UP_THRESHOLD = env.str("STEP_UP_THRESHOLD", default="500")
+# v1.3: ... and so does one that, with the user's payments made without a code in the preceding 24 hours,
+# is worth at least this.
+STEP_UP_DAILY_TOTAL = env.str("STEP_UP_DAILY_TOTAL", default="2000")
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
 # Caps on what one customer can create (422 limit_reached past them).
 MAX_ACCOUNTS_PER_USER = env.int("MAX_ACCOUNTS_PER_USER", default=10)

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from api.models import User
-from api.services.sessions import revoke_tokens
+from api.services.sessions import end_sessions
 from risk.models import LoginEvent
 from tests.factories import PASSWORD, UserFactory
 
@@ -137,7 +137,7 @@ class TestRevocation:
     def test_a_stale_copy_saved_later_cannot_revive_revoked_tokens(self, user):
         access = tokens_for(user)["access"]
         stale = User.objects.get(pk=user.pk)
-        revoke_tokens(User.objects.get(pk=user.pk))
+        end_sessions(User.objects.get(pk=user.pk))
         stale.first_name = "Edited"
         stale.save()  # writes every column, token_version included
         assert User.objects.get(pk=user.pk).token_version == stale.token_version + 1
@@ -148,11 +148,11 @@ class TestRevocation:
         access = tokens_for(user)["access"]
         assert me(access).status_code == 200
         assert me(access).status_code == 200
-        revoke_tokens(user)
+        end_sessions(user)
         assert_401(me(access))
 
     def test_tokens_issued_after_a_revocation_work(self, user):
-        revoke_tokens(user)
+        end_sessions(user)
         pair = tokens_for(user)
         assert me(pair["access"]).status_code == 200
         assert refresh(pair["refresh"]).status_code == 200
@@ -207,7 +207,7 @@ class TestOneTimeRefresh:
         legacy = RefreshToken.for_user(user)
         assert me(str(legacy.access_token)).status_code == 200
         assert refresh(str(legacy)).status_code == 200
-        revoke_tokens(user)
+        end_sessions(user)
         assert_401(me(str(AccessToken.for_user(user))))
 
 
@@ -234,5 +234,5 @@ class TestExpiredOrInvalid:
 
     def test_a_revoked_access_token_is_token_invalid_not_expired(self, user):
         access = tokens_for(user)["access"]
-        revoke_tokens(user)
+        end_sessions(user)
         assert_401(me(access))

@@ -24,7 +24,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from api.models import Account, Approval, BillPayment, Card, Notification, Transaction, User
 from api.services.approvals import staff_reversal
-from api.services.sessions import revoke_tokens
+from api.services.sessions import end_sessions
 from api.services.transfers import transfer_internal
 from api.services.users import user_block
 from risk.models import BlockedIP
@@ -64,7 +64,7 @@ def _revoked(world: World) -> dict:
     """A customer's token issued before their password change (any revocation)."""
     user = UserFactory()
     headers = bearer(user)
-    revoke_tokens(user)
+    end_sessions(user)
     return headers
 
 

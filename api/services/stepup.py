@@ -1,0 +1,58 @@
+"""Step-up across requests (contract v1.3): splitting a payment does not escape the second factor.
+
+A payment (an external transfer or a bill) made without a code needs one when, together with the
+user's other payments made without a code in the preceding 24 hours, it is worth at least
+``STEP_UP_DAILY_TOTAL`` (JOD at current rates). The single-payment rule (``STEP_UP_THRESHOLD``) is
+``api.services.mfa.needs_step_up``; a payment confirmed with a code counts towards neither.
+
+How it is counted: each payment made without a code records the user's running total of such payments
+(``Transaction.uncoded_total``), so the total of the last 24 hours is the latest value minus the latest
+one from before the window: two look-ups on a partial index, whatever the number of payments. Both are
+read under a lock on the user's row, so concurrent payments from several accounts take turns: ten small
+requests at once see each other exactly as ten in a row do.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from .. import money
+from ..locks import lock_user
+from ..models import Transaction, User
+from .fx import current_rates
+from .mfa import step_up_refusal
+
+WINDOW = timedelta(hours=24)
+
+
+def _running_totals(user_id, since) -> tuple[Decimal, Decimal]:
+    """The user's latest running total, and the latest one recorded at or before ``since``."""
+    uncoded = Transaction.objects.filter(initiated_by=OuterRef("pk"), uncoded_total__isnull=False).order_by(
+        "-created_at").values("uncoded_total")[:1]
+    before = Transaction.objects.filter(initiated_by=OuterRef("pk"), uncoded_total__isnull=False,
+                                        created_at__lte=since).order_by("-created_at").values("uncoded_total")[:1]
+    row = User.objects.filter(pk=user_id).values_list(Subquery(uncoded), Subquery(before)).first()
+    last, earlier = row or (None, None)
+    return last or Decimal(0), earlier or Decimal(0)
+
+
+def uncoded_payment(*, user: User, amount: Decimal, currency: str) -> Decimal:
+    """Admit a payment made without a code, or refuse it (403 ``otp_required``) when the last 24 hours'
+    payments without a code and this one reach ``STEP_UP_DAILY_TOTAL``. Returns the running total to record
+    on the payment (``uncoded_total``). Inside the payment's transaction: the lock holds until it commits."""
+    lock_user(user.pk)
+    last, earlier = _running_totals(user.pk, timezone.now() - WINDOW)
+    value = money.to_base(amount, currency, current_rates()[0])
+    total = Decimal(settings.STEP_UP_DAILY_TOTAL)
+    if last - earlier + value >= total:
+        refusal = step_up_refusal(user)
+        if not refusal.details:
+            refusal.message = ("Together with your payments made without a code in the last 24 hours, this one "
+                               "needs a code: send otp.")
+        refusal.details = {**(refusal.details or {}), "reason": "daily_total",
+                           "step_up_daily_total": money.fmt(total, "JOD")}
+        raise refusal
+    return last + value
