@@ -549,6 +549,9 @@ class MfaChallenge(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The user's token version when the password was checked (v1.3): a ticket dies with every session
+    # (block, revoke-sessions, 2FA reset), and stays dead after an unblock.
+    token_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):

@@ -58,12 +58,19 @@ def grant(apps, label: str) -> None:
 
 
 def _existing(apps, label: str, codenames: list[str]) -> list[str]:
-    """The codenames whose model exists at this point of the migration history: a later migration (the
-    one after the model's creation) grants the others, so an early one still runs on a fresh database."""
-    models = {model._meta.model_name for model in apps.get_app_config(label).get_models()}
+    """The codenames that exist at this point of the migration history: a default one whose model exists,
+    a custom one its model declares by then. A later migration (the one after the model's or the
+    permission's creation) grants the others, so an early one still runs on a fresh database."""
+    from django.apps import apps as current
+
+    historical = list(apps.get_app_config(label).get_models())
+    models = {model._meta.model_name for model in historical}
+    declared = {code for model in historical for code, _ in model._meta.permissions}
+    declared_later = {code for model in current.get_app_config(label).get_models()
+                      for code, _ in model._meta.permissions} - declared
     defaults = ("add_", "change_", "delete_", "view_")
-    return [name for name in codenames
-            if not name.startswith(defaults) or name.split("_", 1)[1] in models]
+    return [name for name in codenames if name not in declared_later
+            and (name in declared or not name.startswith(defaults) or name.split("_", 1)[1] in models)]
 
 
 def sync(apps, label: str, *, exact: bool = False) -> None:

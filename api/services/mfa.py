@@ -182,7 +182,7 @@ def challenge_create(*, user: User) -> str:
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     MfaChallenge.objects.create(token_hash=_token_hash(token), user=user, created_at=now,
-                                expires_at=now + settings.MFA_TOKEN_LIFETIME)
+                                expires_at=now + settings.MFA_TOKEN_LIFETIME, token_version=user.token_version)
     return token
 
 
@@ -206,6 +206,8 @@ def challenge_verify(*, token: str, code: str) -> User | None:
     if challenge is None:
         return None
     user = User.objects.get(pk=challenge.user_id)
+    if challenge.token_version != user.token_version:
+        return None  # every session of the user ended since the password was checked: log in again
     if not verify_second_factor(user=user, code=code, allow_recovery=True):
         MfaChallenge.objects.filter(pk=challenge.pk).update(attempts=challenge.attempts + 1)
         return None

@@ -20,7 +20,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from .. import exceptions
 from ..locks import lock_outstanding_token
-from ..models import MfaChallenge, User
+from ..models import User
 from ..tokens import VERSION_CLAIM, UnlistedRefreshToken, claimed_version
 from . import notifications
 
@@ -89,11 +89,10 @@ def end_sessions(user: User) -> None:
     Raising ``token_version`` revokes every access and refresh token issued before, and every back-office
     (Django admin) session, whose auth hash includes the version (``User._get_session_auth_hash``); every
     WebSocket opened with a token is closed once this commits; a login waiting for its second factor is
-    void. Every worker and node sees it at the next request: all of it is the user's row.
+    void (its ticket carries the version, api.services.mfa). Every worker and node sees it at the next request: all of it is the user's row.
     """
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
-    MfaChallenge.objects.filter(user=user, used_at__isnull=True).delete()
     notifications.sessions_revoked(user_id=user.pk, token_version=user.token_version)
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token_id=pk) for pk in live.values_list("pk", flat=True)],

@@ -18,3 +18,8 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {  # noqa: F405
     "register": "100000/min",
 }}
 LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
+# Controls across requests (v1.3) are tested explicitly with the contract's figures (override_settings in
+# tests/api/test_controls_across_requests.py); other tests move more money than a customer may without a
+# code in a day, or than one staff member may deposit alone, as the throttles above.
+STEP_UP_DAILY_TOTAL = "1000000000000"
+DUAL_CONTROL_CEILING = "1000000000000"

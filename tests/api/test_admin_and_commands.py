@@ -487,4 +487,6 @@ def test_admin_changes_are_audited(client, account_factory):
         "email": user.email, "first_name": "", "last_name": "", "country": "", "is_active": "on",
         "is_staff": "on", "groups": [teller_group.pk]})
     record = AuditRecord.objects.get(action="user_update")
-    assert (record.object_id, record.changes) == (user.email, {"is_staff": [False, True], "groups": [[], ["Teller"]]})
+    assert (record.object_id, record.changes) == (user.email, {"is_staff": [False, True]})
+    record = AuditRecord.objects.get(action="role_change")  # v1.3: privileges apart from flags
+    assert (record.object_id, record.changes) == (user.email, {"groups": [[], ["Teller"]]})

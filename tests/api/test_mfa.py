@@ -44,7 +44,7 @@ class TestEnrolment:
     def test_setup_confirm_then_login_needs_the_second_factor(self):
         user = UserFactory()
         client = auth_client(user)
-        setup = client.post("/auth/2fa/setup/")
+        setup = client.post("/auth/2fa/setup/", {"password": PASSWORD}, format="json")
         assert setup.status_code == 200
         secret = setup.json()["secret"]
         assert setup.json()["otpauth_url"].startswith("otpauth://totp/")
@@ -76,7 +76,7 @@ class TestEnrolment:
     def test_a_wrong_confirmation_code_leaves_2fa_off(self):
         user = UserFactory()
         client = auth_client(user)
-        secret = client.post("/auth/2fa/setup/").json()["secret"]
+        secret = client.post("/auth/2fa/setup/", {"password": PASSWORD}, format="json").json()["secret"]
         wrong = str((int(totp_code(secret)) + 1) % 1_000_000).zfill(6)
         response = post_json(client, "/auth/2fa/confirm/", {"code": wrong})
         assert response.status_code == 400 and error_code(response) == "validation_error"
@@ -89,7 +89,7 @@ class TestEnrolment:
             secret, _ = enrol(user)
         with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
             client = auth_client(user)
-            assert client.post("/auth/2fa/setup/").status_code == 400
+            assert client.post("/auth/2fa/setup/", {"password": PASSWORD}, format="json").status_code == 400
             bad_password = post_json(client, "/auth/2fa/disable/", {"password": "wrong-" * 3, "code": totp_code(secret)})
             assert bad_password.status_code == 400 and "password" in bad_password.json()["error"]["details"]
             bad_code = post_json(client, "/auth/2fa/disable/", {"password": PASSWORD, "code": "000000"})

@@ -109,6 +109,9 @@ def staff_only(**allowed) -> dict:
 
 
 OWN = customer({**PROTECTED, "owner": 200, "other": 404, "staff": 404})
+# v1.3: staff whose roles only read (an Auditor, a staff member with no role) write nothing, not even as a
+# customer of their own: 403 before any lookup.
+READ_ONLY_STAFF = {"auditor": 403, "norole": 403}
 MINE = customer({**PROTECTED, "owner": 200, "other": 200, "staff": 200})  # each caller sees their own
 PUBLIC_READ = customer({**PROTECTED, "anonymous": 200, "owner": 200, "other": 200, "staff": 200})
 _new_ids = itertools.count(1)
@@ -149,22 +152,24 @@ ROWS = [
     Row("POST", "/auth/password/", customer({**PROTECTED, "owner": 204, "other": 204, "staff": 204}),
         body=lambda w: {"current_password": PASSWORD, "new_password": "matrix-new-passphrase-42"}),
     Row("GET", "/accounts/", MINE),
-    Row("POST", "/accounts/", customer({**PROTECTED, "owner": 201, "other": 201, "staff": 201}),
+    Row("POST", "/accounts/", customer({**PROTECTED, "owner": 201, "other": 201, "staff": 201}, **READ_ONLY_STAFF),
         body=lambda w: {"type": "USD"}),
     Row("GET", "/accounts/{account_number}/", OWN),
-    Row("PATCH", "/accounts/{account_number}/", staff_only(staff=200, teller=200, supervisor=200, risk=200),
+    # v1.3: the limit is its own power (Teller, Supervisor); freezing is the Risk analyst's too.
+    Row("PATCH", "/accounts/{account_number}/", staff_only(staff=200, teller=200, supervisor=200),
         body=lambda w: {"daily_limit": "5000.000"}),
     Row("GET", "/accounts/{account_number}/transactions/", OWN),
     Row("GET", "/accounts/{account_number}/cards/", OWN),
-    Row("POST", "/accounts/{account_number}/cards/", {**OWN, "owner": 201}, body=lambda w: {"card_type": "DEBIT"}),
+    Row("POST", "/accounts/{account_number}/cards/", {**OWN, "owner": 201, **READ_ONLY_STAFF},
+        body=lambda w: {"card_type": "DEBIT"}),
     Row("POST", "/accounts/{account_number}/deposit/", staff_only(staff=201, teller=201, supervisor=201),
         body=lambda w: {"amount": "5.000"}),
     Row("GET", "/cards/{card_id}/", OWN),
-    Row("PATCH", "/cards/{card_id}/", OWN, body=lambda w: {"is_active": False}),
+    Row("PATCH", "/cards/{card_id}/", {**OWN, **READ_ONLY_STAFF}, body=lambda w: {"is_active": False}),
     Row("GET", "/transfers/internal/", MINE),
-    Row("POST", "/transfers/internal/", {**OWN, "owner": 201}, body=transfer_body("internal")),
+    Row("POST", "/transfers/internal/", {**OWN, "owner": 201, **READ_ONLY_STAFF}, body=transfer_body("internal")),
     Row("GET", "/transfers/external/", MINE),
-    Row("POST", "/transfers/external/", {**OWN, "owner": 201}, body=transfer_body("external")),
+    Row("POST", "/transfers/external/", {**OWN, "owner": 201, **READ_ONLY_STAFF}, body=transfer_body("external")),
     # Staff whose roles view transactions see every one (they reverse them); others only their own.
     Row("GET", "/transfers/{transaction_id}/", customer({**OWN, "staff": 200}, norole=404)),
     # A teller's reversal waits for a supervisor (202); a supervisor reverses at once.
@@ -174,7 +179,7 @@ ROWS = [
     Row("GET", "/fx/quote/", PUBLIC_READ, url=lambda w: "/fx/quote/?from=USD&to=EUR&amount=100.00"),
     Row("GET", "/billers/", MINE),
     Row("GET", "/bill/", MINE),
-    Row("POST", "/bill/", {**OWN, "owner": 201},
+    Row("POST", "/bill/", {**OWN, "owner": 201, **READ_ONLY_STAFF},
         body=lambda w: {"account": w.a_jod.pk, "biller": w.biller_id, "amount": "1.000", "reference": "M-1"}),
     Row("GET", "/bill/{bill_id}/", OWN),
     Row("GET", "/approvals/", staff_only(staff=200, teller=200, supervisor=200, auditor=200)),
@@ -198,7 +203,8 @@ ROWS = [
       for path in ("/business/overview/", "/business/daily/", "/business/weekly/", "/business/monthly/")),
     # v1.2: two-factor authentication, each caller on their own account. Confirm and disable without a
     # pending setup (or with 2FA off) are 400: the caller got past authentication to the validation.
-    Row("POST", "/auth/2fa/setup/", customer({**PROTECTED, "owner": 200, "other": 200, "staff": 200})),
+    Row("POST", "/auth/2fa/setup/", customer({**PROTECTED, "owner": 200, "other": 200, "staff": 200}),
+        body=lambda w: {"password": PASSWORD}),
     Row("POST", "/auth/2fa/confirm/", customer({**PROTECTED, "owner": 400, "other": 400, "staff": 400}),
         body=lambda w: {"code": "123456"}),
     Row("POST", "/auth/2fa/disable/", customer({**PROTECTED, "owner": 400, "other": 400, "staff": 400}),
@@ -215,6 +221,9 @@ ROWS = [
         body=lambda w: {"reason": "matrix"}, url=lambda w: f"/users/{fresh_blocked_user(w).pk}/unblock/"),
     Row("POST", "/users/{id}/revoke-sessions/", staff_only(staff=204, supervisor=204, risk=204),
         body=lambda w: {}, url=lambda w: f"/users/{UserFactory().pk}/revoke-sessions/"),
+    # v1.3: a Supervisor resets a customer's 2FA.
+    Row("POST", "/users/{id}/reset-2fa/", staff_only(staff=200, supervisor=200),
+        body=lambda w: {"reason": "matrix"}, url=lambda w: f"/users/{UserFactory().pk}/reset-2fa/"),
 ]
 # Authentication endpoints take no token (a forged one is ignored); each role gets its own answer.
 PUBLIC_ROWS = {("POST", "/auth/register/"), ("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/"),

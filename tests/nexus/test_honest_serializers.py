@@ -141,13 +141,13 @@ def _(world):
 
 @case("POST /auth/2fa/setup/", 200)
 def _(world):
-    return post(world.client(world.alice), "/auth/2fa/setup/")
+    return post(world.client(world.alice), "/auth/2fa/setup/", {"password": PASSWORD})
 
 
 @case("POST /auth/2fa/confirm/", 200)
 def _(world):
     client = world.client(world.alice)
-    secret = post(client, "/auth/2fa/setup/").json()["secret"]
+    secret = post(client, "/auth/2fa/setup/", {"password": PASSWORD}).json()["secret"]
     return post(client, "/auth/2fa/confirm/", {"code": totp_code(secret)})
 
 
@@ -184,6 +184,12 @@ def _(world):
 @case("PATCH /accounts/{account_number}/", 200)
 def _(world):
     return world.client(world.staff).patch(f"/accounts/{world.jod.pk}/", {"daily_limit": "2500.000"}, format="json")
+
+
+@case("PATCH /accounts/{account_number}/", 202, "a teller raises the limit: held")
+def _(world):
+    return world.client(world.teller).patch(f"/accounts/{world.jod.pk}/", {"daily_limit": "25000.000"},
+                                            format="json")
 
 
 @case("GET /accounts/{account_number}/transactions/", 200)
@@ -370,6 +376,17 @@ def _(world):
 @case("POST /approvals/{approval_id}/approve/", 201)
 def _(world):
     return post(world.client(world.staff), f"/approvals/{pending_deposit(world).pk}/approve/")
+
+
+@case("POST /approvals/{approval_id}/approve/", 200, "a limit increase: the account")
+def _(world):
+    held = approvals.request_limit_change(staff=world.teller, account=world.jod, daily_limit=Decimal("25000"))
+    return post(world.client(world.staff), f"/approvals/{held.pk}/approve/")
+
+
+@case("POST /users/{id}/reset-2fa/", 200)
+def _(world):
+    return post(world.client(world.staff), f"/users/{world.bob.pk}/reset-2fa/", {"reason": "Lost phone"})
 
 
 @case("POST /approvals/{approval_id}/reject/", 200)
