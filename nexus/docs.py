@@ -12,11 +12,12 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, renderers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from .errors import read_only
 
 GUIDE = settings.BASE_DIR / "docs" / "API.md"
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
@@ -48,7 +49,7 @@ class LandingView(APIView):
         })
 
 
-@require_safe
+@read_only
 def guide(request):
     """``docs/API.md``, the guide to what the schema cannot say (money, idempotency, errors, roles)."""
     try:
@@ -67,7 +68,7 @@ def _redoc_script() -> bytes:
         return bundle.read().replace(REDOC_REMOTE_LOGO, NO_IMAGE).encode("utf-8")
 
 
-@require_safe
+@read_only
 def redoc_script(request):
     response = HttpResponse(_redoc_script(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"

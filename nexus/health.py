@@ -1,11 +1,11 @@
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
 
+from .errors import read_only
 from .exceptions import RETRY_AFTER_SECONDS, service_unavailable_body
 
 
-@require_GET
+@read_only
 def health(request):
     """200 when the database answers, 503 otherwise. No authentication, no details."""
     try:

@@ -1,4 +1,4 @@
-"""Project-wide middleware: request id + access log, optional trailing slash, CSP, request guard."""
+"""Project-wide middleware: JSON errors, request id + access log, optional trailing slash, CSP, request guard."""
 
 import logging
 import re
@@ -9,13 +9,28 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
-from . import limits
+from . import errors, limits
 from .client_ip import client_ip, peer_is_trusted_proxy
 from .context import RequestInfo, reset_current_request, set_current_request
 from .exceptions import error_body
 
 access_log = logging.getLogger("nexus.request")
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+class JsonErrorsMiddleware:
+    """Outermost: an error that left in anything but JSON leaves as the contract's JSON error of its status.
+
+    Every path and method, ``DEBUG`` on too (contract v1.3); under ``/admin/`` the admin's pages stay
+    (``nexus.errors.contract_shaped``). Outermost, so that it also sees what middleware answered itself
+    (whitenoise's 405 on a static file, the CSRF failure page) and Django's ``DEBUG`` pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return errors.contract_shaped(request, self.get_response(request))
 
 
 class RequestContextMiddleware:
@@ -172,8 +187,7 @@ class RequestGuardMiddleware:
     * A NUL character in the path or the query string: PostgreSQL cannot store or compare one, so
       it would reach the database as a driver error (500). 404 in the path, 400 in the query.
 
-    And on the way out: a 405 from a plain Django view gets the contract's JSON error body, and an
-    answer to an authenticated request is marked ``Cache-Control: no-store``.
+    And on the way out: an answer to an authenticated request is marked ``Cache-Control: no-store``.
     """
 
     def __init__(self, get_response):
@@ -193,12 +207,6 @@ class RequestGuardMiddleware:
         if any("\x00" in value for value in _query_values(request)):
             return JsonResponse(error_body("validation_error", "NUL characters are not allowed."), status=400)
         response = self.get_response(request)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
-            # Plain Django views (health, docs, admin) answer a wrong method with an empty HTML page.
-            allow = response.get("Allow")
-            response = JsonResponse(error_body("method_not_allowed", "Method not allowed."), status=405)
-            if allow:
-                response["Allow"] = allow
         if "Authorization" in request.headers and not response.has_header("Cache-Control"):
             # Balances, statements, card data: never kept by a browser or a shared cache.
             response["Cache-Control"] = "no-store"

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: any error answered in something else than JSON (HTML, empty) leaves as the contract's JSON.
+    "nexus.middleware.JsonErrorsMiddleware",
     "nexus.middleware.RequestContextMiddleware",
     # X-Forwarded-Proto from a peer outside TRUSTED_PROXIES is dropped before anything reads the scheme.
     "nexus.middleware.TrustedProxyHeadersMiddleware",

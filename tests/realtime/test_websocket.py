@@ -13,8 +13,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
+from asgiref.sync import async_to_sync
+from asgiref.testing import ApplicationCommunicator
 from django.db import transaction
 from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
@@ -49,8 +52,9 @@ def access(user) -> str:
 class Listener:
     """A WebSocket client on its own thread: every message with the moment it arrived, then the close code."""
 
-    def __init__(self, port: int, token: str | None = None, *, subprotocol: bool = False):
-        self.uri = f"ws://127.0.0.1:{port}/ws/notifications/"
+    def __init__(self, port: int, token: str | None = None, *, subprotocol: bool = False,
+                 path: str = "/ws/notifications/"):
+        self.uri = f"ws://127.0.0.1:{port}{path}"
         if token is not None and not subprotocol:
             self.uri += f"?token={token}"
         self.subprotocols = ["bearer", token] if subprotocol else None
@@ -195,3 +199,36 @@ def test_blocking_closes_open_sockets_and_every_worker_refuses_the_token_at_once
     assert socket.closed_with() == 4401
     # The token cannot open a new socket either.
     assert Listener(asgi.port, token).closed_with() == 4401
+
+
+UNKNOWN_PATHS = ["/ws/", "/ws/notifications/x/", "/ws/notifications/x", "/nope/", "/ws/%0A/", "/"]
+
+
+def test_a_socket_on_an_unknown_path_is_closed_with_4404_never_an_http_500(servers):
+    """Security audit (contract v1.3): Channels' router raised ``No route found`` and uvicorn failed the
+    handshake with an HTTP 500. The known path still works, with or without its trailing slash."""
+    asgi, _ = servers
+    for path in UNKNOWN_PATHS:
+        assert Listener(asgi.port, path=path).closed_with() == 4404, path
+    token = access(UserFactory())
+    for path in ("/ws/notifications/", "/ws/notifications"):
+        socket = Listener(asgi.port, token, path=path)
+        assert socket.nothing_for(0.3) and socket.close_code is None, path
+        socket.close()
+    assert "No route found" not in asgi.log.read_text()
+
+
+@pytest.mark.parametrize("path", UNKNOWN_PATHS)
+def test_the_asgi_application_closes_an_unknown_path_with_4404(path):
+    """The same through the ASGI interface (channels.testing needs daphne, which is not installed)."""
+    from nexus.asgi import application
+
+    async def answers():
+        scope = {"type": "websocket", "path": unquote(path), "query_string": b"", "headers": [], "subprotocols": []}
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "websocket.connect"})
+        sent = [await communicator.receive_output(), await communicator.receive_output()]
+        await communicator.wait()
+        return sent
+
+    assert async_to_sync(answers)() == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": 4404}]
