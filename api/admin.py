@@ -452,12 +452,15 @@ class UserAdmin(BaseUserAdmin):
 
 # --- accounts ----------------------------------------------------------------------------------
 
-def account_shortcuts(account) -> str:
+def account_shortcuts(account, viewer=None) -> str:
+    """The account's records, and the deposit desk for a customer account: not for a ``viewer`` who may not
+    deposit or who owns it (v1.3: nothing of one's own)."""
     links = [
         (url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
         (url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
     ]
-    if not account.is_house:
+    if not account.is_house and (viewer is None or (viewer.has_perm(DEPOSIT_PERMISSION)
+                                                    and not is_own(viewer, owner_ids=[account.owner_id]))):
         links.append((url_with("admin:api_account_deposit", account=account.pk), "Deposit"))
     return format_html('<span class="nx-links">{}</span>',
                        format_html_join(" · ", '<a href="{}">{}</a>', links))
@@ -543,7 +546,7 @@ class AccountAdmin(admin.ModelAdmin):
         ("Records", {"fields": ["see", "created", "updated"]}),
     ]
     readonly_fields = ["account_number", "owner_link", "type", "currency", "role", "name", "balance_detail",
-                       "spent_today_display", "shortcuts", "see", "created", "updated"]
+                       "spent_today_display", "see", "created", "updated"]
     actions = ["freeze", "unfreeze"]
 
     def has_add_permission(self, request):
@@ -626,6 +629,15 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description="Records")
     def shortcuts(self, obj):
         return account_shortcuts(obj)
+
+    def get_list_display(self, request):
+        """The shortcuts column knows who looks (no deposit link on one's own accounts or for a role that
+        cannot deposit): a function of this request, never state on the shared admin object."""
+        @admin.display(description="Records")
+        def shortcuts(obj):
+            return account_shortcuts(obj, request.user)
+
+        return [shortcuts if name == "shortcuts" else name for name in super().get_list_display(request)]
 
     @admin.display(description="See")
     def see(self, obj):
