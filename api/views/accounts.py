@@ -100,9 +100,9 @@ class AccountListView(ListModelMixin, GenericAPIView):  # ListModelMixin: the sc
 
 class AccountDetailView(APIView):
 
-    # Any staff member who looks accounts up reaches the service, which decides by the change asked for:
-    # freezing, unfreezing and the limit are separate permissions (v1.3, api.services.accounts).
-    staff_permissions = {"PATCH": ["api.view_account"]}
+    # The roles that change accounts at all (all of them may freeze); the service then decides by the change
+    # asked for: freezing, unfreezing and the limit are separate permissions (v1.3, api.services.accounts).
+    staff_permissions = {"PATCH": ["api.freeze_account"]}
 
     def get_permissions(self):
         if self.request.method == "PATCH":

@@ -60,7 +60,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     ),
 )
 REPLAYED = OpenApiParameter(
-    REPLAY_HEADER, str, OpenApiParameter.HEADER, response=[201, 202], enum=["true"],
+    REPLAY_HEADER, str, OpenApiParameter.HEADER, response=[200, 201, 202], enum=["true"],
     description="`true` when this is the stored answer to an earlier request with the same idempotency key: "
                 "nothing moved this time.",
 )

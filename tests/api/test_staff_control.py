@@ -137,7 +137,9 @@ def test_staff_freeze_and_limit_are_audited_and_bounded(client_for, account):
 # --- dual control -------------------------------------------------------------------------
 
 @override_settings(DUAL_CONTROL_THRESHOLD="10000")
-def test_a_large_teller_deposit_waits_for_a_supervisor(client_for, teller, supervisor, account):
+def test_a_large_teller_deposit_waits_for_a_supervisor(client_for, teller, supervisor):
+    account = AccountFactory(type=Account.Type.SAVINGS, funded=Decimal("100"))
+    Transaction.objects.filter(kind="deposit", initiated_by=teller).update(initiated_by=supervisor)  # not the teller's
     small = post_json(client_for(teller), f"/accounts/{account.pk}/deposit/", {"amount": "10000.000"})
     assert small.status_code == 201  # at the threshold: not above it
     before = money_snapshot()

@@ -109,7 +109,7 @@ def test_staff_operations_name_the_roles_allowed():
         assert operation["description"].startswith(f"**Staff only.** Roles: {', '.join(allowed)} (and superusers).")
         assert "`permission_denied`" in operation["responses"]["403"]["description"]
         checked += 1
-    assert checked == 22
+    assert checked == 23
 
 
 # --- examples -------------------------------------------------------------------------------
