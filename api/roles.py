@@ -58,12 +58,15 @@ def grant(apps, label: str) -> None:
 
 
 def _existing(apps, label: str, codenames: list[str]) -> list[str]:
-    """The codenames whose model exists at this point of the migration history: a later migration (the
-    one after the model's creation) grants the others, so an early one still runs on a fresh database."""
-    models = {model._meta.model_name for model in apps.get_app_config(label).get_models()}
+    """The codenames that exist at this point of the migration history (a default one of a model that
+    exists, or a custom one a model declares by then): a later migration (the one that creates the model
+    or declares the permission) grants the others, so an early one still runs on a fresh database."""
+    models = list(apps.get_app_config(label).get_models())
+    names = {model._meta.model_name for model in models}
+    custom = {codename for model in models for codename, _ in model._meta.permissions}
     defaults = ("add_", "change_", "delete_", "view_")
     return [name for name in codenames
-            if not name.startswith(defaults) or name.split("_", 1)[1] in models]
+            if name in custom or (name.startswith(defaults) and name.split("_", 1)[1] in names)]
 
 
 def sync(apps, label: str, *, exact: bool = False) -> None:
