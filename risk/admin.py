@@ -10,6 +10,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from api.admin import change_url, email_column, id_column, time_column
+from api.exceptions import BlacklistRefused
+from nexus.client_ip import client_ip
 
 from . import services
 from .models import BlockedIP, Incident, LoginEvent
@@ -190,15 +192,20 @@ class LoginEventAdmin(admin.ModelAdmin):
 
 
 class BlockedIPForm(forms.ModelForm):
+    requester_ip = None  # set per request by BlockedIPAdmin.get_form
+
     class Meta:
         model = BlockedIP
         fields = ["cidr", "reason"]
 
     def clean_cidr(self):
+        # The service's own rule (risk.services.check_blacklist_entry): a refusal shows on the form, says why.
         try:
-            return services.normalize_cidr(self.cleaned_data["cidr"])
+            return services.check_blacklist_entry(self.cleaned_data["cidr"], requester_ip=self.requester_ip)
         except ValueError as exc:
             raise forms.ValidationError("An IP address or CIDR range, e.g. 203.0.113.0/24.") from exc
+        except BlacklistRefused as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
 
 
 @admin.register(BlockedIP)
@@ -211,8 +218,13 @@ class BlockedIPAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # an entry is added or removed (both audited), never edited
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"requester_ip": client_ip(request)})
+
     def save_model(self, request, obj, form, change):
-        blocked = services.block_ip(cidr=obj.cidr, reason=obj.reason, created_by=request.user)
+        blocked = services.block_ip(cidr=obj.cidr, reason=obj.reason, created_by=request.user,
+                                    requester_ip=client_ip(request))
         obj.pk, obj.created_by, obj.created_at = blocked.pk, blocked.created_by, blocked.created_at
 
     def delete_model(self, request, obj):
