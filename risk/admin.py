@@ -77,7 +77,7 @@ class IncidentAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # evidence: kept whatever its status
+        return False  # evidence: kept whatever its status, not even a superuser deletes one (nor the database)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -186,6 +186,9 @@ class LoginEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # evidence: never deleted, not even by a superuser (and the database refuses it)
 
     time = time_column("timestamp")
     user_cell = email_column("user", "User")

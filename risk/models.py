@@ -8,7 +8,9 @@ from django.utils import timezone
 class LoginEvent(models.Model):
     """One login attempt on any login surface (API, admin, password change), successful or not."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    # Evidence (contract v1.3): the database refuses to change or delete an event (migration 0006), so a user
+    # who has tried to log in cannot be deleted either (users are deactivated, never deleted).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="login_events")
     attempted_email = models.CharField(max_length=254)
     ip = models.GenericIPAddressField()
@@ -47,7 +49,9 @@ class Incident(models.Model):
     event = models.CharField(max_length=100)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=13, choices=Status.choices, default=Status.OPEN)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    # Evidence (contract v1.3): an incident changes status, never disappears, and what it found stays as found
+    # (migration 0006); the user it is about cannot be deleted.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="incidents")
     ip = models.GenericIPAddressField(null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)

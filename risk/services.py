@@ -29,8 +29,8 @@ def record_incident(detector, finding: Finding, now=None) -> Incident | None:
 
     An incident of the same rule and subject within the rule's window (index incident_rule_subject)
     makes a new one a duplicate; the unique dedup key (rule, subject, window bucket) settles
-    concurrent detections. Every worker and node gives the same answer, and deleting an incident
-    re-arms its rule at once.
+    concurrent detections. Every worker and node gives the same answer. Incidents are never deleted
+    (contract v1.3, migration 0006): a rule is armed again when its window is over, never by removing one.
     """
     now = now or timezone.now()
     if Incident.objects.filter(code=detector.code, subject=finding.subject,
