@@ -26,10 +26,12 @@ _SEE_RISK = ["risk.view_incident", "risk.view_loginevent", "risk.view_blockedip"
 GRANTS: dict[str, list[str]] = {
     TELLER: _TELLER,
     SUPERVISOR: [*_TELLER, "api.unfreeze_account", "api.decide_approval", "api.add_fxrate", "api.block_user",
-                 "api.reset_twofactor", "business.view_dailybusinessmetrics"],
+                 "api.reset_twofactor", "business.view_dailybusinessmetrics",
+                 "risk.view_loginlockout", "risk.unlock_login"],
+    # v1.3: a lockout is unlocked through risk.services.lockout_unlock (audited), never by deleting axes' rows.
     RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.block_user", *_SEE_RISK,
                    "risk.change_incident", "risk.add_blockedip", "risk.delete_blockedip",
-                   "axes.delete_accessattempt"],  # deleting an access attempt unlocks the pair
+                   "risk.view_loginlockout", "risk.unlock_login"],
     AUDITOR: [*_LOOK_UP_CUSTOMERS, "api.view_approval", "api.view_auditrecord", *_SEE_RISK,
               "business.view_dailybusinessmetrics"],
 }

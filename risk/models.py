@@ -1,5 +1,6 @@
 import uuid
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -96,3 +97,17 @@ class BlockedIP(models.Model):
 
     def __str__(self):
         return self.cidr
+
+
+class LoginLockout(AccessAttempt):
+    """django-axes' count of failed logins for one (email, IP) pair, as the back office's "Login lockouts" page
+    shows it: the pair is locked out once the count reaches ``AXES_FAILURE_LIMIT`` within the cool-off period.
+
+    A proxy, so that the page and its own permission (``risk.unlock_login``) belong to the risk app; an unlock
+    goes through ``risk.services.lockout_unlock``, which writes the audit record.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "login lockout"
+        permissions = [("unlock_login", "Can unlock locked-out logins")]

@@ -7,18 +7,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from api.exceptions import BlacklistRefused, InvalidInput
+from api.exceptions import BlacklistRefused, Forbidden, InvalidInput, NotFound
 from api.models import User
 from api.services import notifications
 from api.services.audit import Action as AuditAction
 from api.services.audit import audit, diff
-from nexus.client_ip import client_country, client_ip, normalize_network, parse_ip
+from nexus.client_ip import client_country, client_ip, normalize_ip, normalize_network, parse_ip
 from nexus.context import current_request
 from nexus.refcache import cached
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
 from .lockout import login_username
-from .models import BlockedIP, Incident, LoginEvent
+from .models import BlockedIP, Incident, LoginEvent, LoginLockout
 from .registry import detectors_for
 
 log = logging.getLogger("nexus.risk")
@@ -253,3 +253,43 @@ def set_incident_status(*, incident: Incident, status: str, note: str, by) -> In
     audit(actor=by, action=AuditAction.INCIDENT_UPDATE, object_type="incident", object_id=incident.pk,
           changes=diff(before, {"status": incident.status, "note": incident.note}))
     return incident
+
+
+# --- lockouts --------------------------------------------------------------------------------
+
+def current_lockouts():
+    """The (email, IP) pairs locked out now: axes' count reached the limit within the cool-off period."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return LoginLockout.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since)
+
+
+def locked_until(lockout: LoginLockout):
+    return lockout.attempt_time + settings.AXES_COOLOFF_TIME
+
+
+@transaction.atomic
+def lockout_unlock(*, actor: User, email: str, ip: str | None = None, reason: str) -> int:
+    """Clear the failed logins of ``email`` from ``ip`` (from every address if None): the pair can log in again
+    at once. Audited (``lockout_unlock``, object ``lockout``, id the email); returns how many pairs it cleared.
+
+    axes keys a lockout on the email and the IP (``AXES_LOCKOUT_PARAMETERS``), the email as
+    ``risk.lockout.login_username`` gives it (trimmed, lower-cased). Staff do not unlock their own email.
+    """
+    email, reason = (email or "").strip().lower(), (reason or "").strip()
+    if not email or not reason:
+        missing = {name: ["This field is required."] for name, value in (("email", email), ("reason", reason))
+                   if not value}
+        raise InvalidInput(f"{', '.join(missing)}: This field is required.", details=missing)
+    if email == (actor.email or "").lower():
+        raise Forbidden("Staff cannot unlock logins to their own account.")
+    attempts = LoginLockout.objects.select_for_update().filter(username=email)
+    if ip is not None:
+        attempts = attempts.filter(ip_address=normalize_ip(ip) or ip)
+    cleared = {attempt.pk: (attempt.ip_address, attempt.failures_since_start) for attempt in attempts}
+    if not cleared:
+        raise NotFound("No failed logins to clear for this email" + (f" from {ip}." if ip is not None else "."))
+    LoginLockout.objects.filter(pk__in=cleared).delete()
+    audit(actor=actor, action=AuditAction.LOCKOUT_UNLOCK, object_type="lockout", object_id=email,
+          changes={"ip": [sorted(str(address) for address, _ in cleared.values()), None],
+                   "failures": [sum(count for _, count in cleared.values()), 0], "reason": [None, reason]})
+    return len(cleared)
