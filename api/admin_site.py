@@ -159,9 +159,10 @@ class NexusAdminSite(admin.AdminSite):
     def is_admin_request(self, request) -> bool:
         return request.path.startswith(reverse(f"{self.name}:index"))
 
-    def refusal(self, request, message: str, *, retry_after: int):
-        """A 429 page in the admin's look (a lockout, a throttled login), with ``Retry-After``."""
-        context = {**self.each_context(request), "title": "Log in refused", "message": message,
+    def refusal(self, request, message: str, *, retry_after: int, hint: str = ""):
+        """A 429 page in the admin's look (a lockout, a throttled login), with ``Retry-After``; ``hint`` says
+        what else one can do."""
+        context = {**self.each_context(request), "title": "Log in refused", "message": message, "hint": hint,
                    "retry_minutes": max(1, math.ceil(retry_after / 60))}
         response = render(request, "admin/refused.html", context, status=429)
         response["Retry-After"] = str(retry_after)

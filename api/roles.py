@@ -26,10 +26,12 @@ _SEE_RISK = ["risk.view_incident", "risk.view_loginevent", "risk.view_blockedip"
 GRANTS: dict[str, list[str]] = {
     TELLER: _TELLER,
     SUPERVISOR: [*_TELLER, "api.unfreeze_account", "api.decide_approval", "api.add_fxrate", "api.block_user",
-                 "api.reset_twofactor", "business.view_dailybusinessmetrics"],
+                 "api.reset_twofactor", "business.view_dailybusinessmetrics",
+                 "risk.view_loginlockout", "risk.unlock_login"],
+    # v1.3: a lockout is unlocked through risk.services.lockout_unlock (audited), never by deleting axes' rows.
     RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.block_user", *_SEE_RISK,
                    "risk.change_incident", "risk.add_blockedip", "risk.delete_blockedip",
-                   "axes.delete_accessattempt"],  # deleting an access attempt unlocks the pair
+                   "risk.view_loginlockout", "risk.unlock_login"],
     AUDITOR: [*_LOOK_UP_CUSTOMERS, "api.view_approval", "api.view_auditrecord", *_SEE_RISK,
               "business.view_dailybusinessmetrics"],
 }
@@ -58,19 +60,15 @@ def grant(apps, label: str) -> None:
 
 
 def _existing(apps, label: str, codenames: list[str]) -> list[str]:
-    """The codenames that exist at this point of the migration history: a default one whose model exists,
-    a custom one its model declares by then. A later migration (the one after the model's or the
-    permission's creation) grants the others, so an early one still runs on a fresh database."""
-    from django.apps import apps as current
-
-    historical = list(apps.get_app_config(label).get_models())
-    models = {model._meta.model_name for model in historical}
-    declared = {code for model in historical for code, _ in model._meta.permissions}
-    declared_later = {code for model in current.get_app_config(label).get_models()
-                      for code, _ in model._meta.permissions} - declared
+    """The codenames that exist at this point of the migration history (a default one of a model that
+    exists, or a custom one a model declares by then): a later migration (the one that creates the model
+    or declares the permission) grants the others, so an early one still runs on a fresh database."""
+    models = list(apps.get_app_config(label).get_models())
+    names = {model._meta.model_name for model in models}
+    custom = {codename for model in models for codename, _ in model._meta.permissions}
     defaults = ("add_", "change_", "delete_", "view_")
-    return [name for name in codenames if name not in declared_later
-            and (name in declared or not name.startswith(defaults) or name.split("_", 1)[1] in models)]
+    return [name for name in codenames
+            if name in custom or (name.startswith(defaults) and name.split("_", 1)[1] in names)]
 
 
 def sync(apps, label: str, *, exact: bool = False) -> None:

@@ -9,13 +9,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from api.admin import change_url, email_column, id_column, time_column
+from api.admin import change_url, email_column, id_column, reason_field, refusal, time_column, when
+from api.exceptions import BlacklistRefused, DomainError
+from nexus.client_ip import client_ip
 
 from . import services
-from .models import BlockedIP, Incident, LoginEvent
+from .models import BlockedIP, Incident, LoginEvent, LoginLockout
 
 # A status change is a change of the incident (Risk analyst, api.roles).
 STATUS_PERMISSION = "risk.change_incident"
+# Unlocking a login lockout (Risk analyst, Supervisor); seeing them, also whoever sees axes' access attempts.
+UNLOCK_PERMISSION = "risk.unlock_login"
+SEE_LOCKOUTS = ("risk.view_loginlockout", "axes.view_accessattempt")
 # Statuses only move forward: acknowledging a resolved incident would reopen it by mistake.
 STATUS_ORDER = [Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED, Incident.Status.RESOLVED]
 TARGETS = {"acknowledge": Incident.Status.ACKNOWLEDGED, "resolve": Incident.Status.RESOLVED}
@@ -75,7 +80,7 @@ class IncidentAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # evidence: kept whatever its status
+        return False  # evidence: kept whatever its status, not even a superuser deletes one (nor the database)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -185,20 +190,28 @@ class LoginEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # evidence: never deleted, not even by a superuser (and the database refuses it)
+
     time = time_column("timestamp")
     user_cell = email_column("user", "User")
 
 
 class BlockedIPForm(forms.ModelForm):
+    requester_ip = None  # set per request by BlockedIPAdmin.get_form
+
     class Meta:
         model = BlockedIP
         fields = ["cidr", "reason"]
 
     def clean_cidr(self):
+        # The service's own rule (risk.services.check_blacklist_entry): a refusal shows on the form, says why.
         try:
-            return services.normalize_cidr(self.cleaned_data["cidr"])
+            return services.check_blacklist_entry(self.cleaned_data["cidr"], requester_ip=self.requester_ip)
         except ValueError as exc:
             raise forms.ValidationError("An IP address or CIDR range, e.g. 203.0.113.0/24.") from exc
+        except BlacklistRefused as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
 
 
 @admin.register(BlockedIP)
@@ -211,8 +224,13 @@ class BlockedIPAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # an entry is added or removed (both audited), never edited
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"requester_ip": client_ip(request)})
+
     def save_model(self, request, obj, form, change):
-        blocked = services.block_ip(cidr=obj.cidr, reason=obj.reason, created_by=request.user)
+        blocked = services.block_ip(cidr=obj.cidr, reason=obj.reason, created_by=request.user,
+                                    requester_ip=client_ip(request))
         obj.pk, obj.created_by, obj.created_at = blocked.pk, blocked.created_by, blocked.created_at
 
     def delete_model(self, request, obj):
@@ -224,3 +242,88 @@ class BlockedIPAdmin(admin.ModelAdmin):
 
     created_by_cell = email_column("created_by", "Blocked by", sortable=False)
     created = time_column("created_at", "Since (Amman)")
+
+
+class UnlockForm(forms.Form):
+    reason = reason_field("Why the lockout ends early (e.g. the customer called and was identified). Kept in the "
+                          "audit trail.")
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """The (email, IP) pairs locked out now, each with an Unlock button: a reason, a confirmation, then
+    risk.services.lockout_unlock (audited). django-axes' own admin, which deleted rows unaudited, is off
+    (AXES_ENABLE_ADMIN)."""
+
+    list_display = ["email", "ip_address", "failures_since_start", "last_failure", "until"]
+    list_display_links = None
+    search_fields = ["username", "ip_address"]
+    search_help_text = "Email or IP address."
+    ordering = ["-attempt_time"]
+    actions = None
+
+    def get_queryset(self, request):
+        return services.current_lockouts()
+
+    def get_list_display(self, request):
+        unlock = ["unlock_button"] if request.user.has_perm(UNLOCK_PERMISSION) else []
+        return [*self.list_display, *unlock]
+
+    def has_view_permission(self, request, obj=None):
+        return any(request.user.has_perm(name) for name in SEE_LOCKOUTS)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # unlocking is the Unlock button: audited, with a reason
+
+    @admin.display(description="Email", ordering="username")
+    def email(self, obj):
+        return obj.username
+
+    last_failure = time_column("attempt_time", "Last failure (Amman)")
+
+    @admin.display(description="Locked until (Amman)")
+    def until(self, obj):
+        return when(services.locked_until(obj))
+
+    @admin.display(description="")
+    def unlock_button(self, obj):
+        return format_html('<a class="button" href="{}">Unlock…</a>',
+                           reverse("admin:risk_loginlockout_unlock", args=[obj.pk]))
+
+    def get_urls(self):
+        return [path("<int:object_id>/unlock/", self.admin_site.admin_view(self.unlock_view),
+                     name="risk_loginlockout_unlock"),
+                *super().get_urls()]
+
+    def unlock_view(self, request, object_id):
+        if not request.user.has_perm(UNLOCK_PERMISSION):
+            raise PermissionDenied
+        changelist = reverse("admin:risk_loginlockout_changelist")
+        lockout = LoginLockout.objects.filter(pk=object_id).first()
+        if lockout is None:
+            messages.warning(request, "That lockout is over already: nothing to unlock.")
+            return HttpResponseRedirect(changelist)
+        form = UnlockForm(request.POST if request.method == "POST" else None)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "lockout": lockout, "form": form,
+                   "until": services.locked_until(lockout), "title": f"Unlock {lockout.username}"}
+        if request.method != "POST" or not form.is_valid() or "edit" in request.POST:
+            return TemplateResponse(request, "admin/risk/loginlockout/unlock.html", context)
+        if "confirm" not in request.POST:
+            return TemplateResponse(request, "admin/risk/loginlockout/unlock.html", {**context, "confirming": True})
+        try:
+            services.lockout_unlock(actor=request.user, email=lockout.username, ip=lockout.ip_address,
+                                    reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            messages.error(request, f"Not done: {refusal(exc)}")
+            return HttpResponseRedirect(changelist)
+        messages.success(request, f"Unlocked: {lockout.username} can log in again from {lockout.ip_address}.")
+        return HttpResponseRedirect(changelist)

@@ -98,3 +98,25 @@ def check_proxy_trust(app_configs=None, **kwargs):
              "host, silence this check: DJANGO_SILENCED_SYSTEM_CHECKS=risk.W002.",
         id="risk.W002",
     )]
+
+
+@register()
+def check_environment_blacklist(app_configs=None, **kwargs):
+    """RISK_BLACKLISTED_IPS obeys the rule of every blacklist entry (risk.services.blacklist_refusal): an entry
+    that could lock the bank out is refused here, and ignored by the blacklist if the app starts anyway."""
+    from .services import blacklist_refusal
+
+    errors = []
+    for spec in settings.RISK_BLACKLISTED_IPS:
+        try:
+            refusal = blacklist_refusal(normalize_network(spec))
+        except ValueError:
+            errors.append(Error(f"RISK_BLACKLISTED_IPS entry {spec!r} is not an IP address or CIDR range.",
+                                id="risk.E007"))
+            continue
+        if refusal is not None:
+            errors.append(Error(
+                f"RISK_BLACKLISTED_IPS entry {spec!r} could lock the bank out ({refusal['reason']}): no entry may be "
+                "wider than /16 (IPv4) or /48 (IPv6) or hold a loopback address or a trusted proxy.",
+                hint="Remove it or narrow it; it is ignored until then.", id="risk.E008"))
+    return errors

@@ -18,13 +18,18 @@ def login_username(request, credentials=None) -> str | None:
     return str(value).strip().lower()[:254] or None
 
 
+# Who can end a lockout early (risk.unlock_login, api.roles), on the admin's locked-out login page.
+UNLOCK_HINT = ("Cannot wait? A Risk analyst or a Supervisor can unlock your login in the back office "
+               "(Risk management → Login lockouts).")
+
+
 def lockout_response(request, response=None, credentials=None, *args, **kwargs):
     from django.contrib import admin
 
     locked = LockedOut.for_request(request)
     if admin.site.is_admin_request(request):
         return admin.site.refusal(request, "Too many failed login attempts for this account from your address.",
-                                  retry_after=locked.retry_after)
+                                  retry_after=locked.retry_after, hint=UNLOCK_HINT)
     answer = JsonResponse(error_body(locked.code, locked.message, locked.details), status=locked.status_code)
     answer["Retry-After"] = str(locked.retry_after)
     return answer

@@ -1,5 +1,6 @@
 import uuid
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -8,7 +9,9 @@ from django.utils import timezone
 class LoginEvent(models.Model):
     """One login attempt on any login surface (API, admin, password change), successful or not."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    # Evidence (contract v1.3): the database refuses to change or delete an event (migration 0006), so a user
+    # who has tried to log in cannot be deleted either (users are deactivated, never deleted).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="login_events")
     attempted_email = models.CharField(max_length=254)
     ip = models.GenericIPAddressField()
@@ -47,7 +50,9 @@ class Incident(models.Model):
     event = models.CharField(max_length=100)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=13, choices=Status.choices, default=Status.OPEN)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    # Evidence (contract v1.3): an incident changes status, never disappears, and what it found stays as found
+    # (migration 0006); the user it is about cannot be deleted.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="incidents")
     ip = models.GenericIPAddressField(null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)
@@ -92,3 +97,17 @@ class BlockedIP(models.Model):
 
     def __str__(self):
         return self.cidr
+
+
+class LoginLockout(AccessAttempt):
+    """django-axes' count of failed logins for one (email, IP) pair, as the back office's "Login lockouts" page
+    shows it: the pair is locked out once the count reaches ``AXES_FAILURE_LIMIT`` within the cool-off period.
+
+    A proxy, so that the page and its own permission (``risk.unlock_login``) belong to the risk app; an unlock
+    goes through ``risk.services.lockout_unlock``, which writes the audit record.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "login lockout"
+        permissions = [("unlock_login", "Can unlock locked-out logins")]

@@ -1,22 +1,24 @@
 """Writes of the risk app: login events, incidents (deduplicated by the database), the blacklist."""
 
+import ipaddress
 import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from api.exceptions import InvalidInput
+from api.exceptions import BlacklistRefused, Forbidden, InvalidInput, NotFound
 from api.models import User
 from api.services import notifications
 from api.services.audit import Action as AuditAction
 from api.services.audit import audit, diff
-from nexus.client_ip import client_country, client_ip, normalize_network, parse_ip
+from nexus.client_ip import client_country, client_ip, normalize_ip, normalize_network, parse_ip
+from nexus.context import current_request
 from nexus.refcache import cached
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
 from .lockout import login_username
-from .models import BlockedIP, Incident, LoginEvent
+from .models import BlockedIP, Incident, LoginEvent, LoginLockout
 from .registry import detectors_for
 
 log = logging.getLogger("nexus.risk")
@@ -27,8 +29,8 @@ def record_incident(detector, finding: Finding, now=None) -> Incident | None:
 
     An incident of the same rule and subject within the rule's window (index incident_rule_subject)
     makes a new one a duplicate; the unique dedup key (rule, subject, window bucket) settles
-    concurrent detections. Every worker and node gives the same answer, and deleting an incident
-    re-arms its rule at once.
+    concurrent detections. Every worker and node gives the same answer. Incidents are never deleted
+    (contract v1.3, migration 0006): a rule is armed again when its window is over, never by removing one.
     """
     now = now or timezone.now()
     if Incident.objects.filter(code=detector.code, subject=finding.subject,
@@ -130,9 +132,15 @@ def _load_networks() -> tuple:
     networks = []
     for spec in specs:
         try:
-            networks.append(normalize_network(spec))
+            network = normalize_network(spec)
         except ValueError:
             log.warning("ignoring invalid blacklist entry", extra={"entry": spec})
+            continue
+        refusal = blacklist_refusal(network)
+        if refusal is not None:  # an entry from before the guard, or from the environment (check risk.E007)
+            log.error("ignoring a blacklist entry that would lock the bank out", extra={"entry": spec, **refusal})
+            continue
+        networks.append(network)
     return tuple(networks)
 
 
@@ -155,17 +163,70 @@ def record_blocked_request(request) -> None:
 
 ALREADY_BLOCKED = "Already blocked."
 
+# v1.3: no single entry may lock the bank out. Wider than these, a range is refused whoever asks.
+WIDEST_PREFIX = {4: 16, 6: 48}
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
 
 def normalize_cidr(value: str) -> str:
     return str(normalize_network(value))
 
 
+def blacklist_refusal(network, *, requester_ip: str | None = None) -> dict | None:
+    """Why ``network`` may not be blacklisted (``details`` of ``blacklist_refused``), or None if it may.
+
+    The one rule, for the API, the admin and the environment's list alike: a range wider than /16 (IPv4)
+    or /48 (IPv6), or one that holds a loopback address, a trusted proxy or the requester's own address.
+    """
+    cidr = str(network)
+    widest = WIDEST_PREFIX[network.version]
+    if network.prefixlen < widest:
+        return {"reason": "too_wide", "cidr": cidr, "widest_prefix": widest}
+    for loopback in LOOPBACK:
+        if network.version == loopback.version and network.overlaps(loopback):
+            return {"reason": "contains_loopback", "cidr": cidr, "loopback": str(loopback)}
+    for spec in settings.TRUSTED_PROXIES:
+        try:
+            proxy = normalize_network(spec)
+        except ValueError:
+            continue  # reported by the check risk.E006
+        if network.version == proxy.version and network.overlaps(proxy):
+            return {"reason": "contains_trusted_proxy", "cidr": cidr, "proxy": str(proxy)}
+    requester = parse_ip(requester_ip or "")
+    if requester is not None and requester.version == network.version and requester in network:
+        return {"reason": "contains_requester", "cidr": cidr, "ip": str(requester)}
+    return None
+
+
+REFUSALS = {
+    "too_wide": "The range is wider than /{widest_prefix}: one entry would block too many clients.",
+    "contains_loopback": "The range holds a loopback address ({loopback}).",
+    "contains_trusted_proxy": "The range holds a trusted proxy ({proxy}): every client behind it would be blocked.",
+    "contains_requester": "The range holds your own address ({ip}): you would lock yourself out.",
+}
+
+
+def check_blacklist_entry(cidr: str, *, requester_ip: str | None = None) -> str:
+    """The entry's canonical text, or ``BlacklistRefused`` (422) saying why it may not be blocked.
+
+    ``requester_ip`` defaults to the current request's client IP (``nexus.context``). ValueError if ``cidr``
+    is not an address or range.
+    """
+    network = normalize_network(cidr)
+    refusal = blacklist_refusal(network, requester_ip=requester_ip or current_request().ip)
+    if refusal is not None:
+        raise BlacklistRefused(REFUSALS[refusal["reason"]].format(**refusal), details=refusal)
+    return str(network)
+
+
 @transaction.atomic
-def block_ip(*, cidr: str, reason: str, created_by) -> BlockedIP:
-    """Block a range; one that is already blocked, even by a request committed a moment ago, is a 400."""
+def block_ip(*, cidr: str, reason: str, created_by, requester_ip: str | None = None) -> BlockedIP:
+    """Block a range; one that is already blocked, even by a request committed a moment ago, is a 400; one that
+    could lock the bank out (:func:`blacklist_refusal`) is a 422 ``blacklist_refused``."""
+    cidr = check_blacklist_entry(cidr, requester_ip=requester_ip)
     try:
         with transaction.atomic():
-            blocked = BlockedIP.objects.create(cidr=normalize_cidr(cidr), reason=reason, created_by=created_by)
+            blocked = BlockedIP.objects.create(cidr=cidr, reason=reason, created_by=created_by)
     except IntegrityError as exc:  # the unique cidr: another analyst's identical entry won
         raise InvalidInput(f"cidr: {ALREADY_BLOCKED}", details={"cidr": [ALREADY_BLOCKED]}) from exc
     audit(actor=created_by, action=AuditAction.BLACKLIST_ADD, object_type="blacklist", object_id=blocked.pk,
@@ -192,3 +253,43 @@ def set_incident_status(*, incident: Incident, status: str, note: str, by) -> In
     audit(actor=by, action=AuditAction.INCIDENT_UPDATE, object_type="incident", object_id=incident.pk,
           changes=diff(before, {"status": incident.status, "note": incident.note}))
     return incident
+
+
+# --- lockouts --------------------------------------------------------------------------------
+
+def current_lockouts():
+    """The (email, IP) pairs locked out now: axes' count reached the limit within the cool-off period."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return LoginLockout.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since)
+
+
+def locked_until(lockout: LoginLockout):
+    return lockout.attempt_time + settings.AXES_COOLOFF_TIME
+
+
+@transaction.atomic
+def lockout_unlock(*, actor: User, email: str, ip: str | None = None, reason: str) -> int:
+    """Clear the failed logins of ``email`` from ``ip`` (from every address if None): the pair can log in again
+    at once. Audited (``lockout_unlock``, object ``lockout``, id the email); returns how many pairs it cleared.
+
+    axes keys a lockout on the email and the IP (``AXES_LOCKOUT_PARAMETERS``), the email as
+    ``risk.lockout.login_username`` gives it (trimmed, lower-cased). Staff do not unlock their own email.
+    """
+    email, reason = (email or "").strip().lower(), (reason or "").strip()
+    if not email or not reason:
+        missing = {name: ["This field is required."] for name, value in (("email", email), ("reason", reason))
+                   if not value}
+        raise InvalidInput(f"{', '.join(missing)}: This field is required.", details=missing)
+    if email == (actor.email or "").lower():
+        raise Forbidden("Staff cannot unlock logins to their own account.")
+    attempts = LoginLockout.objects.select_for_update().filter(username=email)
+    if ip is not None:
+        attempts = attempts.filter(ip_address=normalize_ip(ip) or ip)
+    cleared = {attempt.pk: (attempt.ip_address, attempt.failures_since_start) for attempt in attempts}
+    if not cleared:
+        raise NotFound("No failed logins to clear for this email" + (f" from {ip}." if ip is not None else "."))
+    LoginLockout.objects.filter(pk__in=cleared).delete()
+    audit(actor=actor, action=AuditAction.LOCKOUT_UNLOCK, object_type="lockout", object_id=email,
+          changes={"ip": [sorted(str(address) for address, _ in cleared.values()), None],
+                   "failures": [sum(count for _, count in cleared.values()), 0], "reason": [None, reason]})
+    return len(cleared)

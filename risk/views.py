@@ -2,8 +2,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from api.exceptions import NotFound
+from api.exceptions import BlacklistRefused, NotFound
 from api.views.common import errors, request_example
+from nexus.client_ip import client_ip
 from nexus.permissions import StaffPermission
 
 from . import serializers, services
@@ -74,7 +75,13 @@ class LoginEventListView(StaffOnly, generics.ListAPIView):
         description="Every request from it then gets 403 `ip_blocked` before any view (logins included) and "
                     "raises a `blacklisted_ip` incident. Takes effect within seconds on every server. An "
                     "IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is stored as its IPv4 address. Written to the "
-                    "audit trail.",
+                    "audit trail. No entry may lock the bank out: a range wider than /16 (IPv4) or /48 (IPv6), or "
+                    "one holding a loopback address, a trusted proxy or the caller's own address is refused "
+                    "(`details.reason`: `too_wide`, `contains_loopback`, `contains_trusted_proxy`, "
+                    "`contains_requester`).",
+        responses={201: serializers.BlockedIPSerializer, **errors(
+            (BlacklistRefused, "The range could lock the bank out: too wide, or it holds a loopback address, a "
+                               "trusted proxy or the caller's own address (`details.reason` says which)."))},
         examples=[request_example("A range", {"cidr": "198.51.100.0/24", "reason": "Credential stuffing source"})],
     ),
 )
@@ -86,7 +93,8 @@ class BlacklistView(StaffOnly, generics.ListCreateAPIView):
     def perform_create(self, serializer):
         serializer.instance = services.block_ip(cidr=serializer.validated_data["cidr"],
                                                 reason=serializer.validated_data.get("reason", ""),
-                                                created_by=self.request.user)
+                                                created_by=self.request.user,
+                                                requester_ip=client_ip(self.request))
 
 
 @extend_schema_view(delete=extend_schema(

@@ -310,7 +310,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "risk.lockout.login_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_ENABLE_ADMIN = True
+# axes' own admin deleted access attempts without an audit record: the Risk app's "Login lockouts" page
+# (risk.admin.LoginLockoutAdmin) lists them and unlocks through an audited service instead.
+AXES_ENABLE_ADMIN = False
 AXES_CLIENT_IP_CALLABLE = "nexus.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "risk.lockout.lockout_response"
 AXES_VERBOSE = False

@@ -26,6 +26,7 @@ from api import roles
 from api.identifiers import new_account_number
 from api.ledger_checks import find_discrepancies
 from api.models import Account, Transaction, User
+from api.services.sessions import issue_tokens
 from risk.models import Incident, LoginEvent
 from tests.factories import PASSWORD, AccountFactory, StaffFactory, UserFactory
 
@@ -306,9 +307,12 @@ def test_a_refresh_token_is_good_for_one_exchange(server):
     again = client.login(user.email).json  # logging in again is the way back
     assert client.get("/auth/me/", token=again["access"]).status == 200
 
-    # Finding 10: the token of a user deleted since is refused like any bad one.
-    User.objects.filter(pk=user.pk).delete()
-    gone = refresh(client, again["refresh"])
+    # Finding 10: the token of a user deleted since is refused like any bad one. A user who has logged in is
+    # never deleted (their login events are evidence, contract v1.3): this one gets a pair without a login.
+    departed = UserFactory()
+    pair = issue_tokens(departed)
+    User.objects.filter(pk=departed.pk).delete()
+    gone = refresh(client, pair["refresh"])
     assert (gone.status, gone.code) == (401, "token_invalid")
 
 

@@ -464,7 +464,7 @@ def _(world):
 
 @case("POST /risk/blacklist/", 201)
 def _(world):
-    return post(world.client(world.staff), "/risk/blacklist/", {"cidr": "2001:db8::/32", "reason": "Scanner"})
+    return post(world.client(world.staff), "/risk/blacklist/", {"cidr": "2001:db8::/48", "reason": "Scanner"})
 
 
 @case("DELETE /risk/blacklist/{id}/", 204)

@@ -86,8 +86,9 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
     standing = Incident.objects.create(code="velocity", event="e", severity="high", subject=unless[1],
                                        dedup_key="velocity-standing", timestamp=txn.created_at)
     assert risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at, unless=unless) == []
-    standing.delete()  # the rule is armed again at once
-    assert len(risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at, unless=unless)) == 1
+    assert standing.subject == unless[1]  # incidents are never deleted: another subject's rule is still armed
+    assert len(risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at,
+                                            unless=("velocity", "someone-else"))) == 1
     MetricEvent.objects.filter(transaction_id=txn.pk).delete()
     business_queries.insert_fact(event_for_transaction(Transaction.objects.get(pk=txn.pk)))
     assert MetricEvent.objects.filter(transaction_id=txn.pk).count() == 1

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.checks import run_checks
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 
 from api.services.transfers import transfer_external
@@ -127,7 +128,7 @@ class TestTransactionRules:
         assert incidents("velocity").get().details["count_15m"] == 10
 
     def test_one_velocity_incident_per_window_decided_by_the_database(self):
-        """No process remembers an incident: a deleted one re-arms the rule at once, on every worker."""
+        """No process remembers an incident: the database decides, and an incident cannot be deleted to re-arm it."""
         with time_machine.travel(START, tick=False) as clock:
             user = UserFactory()
             account = AccountFactory(owner=user, funded=Decimal("1000.000"))
@@ -135,7 +136,8 @@ class TestTransactionRules:
             for _ in range(12):
                 spend(user, account, receiver)
             assert incidents("velocity").count() == 1
-            incidents("velocity").delete()  # e.g. removed in the admin by mistake: the next transfer re-raises it
+            with pytest.raises(IntegrityError), transaction.atomic():
+                incidents("velocity").delete()  # evidence (contract v1.3): refused by the database
             spend(user, account, receiver)
             assert incidents("velocity").count() == 1
             clock.shift(dt.timedelta(minutes=16))  # the window is over: a new burst, a new incident
