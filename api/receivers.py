@@ -1,4 +1,4 @@
-"""The core's own reactions to its domain events (api.signals), after commit: one-line delegates."""
+"""The core's own reactions to its domain events (api.signals), sent by the job worker (api.reactions): one-line delegates."""
 
 from django.dispatch import receiver
 
@@ -7,5 +7,5 @@ from .signals import money_moved
 
 
 @receiver(money_moved, dispatch_uid="api.notifications.money_moved")
-def on_money_moved(sender, transaction, **kwargs):
-    notifications.money_moved(transaction)
+def on_money_moved(sender, transactions, **kwargs):
+    notifications.money_moved(transactions)

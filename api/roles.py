@@ -27,7 +27,7 @@ GRANTS: dict[str, list[str]] = {
     TELLER: _TELLER,
     SUPERVISOR: [*_TELLER, "api.unfreeze_account", "api.decide_approval", "api.add_fxrate", "api.block_user",
                  "api.reset_twofactor", "business.view_dailybusinessmetrics",
-                 "risk.view_loginlockout", "risk.unlock_login"],
+                 "risk.view_loginlockout", "risk.unlock_login", "nexus.view_job", "nexus.retry_job"],
     # v1.3: a lockout is unlocked through risk.services.lockout_unlock (audited), never by deleting axes' rows.
     RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.block_user", *_SEE_RISK,
                    "risk.change_incident", "risk.add_blockedip", "risk.delete_blockedip",

@@ -116,8 +116,7 @@ def seed(*, customers: int, baseline: int, run_id: str | None = None) -> Cohort:
     # risk see the seeded cohort exactly as they would see real sign-ups and teller deposits.
     for user in users:
         user_registered.send(sender=User, user=user)
-    for txn in txns:
-        money_moved.send(sender=Transaction, transaction=txn)
+    money_moved.send(sender=Transaction, transactions=txns)
 
     cohort = Cohort(run_id=run_id, password=password, started_at=now, customers=people[:customers],
                     hot_pair=(people[customers], people[customers + 1]), baseline=people[customers + 2:])

@@ -4,7 +4,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Min
 from django.template.response import TemplateResponse
 from django.urls import path
 
@@ -140,17 +139,6 @@ class DailyBusinessMetricsAdmin(ReadOnlyAdmin):
     @admin.display(description="Net revenue (JOD)", ordering="net_revenue")
     def net(self, obj):
         return amount(obj.net_revenue, "JOD")
-
-    def changelist_view(self, request, extra_context=None):
-        # The list shows stored rows: roll up first, so no day reads 0 because its rollup has not run
-        # yet. Days already final cost nothing (services.daily_rows re-reads only the others), and
-        # the catch-up reaches back at most a year.
-        if self.has_view_permission(request):
-            today = services.today()
-            oldest = DailyBusinessMetrics.objects.aggregate(first=Min("date"))["first"] or today
-            floor = today - dt.timedelta(days=MAX_DASHBOARD_DAYS - 1)
-            services.daily_rows(max(min(oldest, today - dt.timedelta(days=DEFAULT_DASHBOARD_DAYS - 1)), floor), today)
-        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         return [path("dashboard/", self.admin_site.admin_view(self.dashboard), name="business_dashboard"),

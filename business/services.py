@@ -1,10 +1,9 @@
-"""Recording (one INSERT per event, after commit) and rollups of the business figures."""
+"""Recording (one INSERT per batch of events, by the job worker) and rollups of the business figures."""
 
 import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.db import IntegrityError
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
@@ -52,16 +51,11 @@ def event_for_transaction(txn) -> MetricEvent:
     )
 
 
-def record_transaction(txn) -> None:
-    """One INSERT, in autocommit after the transfer's commit (no transaction of its own).
-
-    The unique transaction_id makes a duplicate delivery of the same event fail instead of
-    double counting.
-    """
-    try:
-        queries.insert_fact(event_for_transaction(txn))
-    except IntegrityError:
-        log.warning("metric event already recorded", extra={"transaction_id": str(txn.pk)})
+def record_transactions(transactions) -> None:
+    """The facts of a batch of committed movements in one INSERT, in the job worker's transaction
+    (api.reactions). A fact already there (``rebuild_metrics`` ran meanwhile) is kept, never doubled:
+    the transaction id is unique."""
+    MetricEvent.objects.bulk_create([event_for_transaction(txn) for txn in transactions], ignore_conflicts=True)
 
 
 def record_refusal(*, user) -> None:
@@ -166,30 +160,20 @@ def figures_span() -> tuple[dt.date, dt.date] | None:
 
 
 def daily_rows(first: dt.date, last: dt.date) -> list[DailyBusinessMetrics]:
-    """Rows for every day of the range, rolling up on read the days not final yet (today, gaps).
-
-    Only days up to today are stored; the zero rows of days before the bank's first activity are
-    stored at once, in one statement. A later day still in a trailing window is computed, not stored
-    (it has not happened); a day past :func:`figures_span` is an unsaved zero row.
+    """Rows for every day of the range. Reads write nothing (v1.3): a closed day's row is the stored one
+    (the job worker's schedule stores it once the day closes, business.housekeeping); a day not stored or
+    not final yet (today, a gap, a day in a trailing window) is computed, not stored; a day outside
+    :func:`figures_span` is a zero row, known without a query.
     """
     span = figures_span()
-    current = today()
     existing = {row.date: row for row in DailyBusinessMetrics.objects.filter(date__gte=first, date__lte=last)}
-    quiet = {day for day in _days(first, min(last, current))
-             if day not in existing and (span is None or day < span[0])}
-    if quiet:
-        DailyBusinessMetrics.objects.bulk_create([DailyBusinessMetrics(date=day) for day in sorted(quiet)],
-                                                 ignore_conflicts=True)
     rows = []
     for day in _days(first, last):
         row = existing.get(day)
-        if day > current:
-            in_window = span is not None and day <= span[1]
-            row = DailyBusinessMetrics(date=day, **(figures(day, day) if in_window else {}))
-        elif day in quiet:
+        if span is None or not span[0] <= day <= span[1]:
             row = DailyBusinessMetrics(date=day)
         elif row is None or not _is_final(row):
-            row = rollup(day)
+            row = DailyBusinessMetrics(date=day, **figures(day, day))
         rows.append(row)
     return rows
 

@@ -9,8 +9,8 @@ from . import services
 
 
 @receiver(money_moved, dispatch_uid="business.money_moved")
-def on_money_moved(sender, transaction, **kwargs):
-    services.record_transaction(transaction)  # money_moved is already sent after commit
+def on_money_moved(sender, transactions, **kwargs):
+    services.record_transactions(transactions)  # in the job worker's transaction (api.reactions)
 
 
 @receiver(money_refused, dispatch_uid="business.money_refused")

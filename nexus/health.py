@@ -1,17 +1,15 @@
-from django.db import connection
 from django.http import JsonResponse
 
 from .errors import read_only
 from .exceptions import RETRY_AFTER_SECONDS, service_unavailable_body
+from .jobs import queue_state
 
 
 @read_only
 def health(request):
-    """200 when the database answers, 503 otherwise. No authentication, no details."""
+    """200 when the database answers (with the job queue's depth), 503 otherwise. No authentication."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        queue = queue_state()  # one statement: it also tells that the database answers
     except Exception:  # noqa: BLE001 - any database failure means "down"
         # A load balancer takes the node out of rotation on this answer (HAProxy's httpchk).
         response = JsonResponse({"status": "error", "database": "unavailable", **service_unavailable_body()},
@@ -19,4 +17,4 @@ def health(request):
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response._has_been_logged = True  # logged once as a warning, not as an ERROR per probe
         return response
-    return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse({"status": "ok", "database": "ok", "queue": queue})

@@ -18,3 +18,49 @@ class RateLimitWindow(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+class Job(models.Model):
+    """Work a committed operation owes (contract v1.3: reactions are never lost), or a scheduled task.
+
+    Inserted in the transaction of the change it reacts to (a transactional outbox), so the two commit
+    together or not at all: a transfer's posting statement writes its ``money_moved`` row itself. A
+    worker (``manage.py run_worker``, nexus.jobs) takes rows in batches with ``FOR UPDATE SKIP LOCKED``,
+    carries them out and deletes them in one transaction: exactly once, whatever dies when. A row that
+    keeps failing is kept with its error (``failed_at``) for staff to retry from the admin.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    topic = models.CharField(max_length=40)
+    key = models.CharField(max_length=64, blank=True, help_text="The object the job is about (its id).")
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    available_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["available_at", "id"], condition=models.Q(failed_at__isnull=True),
+                                name="job_waiting")]
+        permissions = [("retry_job", "Can retry failed jobs")]
+
+    def __str__(self):
+        return f"{self.topic} {self.key}".strip()
+
+
+class ScheduleRun(models.Model):
+    """One run of a scheduled task for one slot of its schedule (nexus.jobs): the unique key is what makes
+    it run once, whatever the number of workers; inserted in the same transaction as the task's work."""
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=60)
+    slot = models.DateTimeField()
+    ran_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="schedulerun_once")]
+
+    def __str__(self):
+        return f"{self.name} @ {self.slot:%Y-%m-%d %H:%M}"

@@ -197,6 +197,14 @@ def _health_body(state: str, database: str, error: bool) -> dict:
     if error:
         body["required"].append("error")
         body["properties"]["error"] = {"$ref": "#/components/schemas/ErrorBody"}
+    else:
+        body["required"].append("queue")
+        body["properties"]["queue"] = {
+            "type": "object", "required": ["waiting", "oldest_seconds", "failed"],
+            "description": "The job queue (what committed operations still owe, carried out by the workers).",
+            "properties": {"waiting": {"type": "integer", "description": "Jobs waiting for a worker."},
+                           "oldest_seconds": {"type": "number", "description": "Age of the oldest waiting job."},
+                           "failed": {"type": "integer", "description": "Jobs kept after failing (staff retry)."}}}
     return body
 
 
@@ -210,7 +218,8 @@ def _health() -> dict:
         "operationId": "health",
         "summary": "Health check",
         "description": "For load balancers and monitoring: 200 while the database answers, 503 when it "
-                       "does not. No authentication; no detail beyond these two fields.",
+                       "does not. No authentication. `queue` tells whether the workers keep up: a growing "
+                       "`oldest_seconds` means no worker runs (the answer stays 200: the API still works).",
         "tags": ["ops"],
         "responses": {
             "200": {"description": "Up.", "content": {"application/json": {"schema": _health_body("ok", "ok", False)}}},

@@ -8,7 +8,7 @@ statement, every statement executed by tests/nexus/test_queries.py.
 from functools import cache
 
 from channels_postgres.models import GroupChannel, Message
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from . import sql
 from .models import RateLimitWindow
@@ -32,11 +32,8 @@ def hit(key: str, window_start: int) -> int:
 
 
 def purge(before: int) -> None:
-    """Housekeeping: windows that ended long ago (ORM: one DELETE).
-
-    On the primary by name: a router asked for a write would pin the request that happened to run the
-    housekeeping to the primary (nexus.db_router), and that request's staff report would then skip
-    the standby at random (one request in a thousand)."""
+    """Housekeeping (the job worker's schedule, nexus.housekeeping): windows that ended long ago (ORM: one
+    DELETE), on the primary by name."""
     RateLimitWindow.objects.using(DEFAULT_DB_ALIAS).filter(window_start__lt=before).delete()
 
 
@@ -86,3 +83,9 @@ def advisory_lock(connection, key: int, timeout_seconds: int) -> None:
 def advisory_unlock(connection, key: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+# The job worker waits for committed jobs (nexus.jobs): a trigger notifies this channel at commit.
+def listen(channel: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"LISTEN {channel}")

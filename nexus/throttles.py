@@ -7,7 +7,6 @@ single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on PostgreSQL.
 """
 
 import hashlib
-import random
 import time
 
 from django.conf import settings
@@ -40,10 +39,8 @@ def hit(key: str, window: int, now: float | None = None) -> tuple[int, int]:
         pipe.incr(redis_key)
         pipe.expire(redis_key, window + 1)
         return int(pipe.execute()[0]), remaining
-    count = queries.hit(key[:200], start)
-    if random.random() < 0.001:  # noqa: S311 - housekeeping, not security
-        queries.purge(start - 86400)
-    return count, remaining
+    # Old windows are purged on a schedule by the job worker (nexus.housekeeping), never in a request.
+    return queries.hit(key[:200], start), remaining
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

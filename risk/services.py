@@ -104,8 +104,15 @@ def user_locked_out(*, email: str) -> None:
                                           "If this was not you, change your password.")
 
 
+def screen_transactions(transactions) -> None:
+    """Screen a batch of committed movements (the job worker's, api.reactions)."""
+    for txn in transactions:
+        screen_transaction(txn)
+
+
 def screen_transaction(txn) -> None:
-    """Transaction rules, after commit: a refused or rolled-back transfer never gets here.
+    """Transaction rules, run by the job worker after the commit: a refused or rolled-back transfer never
+    gets here, and a committed one always does, once.
 
     Whoever started it, staff included: a staff user's own transfers are screened like anyone's.
     Each rule decides which kinds it looks at (deposits and reversals are not outgoing transfers).

@@ -26,5 +26,5 @@ def on_locked_out(sender, request=None, username=None, **kwargs):
 
 
 @receiver(money_moved, dispatch_uid="risk.money_moved")
-def on_money_moved(sender, transaction, **kwargs):
-    services.screen_transaction(transaction)
+def on_money_moved(sender, transactions, **kwargs):
+    services.screen_transactions(transactions)

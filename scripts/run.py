@@ -5,12 +5,16 @@
     python3 scripts/run.py 0.0.0.0:8000
 
 One uvicorn process serves the whole ASGI application (nexus.asgi): the REST API, the admin and the
-notification WebSocket (ws://127.0.0.1:8000/ws/notifications/?token=<access>).
+notification WebSocket (ws://127.0.0.1:8000/ws/notifications/?token=<access>). A job worker
+(``manage.py run_worker``) runs beside it: notifications, business figures, risk screening and the
+scheduled tasks. Both stop together.
 """
 
+import os
+import subprocess
 import sys
 
-from _bootstrap import ensure_venv, run
+from _bootstrap import ROOT, ensure_venv, run
 
 
 def main() -> None:
@@ -22,8 +26,13 @@ def main() -> None:
     run(python, "manage.py", "seed_demo", env=local)
     print(f"\nSwagger UI: http://{address}/api/docs/   Admin: http://{address}/admin/   "
           f"WebSocket: ws://{address}/ws/notifications/?token=<access>\n", flush=True)
-    run(python, "-m", "uvicorn", "nexus.asgi:application", "--host", host or "127.0.0.1", "--port", port or "8000",
-        env=local)
+    worker = subprocess.Popen([str(python), "manage.py", "run_worker"], cwd=ROOT, env={**os.environ, **local})
+    try:
+        run(python, "-m", "uvicorn", "nexus.asgi:application", "--host", host or "127.0.0.1",
+            "--port", port or "8000", env=local)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 if __name__ == "__main__":

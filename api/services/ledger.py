@@ -11,12 +11,11 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from nexus.aftercommit import send_after_commit
+from nexus import jobs
 
 from .. import exceptions, queries
 from ..bankday import bank_day
 from ..models import Account, LedgerEntry, Transaction
-from ..signals import money_moved
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,8 @@ def book(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
     The caller holds row locks on every customer account among the legs (``api.locks``) and has
     checked every business rule. House accounts (absent from ``locked``) are not updated: their
     balance is the sum of their entries. The ledger's zero-sum per currency is re-checked by the
-    database at commit. The reactions (risk screening, business figures) run after commit.
+    database at commit. The posting also owes the movement's reactions (notifications, business
+    figures, risk screening): a job in the same statement, carried out by a worker (api.reactions).
     """
     now = timezone.now()
     running = {number: account.balance for number, account in locked.items()}
@@ -89,8 +89,8 @@ def book(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
 
     balances = [tuple(getattr(locked[number], name) for name in queries.BALANCE_FIELDS) for number in sorted(changed)]
     queries.book(balances=balances, txn=txn, lines=lines, now=now)
+    jobs.owed()
 
     txn._state.adding = False
     txn._state.db = connection.alias
-    send_after_commit(money_moved, sender=Transaction, transaction=txn)
     return txn

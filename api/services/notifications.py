@@ -1,13 +1,15 @@
 """Notifications (contract v1.2): rows created after the commit of what they report, pushed at once.
 
-- Money: a receiver of ``api.signals.money_moved`` (sent after commit, never for a rolled-back or a
-  replayed request) writes one row per customer concerned, in one INSERT: ``transfer_out`` or
-  ``bill_paid`` to the sender, ``transfer_in`` or ``deposit`` to the receiver, ``reversal`` to both.
-- Security: services call :func:`security_alert` inside their own transaction; the row is written
-  once that transaction commits (``nexus.aftercommit``), so a refused change notifies nobody.
+- Money: a receiver of ``api.signals.money_moved`` (the job worker's, api.reactions: exactly once for
+  each committed movement) writes one row per customer concerned, for a whole batch in one INSERT:
+  ``transfer_out`` or ``bill_paid`` to the sender, ``transfer_in`` or ``deposit`` to the receiver,
+  ``reversal`` to both.
+- Security: services call :func:`security_alert` inside their own transaction; the row is written in
+  it, so a refused change notifies nobody and a committed one always does.
 - Each row carries ids only (the transaction, the customer's own account): never a balance, never
   another customer's account details beyond the number they already see on the transaction.
-- Once its rows commit, each is published to its user's group on the channel layer
+- With its rows (PostgreSQL layer: in the same statement) or once they commit (Redis), each is
+  published to its user's group on the channel layer
   (``nexus.realtime``), and every open socket of that user (api.consumers) receives it as
   ``NotificationSerializer`` renders it: the same JSON object ``GET /notifications/`` lists.
 """
@@ -34,8 +36,8 @@ def user_group(user_id) -> str:
 
 def _create(rows: list[Notification]) -> None:
     """Write ``rows`` and push each to its user's open sockets: one statement on the PostgreSQL layer
-    (rows and pushes commit together, on their own: this runs after the commit of what they report),
-    the rows then a push per row on Redis."""
+    (rows and pushes commit together, in the caller's transaction: the job worker's for money, the
+    operation's own for security alerts), the rows then a push per row after the commit on Redis."""
     if not rows:
         return
     show = NotificationSerializer().to_representation  # the object GET /notifications/ lists
@@ -63,11 +65,18 @@ def _amount(value, currency) -> str:
     return f"{money.fmt(value, currency)} {currency}"
 
 
-def money_moved(txn: Transaction) -> None:
-    """The rows a committed movement makes (called after commit)."""
+def money_moved(transactions: list[Transaction]) -> None:
+    """The rows a batch of committed movements makes, in one statement (the job worker's, api.reactions)."""
+    rows: list[Notification] = []
+    now = timezone.now()
+    for txn in transactions:
+        _movement_rows(txn, now, rows)
+    _create(rows)
+
+
+def _movement_rows(txn: Transaction, now, rows: list[Notification]) -> None:
     sender, receiver = txn.sender_account_id, txn.receiver_account_id
     out_amount, in_amount = _amount(txn.amount, txn.currency), _amount(txn.credited_amount, txn.credited_currency)
-    now, rows = timezone.now(), []
 
     def row(owner, kind, title, body, account):
         if owner is not None:
@@ -89,19 +98,13 @@ def money_moved(txn: Transaction) -> None:
         owners = _owners(txn, sender, receiver)
         row(owners[sender], Kind.TRANSFER_OUT, "Money sent", f"{out_amount} sent from {sender} to {receiver}.", sender)
         row(owners[receiver], Kind.TRANSFER_IN, "Money received", f"{in_amount} received on {receiver}.", receiver)
-    _create(rows)
 
 
 def security_alert(*, user_id, event: str, title: str, body: str, data: dict | None = None) -> None:
-    """A ``security_alert`` for ``user_id``, written once the caller's transaction commits."""
-    row = Notification(user_id=user_id, kind=Kind.SECURITY_ALERT, title=title, body=body,
-                       data={"event": event, **(data or {})})
-    after_commit(_create_alert, row)
-
-
-def _create_alert(row: Notification) -> None:
-    row.created_at = timezone.now()
-    _create([row])
+    """A ``security_alert`` for ``user_id``, written in the caller's transaction (v1.3: it commits with
+    what it reports, or not at all; on the PostgreSQL channel layer its push too)."""
+    _create([Notification(user_id=user_id, kind=Kind.SECURITY_ALERT, title=title, body=body,
+                          data={"event": event, **(data or {})}, created_at=timezone.now())])
 
 
 def recent_alert(*, user_id, event: str, within) -> bool:

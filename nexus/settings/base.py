@@ -340,6 +340,21 @@ RISK_DETECTORS = [
 
 # Money movement.
 EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01")
+# The job queue (contract v1.3, nexus.jobs): what a committed operation owes, by topic, carried out by
+# a worker (``manage.py run_worker``), and the tasks it runs on a schedule (every N seconds, or daily at
+# a bank-local time). Named by dotted path: the ground layer imports no app.
+NEXUS_JOBS_EAGER = False  # True only in tests without a worker: the committing thread drains (nexus.jobs.owed)
+NEXUS_JOB_HANDLERS = {
+    "money_moved": "api.reactions.on_money_moved",
+}
+NEXUS_SCHEDULE = [
+    {"name": "purge_throttle_windows", "every": 3600, "call": "nexus.housekeeping.purge_throttle_windows"},
+    {"name": "purge_idempotency_keys", "every": 3600, "call": "api.housekeeping.purge_idempotency_keys"},
+    {"name": "purge_expired_tokens", "daily_at": "03:10", "call": "api.housekeeping.purge_expired_tokens"},
+    {"name": "rollup_closed_days", "daily_at": "00:05", "call": "business.housekeeping.rollup_closed_days"},
+    {"name": "verify_ledger", "daily_at": "02:30", "call": "risk.housekeeping.verify_ledger"},
+]
+
 # Dual control: staff deposits to one customer in a bank day worth more than this (JOD at current
 # rates), counted per requester, wait for an approver (staff without the approve permission).
 DUAL_CONTROL_THRESHOLD = env.str("DUAL_CONTROL_THRESHOLD", default="10000")

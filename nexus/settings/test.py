@@ -23,3 +23,7 @@ LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
 # code in a day, or than one staff member may deposit alone, as the throttles above.
 STEP_UP_DAILY_TOTAL = "1000000000000"
 DUAL_CONTROL_CEILING = "1000000000000"
+# In-process tests have no worker: a commit that owes jobs drains the queue in the committing thread (as
+# Django's on_commit hooks, captured by the tests, did before the queue). Live-server tests that run a
+# real worker set NEXUS_JOBS_EAGER=false.
+NEXUS_JOBS_EAGER = env.bool("NEXUS_JOBS_EAGER", default=True)  # noqa: F405

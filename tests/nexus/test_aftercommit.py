@@ -1,4 +1,4 @@
-"""A failing after-commit handler never turns committed work into an error for the client."""
+"""A failing reaction never turns committed work into an error for the client, and is never lost (v1.3)."""
 
 import datetime as dt
 import logging
@@ -8,9 +8,11 @@ import pytest
 import time_machine
 
 from api.ledger_checks import find_discrepancies
-from api.models import Account, Transaction
+from api.models import Account, Notification, Transaction
 from api.signals import money_moved
 from business import services as business
+from nexus import jobs
+from nexus.models import Job
 from risk.models import Incident
 from tests.factories import PASSWORD, AccountFactory
 
@@ -27,47 +29,72 @@ def failures(caplog):
     return [r for r in caplog.records if r.name == "nexus.aftercommit" and r.levelno == logging.ERROR]
 
 
-def test_a_failing_receiver_after_a_transfer_still_answers_201(client_for, user, monkeypatch, caplog):
+def job_failures(caplog):
+    return [r for r in caplog.records if r.name == "nexus.jobs" and r.levelno == logging.ERROR]
+
+
+def test_a_failing_reaction_keeps_the_201_and_is_carried_out_once_when_it_works_again(client_for, user,
+                                                                                       monkeypatch, caplog):
+    """v1.3: a reaction that fails is not dropped. The job stays with its error; the receivers' writes of
+    the failed attempt are rolled back together (no half reaction); once the cause is gone, the worker
+    carries it out, exactly once."""
     sender = AccountFactory(owner=user, funded=Decimal("100.000"))
     receiver = AccountFactory()
-    monkeypatch.setattr(business, "record_transaction", broken)  # the first money_moved receiver
+    monkeypatch.setattr(business, "record_transactions", broken)  # the business receiver of money_moved
     with time_machine.travel(NIGHT, tick=False):
         response = client_for(user).post("/transfers/external/", {
             "sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "10.000",
         }, format="json", HTTP_X_REQUEST_ID="req-after-commit-1")
     assert response.status_code == 201, response.content
-    assert Transaction.objects.filter(pk=response.json()["id"], status="SUCCESS").exists()
+    txn_id = response.json()["id"]
+    assert Transaction.objects.filter(pk=txn_id, status="SUCCESS").exists()
     assert Account.objects.get(pk=receiver.pk).balance == Decimal("10.000")
     assert find_discrepancies() == []
-    # The receivers after the failing one still ran: the night transfer was screened.
-    assert Incident.objects.filter(code="unusual_hour", user=user).exists()
-    [record] = failures(caplog)
-    assert record.request_id == "req-after-commit-1"
-    assert record.handler == "business.signals.on_money_moved"
-    assert "metrics store unavailable" in str(record.exc_info[1])
+    job = Job.objects.get(topic="money_moved", key=txn_id)
+    assert job.attempts == 1 and "metrics store unavailable" in job.last_error
+    assert job_failures(caplog)
+    # All or nothing: the screening and the notifications of the failed attempt were rolled back too.
+    assert not Incident.objects.filter(code="unusual_hour", user=user).exists()
+    assert not Notification.objects.filter(data__transaction_id=txn_id).exists()
+    monkeypatch.undo()
+    Job.objects.filter(pk=job.pk).update(available_at=job.created_at)  # its retry is due
+    with time_machine.travel(NIGHT, tick=False):
+        assert jobs.drain_all() == 1
+    assert Incident.objects.filter(code="unusual_hour", user=user).count() == 1
+    assert business.MetricEvent.objects.filter(transaction_id=txn_id).count() == 1
+    assert Notification.objects.filter(data__transaction_id=txn_id).count() == 2
+    assert not Job.objects.exists()
+    assert jobs.drain_all() == 0  # nothing twice
 
 
-def test_a_receiver_that_raises_cannot_make_a_deposit_a_500(client_for, staff, caplog):
-    account = AccountFactory()
+def test_a_job_that_keeps_failing_is_kept_for_staff_and_never_holds_the_others(client_for, staff, monkeypatch):
+    accounts = [AccountFactory() for _ in range(3)]
+    poisoned = accounts[1]
 
-    def explode(sender, transaction, **kwargs):
-        raise ValueError(f"cannot handle {transaction.pk}")
+    def explode(sender, transactions, **kwargs):
+        if any(txn.receiver_account_id == poisoned.pk for txn in transactions):
+            raise ValueError("cannot handle this one")
 
     money_moved.connect(explode, dispatch_uid="test.explode", weak=False)
     try:
-        response = client_for(staff).post(f"/accounts/{account.pk}/deposit/", {"amount": "5.000"}, format="json",
-                                          HTTP_IDEMPOTENCY_KEY="slip-1")
+        for account in accounts:
+            response = client_for(staff).post(f"/accounts/{account.pk}/deposit/", {"amount": "5.000"},
+                                              format="json")
+            assert response.status_code == 201
+        for _ in range(jobs.MAX_ATTEMPTS):
+            Job.objects.update(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+            jobs.drain_all()
     finally:
         money_moved.disconnect(dispatch_uid="test.explode")
-    assert response.status_code == 201
-    assert Account.objects.get(pk=account.pk).balance == Decimal("5.000")
-    [record] = failures(caplog)
-    assert record.request_id == response["X-Request-ID"]
-    # The stored answer is replayed: a retry with the key does not deposit twice.
-    again = client_for(staff).post(f"/accounts/{account.pk}/deposit/", {"amount": "5.000"}, format="json",
-                                   HTTP_IDEMPOTENCY_KEY="slip-1")
-    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
-    assert Account.objects.get(pk=account.pk).balance == Decimal("5.000")
+    [kept] = Job.objects.all()
+    assert kept.failed_at is not None and kept.attempts == jobs.MAX_ATTEMPTS
+    assert "cannot handle this one" in kept.last_error
+    assert Notification.objects.filter(data__account=accounts[0].pk).count() == 1  # the others went through
+    assert Notification.objects.filter(data__account=accounts[2].pk).count() == 1
+    assert jobs.queue_state() == {"waiting": 0, "failed": 1, "oldest_seconds": 0}
+    jobs.retry([kept.pk])  # staff retry it from the admin once the bug is fixed
+    assert jobs.drain_all() == 1
+    assert Notification.objects.filter(data__account=poisoned.pk).count() == 1
 
 
 def test_a_failing_refusal_receiver_keeps_the_422(client_for, user, monkeypatch, caplog):

@@ -62,7 +62,7 @@ def test_select_for_update_makes_a_second_connection_wait(account_factory):
 def test_health(client, db):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "queue": {"waiting": 0, "oldest_seconds": 0, "failed": 0}}
 
 
 def test_health_reports_database_down(client, db, monkeypatch):

@@ -1,0 +1,20 @@
+"""What a committed money movement owes, carried out by a worker (contract v1.3; nexus.jobs).
+
+The posting statement writes a ``money_moved`` job in the movement's own transaction
+(api.queries.posting); a worker hands waiting jobs here in batches and deletes them in the same
+transaction as everything the receivers of ``api.signals.money_moved`` write: the notifications
+(api.receivers), the business facts (business) and the risk screening (risk). A receiver that
+raises fails the batch, which is retried: a reaction happens exactly once, never best-effort.
+"""
+
+from .models import Transaction
+from .signals import money_moved
+
+
+def on_money_moved(jobs) -> None:
+    """``settings.NEXUS_JOB_HANDLERS["money_moved"]``: one batch of committed movements."""
+    transactions = list(Transaction.objects.filter(pk__in=[job.key for job in jobs])
+                        .select_related("sender_account", "receiver_account", "reverses", "initiated_by")
+                        .order_by("created_at", "id"))
+    if transactions:
+        money_moved.send(sender=Transaction, transactions=transactions)
