@@ -44,6 +44,7 @@ from .models import (
 from .services import approvals, users
 from .services.accounts import (
     account_update,
+    group_deleted_recorded,
     group_permissions,
     group_update_recorded,
     user_snapshot,
@@ -564,6 +565,15 @@ class AccountAdmin(admin.ModelAdmin):
             return False
         return any(request.user.has_perm(perm) for perms in self.POWERS.values() for perm in perms)
 
+    def log_change(self, request, obj, message):
+        if not getattr(request, "nexus_refused", False):
+            super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, "nexus_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
     def has_freeze_permission(self, request):
         return request.user.has_perm("api.freeze_account")
 
@@ -581,8 +591,8 @@ class AccountAdmin(admin.ModelAdmin):
         changed = {name: form.cleaned_data[name] for name in self.EDITABLE if name in form.changed_data}
         try:
             result = account_update(actor=request.user, account_number=obj.pk, **changed)
-        except exceptions.DomainError as exc:
-            transaction.set_rollback(True)
+        except exceptions.DomainError as exc:  # the service rolled its own savepoint back: nothing changed
+            request.nexus_refused = True  # no "changed" log entry, back to the form (log_change, response_change)
             messages.error(request, f"Not saved: {refusal(exc)}")
             return
         if isinstance(result, Approval):
@@ -1257,3 +1267,13 @@ class RoleAdmin(BaseGroupAdmin):
         super().save_related(request, form, formsets, change)
         group_update_recorded(actor=request.user, group=form.instance,
                               before=getattr(request, "_audit_group_before", None))
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Group.objects.filter(pk=obj.pk))
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        """Deleting a role takes its permissions from every member: audited as ``role_change`` too."""
+        for group in queryset:
+            group_deleted_recorded(actor=request.user, group=group)
+        super().delete_queryset(request, queryset)

@@ -62,6 +62,16 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         self.token_version = claimed_version(token)
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # Checked again once in the group: a revocation committed between the first check and joining
+        # would otherwise reach nobody, and this socket would outlive it (v1.3: every session ends).
+        try:
+            await database_sync_to_async(_authenticate)(raw)
+        except APIException:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+            await self.accept(subprotocol)
+            await self.close(code=UNAUTHORIZED)
+            return
         await self.accept(subprotocol)
         expires = datetime.fromtimestamp(token["exp"], tz=UTC)
         self.expiry_task = asyncio.ensure_future(self._close_at(expires))

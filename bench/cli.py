@@ -154,6 +154,7 @@ class Probe:
         self.server = server
         self.me = psutil.Process()
         self.gunicorn = CpuMeter(server.processes if server else list)
+        self.worker = CpuMeter(server.worker_processes if server else list)
         self.postgres = CpuMeter(PostgresProcesses(database))
 
     def begin(self) -> None:
@@ -165,6 +166,7 @@ class Probe:
         self.system0 = psutil.cpu_times()
         self.me0 = sum(self.me.cpu_times()[:2])
         self.gunicorn.begin()
+        self.worker.begin()
         self.postgres.begin()
         self.counters0 = counters.read_totals(self.server.counters_path) if self.server else None
 
@@ -177,6 +179,7 @@ class Probe:
         system1 = psutil.cpu_times()
         me = sum(self.me.cpu_times()[:2]) - self.me0
         gunicorn = self.gunicorn.end()
+        worker = self.worker.end()
         postgres = self.postgres.end()
         busy = (sum(system1) - system1.idle - getattr(system1, "iowait", 0)) - (
             sum(self.system0) - self.system0.idle - getattr(self.system0, "iowait", 0))
@@ -187,8 +190,11 @@ class Probe:
 
         cpu = {
             "note": "percent of one core; 100 % x cores = machine saturated",
-            "gunicorn_pct": pct(gunicorn), "postgres_pct": pct(postgres), "loadgen_pct": pct(me),
-            "system_busy_pct": pct(busy), "other_pct": pct(max(0.0, busy - gunicorn - postgres - me)),
+            "gunicorn_pct": pct(gunicorn), "worker_pct": pct(worker), "postgres_pct": pct(postgres),
+            "loadgen_pct": pct(me), "system_busy_pct": pct(busy),
+            "other_pct": pct(max(0.0, busy - gunicorn - worker - postgres - me)),
+            # CPU-seconds of every process that serves the requests (web, job worker, PostgreSQL)
+            "serving_cpu_s": round(gunicorn + worker + postgres, 3),
             "cores": cores, "load_average": [round(x, 2) for x in os.getloadavg()],
         }
         db = {}
@@ -318,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'raw SQL':<10} {base['ops_per_s']:>8.1f} ok/s  p95 {base['latency']['p95_ms']} ms  "
               f"errors {sum(base['errors'].values())}", flush=True)
 
+    from nexus import jobs
+
+    drained = jobs.drain_all()  # what the stopped worker had not reached yet (its reactions are checked too)
+    print(f"job queue after the run: {drained} job(s) left, now carried out", flush=True)
     checks = invariants.run_all(cohort=cohort, before=money_before, since=since, movements=movements,
                                 unknown_keys=unknown_keys, refusals=refusals)
     stats_after = pg_db_stats()

@@ -96,7 +96,7 @@ def _fmt(value, width: int, places: int = 1) -> str:
 COLUMNS = [
     ("scenario", 10), ("ok/s", 8), ("req/s", 8), ("p50ms", 7), ("p95ms", 7), ("p99ms", 7), ("maxms", 8),
     ("ok", 7), ("refus", 6), ("err", 5), ("5xx", 5), ("dlock", 5), ("q/req", 6), ("sqlms", 6),
-    ("gunic%", 7), ("pg%", 6), ("load%", 6), ("other%", 6), ("busy%", 6), ("calib", 6),
+    ("gunic%", 7), ("work%", 6), ("pg%", 6), ("load%", 6), ("other%", 6), ("busy%", 6), ("calib", 6),
 ]
 
 
@@ -109,7 +109,7 @@ def table(results: dict[str, dict]) -> str:
             _fmt(lat["p95_ms"], 7), _fmt(lat["p99_ms"], 7), _fmt(lat["max_ms"], 8), _fmt(r["ok"], 7),
             _fmt(r["refused"], 6), _fmt(r["errors"], 5), _fmt(r["responses_5xx"], 5), _fmt(db["deadlocks"], 5),
             _fmt(db["queries_per_request"], 6), _fmt(db["sql_ms_per_request"], 6, 2),
-            _fmt(cpu["gunicorn_pct"], 7, 0), _fmt(cpu["postgres_pct"], 6, 0), _fmt(cpu["loadgen_pct"], 6, 0),
+            _fmt(cpu["gunicorn_pct"], 7, 0), _fmt(cpu.get("worker_pct"), 6, 0), _fmt(cpu["postgres_pct"], 6, 0), _fmt(cpu["loadgen_pct"], 6, 0),
             _fmt(cpu["other_pct"], 6, 0), _fmt(cpu["system_busy_pct"], 6, 0), _fmt(r.get("calibration_ms"), 6),
         ]
         lines.append("  ".join(row))

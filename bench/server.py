@@ -45,6 +45,7 @@ class Gunicorn:
     counters_path: Path
     extra_env: dict | None = None
     process: subprocess.Popen | None = None
+    worker: subprocess.Popen | None = None  # the job worker beside it (contract v1.3: reactions are jobs)
 
     @property
     def command(self) -> list[str]:
@@ -71,6 +72,10 @@ class Gunicorn:
         started = time.perf_counter()
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        # What each transfer owes (notifications, the business fact, risk screening) is carried out by a job
+        # worker, as production runs one: its CPU is part of a transfer's cost (worker_pct).
+        self.worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=env,
+                                       stdout=self._log, stderr=subprocess.STDOUT)
         deadline = started + timeout
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
@@ -106,7 +111,23 @@ class Gunicorn:
         except psutil.NoSuchProcess:
             return []
 
+    def worker_processes(self) -> list[psutil.Process]:
+        try:
+            return [psutil.Process(self.worker.pid)] if self.worker is not None else []
+        except psutil.NoSuchProcess:
+            return []
+
     def stop(self) -> None:
+        self._stop_server()
+        if self.worker is not None and self.worker.poll() is None:  # after gunicorn: no new jobs by then
+            self.worker.send_signal(signal.SIGTERM)
+            try:
+                self.worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+        self.worker = None
+
+    def _stop_server(self) -> None:
         if self.process is None:
             return
         if self.process.poll() is None:

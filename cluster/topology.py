@@ -128,8 +128,9 @@ class Cluster:
         pg_nodes = [{"name": f"pg{i}", "port": free_port(), "api": free_port(), "dir": str(directory / f"pg{i}"),
                      "data": str(directory / f"pg{i}" / "data")} for i in (1, 2)]
         # Each app node: gunicorn for the REST API, uvicorn beside it for the WebSocket (/ws/), as in production.
-        app = [{"name": f"app{i}", "port": free_port(), "ws": f"app{i}-ws", "ws_port": free_port()}
-               for i in range(1, app_nodes + 1)]
+        # And a job worker (manage.py run_worker): what committed operations owe, and the schedules.
+        app = [{"name": f"app{i}", "port": free_port(), "ws": f"app{i}-ws", "ws_port": free_port(),
+                "worker": f"app{i}-worker"} for i in range(1, app_nodes + 1)]
         user = found["user"]
         state = {
             "ports": ports, "pg_nodes": pg_nodes, "app_nodes": app, "pids": {}, "pgbouncer": pgbouncer,
@@ -401,6 +402,14 @@ class Cluster:
                    "--timeout-graceful-shutdown", "5"]
         self.spawn(node["ws"], command, unprivileged=False, env=self.app_env(), cwd=ROOT)
 
+    def start_worker(self, name: str) -> None:
+        """The node's job worker. It LISTENs for committed jobs, which a transaction-pooling PgBouncer cannot
+        carry: it reaches the primary through HAProxy directly (as migrations do), and follows a failover
+        by reconnecting."""
+        node = self.app_node(name)
+        env = {**self.app_env(database_url=self.direct_url()), "DATABASE_TRANSACTION_POOLING": "false"}
+        self.spawn(node["worker"], [sys.executable, "manage.py", "run_worker"], unprivileged=False, env=env, cwd=ROOT)
+
     def wait_app(self, name: str, timeout: float = 90) -> None:
         node = self.app_node(name)
         self._wait_healthy(name, node["port"], timeout)
@@ -465,16 +474,17 @@ class Cluster:
         for node in self.app_nodes:
             self.start_app(node["name"])
             self.start_ws(node["name"])
+            self.start_worker(node["name"])
         for node in self.app_nodes:
             self.wait_app(node["name"])
             self.wait_ws(node["name"])
         wait_for(lambda: all(self.haproxy_servers().get(f"{backend}/{n['name']}") == "UP" for n in self.app_nodes
                              for backend in ("app_nodes", "ws_nodes")), 30, "HAProxy to see every app node")
         log(f"up in {time.monotonic() - started:.1f} s: http://127.0.0.1:{self.ports['http']}/ "
-            f"({len(self.app_nodes)} app nodes behind HAProxy, each gunicorn + uvicorn for /ws/)")
+            f"({len(self.app_nodes)} app nodes behind HAProxy, each gunicorn + uvicorn for /ws/ + a job worker)")
 
     def down(self) -> None:
-        app_processes = [n[process] for n in self.app_nodes for process in ("ws", "name")]
+        app_processes = [n[process] for n in self.app_nodes for process in ("worker", "ws", "name") if process in n]
         for name in [*app_processes, "pgbouncer", "haproxy", "redis"]:
             self.stop(name)
         for node in self.pg_nodes:

@@ -15,6 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexus.settings.production")
 
 http = get_asgi_application()  # sets Django up before anything below reads settings or apps
 
+from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
@@ -32,7 +33,39 @@ async def unknown_path(scope, receive, send):
         await send({"type": "websocket.close", "code": NOT_FOUND})
 
 
+FORBIDDEN = 4403  # the WebSocket twin of HTTP 403: the client's address is blacklisted
+
+
+def websocket_meta(scope) -> dict:
+    """What a request's META holds for telling the client's address, from a WebSocket's scope."""
+    headers = {name.decode("latin-1").upper().replace("-", "_"): value.decode("latin-1")
+               for name, value in scope.get("headers", [])}
+    client = scope.get("client") or ("", 0)
+    return {"REMOTE_ADDR": client[0] or "", **{f"HTTP_{name}": value for name, value in headers.items()}}
+
+
+class Guarded:
+    """Every WebSocket passes the same checks as an HTTP request before any route: each of
+    ``settings.WEBSOCKET_GUARDS`` (dotted paths, ``guard(meta, path) -> bool``: refuse) is asked; a
+    refused socket is accepted only to be closed with 4403 (the risk app's blacklist, as its middleware
+    does for HTTP)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.guards = [import_string(path) for path in settings.WEBSOCKET_GUARDS]
+
+    async def __call__(self, scope, receive, send):
+        meta = websocket_meta(scope)
+        for guard in self.guards:
+            if await database_sync_to_async(guard)(meta, scope.get("path", "")):
+                if (await receive())["type"] == "websocket.connect":
+                    await send({"type": "websocket.accept"})
+                    await send({"type": "websocket.close", "code": FORBIDDEN})
+                return
+        await self.app(scope, receive, send)
+
+
 application = ProtocolTypeRouter({
     "http": http,
-    "websocket": URLRouter([*import_string(settings.WEBSOCKET_URLPATTERNS), re_path(r"", unknown_path)]),
+    "websocket": Guarded(URLRouter([*import_string(settings.WEBSOCKET_URLPATTERNS), re_path(r"", unknown_path)])),
 })

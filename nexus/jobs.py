@@ -250,3 +250,7 @@ def run_worker(*, stop: Callable[[], bool] = lambda: False, once: bool = False) 
             connection.close()
             time.sleep(pause)
             pause = min(pause * 2, 5.0)
+    try:  # stopping: what was committed meanwhile is carried out now rather than by the next worker
+        drain_all()
+    except DatabaseError:
+        connection.close()

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from django.http import JsonResponse
 
 from nexus.client_ip import client_ip
@@ -20,3 +22,13 @@ class BlockedIPMiddleware:
             services.record_blocked_request(request)
             return JsonResponse(error_body("ip_blocked", "Requests from this address are blocked."), status=403)
         return self.get_response(request)
+
+
+def websocket_refused(meta: dict, path: str) -> bool:
+    """``settings.WEBSOCKET_GUARDS``: a WebSocket from a blacklisted address is refused (closed with 4403 by
+    nexus.asgi) and recorded like a blocked HTTP request."""
+    request = SimpleNamespace(META=meta, path=path, method="GET")
+    if services.is_blocked(client_ip(request)):
+        services.record_blocked_request(request)
+        return True
+    return False

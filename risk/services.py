@@ -189,6 +189,10 @@ def blacklist_refusal(network, *, requester_ip: str | None = None) -> dict | Non
     widest = WIDEST_PREFIX[network.version]
     if network.prefixlen < widest:
         return {"reason": "too_wide", "cidr": cidr, "widest_prefix": widest}
+    if network.network_address.is_unspecified or network.network_address.is_link_local:
+        # 0.0.0.0 and :: stand for an address the app could not read (nexus.client_ip): blocking them
+        # blocks whoever sends garbage, not an attacker; a link-local address never reaches the bank.
+        return {"reason": "not_routable", "cidr": cidr}
     for loopback in LOOPBACK:
         if network.version == loopback.version and network.overlaps(loopback):
             return {"reason": "contains_loopback", "cidr": cidr, "loopback": str(loopback)}
@@ -206,6 +210,7 @@ def blacklist_refusal(network, *, requester_ip: str | None = None) -> dict | Non
 
 
 REFUSALS = {
+    "not_routable": "The address is not one a client can have (unspecified or link-local).",
     "too_wide": "The range is wider than /{widest_prefix}: one entry would block too many clients.",
     "contains_loopback": "The range holds a loopback address ({loopback}).",
     "contains_trusted_proxy": "The range holds a trusted proxy ({proxy}): every client behind it would be blocked.",

@@ -141,6 +141,7 @@ def account_update(*, actor: User, account_number: str, is_active: bool | None =
             message = f"{account.currency} amounts have at most {money.MINOR_UNITS[account.currency]} decimal places."
             raise exceptions.InvalidInput(message, details={"daily_limit": [message]})
         if daily_limit > account.daily_limit and not actor.has_perm(APPROVE):
+            approvals.lock_active_staff(actor)
             _apply(actor, account, {} if is_active is None else {"is_active": is_active})
             return approvals.request_limit_change(staff=actor, account=account, daily_limit=daily_limit,
                                                   reason=reason)
@@ -213,6 +214,13 @@ def group_update_recorded(*, actor: User, group, before: list[str] | None) -> No
     if before != after:
         audit(actor=actor, action=Action.ROLE_CHANGE, object_type="group", object_id=group.name,
               changes={"permissions": [before, after]})
+
+
+def group_deleted_recorded(*, actor: User, group) -> None:
+    """v1.3: a role deleted (its members lose its permissions): audited as ``role_change``, before the delete."""
+    members = sorted(group.user_set.values_list("email", flat=True))
+    audit(actor=actor, action=Action.ROLE_CHANGE, object_type="group", object_id=group.name,
+          changes={"permissions": [group_permissions(group), None], "members": [members, None]})
 
 
 def password_reset_recorded(*, actor: User, user: User) -> None:

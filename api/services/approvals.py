@@ -86,7 +86,9 @@ def staff_deposit(*, staff: User, account_number: str, amount: Decimal, descript
         raise exceptions.NotFound("Account not found.")
     refuse_own(staff, owner_ids=[account.owner_id])
     check_amount(amount, account.currency)
-    lock_user(staff.pk)  # the day's sum of this requester's deposits is read and extended by one at a time
+    # The day's sum of this requester's deposits is read and extended by one at a time, and a block of
+    # the requester (which takes the same lock) either comes first (refused here) or cancels what this made.
+    lock_active_staff(staff)
     if needs_approval(staff, Approval.Action.DEPOSIT, amount, account.currency, owner_id=account.owner_id):
         return _request(staff=staff, action=Approval.Action.DEPOSIT, amount=amount, currency=account.currency,
                         description=description, account=account)
@@ -102,6 +104,7 @@ def staff_reversal(*, staff: User, transaction_id, reason: str,
     if original is None:
         raise exceptions.NotFound("Transaction not found.")
     refuse_own(staff, accounts=[original.sender_account_id, original.receiver_account_id])
+    lock_active_staff(staff)
     if not needs_approval(staff, Approval.Action.REVERSAL, original.amount, original.currency):
         return reverse_transaction(staff=staff, transaction_id=transaction_id, reason=reason, idempotency_key=idempotency_key)
     # Refuse now what the approver could only refuse later.
@@ -111,6 +114,15 @@ def staff_reversal(*, staff: User, transaction_id, reason: str,
         raise exceptions.NotReversible()
     return _request(staff=staff, action=Approval.Action.REVERSAL, amount=original.amount,
                     currency=original.currency, description=reason, target=original)
+
+
+def lock_active_staff(staff: User) -> None:
+    """Lock the staff member's row and refuse them (401 ``account_blocked``) if they were blocked or
+    deactivated since their request was authenticated: a block that commits while their request runs
+    must not let it through, nor leave a pending request behind (:func:`cancel_pending_of`)."""
+    lock_user(staff.pk)
+    if not User.objects.filter(pk=staff.pk, is_active=True, blocked_at__isnull=True).exists():
+        raise exceptions.AccountBlocked()
 
 
 def _decide(*, approver: User, approval_id) -> Approval:
@@ -139,6 +151,8 @@ def approval_approve(*, approver: User, approval_id) -> tuple[Approval, Transact
 
     approval = _decide(approver=approver, approval_id=approval_id)
     requester = approval.requested_by
+    if requester.blocked_at is not None or not requester.is_active:  # cancelled when blocked; never run
+        raise exceptions.AlreadyDecided("The requester was blocked or deactivated: the request is void.")
     txn = None
     if approval.action == Approval.Action.DEPOSIT:
         result = txn = deposit(staff=requester, account_number=approval.account_id, amount=approval.amount,

@@ -231,6 +231,8 @@ else:
 ASGI_APPLICATION = "nexus.asgi.application"
 # The WebSocket routes, by dotted path: ground code (nexus.asgi) names the app's routes, never imports them.
 WEBSOCKET_URLPATTERNS = "api.routing.websocket_urlpatterns"
+# Checks every WebSocket passes before its route (nexus.asgi.Guarded): the blacklist, as for HTTP requests.
+WEBSOCKET_GUARDS = ["risk.middleware.websocket_refused"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nexus Bank API",

@@ -323,3 +323,58 @@ def test_staff_setting_a_password_is_audited_and_users_are_never_deleted(user):
     assert AuditRecord.objects.filter(action="password_reset", object_id=user.email, actor_email=admin.email).exists()
     assert browser.post(f"/admin/api/user/{user.pk}/delete/", {"post": "yes"}).status_code == 403
     assert User.objects.filter(pk=user.pk).exists()
+
+
+# --- the second look (an outside audit of this very code) -------------------------------------------
+
+def test_a_deposit_in_flight_when_its_teller_is_blocked_is_refused_not_left_pending(teller, supervisor,
+                                                                                      customer_account):
+    """The block commits while the teller's request (authenticated before it) runs: the request meets the
+    teller's locked row after the block and is refused; nothing is left for an approver to move."""
+    from api.services import users
+    from api.services.approvals import staff_deposit
+
+    users.user_block(actor=supervisor, user_id=teller.pk, reason="Fired")
+    before = money_snapshot()
+    with pytest.raises(Exception) as refused:
+        staff_deposit(staff=teller, account_number=customer_account.pk, amount=Decimal("11000"))
+    assert getattr(refused.value, "code", None) == "account_blocked"
+    assert not Approval.objects.filter(requested_by=teller).exists()
+    assert money_snapshot() == before
+
+
+def test_a_pending_request_of_a_blocked_requester_is_never_run(teller, supervisor, customer_account):
+    held = deposit(auth_client(teller), customer_account, "20000.000").json()
+    User.objects.filter(pk=teller.pk).update(blocked_at=dt.datetime.now(dt.UTC))  # not through the service
+    approved = post_json(auth_client(supervisor), f"/approvals/{held['approval_id']}/approve/", {})
+    assert approved.status_code == 422 and error_code(approved) == "already_decided"
+    customer_account.refresh_from_db()
+    assert customer_account.balance == 0
+
+
+def test_a_refused_change_in_the_admin_is_a_message_not_a_500(customer_account):
+    risk = StaffFactory(roles=[roles.RISK_ANALYST])
+    browser = _admin_login(risk)
+    Account.objects.filter(pk=customer_account.pk).update(is_active=False)
+    response = browser.post(f"/admin/api/account/{customer_account.pk}/change/",
+                            {"is_active": "on", "_save": "Save"}, follow=True)
+    assert response.status_code == 200
+    customer_account.refresh_from_db()
+    assert customer_account.is_active is False
+    assert any("Not saved" in str(message) for message in response.context["messages"])
+
+
+def test_deleting_a_role_is_audited():
+    from django.contrib.auth.models import Group, Permission
+
+    admin = StaffFactory(is_superuser=True)
+    browser = _admin_login(admin)
+    group = Group.objects.create(name="ZBulk")
+    group.permissions.add(Permission.objects.get(codename="decide_approval"))
+    member = StaffFactory(roles=[])
+    member.groups.add(group)
+    response = browser.post(f"/admin/auth/group/{group.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    record = AuditRecord.objects.get(action="role_change", object_id="ZBulk")
+    assert record.changes["permissions"] == [["api.decide_approval"], None]
+    assert record.changes["members"] == [[member.email], None]

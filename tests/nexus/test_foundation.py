@@ -187,6 +187,10 @@ def test_docker_compose_has_the_cluster_shape():
     migrate = services["migrate"]
     assert migrate["command"] == ["python", "manage.py", "migrate_locked"] and migrate["restart"] == "no"
     assert "@haproxy:5000/" in migrate["environment"]["DATABASE_URL"]  # the primary itself, not PgBouncer
+    worker = services["worker"]  # v1.3: the job worker, one process per container, LISTENing on the primary
+    assert worker["command"] == ["python", "manage.py", "run_worker"]
+    assert "@haproxy:5000/" in worker["environment"]["DATABASE_URL"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))

@@ -232,3 +232,55 @@ def test_the_asgi_application_closes_an_unknown_path_with_4404(path):
         return sent
 
     assert async_to_sync(answers)() == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": 4404}]
+
+
+def test_a_blacklisted_address_cannot_open_a_socket(servers):
+    """Security audit (v1.3): the blacklist covered HTTP only; a blacklisted client kept its live stream."""
+    from risk.models import BlockedIP, Incident
+
+    asgi, _ = servers
+    BlockedIP.objects.create(cidr="198.51.100.9/32", reason="test")
+    token = access(UserFactory())
+    uri = f"ws://127.0.0.1:{asgi.port}/ws/notifications/?token={token}"
+    with connect(uri, additional_headers={"X-Forwarded-For": "198.51.100.9"}, open_timeout=10) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 4403
+    assert Incident.objects.filter(code="blacklisted_ip", ip="198.51.100.9").exists()
+    with connect(uri, additional_headers={"X-Forwarded-For": "198.51.100.10"}, open_timeout=10) as ws:
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.5)  # another client's socket stays open
+
+
+def test_a_revocation_landing_while_a_socket_joins_still_closes_it(monkeypatch):
+    """Security audit (v1.3): a socket checked its token, then joined its group; a revocation committed in
+    between reached nobody, and the socket outlived it. The socket now checks again once it has joined."""
+    from channels.db import database_sync_to_async
+    from channels.layers import get_channel_layer
+
+    from api.services.sessions import end_sessions
+    from nexus.asgi import application
+
+    user = UserFactory()
+    token = access(user)
+    layer_class = type(get_channel_layer())
+    original = layer_class.group_add
+
+    async def revoked_meanwhile(self, group, channel):
+        await database_sync_to_async(end_sessions)(user)
+        return await original(self, group, channel)
+
+    monkeypatch.setattr(layer_class, "group_add", revoked_meanwhile)
+
+    async def answers():
+        scope = {"type": "websocket", "path": "/ws/notifications/", "query_string": f"token={token}".encode(),
+                 "headers": [], "subprotocols": [], "client": ("127.0.0.1", 5000)}
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "websocket.connect"})
+        sent = [await communicator.receive_output(5), await communicator.receive_output(5)]
+        await communicator.send_input({"type": "websocket.disconnect", "code": 4401})
+        await communicator.wait(5)
+        return sent
+
+    assert async_to_sync(answers)() == [{"type": "websocket.accept", "subprotocol": None, "headers": []},
+                                        {"type": "websocket.close", "code": 4401}]

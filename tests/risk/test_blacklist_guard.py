@@ -114,3 +114,14 @@ def test_the_admin_add_form_shows_why_an_entry_is_refused(analyst):
 def test_the_schema_declares_the_refusal():
     post = openapi()["paths"]["/risk/blacklist/"]["post"]
     assert "422" in post["responses"] and "blacklist_refused" in post["responses"]["422"]["description"]
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0", "::", "0.0.0.0/32", "169.254.1.1", "fe80::1"])
+def test_addresses_no_client_can_have_are_refused(cidr, client_for):
+    from api import roles
+    from tests.factories import StaffFactory
+
+    analyst = client_for(StaffFactory(roles=[roles.RISK_ANALYST]))
+    response = analyst.post("/risk/blacklist/", {"cidr": cidr, "reason": "x"}, format="json")
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["details"]["reason"] == "not_routable"
