@@ -116,7 +116,7 @@ def test_the_schema_declares_the_refusal():
     assert "422" in post["responses"] and "blacklist_refused" in post["responses"]["422"]["description"]
 
 
-@pytest.mark.parametrize("cidr", ["0.0.0.0", "::", "0.0.0.0/32", "169.254.1.1", "fe80::1"])
+@pytest.mark.parametrize("cidr", ["0.0.0.0", "::", "0.0.0.0/32", "169.254.1.1", "fe80::1"])  # noqa: S104 - addresses as data
 def test_addresses_no_client_can_have_are_refused(cidr, client_for):
     from api import roles
     from tests.factories import StaffFactory
