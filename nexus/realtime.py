@@ -18,8 +18,10 @@ serialises each message, so the consumers read exactly what its ``group_send`` w
 """
 
 import asyncio
+import logging
 from datetime import timedelta
 
+import psycopg
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_postgres.core import PostgresChannelLayer as _PostgresChannelLayer
@@ -27,6 +29,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from . import queries
+
+log = logging.getLogger("nexus.realtime")
 
 # Options of Django's connection that are not libpq connection parameters.
 _DJANGO_ONLY_OPTIONS = ("server_side_binding", "prepare_threshold", "pool", "isolation_level", "assume_role")
@@ -56,6 +60,21 @@ class PostgresChannelLayer(_PostgresChannelLayer):
                 return running, False
             self._listener_loop = loop
         return running, start
+
+    async def listen_to_all_channels(self) -> None:
+        """channels-postgres 1.1's listener, kept alive: when its connection drops (the database restarted
+        or failed over), the library's task ends and no push reaches this process's sockets again until
+        it restarts. Here it reconnects with a growing pause, and on reconnecting reads the messages
+        still queued in the table, as it does at start: a push may come late, never not at all."""
+        pause = 0.25
+        while True:
+            try:
+                await super().listen_to_all_channels()
+                return  # shut down on purpose ('1:shutdown')
+            except (psycopg.Error, OSError) as exc:
+                log.warning("channel layer listener lost the database; reconnecting", extra={"error": repr(exc)})
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
 
     def publication(self, messages: list[tuple[str, dict]]) -> list:
         """The parameters of ``nexus.queries.PUBLISH`` for these messages."""
