@@ -158,3 +158,57 @@ def test_sigkilled_embedded_postgres_answers_503_then_comes_back_by_itself(embed
     assert "Traceback" not in text, text[-3000:]
     print(f"embedded PostgreSQL SIGKILLed at {killed_at:.1f} s; /health/ 200 again {back_after:.1f} s later; "  # noqa: T201
           f"answers {dict(load.statuses)}")
+
+
+def test_after_the_database_restarts_the_job_worker_and_the_pushes_come_back_by_themselves(embedded_app):
+    """v1.3: a job worker and a WebSocket server that saw the database SIGKILLed carry on once it is back,
+    without a restart of their own: the worker reconnects and carries out what is owed, the channel
+    layer's listener LISTENs again, and a socket opened before the kill gets the next push."""
+    from websockets.sync.client import connect
+
+    port, pgdata, env, log = embedded_app
+    quiet = {**env, "NEXUS_JOBS_EAGER": "false"}  # the reactions are the worker's, as in production
+    ws_port = free_port()
+    with open(log, "ab") as out:
+        worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=quiet, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        uvicorn = subprocess.Popen([sys.executable, "-m", "uvicorn", "nexus.asgi:application", "--host", "127.0.0.1",
+                                    "--port", str(ws_port), "--log-level", "warning"], cwd=ROOT, env=quiet,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until(lambda: health(ws_port) == 200, 60, "uvicorn did not start")
+        alice, bob = login(port, *ALICE), login(port, *BOB)
+        a, b = accounts(port, alice), accounts(port, bob)
+        token = bob["Authorization"].split()[1]
+        with connect(f"ws://127.0.0.1:{ws_port}/ws/notifications/?token={token}", open_timeout=10) as socket:
+            old = postmaster(pgdata)
+            old.kill()
+            wait_until(lambda: health(port) == 200, 90, "the database did not come back")
+            status = 0
+            for _ in range(100):  # the first write after the restart may still meet a dead connection: 503
+                status, body, _ = request(port, "POST", "/transfers/external/",
+                                          {"sender_account": a["JOD"], "receiver_account": b["JOD"],
+                                           "amount": "1.000"}, alice)
+                if status == 201:
+                    break
+                assert status == 503, body
+                time.sleep(0.2)
+            assert status == 201
+            transaction_id = json.loads(body)["id"]
+            deadline = time.monotonic() + 30
+            pushed = None
+            while time.monotonic() < deadline and pushed is None:
+                try:
+                    message = json.loads(socket.recv(timeout=1))
+                except TimeoutError:
+                    continue
+                if message["data"].get("transaction_id") == transaction_id:
+                    pushed = message
+            assert pushed is not None and pushed["kind"] == "transfer_in", "no push after the restart"
+    finally:
+        for process in (worker, uvicorn):
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
