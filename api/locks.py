@@ -7,7 +7,7 @@ an authenticator) stays in that service (docs/ARCHITECTURE.md, "Where a lock is 
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from . import queries
-from .models import Account, User
+from .models import Account
 
 
 def lock_accounts(numbers) -> dict[str, Account]:
@@ -35,4 +35,4 @@ def lock_user(user_id) -> None:
     ``FOR NO KEY UPDATE``, like the account locks: inserting a row that refers to the user takes
     only a key-share lock, so it is not blocked, while a second decision waits for the first.
     """
-    list(User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True))
+    queries.lock_user(user_id)

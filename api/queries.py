@@ -48,6 +48,30 @@ def lock_accounts(numbers: list[str]) -> list[Account]:
     return sql.instances(Account, ACCOUNT_FIELDS, sql.fetch(LOCK_ACCOUNTS, [numbers]))
 
 
+# --- step-up across requests (api.services.stepup): two statements on an uncoded payment ------
+# Through the ORM (select_for_update, then two Subquery annotations) a bench transfer cost 1.9 ms more of
+# gunicorn's CPU than before the rule (transfers 353 -> 259 ok/s, hot pair 328 -> 196, A/B medians);
+# written out here, both statements are prepared once per connection (figures in bench/README.md).
+
+U = sql.Names(User)
+LOCK_USER = f"SELECT 1 FROM {U.table} WHERE {U.id} = %s FOR NO KEY UPDATE"
+UNCODED_TOTALS = (
+    f"SELECT (SELECT {T.uncoded_total} FROM {T.table} WHERE {T.initiated_by} = %s AND {T.uncoded_total} IS NOT NULL "
+    f"ORDER BY {T.created_at} DESC LIMIT 1), "
+    f"(SELECT {T.uncoded_total} FROM {T.table} WHERE {T.initiated_by} = %s AND {T.uncoded_total} IS NOT NULL "
+    f"AND {T.created_at} <= %s ORDER BY {T.created_at} DESC LIMIT 1)")
+
+
+def lock_user(user_id) -> None:
+    sql.fetch(LOCK_USER, [user_id])
+
+
+def uncoded_totals(user_id, since) -> tuple:
+    """(the user's latest running total of payments made without a code, the latest one at or before
+    ``since``), each None when there is none (index txn_uncoded_payments)."""
+    return sql.fetch(UNCODED_TOTALS, [user_id, user_id, since])[0]
+
+
 # --- the posting: balances, the transaction row, its ledger legs and its reactions' job -------
 # One round trip instead of six; its text and its 30 parameters are the same for every posting
 # (arrays through unnest), so psycopg converts it once and PostgreSQL prepares it once per

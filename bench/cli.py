@@ -40,6 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, help="customers for the HTTP scenarios (default 1000, quick 128)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma list of {', '.join(SCENARIOS)}")
     parser.add_argument("--no-baseline", action="store_true", help="skip the raw-PostgreSQL baseline")
+    parser.add_argument("--open-loop", default="0.5,0.8", metavar="FRACTIONS",
+                        help="after the closed-loop transfers, transfers at a fixed arrival rate of these fractions "
+                             "of its capacity, latency counted from each request's due time (empty: none)")
+    parser.add_argument("--open-loop-clients", type=int, default=96, help="clients available to the open loop")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, seconds")
     parser.add_argument("--json", type=Path, help="also write the JSON result here (always: bench/results/)")
     parser.add_argument("--keep-data", action="store_true",
@@ -163,6 +167,7 @@ class Probe:
         from . import counters
 
         self.t0 = time.perf_counter()
+        self.wall_start = time.time()
         self.system0 = psutil.cpu_times()
         self.me0 = sum(self.me.cpu_times()[:2])
         self.gunicorn.begin()
@@ -217,7 +222,31 @@ class Probe:
         return {"cpu": cpu, "db": db}
 
 
-def run_http_scenario(name: str, next_request, args, server, cohort, database: str) -> tuple[dict, list]:
+def reaction_lag(*, since: float) -> dict:
+    """From each transfer's commit to its reactions (v1.3: the job worker's): the notification's creation
+    minus the transaction's, for the window's transfers, once the queue has drained (waits up to 30 s)."""
+    import datetime as dt
+
+    from django.db import connection
+
+    from nexus.models import Job
+
+    deadline = time.monotonic() + 30
+    while Job.objects.filter(failed_at__isnull=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM n.created_at - t.created_at)),"
+            " count(*) FROM api_transaction t JOIN api_notification n ON n.data->>'transaction_id' = t.id::text"
+            " AND n.kind = 'transfer_out' WHERE t.created_at >= %s", [dt.datetime.fromtimestamp(since, tz=dt.UTC)])
+        (p50, p99), count = cursor.fetchone()
+    connection.close()
+    return {"p50_ms": round(p50 * 1000, 1) if p50 is not None else None,
+            "p99_ms": round(p99 * 1000, 1) if p99 is not None else None, "transfers": count}
+
+
+def run_http_scenario(name: str, next_request, args, server, cohort, database: str,
+                      rate: float | None = None) -> tuple[dict, list]:
     from .load import Runner
     from .report import aggregate
     from .seed import mint_tokens
@@ -225,13 +254,17 @@ def run_http_scenario(name: str, next_request, args, server, cohort, database: s
     mint_tokens(cohort)  # tokens live 15 minutes: fresh ones for every scenario
     calibration = calibration_ms()
     probe = Probe(server, database)
-    runner = Runner(port=server.port, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
-                    max_requests=args.max_requests, timeout=args.timeout, next_request=next_request,
-                    rng_factory=lambda i: random.Random(f"{args.seed}:{name}:{i}"))
+    runner = Runner(port=server.port, concurrency=args.open_loop_clients if rate else args.concurrency,
+                    duration=args.duration, warmup=args.warmup, max_requests=args.max_requests, timeout=args.timeout,
+                    next_request=next_request, rng_factory=lambda i: random.Random(f"{args.seed}:{name}:{i}"),
+                    rate=rate)
     seconds = runner.run(on_window_start=probe.begin)
     measured = probe.end()
     result = aggregate(runner.recorders, seconds)
     result.update(measured)
+    result["reactions"] = reaction_lag(since=probe.wall_start)
+    if rate:
+        result["arrival_rate_per_s"] = round(rate, 1)
     result["calibration_ms"] = calibration
     return result, runner.recorders
 
@@ -305,7 +338,25 @@ def main(argv: list[str] | None = None) -> int:
                 unknown_keys.extend(rec.unknown_keys)
                 refusals += rec.money_refusals
             print(f"  {name:<10} {result['ok_per_s']:>8.1f} ok/s  p95 {result['latency']['p95_ms']} ms  "
-                  f"errors {result['errors']}", flush=True)
+                  f"errors {result['errors']}  reactions p50/p99 {result['reactions']['p50_ms']}/"
+                  f"{result['reactions']['p99_ms']} ms", flush=True)
+        fractions = [float(f) for f in args.open_loop.split(",") if f.strip()]
+        if "transfers" in results and fractions:
+            capacity = results["transfers"]["ok_per_s"]
+            for fraction in fractions:
+                name = f"open{round(fraction * 100)}"
+                result, recorders = run_http_scenario(name, factories["transfers"](), args, server, cohort, database,
+                                                      rate=capacity * fraction)
+                results[name] = result
+                for rec in recorders:
+                    movements.extend(rec.movements)
+                    unknown_keys.extend(rec.unknown_keys)
+                    refusals += rec.money_refusals
+                lat = result["latency"]
+                print(f"  {name:<10} {result['ok_per_s']:>8.1f} ok/s at {result['arrival_rate_per_s']}/s due: "
+                      f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms (from the due time)  errors {result['errors']}  "
+                      f"reactions p50/p99 {result['reactions']['p50_ms']}/{result['reactions']['p99_ms']} ms",
+                      flush=True)
     finally:
         server.stop()
         server.counters_path.unlink(missing_ok=True)

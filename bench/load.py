@@ -130,8 +130,14 @@ class Connection:
 
 class Runner:
     def __init__(self, *, port: int, concurrency: int, duration: float, warmup: float, max_requests: int,
-                 timeout: float, next_request: Callable[[int, object], Request], rng_factory: Callable[[int], object]):
+                 timeout: float, next_request: Callable[[int, object], Request], rng_factory: Callable[[int], object],
+                 rate: float | None = None):
         self.port = port
+        # Open loop: request i is due at begin + i / rate, whatever the answers before it; its latency
+        # counts from when it was due, so time spent waiting for a free client is counted too (a closed
+        # loop slows down with the server and hides that queueing: coordinated omission).
+        self.rate = rate
+        self.begin = 0.0
         self.concurrency = concurrency
         self.duration = duration
         self.warmup = warmup
@@ -151,7 +157,7 @@ class Runner:
                    for i in range(self.concurrency)]
         for thread in threads:
             thread.start()
-        begin = time.perf_counter()
+        begin = self.begin = time.perf_counter()
         self.window_start = begin + self.warmup
         self.deadline = self.window_start + self.duration
         self._go.set()
@@ -173,9 +179,16 @@ class Runner:
         self._go.wait()
         try:
             while True:
-                started = time.perf_counter()
-                if started >= self.deadline or next(self._issued) >= self.max_requests:
-                    break
+                if self.rate:
+                    issued = next(self._issued)
+                    started = self.begin + issued / self.rate  # when it is due
+                    if started >= self.deadline or issued >= self.max_requests:
+                        break
+                    time.sleep(max(0.0, started - time.perf_counter()))
+                else:
+                    started = time.perf_counter()
+                    if started >= self.deadline or next(self._issued) >= self.max_requests:
+                        break
                 request = self.next_request(index, rng)
                 measured = started >= self.window_start
                 rec.sent += 1

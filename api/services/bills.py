@@ -20,6 +20,8 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
     if biller is None:
         raise exceptions.InvalidInput("Unknown biller.", details={"biller": ["Unknown biller."]})
     check_amount(amount, biller.currency)
+    if not stepped_up:  # the user's row before the accounts (the order every service takes them in)
+        stepup.lock_for_uncoded_payment(user)
     locked = lock_accounts([account_number])
     account = locked.get(account_number)
     if account is None or account.owner_id != user.pk:

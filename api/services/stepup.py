@@ -16,12 +16,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from .. import money
+from .. import money, queries
 from ..locks import lock_user
-from ..models import Transaction, User
+from ..models import User
 from .fx import current_rates
 from .mfa import step_up_refusal
 
@@ -30,20 +29,20 @@ WINDOW = timedelta(hours=24)
 
 def _running_totals(user_id, since) -> tuple[Decimal, Decimal]:
     """The user's latest running total, and the latest one recorded at or before ``since``."""
-    uncoded = Transaction.objects.filter(initiated_by=OuterRef("pk"), uncoded_total__isnull=False).order_by(
-        "-created_at").values("uncoded_total")[:1]
-    before = Transaction.objects.filter(initiated_by=OuterRef("pk"), uncoded_total__isnull=False,
-                                        created_at__lte=since).order_by("-created_at").values("uncoded_total")[:1]
-    row = User.objects.filter(pk=user_id).values_list(Subquery(uncoded), Subquery(before)).first()
-    last, earlier = row or (None, None)
+    last, earlier = queries.uncoded_totals(user_id, since)
     return last or Decimal(0), earlier or Decimal(0)
+
+
+def lock_for_uncoded_payment(user: User) -> None:
+    """The user's row, locked until the payment commits, before its accounts: payments made without a code
+    from any of the user's accounts take turns, so each reads the total the one before it left."""
+    lock_user(user.pk)
 
 
 def uncoded_payment(*, user: User, amount: Decimal, currency: str) -> Decimal:
     """Admit a payment made without a code, or refuse it (403 ``otp_required``) when the last 24 hours'
     payments without a code and this one reach ``STEP_UP_DAILY_TOTAL``. Returns the running total to record
-    on the payment (``uncoded_total``). Inside the payment's transaction: the lock holds until it commits."""
-    lock_user(user.pk)
+    on the payment (``uncoded_total``). The caller holds :func:`lock_for_uncoded_payment`."""
     last, earlier = _running_totals(user.pk, timezone.now() - WINDOW)
     value = money.to_base(amount, currency, current_rates()[0])
     total = Decimal(settings.STEP_UP_DAILY_TOTAL)

@@ -59,6 +59,10 @@ def test_every_api_statement_runs_against_the_schema():
     txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
                             amount=Decimal("10"))  # the posting statement
     assert txn.entries.count() == 6
+    api_queries.lock_user(sender.owner_id)
+    assert api_queries.uncoded_totals(sender.owner_id, timezone.now()) == (txn.uncoded_total, txn.uncoded_total)
+    assert api_queries.uncoded_totals(sender.owner_id, txn.created_at - dt.timedelta(seconds=1)) == (
+        txn.uncoded_total, None)
     assert api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     assert not api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     api_queries.store_response(sender.owner_id, "k", 201, "{}")
@@ -99,6 +103,7 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
     assert [nexus_queries.hit("test-key", 60), nexus_queries.hit("test-key", 60), nexus_queries.hit("test-key", 120)] \
         == [1, 2, 1]
     nexus_queries.purge(121)
+    nexus_queries.listen("nexus_jobs")  # the job worker's wake-up
     with connection.cursor() as cursor:
         cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'nexus_ratelimitwindow'")
         assert cursor.fetchone() == ("u",)  # unlogged
