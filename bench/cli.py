@@ -239,8 +239,9 @@ def reaction_lag(*, since: float) -> dict:
             "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM n.created_at - t.created_at)),"
             " count(*) FROM api_transaction t JOIN api_notification n ON n.data->>'transaction_id' = t.id::text"
             " AND n.kind = 'transfer_out' WHERE t.created_at >= %s", [dt.datetime.fromtimestamp(since, tz=dt.UTC)])
-        (p50, p99), count = cursor.fetchone()
+        quantiles, count = cursor.fetchone()
     connection.close()
+    p50, p99 = quantiles or (None, None)
     return {"p50_ms": round(p50 * 1000, 1) if p50 is not None else None,
             "p99_ms": round(p99 * 1000, 1) if p99 is not None else None, "transfers": count}
 

@@ -403,12 +403,10 @@ class Cluster:
         self.spawn(node["ws"], command, unprivileged=False, env=self.app_env(), cwd=ROOT)
 
     def start_worker(self, name: str) -> None:
-        """The node's job worker. It LISTENs for committed jobs, which a transaction-pooling PgBouncer cannot
-        carry: it reaches the primary through HAProxy directly (as migrations do), and follows a failover
-        by reconnecting."""
+        """The node's job worker (manage.py run_worker), with the node's settings (through PgBouncer)."""
         node = self.app_node(name)
-        env = {**self.app_env(database_url=self.direct_url()), "DATABASE_TRANSACTION_POOLING": "false"}
-        self.spawn(node["worker"], [sys.executable, "manage.py", "run_worker"], unprivileged=False, env=env, cwd=ROOT)
+        self.spawn(node["worker"], [sys.executable, "manage.py", "run_worker"], unprivileged=False,
+                   env=self.app_env(), cwd=ROOT)
 
     def wait_app(self, name: str, timeout: float = 90) -> None:
         node = self.app_node(name)

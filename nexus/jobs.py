@@ -14,9 +14,11 @@ time. A task runs once per slot of its schedule whatever the number of workers: 
 (task, slot) under a unique key in the same transaction as the task's work. A worker that was down
 runs a missed task once when it comes back (the latest slot only), never once per missed slot.
 
-**The worker** (``manage.py run_worker``; ``scripts/run.py`` starts one beside the server) waits on
-``LISTEN nexus_jobs`` (a trigger notifies at each commit that inserted jobs) and polls every second
-anyway; when the database goes away it waits and reconnects by itself.
+**The worker** (``manage.py run_worker``; ``scripts/run.py`` starts one beside the server) looks for
+waiting jobs every ``POLL_SECONDS`` (50 ms: one indexed statement when there is nothing to do), and
+drains them in batches while there are; when the database goes away it waits and reconnects by
+itself. Not ``LISTEN/NOTIFY``: PostgreSQL serialises the commits of every transaction that notifies
+(one lock on its notification queue), which cost the money path more than polling costs the worker.
 
 Ground code: handlers and tasks are named by dotted path in settings, never imported from an app.
 """
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import select
 import time
 import traceback
 from collections import defaultdict
@@ -39,19 +40,16 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import queries
 from .models import Job, ScheduleRun
 
 log = logging.getLogger("nexus.jobs")
 
-CHANNEL = "nexus_jobs"
 BATCH = 500
 MAX_ATTEMPTS = 5
-POLL_SECONDS = 1.0
-# After a wake-up, the worker lets jobs gather this long before taking them: one batch of a few dozen
-# costs its fixed statements (take, read, write, delete) once instead of once per job. It bounds how much
-# later than its commit a reaction happens (notifications pushed well within the contract's second).
-GATHER_SECONDS = 0.05
+# How long an idle worker waits before looking again: the bound on how much later than its commit a
+# reaction starts (notifications are pushed well within the contract's second), and what lets jobs
+# gather into one batch under load (its fixed statements paid once for a few dozen jobs).
+POLL_SECONDS = 0.05
 SCHEDULE_EVERY_SECONDS = 5.0
 
 
@@ -214,34 +212,12 @@ def retry(job_ids) -> int:
 
 # --- the worker ---------------------------------------------------------------------------------
 
-def _listen() -> None:
-    connection.ensure_connection()
-    queries.listen(CHANNEL)
-
-
-def _wait(timeout: float) -> None:
-    """Sleep until a job is committed (a notification) or ``timeout`` passes, then let jobs gather."""
-    raw = connection.connection
-    try:
-        ready, _, _ = select.select([raw.fileno()], [], [], timeout)
-    except (OSError, ValueError):
-        time.sleep(timeout)
-        return
-    if ready:
-        time.sleep(GATHER_SECONDS)
-        for _ in raw.notifies(timeout=0, stop_after=None):
-            pass
-
-
 def run_worker(*, stop: Callable[[], bool] = lambda: False, once: bool = False) -> None:
     """Carry out jobs and schedules until ``stop()``; survive the database going away."""
     pause = 0.5
     next_schedule = 0.0
     while not stop():
         try:
-            if connection.connection is None or not connection.is_usable():
-                connection.close()
-                _listen()
             drain_all()
             if time.monotonic() >= next_schedule:
                 run_due()
@@ -249,7 +225,7 @@ def run_worker(*, stop: Callable[[], bool] = lambda: False, once: bool = False) 
             pause = 0.5
             if once:
                 return
-            _wait(POLL_SECONDS)
+            time.sleep(POLL_SECONDS)
         except DatabaseError as exc:
             log.warning("worker: the database is unavailable, retrying", extra={"error": repr(exc)})
             connection.close()

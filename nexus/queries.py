@@ -63,7 +63,6 @@ def publish_parameters(group_keys: list[str], messages: list[bytes], *, expire, 
 
 def publish(parameters: list) -> None:
     """Run the publish statement with ``publish_parameters(...)``."""
-    from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(publish_statement((len(parameters) - 2) // 2), parameters)
@@ -84,8 +83,3 @@ def advisory_unlock(connection, key: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
-
-# The job worker waits for committed jobs (nexus.jobs): a trigger notifies this channel at commit.
-def listen(channel: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"LISTEN {channel}")

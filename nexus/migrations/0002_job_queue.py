@@ -43,13 +43,3 @@ class Migration(migrations.Migration):
         ),
     ]
 
-# A committed job wakes the workers at once: PostgreSQL delivers the notification at commit (never for
-# a rolled-back insert), once per transaction whatever the number of rows. Workers also poll, so a lost
-# notification only delays.
-NOTIFY = """
-CREATE FUNCTION nexus_job_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_notify('nexus_jobs', ''); RETURN NULL; END $$;
-CREATE TRIGGER nexus_job_notify AFTER INSERT ON nexus_job FOR EACH STATEMENT EXECUTE FUNCTION nexus_job_notify();
-"""
-Migration.operations.append(migrations.RunSQL(
-    NOTIFY, "DROP TRIGGER nexus_job_notify ON nexus_job; DROP FUNCTION nexus_job_notify();"))

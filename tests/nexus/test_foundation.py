@@ -187,9 +187,9 @@ def test_docker_compose_has_the_cluster_shape():
     migrate = services["migrate"]
     assert migrate["command"] == ["python", "manage.py", "migrate_locked"] and migrate["restart"] == "no"
     assert "@haproxy:5000/" in migrate["environment"]["DATABASE_URL"]  # the primary itself, not PgBouncer
-    worker = services["worker"]  # v1.3: the job worker, one process per container, LISTENing on the primary
+    worker = services["worker"]  # v1.3: the job worker, one process per container, through PgBouncer
     assert worker["command"] == ["python", "manage.py", "run_worker"]
-    assert "@haproxy:5000/" in worker["environment"]["DATABASE_URL"]
+    assert "@pgbouncer:6432/" in worker["environment"]["DATABASE_URL"]
     assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
     dockerfile = (ROOT / "Dockerfile").read_text()

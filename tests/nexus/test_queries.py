@@ -103,7 +103,6 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
     assert [nexus_queries.hit("test-key", 60), nexus_queries.hit("test-key", 60), nexus_queries.hit("test-key", 120)] \
         == [1, 2, 1]
     nexus_queries.purge(121)
-    nexus_queries.listen("nexus_jobs")  # the job worker's wake-up
     with connection.cursor() as cursor:
         cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'nexus_ratelimitwindow'")
         assert cursor.fetchone() == ("u",)  # unlogged

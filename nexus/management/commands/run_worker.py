@@ -18,6 +18,6 @@ class Command(BaseCommand):
         stopping = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.append(True))
-        self.stdout.write("Job worker started (LISTEN nexus_jobs); Ctrl-C or SIGTERM stops it.")
+        self.stdout.write("Job worker started; Ctrl-C or SIGTERM stops it.")
         jobs.run_worker(stop=lambda: bool(stopping), once=once)
         self.stdout.write("Job worker stopped.")
