@@ -105,12 +105,14 @@ def user_locked_out(*, email: str) -> None:
 
 
 def screen_transactions(transactions) -> None:
-    """Screen a batch of committed movements (the job worker's, api.reactions)."""
+    """Screen a batch of committed movements (the job worker's, api.reactions, oldest first): every rule on
+    every movement, except that a cumulative rule (velocity) is evaluated at each user's latest one only."""
+    latest = {txn.initiated_by_id: txn for txn in transactions}
     for txn in transactions:
-        screen_transaction(txn)
+        screen_transaction(txn, cumulative=latest.get(txn.initiated_by_id) is txn)
 
 
-def screen_transaction(txn) -> None:
+def screen_transaction(txn, *, cumulative: bool = True) -> None:
     """Transaction rules, run by the job worker after the commit: a refused or rolled-back transfer never
     gets here, and a committed one always does, once.
 
@@ -122,6 +124,8 @@ def screen_transaction(txn) -> None:
         return
     context = TransactionContext(transaction=txn, user=user)
     for detector in detectors_for("transaction"):
+        if detector.cumulative and not cumulative:
+            continue
         finding = detector.evaluate(context)
         if finding is not None:
             record_incident(detector, finding, txn.created_at)

@@ -20,15 +20,14 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
     if biller is None:
         raise exceptions.InvalidInput("Unknown biller.", details={"biller": ["Unknown biller."]})
     check_amount(amount, biller.currency)
-    if not stepped_up:  # the user's row before the accounts (the order every service takes them in)
-        stepup.lock_for_uncoded_payment(user)
+    totals = None if stepped_up else stepup.lock_for_uncoded_payment(user)  # the user's row before the accounts
     locked = lock_accounts([account_number])
     account = locked.get(account_number)
     if account is None or account.owner_id != user.pk:
         raise exceptions.NotFound("Account not found.")
     uncoded_total = None
-    if not stepped_up:  # the step-up (403) comes before the business rules (422)
-        uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=biller.currency)
+    if totals is not None:  # the step-up (403) comes before the business rules (422)
+        uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=biller.currency, totals=totals)
     require_active(account)
     # The biller must receive the whole amount: the debit is its price, rounded up (the bank's side, as
     # every conversion).

@@ -33,17 +33,20 @@ def _running_totals(user_id, since) -> tuple[Decimal, Decimal]:
     return last or Decimal(0), earlier or Decimal(0)
 
 
-def lock_for_uncoded_payment(user: User) -> None:
-    """The user's row, locked until the payment commits, before its accounts: payments made without a code
-    from any of the user's accounts take turns, so each reads the total the one before it left."""
+def lock_for_uncoded_payment(user: User) -> tuple[Decimal, Decimal]:
+    """Lock the user's row until the payment commits, before its accounts, and read the running totals
+    (:func:`_running_totals`): payments made without a code from any of the user's accounts take turns, so
+    each reads the total the one before it left. Read here, outside the accounts' locks, which a hot
+    account's other payments wait for."""
     lock_user(user.pk)
+    return _running_totals(user.pk, timezone.now() - WINDOW)
 
 
-def uncoded_payment(*, user: User, amount: Decimal, currency: str) -> Decimal:
+def uncoded_payment(*, user: User, amount: Decimal, currency: str, totals: tuple[Decimal, Decimal]) -> Decimal:
     """Admit a payment made without a code, or refuse it (403 ``otp_required``) when the last 24 hours'
-    payments without a code and this one reach ``STEP_UP_DAILY_TOTAL``. Returns the running total to record
-    on the payment (``uncoded_total``). The caller holds :func:`lock_for_uncoded_payment`."""
-    last, earlier = _running_totals(user.pk, timezone.now() - WINDOW)
+    payments without a code and this one reach ``STEP_UP_DAILY_TOTAL``. ``totals`` come from
+    :func:`lock_for_uncoded_payment`. Returns the running total to record on the payment (``uncoded_total``)."""
+    last, earlier = totals
     value = money.to_base(amount, currency, current_rates()[0])
     total = Decimal(settings.STEP_UP_DAILY_TOTAL)
     if last - earlier + value >= total:

@@ -82,17 +82,17 @@ def _transfer(
 ) -> Transaction:
     if sender_number == receiver_number:
         raise exceptions.SameAccount()
-    uncounted = kind == Kind.EXTERNAL and not stepped_up
-    if uncounted:  # the user's row before the accounts (the order every service takes them in)
-        stepup.lock_for_uncoded_payment(user)
+    totals = None
+    if kind == Kind.EXTERNAL and not stepped_up:  # the user's row before the accounts (the order every service takes)
+        totals = stepup.lock_for_uncoded_payment(user)
     locked = lock_accounts([sender_number, receiver_number])
     sender = locked.get(sender_number)
     if sender is None or sender.owner_id != user.pk:
         raise exceptions.NotFound("Sender account not found.")
     check_amount(amount, sender.currency)
     uncoded_total = None
-    if uncounted:  # the step-up (403) comes before the business rules (422)
-        uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=sender.currency)
+    if totals is not None:  # the step-up (403) comes before the business rules (422)
+        uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=sender.currency, totals=totals)
     receiver = locked.get(receiver_number)
     if kind == Kind.INTERNAL:
         if receiver is None or receiver.owner_id != user.pk:

@@ -50,6 +50,10 @@ class Detector:
     window: timedelta = timedelta(minutes=10)
     # Which feed calls it: "login", "transaction" or "blocked_request".
     trigger: str = ""
+    # A rule that adds up its subject's events over its window (velocity): screening a batch of events
+    # (the job worker's), it is evaluated at each subject's latest event only, whose window holds the
+    # others (a batch spans milliseconds). A rule about each event itself (an hour) sees every one.
+    cumulative: bool = False
 
     def evaluate(self, context) -> Finding | None:
         """Return a Finding when the rule fires for this event, else None. Reads only."""

@@ -12,6 +12,7 @@ class Velocity(Detector):
     severity = "high"
     window = timedelta(minutes=15)
     trigger = "transaction"
+    cumulative = True
     max_count = 10
     max_amount_jod = Decimal("50000")
 
