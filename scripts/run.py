@@ -11,6 +11,7 @@ scheduled tasks. Both stop together.
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -27,6 +28,7 @@ def main() -> None:
     print(f"\nSwagger UI: http://{address}/api/docs/   Admin: http://{address}/admin/   "
           f"WebSocket: ws://{address}/ws/notifications/?token=<access>\n", flush=True)
     worker = subprocess.Popen([str(python), "manage.py", "run_worker"], cwd=ROOT, env={**os.environ, **local})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped by a signal too: the worker goes with it
     try:
         run(python, "-m", "uvicorn", "nexus.asgi:application", "--host", host or "127.0.0.1",
             "--port", port or "8000", env=local)
