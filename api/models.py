@@ -59,6 +59,10 @@ class User(AbstractUser):
     # Staff block a user (api.services.users): no login, no token works, until unblocked.
     blocked_at = models.DateTimeField(null=True, blank=True, editable=False)
     blocked_reason = models.CharField(max_length=255, blank=True, editable=False)
+    # Step-up across requests (v1.3, api.services.stepup): the running total, in JOD, of the user's payments
+    # made without a second-factor code (the latest ``Transaction.uncoded_total``), read with the lock on
+    # this row that such payments take, and written by the posting statement.
+    uncoded_total = models.DecimalField(max_digits=24, decimal_places=3, default=0, editable=False)
 
     objects = UserManager()
 

@@ -48,28 +48,29 @@ def lock_accounts(numbers: list[str]) -> list[Account]:
     return sql.instances(Account, ACCOUNT_FIELDS, sql.fetch(LOCK_ACCOUNTS, [numbers]))
 
 
-# --- step-up across requests (api.services.stepup): two statements on an uncoded payment ------
+# --- step-up across requests (api.services.stepup): one statement on an uncoded payment -------
 # Through the ORM (select_for_update, then two Subquery annotations) a bench transfer cost 1.9 ms more of
-# gunicorn's CPU than before the rule (transfers 353 -> 259 ok/s, hot pair 328 -> 196, A/B medians);
-# written out here, both statements are prepared once per connection (figures in bench/README.md).
+# gunicorn's CPU than before the rule (transfers 353 -> 259 ok/s, hot pair 328 -> 196, A/B medians). Here
+# the user's lock and both totals are one prepared statement: the latest total is on the locked row, which
+# PostgreSQL re-reads once a concurrent payment's update commits (so it is never stale); the total from
+# before the window is older than 24 hours, long committed, so the statement's snapshot holds it.
 
 U = sql.Names(User)
 LOCK_USER = f"SELECT 1 FROM {U.table} WHERE {U.id} = %s FOR NO KEY UPDATE"
-UNCODED_TOTALS = (
-    f"SELECT (SELECT {T.uncoded_total} FROM {T.table} WHERE {T.initiated_by} = %s AND {T.uncoded_total} IS NOT NULL "
-    f"ORDER BY {T.created_at} DESC LIMIT 1), "
-    f"(SELECT {T.uncoded_total} FROM {T.table} WHERE {T.initiated_by} = %s AND {T.uncoded_total} IS NOT NULL "
-    f"AND {T.created_at} <= %s ORDER BY {T.created_at} DESC LIMIT 1)")
+LOCK_USER_TOTALS = (
+    f"SELECT u.{U.uncoded_total}, (SELECT t.{T.uncoded_total} FROM {T.table} t WHERE t.{T.initiated_by} = u.{U.id} "
+    f"AND t.{T.uncoded_total} IS NOT NULL AND t.{T.created_at} <= %s ORDER BY t.{T.created_at} DESC LIMIT 1) "
+    f"FROM {U.table} u WHERE u.{U.id} = %s FOR NO KEY UPDATE OF u")
 
 
 def lock_user(user_id) -> None:
     sql.fetch(LOCK_USER, [user_id])
 
 
-def uncoded_totals(user_id, since) -> tuple:
-    """(the user's latest running total of payments made without a code, the latest one at or before
-    ``since``), each None when there is none (index txn_uncoded_payments)."""
-    return sql.fetch(UNCODED_TOTALS, [user_id, user_id, since])[0]
+def lock_user_totals(user_id, since) -> tuple:
+    """Lock the user's row; (their running total of payments made without a code, the one recorded last at
+    or before ``since`` or None)."""
+    return sql.fetch(LOCK_USER_TOTALS, [since, user_id])[0]
 
 
 # --- the posting: balances, the transaction row, its ledger legs and its reactions' job -------
@@ -104,7 +105,10 @@ def posting() -> str:
         + f", {A.updated_at} = %s FROM {_arrays(Account, BALANCE_FIELDS)} AS v({', '.join(balances)}) "
         f"WHERE {A.table}.{A.account_number} = v.{A.account_number} RETURNING 1), "
         f"txn AS (INSERT INTO {T.table} ({txn_columns}) VALUES ({txn_values}) RETURNING 1), "
-        f"job AS (INSERT INTO {sql.table(Job)} ({job_columns}) VALUES ({job_values}) RETURNING 1) "
+        f"job AS (INSERT INTO {sql.table(Job)} ({job_columns}) VALUES ({job_values}) RETURNING 1), "
+        # A payment made without a code moves its payer's running total (api.services.stepup).
+        f"payer AS (UPDATE {U.table} SET {U.uncoded_total} = %s::numeric WHERE {U.id} = %s AND %s::numeric IS NOT NULL "
+        f"RETURNING 1) "
         f"INSERT INTO {L.table} ({', '.join([L[name] for name in SHARED_ENTRY_FIELDS] + lines)}) "
         f"SELECT %s, %s, {', '.join(f'v.{column}' for column in lines)} "
         f"FROM {_arrays(LedgerEntry, LINE_FIELDS)} AS v({', '.join(lines)})"
@@ -118,6 +122,7 @@ def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now) ->
     params += [list(column) for column in zip(*balances, strict=True)] or [[] for _ in BALANCE_FIELDS]
     params += sql.insert_values(txn)
     params += sql.insert_values(Job(topic=MONEY_MOVED, key=str(txn.pk), created_at=now, available_at=now))
+    params += [txn.uncoded_total, txn.initiated_by_id, txn.uncoded_total]
     params += [txn.pk, now]
     params += [list(column) for column in zip(*lines, strict=True)]
     with connection.cursor() as cursor:

@@ -7,9 +7,10 @@ user's other payments made without a code in the preceding 24 hours, it is worth
 
 How it is counted: each payment made without a code records the user's running total of such payments
 (``Transaction.uncoded_total``), so the total of the last 24 hours is the latest value minus the latest
-one from before the window: two look-ups on a partial index, whatever the number of payments. Both are
-read under a lock on the user's row, so concurrent payments from several accounts take turns: ten small
-requests at once see each other exactly as ten in a row do.
+one from before the window: one look-up on a partial index, whatever the number of payments. Both are
+read under a lock on the user's row (the latest also kept on that row, ``User.uncoded_total``), so
+concurrent payments from several accounts take turns: ten small requests at once see each other exactly
+as ten in a row do.
 """
 
 from datetime import timedelta
@@ -19,7 +20,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from .. import money, queries
-from ..locks import lock_user
 from ..models import User
 from .fx import current_rates
 from .mfa import step_up_refusal
@@ -27,19 +27,13 @@ from .mfa import step_up_refusal
 WINDOW = timedelta(hours=24)
 
 
-def _running_totals(user_id, since) -> tuple[Decimal, Decimal]:
-    """The user's latest running total, and the latest one recorded at or before ``since``."""
-    last, earlier = queries.uncoded_totals(user_id, since)
-    return last or Decimal(0), earlier or Decimal(0)
-
-
 def lock_for_uncoded_payment(user: User) -> tuple[Decimal, Decimal]:
-    """Lock the user's row until the payment commits, before its accounts, and read the running totals
-    (:func:`_running_totals`): payments made without a code from any of the user's accounts take turns, so
-    each reads the total the one before it left. Read here, outside the accounts' locks, which a hot
-    account's other payments wait for."""
-    lock_user(user.pk)
-    return _running_totals(user.pk, timezone.now() - WINDOW)
+    """Lock the user's row until the payment commits, before its accounts, and read (the running total,
+    the one recorded at the window's start): payments made without a code from any of the user's accounts
+    take turns, so each reads the total the one before it left. One statement, outside the accounts'
+    locks, which a hot account's other payments wait for."""
+    last, earlier = queries.lock_user_totals(user.pk, timezone.now() - WINDOW)
+    return last or Decimal(0), earlier or Decimal(0)
 
 
 def uncoded_payment(*, user: User, amount: Decimal, currency: str, totals: tuple[Decimal, Decimal]) -> Decimal:

@@ -378,3 +378,33 @@ def test_deleting_a_role_is_audited():
     record = AuditRecord.objects.get(action="role_change", object_id="ZBulk")
     assert record.changes["permissions"] == [["api.decide_approval"], None]
     assert record.changes["members"] == [[member.email], None]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_small_payments_from_two_accounts_add_up_as_ten_in_a_row(settings):
+    """The attack with threads: ten 450 JOD payments at once, from two accounts of one user, transfers and
+    bills mixed. Four fit under 2000 JOD (1800); every other one is asked for a code; nothing else moves."""
+    from tests.factories import bearer
+
+    from .test_concurrency import post, run_threads, verify_ledger
+
+    settings.STEP_UP_DAILY_TOTAL = "2000"
+    payer = UserFactory()
+    accounts = [AccountFactory(owner=payer, funded=Decimal("5000")),
+                AccountFactory(owner=payer, type=Account.Type.SALARY, funded=Decimal("5000"))]
+    receiver, biller = AccountFactory(), BillerFactory()
+    token = bearer(payer)
+
+    def pay(index):
+        account = accounts[index % 2]
+        if index % 3 == 0:
+            return post(token, "/bill/", {"account": account.pk, "biller": biller.pk, "amount": "450.000",
+                                          "reference": f"R{index}"})[0]
+        return post(token, "/transfers/external/", {"sender_account": account.pk, "receiver_account": receiver.pk,
+                                                    "amount": "450.000"})[0]
+
+    answers = run_threads(10, pay)
+    assert sorted(answers) == [201] * 4 + [403] * 6, answers
+    payer.refresh_from_db()
+    assert payer.uncoded_total == Decimal("1800.000")
+    verify_ledger()

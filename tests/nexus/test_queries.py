@@ -60,8 +60,8 @@ def test_every_api_statement_runs_against_the_schema():
                             amount=Decimal("10"))  # the posting statement
     assert txn.entries.count() == 6
     api_queries.lock_user(sender.owner_id)
-    assert api_queries.uncoded_totals(sender.owner_id, timezone.now()) == (txn.uncoded_total, txn.uncoded_total)
-    assert api_queries.uncoded_totals(sender.owner_id, txn.created_at - dt.timedelta(seconds=1)) == (
+    assert api_queries.lock_user_totals(sender.owner_id, timezone.now()) == (txn.uncoded_total, txn.uncoded_total)
+    assert api_queries.lock_user_totals(sender.owner_id, txn.created_at - dt.timedelta(seconds=1)) == (
         txn.uncoded_total, None)
     assert api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     assert not api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
