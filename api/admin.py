@@ -27,6 +27,7 @@ from . import bounds, exceptions, money
 from .admin_site import StaffSetPasswordForm
 from .bankday import bank_day
 from .idempotency import KEY_PATTERN, run_money_request
+from .locks import lock_user
 from .models import (
     Account,
     Approval,
@@ -327,8 +328,19 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         # Staff and active flags and roles are audited (contract v1.1) once the groups are saved too.
-        request._audit_user_before = user_snapshot(User.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
+        if not change:
+            request._audit_user_before = None
+            super().save_model(request, obj, form, change)
+            return
+        # Only what the form changed, under the user's row lock: a full save() would write back every column
+        # as read when the page was posted, undoing a block, a password change or the step-up running total
+        # committed meanwhile (an outside audit did it by racing the form against them).
+        lock_user(obj.pk)
+        request._audit_user_before = user_snapshot(User.objects.get(pk=obj.pk))
+        columns = {field.name for field in User._meta.concrete_fields if field.editable}
+        changed = [name for name in form.changed_data if name in columns and name != "password"]
+        if changed:
+            obj.save(update_fields=changed)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -596,8 +608,8 @@ class AccountAdmin(admin.ModelAdmin):
             messages.error(request, f"Not saved: {refusal(exc)}")
             return
         if isinstance(result, Approval):
-            messages.warning(request, f"The daily-limit increase waits for a second approver (request "
-                                      f"{short_id(result.pk)}); anything else was saved.")
+            messages.warning(request, format_html("The daily-limit increase waits for a second approver (request "
+                                                  "{}); anything else was saved.", short_id(result.pk)))
 
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, obj):

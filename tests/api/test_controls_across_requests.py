@@ -408,3 +408,37 @@ def test_ten_concurrent_small_payments_from_two_accounts_add_up_as_ten_in_a_row(
     payer.refresh_from_db()
     assert payer.uncoded_total == Decimal("1800.000")
     verify_ledger()
+
+
+def test_saving_a_users_page_never_undoes_what_happened_meanwhile(user, supervisor, monkeypatch):
+    """Second outside audit: the admin's user form wrote the whole row back as read when the page was
+    posted, undoing a block, a password change or the step-up total committed while it was being saved
+    (raced by the audit; here the change happens at that very moment, between the form's reading of the
+    user and its save)."""
+    from django.contrib.auth.hashers import check_password
+
+    from api.admin import UserAdmin
+    from api.services import users
+    from api.services.sessions import password_change
+
+    original = UserAdmin.save_form
+
+    def meanwhile(self, request, form, change):
+        users.user_block(actor=supervisor, user_id=user.pk, reason="Fraud")
+        password_change(user=User.objects.get(pk=user.pk), new_password="Quiet-Harbour-7741")
+        User.objects.filter(pk=user.pk).update(uncoded_total=Decimal("1500"))
+        return original(self, request, form, change)
+
+    admin = StaffFactory(is_superuser=True)
+    browser = _admin_login(admin)
+    page = browser.get(f"/admin/api/user/{user.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in ("email", "first_name", "last_name", "country")}
+    data.update({"is_active": "on", "first_name": "Renamed"})
+    monkeypatch.setattr(UserAdmin, "save_form", meanwhile)
+    assert browser.post(f"/admin/api/user/{user.pk}/change/", data).status_code == 302
+    user.refresh_from_db()
+    assert user.first_name == "Renamed"
+    assert user.blocked_at is not None and user.blocked_reason == "Fraud"
+    assert check_password("Quiet-Harbour-7741", user.password)
+    assert user.uncoded_total == Decimal("1500")
