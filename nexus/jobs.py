@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -63,7 +63,7 @@ def enqueue(topic: str, key="", payload: dict | None = None) -> None:
 def owed() -> None:
     """Called wherever a job row is written (:func:`enqueue`, the posting). With ``NEXUS_JOBS_EAGER`` (the
     in-process tests only: they have no worker) the committing thread drains the queue at commit, as the
-    worker would; otherwise nothing: the worker is woken by the database."""
+    worker would; otherwise nothing: a worker finds the job at its next look (``POLL_SECONDS``)."""
     if settings.NEXUS_JOBS_EAGER:
         transaction.on_commit(drain_all)
 
@@ -90,26 +90,33 @@ def _fail(job: Job, exc: BaseException) -> None:
                                    "error": repr(exc)})
 
 
+def _database_gone(exc: BaseException) -> bool:
+    """The connection died under the work (an outage: the worker waits and reconnects), as opposed to a
+    job's own failure (counted on the job)."""
+    return isinstance(exc, DatabaseError) and not connection.is_usable()
+
+
+def _carry_out(topic: str, jobs: list[Job]) -> None:
+    with transaction.atomic():
+        _handler(topic)(jobs)
+        Job.objects.filter(pk__in=[job.pk for job in jobs]).delete()
+
+
 def _run(topic: str, jobs: list[Job]) -> None:
-    """Carry out one topic's batch and delete its rows, or, when it fails, each job on its own."""
-    try:
-        with transaction.atomic():
-            _handler(topic)(jobs)
-            Job.objects.filter(pk__in=[job.pk for job in jobs]).delete()
-        return
-    except DatabaseError:
-        if len(jobs) == 1 or not connection.is_usable():
-            raise
-    except Exception:  # noqa: BLE001 - a handler's bug: find the job that causes it
-        if len(jobs) == 1:
-            raise
+    """Carry out one topic's batch and delete its rows or, when it fails, each job on its own, counting a
+    failure on the job that causes it."""
+    if len(jobs) > 1:
+        try:
+            _carry_out(topic, jobs)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bad job in the batch: find it below
+            if _database_gone(exc):
+                raise
     for job in jobs:
         try:
-            with transaction.atomic():
-                _handler(topic)([job])
-                Job.objects.filter(pk=job.pk).delete()
+            _carry_out(topic, [job])
         except Exception as exc:  # noqa: BLE001
-            if isinstance(exc, DatabaseError) and not connection.is_usable():
+            if _database_gone(exc):
                 raise
             _fail(job, exc)
 
@@ -123,17 +130,11 @@ def drain(batch: int = BATCH) -> int:
         for job in jobs:
             by_topic[job.topic].append(job)
         for topic, group in by_topic.items():
-            if topic not in settings.NEXUS_JOB_HANDLERS:
+            if topic in settings.NEXUS_JOB_HANDLERS:
+                _run(topic, group)
+            else:
                 for job in group:
                     _fail(job, LookupError(f"no handler for the topic {topic!r}"))
-                continue
-            try:
-                with transaction.atomic():
-                    _run(topic, group)
-            except Exception as exc:  # noqa: BLE001 - a single job's own failure, counted on it
-                if isinstance(exc, DatabaseError) and not connection.is_usable():
-                    raise
-                _fail(group[0], exc)
     return len(jobs)
 
 
@@ -147,8 +148,8 @@ def drain_all(batch: int = BATCH) -> int:
 
 # --- the scheduler ------------------------------------------------------------------------------
 
-def _slot(entry: dict, now: dt.datetime) -> dt.datetime | None:
-    """The latest slot of ``entry``'s schedule at ``now`` (None before the first one)."""
+def _slot(entry: dict, now: dt.datetime) -> dt.datetime:
+    """The latest slot of ``entry``'s schedule at ``now``."""
     if "every" in entry:
         seconds = int(entry["every"])
         return dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=dt.UTC)
@@ -181,7 +182,7 @@ def run_due(now: dt.datetime | None = None) -> list[str]:
                     import_string(entry["call"])(slot=slot)
                     ran.append(entry["name"])
         except Exception as exc:  # noqa: BLE001 - logged; the slot is tried again
-            if isinstance(exc, DatabaseError) and not connection.is_usable():
+            if _database_gone(exc):
                 raise
             log.error("scheduled task failed", exc_info=True, extra={"task": entry["name"]})
     return ran
@@ -189,19 +190,16 @@ def run_due(now: dt.datetime | None = None) -> list[str]:
 
 # --- the queue as staff and /health/ see it ------------------------------------------------------
 
+WAITING = Q(failed_at__isnull=True)
+
+
 def queue_state() -> dict:
     """Depth, the oldest waiting job's age in seconds, and how many failed (one statement)."""
-    row = Job.objects.aggregate(waiting=Count("id", filter=_waiting()), oldest=Min("created_at", filter=_waiting()),
-                                failed=Count("id", filter=~_waiting()))
+    row = Job.objects.aggregate(waiting=Count("id", filter=WAITING), oldest=Min("created_at", filter=WAITING),
+                                failed=Count("id", filter=~WAITING))
     oldest = row["oldest"]
     return {"waiting": row["waiting"], "failed": row["failed"],
             "oldest_seconds": round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0}
-
-
-def _waiting():
-    from django.db.models import Q
-
-    return Q(failed_at__isnull=True)
 
 
 def retry(job_ids) -> int:
