@@ -44,6 +44,9 @@ from .models import (
 )
 from .services import approvals, users
 from .services.accounts import (
+    FREEZE,
+    LIMIT,
+    UNFREEZE,
     account_update,
     group_deleted_recorded,
     group_permissions,
@@ -570,7 +573,7 @@ class AccountAdmin(admin.ModelAdmin):
 
     # v1.3: freezing, unfreezing and the limit are separate powers, and nobody changes an account of their
     # own: the form opens for whoever holds one of them, with only what they may change editable.
-    POWERS = {"is_active": ("api.freeze_account", "api.unfreeze_account"), "daily_limit": ("api.change_account_limit",)}
+    POWERS = {"is_active": (FREEZE, UNFREEZE), "daily_limit": (LIMIT,)}  # the service's own permissions
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and (obj.is_house or is_own(request.user, owner_ids=[obj.owner_id])):
@@ -587,10 +590,10 @@ class AccountAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def has_freeze_permission(self, request):
-        return request.user.has_perm("api.freeze_account")
+        return request.user.has_perm(FREEZE)
 
     def has_unfreeze_permission(self, request):
-        return request.user.has_perm("api.unfreeze_account")
+        return request.user.has_perm(UNFREEZE)
 
     def get_readonly_fields(self, request, obj=None):
         locked = [name for name, perms in self.POWERS.items() if not any(request.user.has_perm(p) for p in perms)]

@@ -7,11 +7,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from api.exceptions import BlacklistRefused, Forbidden, InvalidInput, NotFound
+from api.exceptions import BlacklistRefused, InvalidInput, NotFound
 from api.models import User
 from api.services import notifications
 from api.services.audit import Action as AuditAction
 from api.services.audit import audit, diff
+from api.services.conflicts import refuse_own
 from nexus.client_ip import client_country, client_ip, normalize_ip, normalize_network, parse_ip
 from nexus.context import current_request
 from nexus.refcache import cached
@@ -296,8 +297,7 @@ def lockout_unlock(*, actor: User, email: str, ip: str | None = None, reason: st
         missing = {name: ["This field is required."] for name, value in (("email", email), ("reason", reason))
                    if not value}
         raise InvalidInput(f"{', '.join(missing)}: This field is required.", details=missing)
-    if email == (actor.email or "").lower():
-        raise Forbidden("Staff cannot unlock logins to their own account.")
+    refuse_own(actor, user_id=User.objects.filter(email=email).values_list("pk", flat=True).first())
     attempts = LoginLockout.objects.select_for_update().filter(username=email)
     if ip is not None:
         attempts = attempts.filter(ip_address=normalize_ip(ip) or ip)

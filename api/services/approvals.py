@@ -133,8 +133,7 @@ def _decide(*, approver: User, approval_id) -> Approval:
         raise exceptions.AlreadyDecided()
     if approval.requested_by_id == approver.pk:
         raise exceptions.Forbidden("A request must be approved or rejected by someone other than its requester.")
-    refuse_own(approver, accounts=[approval.account_id] if approval.account_id else [],
-               transaction_id=approval.target_transaction_id)
+    refuse_own(approver, accounts=[approval.account_id], transaction_id=approval.target_transaction_id)
     return approval
 
 

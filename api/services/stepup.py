@@ -6,11 +6,11 @@ user's other payments made without a code in the preceding 24 hours, it is worth
 ``api.services.mfa.needs_step_up``; a payment confirmed with a code counts towards neither.
 
 How it is counted: each payment made without a code records the user's running total of such payments
-(``Transaction.uncoded_total``), so the total of the last 24 hours is the latest value minus the latest
-one from before the window: one look-up on the initiator index (txn_initiator_created), whatever the number of payments. Both are
-read under a lock on the user's row (the latest also kept on that row, ``User.uncoded_total``), so
-concurrent payments from several accounts take turns: ten small requests at once see each other exactly
-as ten in a row do.
+(``Transaction.uncoded_total``, the latest also on the user's row, ``User.uncoded_total``), so the
+total of the last 24 hours is the latest value minus the latest one from before the window: one
+statement whatever the number of payments. Both are read under a lock on the user's row, so concurrent
+payments from several accounts take turns: ten small requests at once see each other exactly as ten in
+a row do.
 """
 
 from datetime import timedelta
