@@ -8,7 +8,6 @@ tests/nexus/test_queries.py runs every statement against the migrated schema. Ro
 model instances through ``Model.from_db``, as the ORM itself makes them.
 """
 
-import json
 from functools import cache
 
 from django.db import connection
@@ -192,40 +191,72 @@ def statement_page(*, owner_id, number: str, start, end, offset: int, limit: int
     return [row for row in rows if row[0] is not None]
 
 
-# --- notifications (contract v1.2), after the commit of every money movement ------------------
-# The rows of one movement (sender's and receiver's) and their pushes to the sockets open to their
-# users (nexus.queries.PUBLISH, as a data-modifying WITH) in one statement of one text, committed
-# without waiting for the WAL flush (``synchronous_commit`` off for this statement's own transaction,
-# through ``set_config(..., true)``): a notification is derived from a movement already durable, so a
-# crash can lose at most the last few hundred milliseconds of them, never make one for a movement
-# that did not happen. Measured per movement, in-process (api.services.notifications.money_moved,
-# 500 calls): 0.36 ms of CPU and 0.70 ms wall; with array parameters through unnest 0.78 ms of CPU
-# (psycopg escapes each array element with a regular expression); bulk_create in a transaction plus a
-# look-up of the sockets per user, three round trips and a WAL flush more. A/B: README, "Contract v1.2".
+# --- a batch of committed movements, as the job worker's reactions read them (api.reactions) ------
+# Each movement with what its reactions need besides its own row: whose accounts it touched (the
+# notifications), and for a reversal the original's figures (the business fact), in one statement of
+# one text. The ORM's select_related over four tables compiled a new query for every batch and built
+# five model instances per movement: a quarter of the worker's CPU.
+TXN_FIELDS, _TXN_COLUMNS = sql.select_list(Transaction)
+ORIGINAL_FIELDS = ("id", "amount", "currency", "fee_amount", "credited_amount", "credited_currency", "created_at")
+MOVEMENTS = (
+    f"SELECT {', '.join(f't.{column}' for column in _TXN_COLUMNS.split(', '))}, "
+    f"s.{A.owner}, s.{A.role}, r.{A.owner}, r.{A.role}, "
+    + ", ".join(f"o.{T[name]}" for name in ORIGINAL_FIELDS)
+    + f" FROM {T.table} t JOIN {A.table} s ON s.{A.account_number} = t.{T.sender_account} "
+    f"JOIN {A.table} r ON r.{A.account_number} = t.{T.receiver_account} "
+    f"LEFT JOIN {T.table} o ON o.{T.id} = t.{T.reverses} "
+    f"WHERE t.{T.id} = ANY(%s::uuid[]) ORDER BY t.{T.created_at}, t.{T.id}")
 
-Nt = sql.Names(Notification)
+
+def movements(ids: list[str]) -> list[Transaction]:
+    """The movements ``ids``, oldest first, with ``sender_account`` and ``receiver_account`` (owner and
+    role only), ``initiated_by`` (its id only) and ``reverses`` (ORIGINAL_FIELDS) at hand."""
+    found = []
+    width = len(TXN_FIELDS)
+    for row in sql.fetch(MOVEMENTS, [ids]):
+        txn = Transaction.from_db(connection.alias, TXN_FIELDS, row[:width])
+        sender_owner, sender_role, receiver_owner, receiver_role = row[width:width + 4]
+        txn.sender_account = Account.from_db(connection.alias, ["account_number", "owner_id", "role"],
+                                              [txn.sender_account_id, sender_owner, sender_role])
+        txn.receiver_account = Account.from_db(connection.alias, ["account_number", "owner_id", "role"],
+                                                [txn.receiver_account_id, receiver_owner, receiver_role])
+        txn.initiated_by = (None if txn.initiated_by_id is None
+                            else User.from_db(connection.alias, ["id"], [txn.initiated_by_id]))
+        txn.reverses = (None if txn.reverses_id is None
+                        else Transaction.from_db(connection.alias, ORIGINAL_FIELDS, row[width + 4:]))
+        found.append(txn)
+    return found
+
+
+# --- notifications (contract v1.2), for each batch of committed movements ------------------------
+# The rows of a batch (each movement's sender's and receiver's) and their pushes to the sockets open to
+# their users (nexus.queries.PUBLISH, as a data-modifying WITH) in one statement of one text, the rows
+# as one recordset parameter (nexus.sql), committed without waiting for the WAL flush
+# (``synchronous_commit`` off for this statement's own transaction, through ``set_config(..., true)``):
+# a notification is derived from a movement already durable, so a crash can lose at most the last few
+# hundred milliseconds of the worker's work, which its job (deleted in the same transaction) then
+# does again. Measured in the job worker: bench/README.md, "Contract v1.3".
+
 NOTIFICATION_FIELDS = ("id", "user", "kind", "title", "body", "data", "created_at")
 
 
 @cache
-def notification_statement(count: int, published: bool) -> str:
-    """INSERT of ``count`` rows (scalar parameters, see nexus.queries), with their pushes if ``published``."""
-    rows = ", ".join(["(%s::uuid, %s::uuid, %s, %s, %s, %s::jsonb, %s::timestamptz)"] * count)
-    insert = (f"INSERT INTO {Nt.table} ({', '.join(Nt[name] for name in NOTIFICATION_FIELDS)}) "
-              f"SELECT v.* FROM (VALUES {rows}) AS v, "
+def notification_statement(published: bool) -> str:
+    """INSERT of a recordset of rows, with their pushes if ``published`` (built once: column types)."""
+    columns, rows = sql.model_recordset(Notification, NOTIFICATION_FIELDS)
+    insert = (f"INSERT INTO {sql.table(Notification)} ({columns}) SELECT r.* FROM {rows}, "
               f"(SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous_commit")
     if not published:
         return insert
-    return f"WITH pushed AS ({nexus_queries.publish_statement(count)}) {insert}"
+    return f"WITH pushed AS ({nexus_queries.PUBLISH}) {insert}"
 
 
 def insert_notifications(rows: list[Notification], publication: list | None = None) -> None:
     """One INSERT of every row (``read_at`` unset), and with ``publication``
     (``nexus.realtime.postgres_publication``) their pushes in the same statement."""
-    values = [value for row in rows for value in (row.id, row.user_id, row.kind, row.title, row.body,
-                                                  json.dumps(row.data, separators=(",", ":")), row.created_at)]
     with connection.cursor() as cursor:
-        cursor.execute(notification_statement(len(rows), publication is not None), [*(publication or []), *values])
+        cursor.execute(notification_statement(publication is not None),
+                       [*(publication or []), sql.model_records(rows, NOTIFICATION_FIELDS)])
 
 
 # --- maintenance -------------------------------------------------------------------------------

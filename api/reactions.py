@@ -7,14 +7,13 @@ transaction as everything the receivers of ``api.signals.money_moved`` write: th
 raises fails the batch, which is retried: a reaction happens exactly once, never best-effort.
 """
 
+from . import queries
 from .models import Transaction
 from .signals import money_moved
 
 
 def on_money_moved(jobs) -> None:
     """``settings.NEXUS_JOB_HANDLERS["money_moved"]``: one batch of committed movements."""
-    transactions = list(Transaction.objects.filter(pk__in=[job.key for job in jobs])
-                        .select_related("sender_account", "receiver_account", "reverses", "initiated_by")
-                        .order_by("created_at", "id"))
+    transactions = queries.movements([job.key for job in jobs])
     if transactions:
         money_moved.send(sender=Transaction, transactions=transactions)

@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--open-loop", default="0.5,0.8", metavar="FRACTIONS",
                         help="after the closed-loop transfers, transfers at a fixed arrival rate of these fractions "
                              "of its capacity, latency counted from each request's due time (empty: none)")
+    parser.add_argument("--open-loop-rates", default="", metavar="RATES",
+                        help="fixed arrival rates per second instead of fractions (an A/B at the same load)")
     parser.add_argument("--open-loop-clients", type=int, default=96, help="clients available to the open loop")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, seconds")
     parser.add_argument("--json", type=Path, help="also write the JSON result here (always: bench/results/)")
@@ -59,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 3.0)
     args.max_requests = args.max_requests or (20_000 if args.quick else 500_000)
     args.customers = args.customers or (128 if args.quick else 1000)
-    args.customers = max(args.customers, 2 * args.concurrency)
+    args.customers = max(args.customers, 2 * max(args.concurrency, args.open_loop_clients))
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     from .whatif import SWITCHES
 
@@ -342,22 +344,24 @@ def main(argv: list[str] | None = None) -> int:
                   f"errors {result['errors']}  reactions p50/p99 {result['reactions']['p50_ms']}/"
                   f"{result['reactions']['p99_ms']} ms", flush=True)
         fractions = [float(f) for f in args.open_loop.split(",") if f.strip()]
-        if "transfers" in results and fractions:
-            capacity = results["transfers"]["ok_per_s"]
-            for fraction in fractions:
-                name = f"open{round(fraction * 100)}"
-                result, recorders = run_http_scenario(name, factories["transfers"](), args, server, cohort, database,
-                                                      rate=capacity * fraction)
-                results[name] = result
-                for rec in recorders:
-                    movements.extend(rec.movements)
-                    unknown_keys.extend(rec.unknown_keys)
-                    refusals += rec.money_refusals
-                lat = result["latency"]
-                print(f"  {name:<10} {result['ok_per_s']:>8.1f} ok/s at {result['arrival_rate_per_s']}/s due: "
-                      f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms (from the due time)  errors {result['errors']}  "
-                      f"reactions p50/p99 {result['reactions']['p50_ms']}/{result['reactions']['p99_ms']} ms",
-                      flush=True)
+        rates = [float(r) for r in args.open_loop_rates.split(",") if r.strip()]
+        loops = ([(f"open{round(rate)}/s", rate) for rate in rates] if rates else
+                 [(f"open{round(fraction * 100)}", results["transfers"]["ok_per_s"] * fraction)
+                  for fraction in fractions] if "transfers" in results else [])
+        for name, rate in loops:
+            # its own disjoint pairs per open-loop client (it has more clients than the closed loop)
+            result, recorders = run_http_scenario(name, scenarios.transfers(cohort, args.open_loop_clients), args,
+                                                  server, cohort, database, rate=rate)
+            results[name] = result
+            for rec in recorders:
+                movements.extend(rec.movements)
+                unknown_keys.extend(rec.unknown_keys)
+                refusals += rec.money_refusals
+            lat = result["latency"]
+            print(f"  {name:<10} {result['ok_per_s']:>8.1f} ok/s at {result['arrival_rate_per_s']}/s due: "
+                  f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms (from the due time)  errors {result['errors']}  "
+                  f"reactions p50/p99 {result['reactions']['p50_ms']}/{result['reactions']['p99_ms']} ms",
+                  flush=True)
     finally:
         server.stop()
         server.counters_path.unlink(missing_ok=True)

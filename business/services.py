@@ -55,7 +55,7 @@ def record_transactions(transactions) -> None:
     """The facts of a batch of committed movements in one INSERT, in the job worker's transaction
     (api.reactions). A fact already there (``rebuild_metrics`` ran meanwhile) is kept, never doubled:
     the transaction id is unique."""
-    MetricEvent.objects.bulk_create([event_for_transaction(txn) for txn in transactions], ignore_conflicts=True)
+    queries.insert_facts([event_for_transaction(txn) for txn in transactions])
 
 
 def record_refusal(*, user) -> None:

@@ -8,6 +8,7 @@ PG_PARAMETERS = {
     # The embedded server's settings (nexus/embedded_pg.py), so the benchmarks compare like with like.
     "max_connections": 200, "shared_buffers": "256MB", "work_mem": "8MB", "wal_buffers": "16MB",
     "checkpoint_timeout": "15min", "max_wal_size": "2GB", "random_page_cost": 1.1, "timezone": "UTC",
+    "autovacuum_naptime": "10s",
     # Replication: a commit is acknowledged once the synchronous standby has flushed its WAL.
     "wal_level": "replica", "hot_standby": "on", "wal_log_hints": "on", "max_wal_senders": 10,
     "max_replication_slots": 10, "wal_keep_size": "256MB", "synchronous_commit": "on",

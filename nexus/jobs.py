@@ -15,9 +15,9 @@ time. A task runs once per slot of its schedule whatever the number of workers: 
 runs a missed task once when it comes back (the latest slot only), never once per missed slot.
 
 **The worker** (``manage.py run_worker``; ``scripts/run.py`` starts one beside the server) looks for
-waiting jobs every ``POLL_SECONDS`` (50 ms: one indexed statement when there is nothing to do), and
-drains them in batches while there are; when the database goes away it waits and reconnects by
-itself. Not ``LISTEN/NOTIFY``: PostgreSQL serialises the commits of every transaction that notifies
+waiting jobs every ``POLL_SECONDS`` (100 ms: one indexed statement when there is nothing to do) and
+takes what gathered meanwhile as one batch (after a full batch, the next at once); when the database
+goes away it waits and reconnects by itself. Not ``LISTEN/NOTIFY``: PostgreSQL serialises the commits of every transaction that notifies
 (one lock on its notification queue), which cost the money path more than polling costs the worker.
 
 Ground code: handlers and tasks are named by dotted path in settings, never imported from an app.
@@ -40,6 +40,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from . import queries
 from .models import Job, ScheduleRun
 
 log = logging.getLogger("nexus.jobs")
@@ -49,7 +50,7 @@ MAX_ATTEMPTS = 5
 # How long an idle worker waits before looking again: the bound on how much later than its commit a
 # reaction starts (notifications are pushed well within the contract's second), and what lets jobs
 # gather into one batch under load (its fixed statements paid once for a few dozen jobs).
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 SCHEDULE_EVERY_SECONDS = 5.0
 
 
@@ -69,8 +70,14 @@ def owed() -> None:
 
 
 @cache
-def _handler(topic: str) -> Callable:
+def _known(topic: str) -> Callable:
     return import_string(settings.NEXUS_JOB_HANDLERS[topic])
+
+
+def _handler(topic: str) -> Callable:
+    if topic not in settings.NEXUS_JOB_HANDLERS:
+        raise LookupError(f"no handler for the topic {topic!r}")
+    return _known(topic)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -96,46 +103,48 @@ def _database_gone(exc: BaseException) -> bool:
     return isinstance(exc, DatabaseError) and not connection.is_usable()
 
 
-def _carry_out(topic: str, jobs: list[Job]) -> None:
-    with transaction.atomic():
-        _handler(topic)(jobs)
-        Job.objects.filter(pk__in=[job.pk for job in jobs]).delete()
-
-
-def _run(topic: str, jobs: list[Job]) -> None:
-    """Carry out one topic's batch and delete its rows or, when it fails, each job on its own, counting a
-    failure on the job that causes it."""
-    if len(jobs) > 1:
-        try:
-            _carry_out(topic, jobs)
-            return
-        except Exception as exc:  # noqa: BLE001 - a bad job in the batch: find it below
-            if _database_gone(exc):
-                raise
+def _by_topic(jobs: list[Job]) -> dict[str, list[Job]]:
+    grouped: dict[str, list[Job]] = defaultdict(list)
     for job in jobs:
-        try:
-            _carry_out(topic, [job])
-        except Exception as exc:  # noqa: BLE001
-            if _database_gone(exc):
-                raise
-            _fail(job, exc)
+        grouped[job.topic].append(job)
+    return grouped
 
 
 def drain(batch: int = BATCH) -> int:
-    """Carry out up to ``batch`` waiting jobs, oldest first, in one transaction; return how many were taken."""
-    with transaction.atomic():
-        jobs = list(Job.objects.select_for_update(skip_locked=True)
-                    .filter(failed_at__isnull=True, available_at__lte=timezone.now()).order_by("id")[:batch])
-        by_topic: dict[str, list[Job]] = defaultdict(list)
-        for job in jobs:
-            by_topic[job.topic].append(job)
-        for topic, group in by_topic.items():
-            if topic in settings.NEXUS_JOB_HANDLERS:
-                _run(topic, group)
-            else:
-                for job in group:
-                    _fail(job, LookupError(f"no handler for the topic {topic!r}"))
+    """Carry out up to ``batch`` waiting jobs, oldest first; return how many were taken.
+
+    One transaction takes and deletes the batch (nexus.queries.take_jobs), hands each topic's jobs to
+    its handler and commits: the jobs are done with everything their handlers wrote, or not at all.
+    When anything in it fails, it rolls back (the jobs are waiting again) and each job is then carried
+    out on its own, so one bad job cannot hold the others and the failure is counted on the job that
+    causes it.
+    """
+    jobs: list[Job] = []
+    try:
+        with transaction.atomic():
+            jobs = queries.take_jobs(timezone.now(), batch)
+            for topic, group in _by_topic(jobs).items():
+                _handler(topic)(group)
+        return len(jobs)
+    except Exception as exc:  # noqa: BLE001 - a bad job in the batch: found below
+        if _database_gone(exc) or not jobs:
+            raise
+    for job in jobs:
+        _carry_out_alone(job)
     return len(jobs)
+
+
+def _carry_out_alone(job: Job) -> None:
+    try:
+        with transaction.atomic():
+            if not Job.objects.select_for_update(skip_locked=True).filter(pk=job.pk, failed_at__isnull=True).exists():
+                return  # another worker has it, or carried it out meanwhile
+            _handler(job.topic)([job])
+            Job.objects.filter(pk=job.pk).delete()
+    except Exception as exc:  # noqa: BLE001
+        if _database_gone(exc):
+            raise
+        _fail(job, exc)
 
 
 def drain_all(batch: int = BATCH) -> int:
@@ -216,7 +225,10 @@ def run_worker(*, stop: Callable[[], bool] = lambda: False, once: bool = False) 
     next_schedule = 0.0
     while not stop():
         try:
-            drain_all()
+            # A full batch means more are waiting: the next at once. Otherwise a pause, in which the
+            # next batch gathers (its fixed statements then paid once for a few dozen jobs).
+            while drain() == BATCH:
+                pass
             if time.monotonic() >= next_schedule:
                 run_due()
                 next_schedule = time.monotonic() + SCHEDULE_EVERY_SECONDS

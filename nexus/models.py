@@ -42,8 +42,6 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["available_at", "id"], condition=models.Q(failed_at__isnull=True),
-                                name="job_waiting")]
         permissions = [("retry_job", "Can retry failed jobs")]
 
     def __str__(self):

@@ -5,13 +5,11 @@ docs/ARCHITECTURE.md, "Data access": identifiers from ``_meta``, a benchmark fig
 statement, every statement executed by tests/nexus/test_queries.py.
 """
 
-from functools import cache
-
 from channels_postgres.models import GroupChannel, Message
 from django.db import DEFAULT_DB_ALIAS, connection
 
 from . import sql
-from .models import RateLimitWindow
+from .models import Job, RateLimitWindow
 
 W = sql.Names(RateLimitWindow)
 CM, CG = sql.Names(Message), sql.Names(GroupChannel)
@@ -38,34 +36,46 @@ def purge(before: int) -> None:
 
 
 
-# Publishing to the PostgreSQL channel layer from synchronous code, after a commit: each message is
-# inserted once per live socket of its group, in order, in one round trip whether or not anyone
-# listens (the usual case on the money path). The ORM needed a look-up of the group's sockets per
-# message, then an insert. One text per number of messages (one or two on the money path), with
-# scalar parameters: psycopg escapes array elements through a regular expression, and arrays cost a
-# quarter of a millisecond more per call. api.queries runs it inside the statement that writes the
-# notifications (figures there).
+# Publishing to the PostgreSQL channel layer from synchronous code: each message is inserted once per
+# live socket of its group, in order, in one round trip whether or not anyone listens (the usual case
+# on the money path). The ORM needed a look-up of the group's sockets per message, then an insert.
+# The messages travel as one recordset parameter (nexus.sql.recordset): one text for any number of
+# them. api.queries runs it inside the statement that writes the notifications (figures there).
 
-@cache
-def publish_statement(count: int) -> str:
-    rows = ", ".join(f"(%s::text, %s::bytea, {position})" for position in range(count))
-    return (f"INSERT INTO {CM.table} ({CM.channel}, {CM.message}, {CM.expire}) "
-            f"SELECT DISTINCT ON (v.position, g.{CG.channel}) g.{CG.channel}, v.message, %s::timestamptz "
-            f"FROM (VALUES {rows}) AS v(group_key, message, position) "
-            f"JOIN {CG.table} g ON g.{CG.group_key} = v.group_key AND g.{CG.expire} > %s::timestamptz "
-            f"ORDER BY v.position, g.{CG.channel}")
+PUBLISH = (f"INSERT INTO {CM.table} ({CM.channel}, {CM.message}, {CM.expire}) "
+           f"SELECT DISTINCT ON (v.position, g.{CG.channel}) g.{CG.channel}, decode(v.message, 'base64'), "
+           f"%s::timestamptz FROM {sql.recordset({'group_key': 'text', 'message': 'text', 'position': 'int'}, 'v')} "
+           f"JOIN {CG.table} g ON g.{CG.group_key} = v.group_key AND g.{CG.expire} > %s::timestamptz "
+           f"ORDER BY v.position, g.{CG.channel}")
 
 
 def publish_parameters(group_keys: list[str], messages: list[bytes], *, expire, now) -> list:
-    """The parameters of ``publish_statement(len(messages))``."""
-    return [expire, *(value for pair in zip(group_keys, messages, strict=True) for value in pair), now]
+    """The parameters of ``PUBLISH``."""
+    return [expire, sql.records([{"group_key": key, "message": message, "position": position}
+                                 for position, (key, message) in enumerate(zip(group_keys, messages, strict=True))]),
+            now]
 
 
 def publish(parameters: list) -> None:
-    """Run the publish statement with ``publish_parameters(...)``."""
-
+    """Run ``PUBLISH`` with ``publish_parameters(...)``."""
     with connection.cursor() as cursor:
-        cursor.execute(publish_statement((len(parameters) - 2) // 2), parameters)
+        cursor.execute(PUBLISH, parameters)
+
+
+# --- the job queue (nexus.jobs) ---------------------------------------------------------------
+# The worker's batch is taken and deleted in one statement at the start of the transaction that carries
+# it out: committed, the jobs are done; rolled back (a failing job, a dying worker), they are waiting
+# again. SKIP LOCKED: workers never take the same row. The ORM needed a SELECT ... FOR UPDATE, then a
+# DELETE compiled anew for every batch (through the deletion collector).
+J = sql.Names(Job)
+JOB_FIELDS, _JOB_COLUMNS = sql.select_list(Job)
+TAKE_JOBS = (f"DELETE FROM {J.table} WHERE {J.id} IN (SELECT {J.id} FROM {J.table} WHERE {J.failed_at} IS NULL "
+             f"AND {J.available_at} <= %s ORDER BY {J.id} LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING {_JOB_COLUMNS}")
+
+
+def take_jobs(now, limit: int) -> list[Job]:
+    """Up to ``limit`` waiting jobs, oldest first, deleted in the caller's transaction."""
+    return sorted(sql.instances(Job, JOB_FIELDS, sql.fetch(TAKE_JOBS, [now, limit])), key=lambda job: job.pk)
 
 
 # --- the migration lock (manage.py migrate_locked) ---------------------------------------------

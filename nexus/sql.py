@@ -5,6 +5,11 @@ field renames the statement too (tests/nexus/test_queries.py runs each against t
 schema). Rows turn back into model instances with ``Model.from_db``, as the ORM itself does.
 """
 
+import base64
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
 from functools import cache
 
 from django.db import connection
@@ -77,6 +82,49 @@ def insert(instance) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table(type(instance))} ({columns}) VALUES ({placeholders})",  # noqa: S608
                        insert_values(instance))
+
+
+# --- many rows as one parameter ------------------------------------------------------------------
+# A batch of rows (the job worker's notifications, facts, pushes) travels as one JSON text read by
+# ``jsonb_to_recordset``: one statement text whatever the number of rows, so psycopg converts it once
+# (a VALUES list of N rows is a new text per N, and psycopg parses every text longer than 4 KB again
+# on each call), the server parses one parameter, and nothing is escaped element by element as in an
+# array. Measured in the job worker (bench/README.md, "Contract v1.3").
+
+def recordset(columns: dict[str, str], alias: str = "r") -> str:
+    """``jsonb_to_recordset(%s::jsonb) AS alias(name type, ...)`` for ``{name: SQL type}``."""
+    return f"jsonb_to_recordset(%s::jsonb) AS {alias}({', '.join(f'{name} {kind}' for name, kind in columns.items())})"
+
+
+def _plain(value):
+    if isinstance(value, (Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(bytes(value)).decode()
+    raise TypeError(f"{type(value).__name__} has no JSON form for a recordset")
+
+
+def records(rows: list[dict]) -> str:
+    """The parameter of :func:`recordset`: exact decimals and times as text, bytes as base64
+    (``decode(r.name, 'base64')`` in the statement)."""
+    return json.dumps(rows, default=_plain, separators=(",", ":"))
+
+
+@cache
+def model_recordset(model, names: tuple[str, ...]) -> tuple[str, str]:
+    """(quoted target columns, ``recordset`` of those fields typed as their columns) for an INSERT of
+    ``model`` rows from :func:`model_records`."""
+    fields = [model._meta.get_field(name) for name in names]
+    return (", ".join(f'"{field.column}"' for field in fields),
+            recordset({f'"{field.column}"': field.db_type(connection) for field in fields}))
+
+
+def model_records(instances, names: tuple[str, ...]) -> str:
+    """The rows of ``instances`` for :func:`model_recordset` (values as the attributes hold them)."""
+    fields = [instances[0]._meta.get_field(name) for name in names] if instances else []
+    return records([{field.column: getattr(instance, field.attname) for field in fields} for instance in instances])
 
 
 def sqlstate(exc: BaseException) -> str | None:

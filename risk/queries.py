@@ -12,25 +12,34 @@ from .models import Incident
 T = sql.Names(Transaction)
 N = sql.Names(Incident)
 
-# The velocity rule runs after every outgoing transfer: count and sum per currency of the user's
-# outgoing transfers in the window, one grouped statement through the index txn_initiator_created.
-# The after-commit reactions (risk rules and the business fact) were 8 % of a transfer's Python
-# time with their statements written once; compiling this aggregate per transfer added to that.
-# Nothing when the rule's incident for this user already stands in the window (the NOT EXISTS is
-# planned as a one-time filter through index incident_rule_subject, so the aggregate is skipped):
-# a user sending fast, the one this rule catches, has a window of thousands of transfers to add up
-# on every transfer. Deciding that in the database, not in a per-process memo, keeps every worker
-# in agreement and re-arms the rule as soon as its window is over. A/B, hot-pair scenario
-# (3 alternating runs of 10 s, medians): 145 ok/s (83 per CPU-second) aggregating every time, 167
-# (101) with the filter.
-RECENT_OUTGOING = (f"SELECT {T.currency}, COUNT(*), SUM({T.amount}) FROM {T.table} "
-                   f"WHERE {T.initiated_by} = %s AND {T.kind} = ANY(%s) AND {T.created_at} > %s "
-                   f"AND {T.created_at} <= %s AND NOT EXISTS (SELECT 1 FROM {N.table} WHERE {N.code} = %s "
-                   f"AND {N.subject} = %s AND {N.timestamp} > %s) GROUP BY {T.currency}")
+# The velocity rule runs after every outgoing transfer: count and sum per currency of each user's
+# outgoing transfers in their window, for a whole batch of movements (the job worker's) in one grouped
+# statement, the windows as one recordset parameter (nexus.sql), each aggregated on its own (LATERAL)
+# through the index txn_initiator_created. One statement per user cost the worker a round trip per transfer.
+# Nothing for a user while the rule's incident about them already stands in the window (the NOT
+# EXISTS through index incident_rule_subject skips the aggregate): a user sending fast, the one this
+# rule catches, has a window of thousands of transfers to add up on every transfer. Deciding that in
+# the database, not in a per-process memo, keeps every worker in agreement and re-arms the rule as
+# soon as its window is over. A/B, hot-pair scenario (3 alternating runs of 10 s, medians): 145 ok/s
+# (83 per CPU-second) aggregating every time, 167 (101) with the filter.
+_OUTGOING = ", ".join(f"'{kind.value}'" for kind in Transaction.OUTGOING_KINDS)
+RECENT_OUTGOING = (
+    f"SELECT w.user_id, found.* "
+    f"FROM {sql.recordset({'user_id': 'uuid', 'subject': 'text', 'since': 'timestamptz', 'until': 'timestamptz'}, 'w')} "
+    f"CROSS JOIN LATERAL (SELECT t.{T.currency}, COUNT(*), SUM(t.{T.amount}) FROM {T.table} t "
+    f"WHERE t.{T.initiated_by} = w.user_id AND t.{T.kind} IN ({_OUTGOING}) "
+    f"AND t.{T.created_at} > w.since AND t.{T.created_at} <= w.until "
+    f"AND NOT EXISTS (SELECT 1 FROM {N.table} i WHERE i.{N.code} = %s AND i.{N.subject} = w.subject "
+    f"AND i.{N.timestamp} > w.since) GROUP BY t.{T.currency}) found")
 
 
-def recent_outgoing(user_id, since, until, *, unless: tuple[str, str]) -> list[tuple]:
-    """``(currency, count, sum of amounts)`` of the user's outgoing transfers in ``(since, until]``;
-    nothing while an incident of rule and subject ``unless`` stands since ``since``."""
-    return sql.fetch(RECENT_OUTGOING, [user_id, [str(kind) for kind in Transaction.OUTGOING_KINDS], since, until,
-                                       *unless, since])
+def recent_outgoing(windows: list[tuple], *, rule: str) -> dict:
+    """``{user id: [(currency, count, sum of amounts)]}`` of each ``(user id, since, until)``'s outgoing
+    transfers in ``(since, until]``; nothing for a user while an incident of ``rule`` about them stands
+    since ``since``."""
+    found: dict = {}
+    rows = sql.fetch(RECENT_OUTGOING, [sql.records([{"user_id": user, "subject": str(user), "since": since, "until": until}
+                                                    for user, since, until in windows]), rule])
+    for user, currency, count, total in rows:
+        found.setdefault(user, []).append((currency, count, total))
+    return found

@@ -106,30 +106,20 @@ def user_locked_out(*, email: str) -> None:
 
 
 def screen_transactions(transactions) -> None:
-    """Screen a batch of committed movements (the job worker's, api.reactions, oldest first): every rule on
-    every movement, except that a cumulative rule (velocity) is evaluated at each user's latest one only."""
-    latest = {txn.initiated_by_id: txn for txn in transactions}
-    for txn in transactions:
-        screen_transaction(txn, cumulative=latest.get(txn.initiated_by_id) is txn)
+    """Screen a batch of committed movements (the job worker's, api.reactions, oldest first), after the
+    commit: a refused or rolled-back transfer never gets here, and a committed one always does, once.
 
-
-def screen_transaction(txn, *, cumulative: bool = True) -> None:
-    """Transaction rules, run by the job worker after the commit: a refused or rolled-back transfer never
-    gets here, and a committed one always does, once.
-
-    Whoever started it, staff included: a staff user's own transfers are screened like anyone's.
-    Each rule decides which kinds it looks at (deposits and reversals are not outgoing transfers).
+    Whoever started it, staff included: a staff user's own transfers are screened like anyone's. Each
+    rule decides which kinds it looks at (deposits and reversals are not outgoing transfers), sees the
+    batch at once (``Detector.evaluate_many``), and a cumulative rule (velocity) only each user's latest
+    movement, whose window holds the others.
     """
-    user = txn.initiated_by
-    if user is None:
-        return
-    context = TransactionContext(transaction=txn, user=user)
+    contexts = [TransactionContext(transaction=txn, user=txn.initiated_by)
+                for txn in transactions if txn.initiated_by_id is not None]
+    latest = list({context.user.pk: context for context in contexts}.values())
     for detector in detectors_for("transaction"):
-        if detector.cumulative and not cumulative:
-            continue
-        finding = detector.evaluate(context)
-        if finding is not None:
-            record_incident(detector, finding, txn.created_at)
+        for finding in detector.evaluate_many(latest if detector.cumulative else contexts):
+            record_incident(detector, finding, finding.at)
 
 
 # --- blacklist -------------------------------------------------------------------------------

@@ -23,5 +23,5 @@ class UnusualHour(Detector):
         local = txn.created_at.astimezone(ZoneInfo(settings.BANK_TIME_ZONE))
         if not (self.start_hour <= local.hour < self.end_hour):
             return None
-        return Finding(subject=str(context.user.pk), user=context.user,
+        return Finding(subject=str(context.user.pk), user=context.user, at=txn.created_at,
                        details={"local_time": local.isoformat(), "transaction_id": str(txn.pk)})

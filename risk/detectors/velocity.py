@@ -17,22 +17,32 @@ class Velocity(Detector):
     max_amount_jod = Decimal("50000")
 
     def evaluate(self, context: TransactionContext) -> Finding | None:
+        findings = self.evaluate_many([context])
+        return findings[0] if findings else None
+
+    def evaluate_many(self, contexts: list[TransactionContext]) -> list[Finding]:
+        """Every user's window in one statement (risk.queries.recent_outgoing)."""
         from api import money
         from api.models import Transaction
         from api.services.fx import current_rates
         from risk.queries import recent_outgoing
 
-        txn = context.transaction
-        if txn.kind not in Transaction.OUTGOING_KINDS or context.user is None:
-            return None
-        # While this rule's incident for the user stands, there is nothing to add up (risk.queries).
-        rows = recent_outgoing(context.user.pk, txn.created_at - self.window, txn.created_at,
-                               unless=(self.code, str(context.user.pk)))
+        due = [context for context in contexts
+               if context.transaction.kind in Transaction.OUTGOING_KINDS and context.user is not None]
+        if not due:
+            return []
+        # While this rule's incident for a user stands, there is nothing to add up (risk.queries).
+        windows = recent_outgoing([(context.user.pk, context.transaction.created_at - self.window,
+                                    context.transaction.created_at) for context in due], rule=self.code)
         current = current_rates()[0]
-        count = sum(n for _, n, _ in rows)
-        total_jod = sum((money.to_base(total, currency, current) for currency, _, total in rows), Decimal(0))
-        if count < self.max_count and total_jod < self.max_amount_jod:
-            return None
-        return Finding(subject=str(context.user.pk), user=context.user,
-                       details={"count_15m": count, "amount_15m_jod": str(money.quantize(total_jod, "JOD")),
-                                "transaction_id": str(txn.pk)})
+        findings = []
+        for context in due:
+            rows = windows.get(context.user.pk, [])
+            count = sum(n for _, n, _ in rows)
+            total_jod = sum((money.to_base(total, currency, current) for currency, _, total in rows), Decimal(0))
+            if count >= self.max_count or total_jod >= self.max_amount_jod:
+                findings.append(Finding(
+                    subject=str(context.user.pk), user=context.user, at=context.transaction.created_at,
+                    details={"count_15m": count, "amount_15m_jod": str(money.quantize(total_jod, "JOD")),
+                             "transaction_id": str(context.transaction.pk)}))
+        return findings

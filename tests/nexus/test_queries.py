@@ -84,18 +84,22 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
     txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
                             amount=Decimal("10"))
     since = txn.created_at - dt.timedelta(minutes=1)
-    unless = ("velocity", str(sender.owner_id))
-    assert risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at, unless=unless) == [
-        ("JOD", 1, Decimal("10.000"))]
-    standing = Incident.objects.create(code="velocity", event="e", severity="high", subject=unless[1],
+    user = sender.owner_id
+    window = [(user, since, txn.created_at)]
+    assert risk_queries.recent_outgoing(window, rule="velocity") == {user: [("JOD", 1, Decimal("10.000"))]}
+    assert risk_queries.recent_outgoing([(user, txn.created_at, txn.created_at)], rule="velocity") == {}
+    standing = Incident.objects.create(code="velocity", event="e", severity="high", subject=str(user),
                                        dedup_key="velocity-standing", timestamp=txn.created_at)
-    assert risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at, unless=unless) == []
-    assert standing.subject == unless[1]  # incidents are never deleted: another subject's rule is still armed
-    assert len(risk_queries.recent_outgoing(sender.owner_id, since, txn.created_at,
-                                            unless=("velocity", "someone-else"))) == 1
+    assert risk_queries.recent_outgoing(window, rule="velocity") == {}
+    assert standing.subject == str(user)  # incidents are never deleted: another rule is still armed
+    assert len(risk_queries.recent_outgoing(window, rule="unusual_hour")[user]) == 1
     MetricEvent.objects.filter(transaction_id=txn.pk).delete()
-    business_queries.insert_fact(event_for_transaction(Transaction.objects.get(pk=txn.pk)))
-    assert MetricEvent.objects.filter(transaction_id=txn.pk).count() == 1
+    fact = event_for_transaction(Transaction.objects.get(pk=txn.pk))
+    business_queries.insert_facts([fact])
+    business_queries.insert_facts([fact])  # a fact already there is kept, never doubled
+    stored = MetricEvent.objects.get(transaction_id=txn.pk)
+    assert (stored.amount, stored.amount_jod, stored.occurred_at, stored.day) == (
+        fact.amount, fact.amount_jod, fact.occurred_at, fact.day)
     user = UserFactory()
     business_queries.mark_active(dt.date(2026, 1, 2), user.pk)
     business_queries.mark_active(dt.date(2026, 1, 2), user.pk)
