@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -546,9 +547,24 @@ def new_key(purpose: str) -> str:
     return f"admin-{purpose}-{uuid.uuid4().hex}"
 
 
+class AccountForm(forms.ModelForm):
+    """The account's change form: a change of state or limit says why (kept in the audit trail)."""
+
+    reason = forms.CharField(label="Reason", required=False, max_length=255,
+                             widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+                             help_text="Needed to freeze, unfreeze or change the limit; kept in the audit trail.")
+
+    def clean(self):
+        data = super().clean()
+        if {"is_active", "daily_limit"} & set(self.changed_data) and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Say why: freezing, unfreezing and limit changes are audited with a reason.")
+        return data
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     EDITABLE = ["daily_limit", "is_active"]
+    form = AccountForm
 
     list_display = ["account_number", "owner_email", "kind", "balance_display", "limit_display", "is_active",
                     "shortcuts"]
@@ -595,6 +611,12 @@ class AccountAdmin(admin.ModelAdmin):
     def has_unfreeze_permission(self, request):
         return request.user.has_perm(UNFREEZE)
 
+    def get_fieldsets(self, request, obj=None):
+        if not self.has_change_permission(request, obj):
+            return self.fieldsets
+        money, *rest = self.fieldsets[1:]
+        return [self.fieldsets[0], (money[0], {"fields": [*money[1]["fields"], "reason"]}), *rest]
+
     def get_readonly_fields(self, request, obj=None):
         locked = [name for name, perms in self.POWERS.items() if not any(request.user.has_perm(p) for p in perms)]
         return [*super().get_readonly_fields(request, obj), *locked]
@@ -604,8 +626,11 @@ class AccountAdmin(admin.ModelAdmin):
         # write back the balance read when the form was posted, undoing a transfer committed meanwhile.
         # A refusal becomes the form's message (changeform_view's transaction rolls back), never a 500.
         changed = {name: form.cleaned_data[name] for name in self.EDITABLE if name in form.changed_data}
+        if not changed:
+            return
         try:
-            result = account_update(actor=request.user, account_number=obj.pk, **changed)
+            result = account_update(actor=request.user, account_number=obj.pk, reason=form.cleaned_data.get("reason", "").strip(),
+                                    **changed)
         except exceptions.DomainError as exc:  # the service rolled its own savepoint back: nothing changed
             request.nexus_refused = True  # no "changed" log entry, back to the form (log_change, response_change)
             messages.error(request, f"Not saved: {refusal(exc)}")
@@ -672,26 +697,41 @@ class AccountAdmin(admin.ModelAdmin):
     updated = time_column("updated_at", "Last changed", sortable=False)
 
     def _set_active(self, request, queryset, is_active: bool):
-        """All or nothing, in one transaction: one refusal (a house account, one's own) changes nothing."""
-        verb = "Unfroze" if is_active else "Froze"
-        accounts = list(queryset.filter(is_active=not is_active))
+        """Ask for a reason and confirm, listing what will change; then all or nothing, in one transaction:
+        one refusal (a house account, one's own) changes nothing."""
+        verb, done, what = ("Unfreeze", "Unfroze", "Unfrozen accounts send and receive money again.") if is_active else (
+            "Freeze", "Froze", "Frozen accounts can neither send nor receive money until someone unfreezes them.")
+        accounts = list(queryset.filter(is_active=not is_active).select_related("owner"))
+        form = UserControlForm(request.POST if "apply" in request.POST else None)
+        if not accounts:
+            self.message_user(request, f"Nothing to {verb.lower()}: the selected accounts already are "
+                                       f"{'active' if is_active else 'frozen'}.", messages.INFO)
+            return None
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/api/account/set_active.html", {
+                **self.admin_site.each_context(request), "opts": self.opts, "form": form, "accounts": accounts,
+                "title": f"{verb} {len(accounts)} account(s)", "consequence": what, "button": f"{verb} now",
+                "action": request.POST.get("action"), "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "skipped": queryset.count() - len(accounts)})
+        reason = form.cleaned_data["reason"]
         try:
             with transaction.atomic():
                 for account in accounts:
-                    account_update(actor=request.user, account_number=account.pk, is_active=is_active)
-                    self.log_change(request, account, f"{verb} the account.")
+                    account_update(actor=request.user, account_number=account.pk, is_active=is_active, reason=reason)
+                    self.log_change(request, account, f"{done} the account: {reason}")
         except exceptions.DomainError as exc:
             self.message_user(request, f"Nothing changed: {account.pk}: {refusal(exc)}", messages.ERROR)
-            return
-        self.message_user(request, f"{verb} {len(accounts)} account(s).")
+            return None
+        self.message_user(request, f"{done} {len(accounts)} account(s).")
+        return None
 
-    @admin.action(description="Freeze selected accounts", permissions=["freeze"])
+    @admin.action(description="Freeze selected accounts…", permissions=["freeze"])
     def freeze(self, request, queryset):
-        self._set_active(request, queryset, False)
+        return self._set_active(request, queryset, False)
 
-    @admin.action(description="Unfreeze selected accounts", permissions=["unfreeze"])
+    @admin.action(description="Unfreeze selected accounts…", permissions=["unfreeze"])
     def unfreeze(self, request, queryset):
-        self._set_active(request, queryset, True)
+        return self._set_active(request, queryset, True)
 
     # The deposit page: find the account, enter the amount, confirm, then the service posts it.
 
@@ -931,8 +971,9 @@ class TransactionAdmin(ReadOnlyAdmin):
             return TemplateResponse(request, "admin/api/transaction/reverse.html", {**context, "form": form})
         if "confirm" not in request.POST:
             key_form = ConfirmKeyForm(initial={"idempotency_key": new_key("reverse")})
+            held = approvals.needs_approval(request.user, Approval.Action.REVERSAL, txn.amount, txn.currency)
             return TemplateResponse(request, "admin/api/transaction/reverse_confirm.html",
-                                    {**context, "form": form, "key_form": key_form,
+                                    {**context, "form": form, "key_form": key_form, "held": held,
                                      "title": "Confirm the reversal"})
         key_form = ConfirmKeyForm(request.POST)
         if not key_form.is_valid():

@@ -142,7 +142,7 @@ def account_update(*, actor: User, account_number: str, is_active: bool | None =
             raise exceptions.InvalidInput(message, details={"daily_limit": [message]})
         if daily_limit > account.daily_limit and not actor.has_perm(APPROVE):
             approvals.lock_active_staff(actor)
-            _apply(actor, account, {} if is_active is None else {"is_active": is_active})
+            _apply(actor, account, {} if is_active is None else {"is_active": is_active}, reason)
             return approvals.request_limit_change(staff=actor, account=account, daily_limit=daily_limit,
                                                   reason=reason)
     fields = {}
@@ -150,7 +150,7 @@ def account_update(*, actor: User, account_number: str, is_active: bool | None =
         fields["is_active"] = is_active
     if daily_limit is not None:
         fields["daily_limit"] = daily_limit
-    return _apply(actor, account, fields)
+    return _apply(actor, account, fields, reason)
 
 
 def account_limit_apply(*, actor: User, account_number: str, daily_limit: Decimal) -> Account:
@@ -161,8 +161,8 @@ def account_limit_apply(*, actor: User, account_number: str, daily_limit: Decima
     return _apply(actor, account, {"daily_limit": daily_limit})
 
 
-def _apply(actor: User, account: Account, fields: dict) -> Account:
-    """Write the changed columns of the locked ``account`` and audit them."""
+def _apply(actor: User, account: Account, fields: dict, reason: str = "") -> Account:
+    """Write the changed columns of the locked ``account`` and audit them (with the staff's reason)."""
     shown = {"is_active": account.is_active, "daily_limit": money.fmt(account.daily_limit, account.currency)}
     changes = diff(shown, {name: money.fmt(value, account.currency) if name == "daily_limit" else value
                            for name, value in fields.items()})
@@ -171,7 +171,7 @@ def _apply(actor: User, account: Account, fields: dict) -> Account:
         for name, value in fields.items():
             setattr(account, name, value)
         audit(actor=actor, action=Action.ACCOUNT_UPDATE, object_type="account", object_id=account.pk,
-              changes=changes)
+              changes={**changes, "reason": [None, reason]} if reason else changes)
     return account
 
 

@@ -64,12 +64,31 @@ def test_admin_edit_does_not_write_back_a_stale_balance(rf, admin_user, account_
     assert (account.balance, account.daily_limit) == (Decimal("7.000"), Decimal("1.000"))
 
 
-def test_admin_freeze_action(admin_client, account_factory):
+def test_admin_freeze_action_asks_a_reason_confirms_and_audits_it(admin_client, account_factory):
+    from api.models import AuditRecord
+
     account = account_factory()
-    admin_client.post("/admin/api/account/", {"action": "freeze", "_selected_action": [account.pk]})
+    house = Account.objects.filter(role=Account.Role.VAULT).first()
+    selected = {"action": "freeze", "_selected_action": [account.pk]}
+    confirm = admin_client.post("/admin/api/account/", selected).content.decode()
+    assert "can neither send nor receive" in confirm and account.pk in confirm and "Freeze now" in confirm
+    account.refresh_from_db()
+    assert account.is_active  # nothing yet
+    blank = admin_client.post("/admin/api/account/", {**selected, "apply": "Freeze now", "reason": "  "})
+    assert "This field is required" in blank.content.decode()
+    admin_client.post("/admin/api/account/", {**selected, "apply": "Freeze now", "reason": "Card stolen, customer called"})
     account.refresh_from_db()
     assert not account.is_active
-    assert LogEntry.objects.get(object_id=account.pk).change_message == "Froze the account."
+    assert LogEntry.objects.get(object_id=account.pk).change_message == "Froze the account: Card stolen, customer called"
+    assert AuditRecord.objects.get(object_id=account.pk).changes == {
+        "is_active": [True, False], "reason": [None, "Card stolen, customer called"]}
+    # A house account in the selection: nothing changes, with a message (never a 500).
+    other = account_factory()
+    mixed = {"action": "freeze", "_selected_action": [other.pk, house.pk], "apply": "Freeze now", "reason": "r"}
+    page = admin_client.post("/admin/api/account/", mixed, follow=True).content.decode()
+    assert "Nothing changed" in page
+    other.refresh_from_db()
+    assert other.is_active
 
 
 def test_admin_card_list_is_masked(admin_client, user_client, user, account_factory):
@@ -472,9 +491,12 @@ def test_admin_changes_are_audited(client, account_factory):
 
     client.force_login(StaffFactory(is_superuser=True))
     account = account_factory(type=Account.Type.SAVINGS)
-    client.post(f"/admin/api/account/{account.pk}/change/", {"daily_limit": "500.000", "is_active": "on"})
+    url = f"/admin/api/account/{account.pk}/change/"
+    unexplained = client.post(url, {"daily_limit": "500.000", "is_active": "on"})
+    assert "Say why" in unexplained.content.decode()  # a change of limit or state needs its reason
+    client.post(url, {"daily_limit": "500.000", "is_active": "on", "reason": "Customer asked, branch visit"})
     assert AuditRecord.objects.filter(action="account_update", object_id=account.pk).get().changes == {
-        "daily_limit": ["10000.000", "500.000"]}
+        "daily_limit": ["10000.000", "500.000"], "reason": [None, "Customer asked, branch visit"]}
     client.post("/admin/api/fxrate/add/", {"currency": "USD", "rate": "1.420000",
                                            "effective_from_0": "2026-01-01", "effective_from_1": "00:00:00"})
     assert FxRate.objects.filter(rate=Decimal("1.42")).exists()

@@ -129,11 +129,11 @@ def test_daily_limit_takes_the_same_bound_in_the_admin(client, staff, account_fa
     client.force_login(staff)
     account = account_factory()
     url = f"/admin/api/account/{account.pk}/change/"
-    response = client.post(url, {"daily_limit": "1000000000.001", "is_active": "on", "name": ""})
+    response = client.post(url, {"daily_limit": "1000000000.001", "is_active": "on", "name": "", "reason": "r"})
     assert response.status_code == 200 and "At most 1000000000" in response.content.decode()
     account.refresh_from_db()
     assert account.daily_limit == Account.DEFAULT_DAILY_LIMIT
-    assert client.post(url, {"daily_limit": "1000000000", "is_active": "on", "name": ""}).status_code == 302
+    assert client.post(url, {"daily_limit": "1000000000", "is_active": "on", "name": "", "reason": "r"}).status_code == 302
     account.refresh_from_db()
     assert account.daily_limit == Decimal("1000000000")
     with pytest.raises(ValidationError):

@@ -357,7 +357,7 @@ def test_a_refused_change_in_the_admin_is_a_message_not_a_500(customer_account):
     browser = _admin_login(risk)
     Account.objects.filter(pk=customer_account.pk).update(is_active=False)
     response = browser.post(f"/admin/api/account/{customer_account.pk}/change/",
-                            {"is_active": "on", "_save": "Save"}, follow=True)
+                            {"is_active": "on", "reason": "Asked to", "_save": "Save"}, follow=True)
     assert response.status_code == 200
     customer_account.refresh_from_db()
     assert customer_account.is_active is False
