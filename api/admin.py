@@ -409,9 +409,21 @@ class UserAdmin(BaseUserAdmin):
                 *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_control_user": request.user.has_perm(BLOCK_PERMISSION),
-                 "can_reset_2fa": request.user.has_perm(USER_ACTION_PERMISSION["reset2fa"]), **(extra_context or {})}
+        # Only what this role may do to this user: never to oneself (the template), never upwards.
+        user = self.get_object(request, object_id)
+        reachable = user is not None and not users.outranks(user, request.user)
+        extra = {"can_control_user": reachable and request.user.has_perm(BLOCK_PERMISSION),
+                 "can_reset_2fa": reachable and request.user.has_perm(USER_ACTION_PERMISSION["reset2fa"]),
+                 **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # The password's hash details and its "Reset password" link only for who may set one.
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "password"]}), *rest]
 
     def has_delete_permission(self, request, obj=None):
         return False  # v1.3: users are never deleted, only deactivated (evidence is never lost)
@@ -470,14 +482,14 @@ class UserAdmin(BaseUserAdmin):
 # --- accounts ----------------------------------------------------------------------------------
 
 def account_shortcuts(account, viewer=None) -> str:
-    """The account's records, and the deposit desk for a customer account: not for a ``viewer`` who may not
-    deposit or who owns it (v1.3: nothing of one's own)."""
+    """The account's records, and the deposit desk for a customer account: only for a ``viewer`` who may
+    deposit and does not own it (v1.3: nothing of one's own); without a viewer, the records only."""
     links = [
         (url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
         (url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
     ]
-    if not account.is_house and (viewer is None or (viewer.has_perm(DEPOSIT_PERMISSION)
-                                                    and not is_own(viewer, owner_ids=[account.owner_id]))):
+    if not account.is_house and viewer is not None and viewer.has_perm(DEPOSIT_PERMISSION) and not is_own(
+            viewer, owner_ids=[account.owner_id]):
         links.append((url_with("admin:api_account_deposit", account=account.pk), "Deposit"))
     return format_html('<span class="nx-links">{}</span>',
                        format_html_join(" · ", '<a href="{}">{}</a>', links))
@@ -569,8 +581,8 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ["account_number", "owner_email", "kind", "balance_display", "limit_display", "is_active",
                     "shortcuts"]
     list_filter = ["role", "type", "currency", "is_active"]
-    search_fields = ["account_number", "owner__email", "name"]
-    search_help_text = "Account number or owner email (part of either is enough)."
+    search_fields = ["account_number", "owner__email", "owner__first_name", "owner__last_name", "name"]
+    search_help_text = "Account number, or the owner's email or name (part of any is enough)."
     list_select_related = ["owner"]
     fieldsets = [
         (None, {"fields": ["account_number", "owner_link", "type", "currency", "role", "name"]}),
@@ -850,8 +862,10 @@ class TransactionAdmin(ReadOnlyAdmin):
                     "customer"]
     list_filter = ["kind", "status", "currency", TransactionAccountFilter, "created_at"]
     search_fields = ["id", "sender_account__account_number", "receiver_account__account_number",
-                     "sender_account__owner__email", "receiver_account__owner__email", "idempotency_key"]
-    search_help_text = "Customer email, account number or transaction id (part of any is enough)."
+                     "sender_account__owner__email", "receiver_account__owner__email", "idempotency_key",
+                     "sender_account__owner__last_name", "receiver_account__owner__last_name",
+                     "sender_account__owner__first_name", "receiver_account__owner__first_name"]
+    search_help_text = "Customer email or name, account number or transaction id (part of any is enough)."
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["id", "created", "kind", "status", "description", "initiated_by_email"]}),
@@ -1025,8 +1039,9 @@ class LedgerEntryAdmin(LedgerLineColumns, ReadOnlyAdmin):
     list_display_links = ["created"]
     list_filter = ["currency", "purpose", LedgerAccountFilter, "created_at"]
     list_select_related = ["transaction", "account__owner"]
-    search_fields = ["account__account_number", "account__owner__email", "transaction__id"]
-    search_help_text = "Customer email, account number or transaction id (part of any is enough)."
+    search_fields = ["account__account_number", "account__owner__email", "account__owner__first_name",
+                     "account__owner__last_name", "transaction__id"]
+    search_help_text = "Customer email or name, account number or transaction id (part of any is enough)."
     date_hierarchy = "created_at"
     fields = ["id", "created", "transaction_cell", "kind", "account_cell", "owner", "amount_cell", "purpose",
               "balance_after_cell"]
@@ -1050,8 +1065,9 @@ class CardAdmin(admin.ModelAdmin):
     list_display = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "is_active"]
     list_filter = ["card_type", "is_active"]
     list_select_related = ["account__owner"]
-    search_fields = ["last4", "account__account_number", "account__owner__email"]
-    search_help_text = "Last four digits, account number or owner email."
+    search_fields = ["last4", "account__account_number", "account__owner__email", "account__owner__first_name",
+                     "account__owner__last_name"]
+    search_help_text = "Last four digits, account number, or the owner's email or name."
     readonly_fields = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "created"]
     fields = ["masked_number", "card_type", "account_cell", "owner", "expiration_date", "is_active", "created"]
 
@@ -1117,8 +1133,9 @@ class BillPaymentAdmin(ReadOnlyAdmin):
                     "status"]
     list_filter = ["status", "biller", "currency"]
     list_select_related = ["account__owner", "biller", "transaction"]
-    search_fields = ["reference", "account__account_number", "account__owner__email"]
-    search_help_text = "Reference, account number or owner email."
+    search_fields = ["reference", "account__account_number", "account__owner__email", "account__owner__first_name",
+                     "account__owner__last_name"]
+    search_help_text = "Reference, account number, or the owner's email or name."
     fields = ["id", "created", "account_cell", "owner", "biller", "amount_cell", "debited", "reference", "status",
               "transaction_cell"]
     readonly_fields = fields
@@ -1168,10 +1185,13 @@ class RejectForm(forms.Form):
 class ApprovalAdmin(ReadOnlyAdmin):
     """Requests held for a second pair of eyes. Supervisors approve or reject them here or by the API."""
 
-    list_display = ["short", "created", "action", "status", "amount_cell", "target", "requested", "decided"]
+    list_display = ["short", "created", "action", "status", "amount_cell", "target", "requested", "decided",
+                    "decide"]
     list_filter = ["status", "action"]
-    search_fields = ["id", "requested_by__email", "account__account_number", "account__owner__email"]
-    search_help_text = "Request id, requester's email, account number or its owner's email."
+    ordering = ["created_at"]  # a queue: the oldest request first
+    search_fields = ["id", "requested_by__email", "requested_by__last_name", "account__account_number",
+                     "account__owner__email", "account__owner__first_name", "account__owner__last_name"]
+    search_help_text = "Request id, requester's email or surname, account number, or its owner's email or name."
     fields = ["short", "created", "action", "status", "amount_cell", "target", "description", "requested",
               "decided", "decided_time", "decision", "result_cell"]
     readonly_fields = fields
@@ -1209,6 +1229,22 @@ class ApprovalAdmin(ReadOnlyAdmin):
     def result_cell(self, obj):
         return id_link(obj.result) if obj.result_id else "—"
 
+    @staticmethod
+    def can_decide(approval, user) -> bool:
+        return (approval.status == Approval.Status.PENDING and approval.requested_by_id != user.pk
+                and user.has_perm(DECIDE_PERMISSION))
+
+    def get_list_display(self, request):
+        """Approve or reject from the queue, for whoever may decide that request (never one's own)."""
+        @admin.display(description="Decide")
+        def decide(obj):
+            if not self.can_decide(obj, request.user):
+                return "—"
+            return format_html('<a class="button" href="{}">Approve or reject</a>',
+                               reverse("admin:api_approval_decide", args=[obj.pk]))
+
+        return [decide if name == "decide" else name for name in super().get_list_display(request)]
+
     def get_urls(self):
         return [path("<uuid:object_id>/decide/", self.admin_site.admin_view(self.decide_view),
                      name="api_approval_decide"),
@@ -1216,8 +1252,7 @@ class ApprovalAdmin(ReadOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        can_decide = (obj is not None and obj.status == Approval.Status.PENDING
-                      and obj.requested_by_id != request.user.pk and request.user.has_perm(DECIDE_PERMISSION))
+        can_decide = obj is not None and self.can_decide(obj, request.user)
         return super().change_view(request, object_id, form_url,
                                    extra_context={"can_decide": can_decide, **(extra_context or {})})
 
@@ -1236,9 +1271,9 @@ class ApprovalAdmin(ReadOnlyAdmin):
                 messages.error(request, f"Not approved: {refusal(exc)}")
                 return HttpResponseRedirect(change_url(approval))
             self.log_change(request, approval, "Approved.")
+            done = f"transaction {str(txn.pk)[:8]}" if isinstance(txn, Transaction) else f"account {txn.pk}"
             messages.success(request, f"Approved: {approval.get_action_display().lower()} of "
-                                      f"{money_text(approval.amount, approval.currency)} done "
-                                      f"(transaction {str(txn.pk)[:8]}).")
+                                      f"{money_text(approval.amount, approval.currency)} done ({done}).")
             return HttpResponseRedirect(change_url(txn))
         if request.method == "POST" and form.is_valid():
             try:

@@ -72,8 +72,9 @@ def dashboard_context(first: dt.date, last: dt.date) -> dict:
             ("Fee revenue", amount(totals["fee_revenue"], "JOD")),
             ("Net revenue", amount(totals["net_revenue"], "JOD")),
             ("Bill payments", totals["bill_payments_count"]),
-            ("New users", totals["new_users"]),
-            ("Active users", totals["active_users"]),
+            ("Cash deposits", amount(totals["deposits_amount"], "JOD")),
+            ("New customers", totals["new_users"]),
+            ("Active customers", totals["active_users"]),
         ],
         "charts": [
             charts.bar_chart(dates, [Decimal(day["total_transferred_amount"]) for day in days],

@@ -76,7 +76,9 @@ def record_login(*, user) -> None:
 # --- rollups ----------------------------------------------------------------------------------
 
 def _distinct_active(first: dt.date, last: dt.date) -> int:
-    return DailyActiveUser.objects.filter(day__gte=first, day__lte=last).values("user_id").distinct().count()
+    """Customers active in [first, last]: staff working in the back office are not the bank's users."""
+    return (DailyActiveUser.objects.filter(day__gte=first, day__lte=last, user__is_staff=False)
+            .values("user_id").distinct().count())
 
 
 def _quantized_avg(total: Decimal, count: int) -> Decimal:
@@ -108,7 +110,7 @@ def figures(first: dt.date, last: dt.date) -> dict:
     count = pick(MetricEvent.Kind.TRANSFER, "n", 0)
     fee_revenue = pick(MetricEvent.Kind.TRANSFER, "fee_jod")
     return {
-        "new_users": User.objects.filter(date_joined__gte=start, date_joined__lt=end).count(),
+        "new_users": User.objects.filter(is_staff=False, date_joined__gte=start, date_joined__lt=end).count(),
         "active_users": _distinct_active(first, last),
         "active_users_7d": _distinct_active(last - dt.timedelta(days=6), last),
         "active_users_30d": _distinct_active(last - dt.timedelta(days=29), last),

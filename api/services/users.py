@@ -24,12 +24,17 @@ def _target(actor: User, user_id) -> User:
     if user is None:
         raise exceptions.NotFound("User not found.")
     refuse_own(actor, user_id=user.pk)
-    if user.is_staff and not actor.is_superuser and (
-            user.is_superuser or not user.get_all_permissions() <= actor.get_all_permissions()):
-        # No lock-out upwards: a Risk analyst must not be able to cut off a Supervisor or the superuser.
+    if outranks(user, actor):
         raise exceptions.Forbidden("Only staff holding every permission of this staff member may block them or "
                                    "end their sessions.")
     return user
+
+
+def outranks(user: User, actor: User) -> bool:
+    """No lock-out upwards: a Risk analyst must not be able to cut off a Supervisor or the superuser (the
+    admin shows its Block buttons by the same rule)."""
+    return user.is_staff and not actor.is_superuser and (
+        user.is_superuser or not user.get_all_permissions() <= actor.get_all_permissions())
 
 
 @transaction.atomic

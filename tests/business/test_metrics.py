@@ -42,7 +42,7 @@ def recompute(day: dt.date, refused: int, active: set) -> dict:
                    Decimal(0))
     bills = [t for t in txns if t.kind == "bill"]
     return {
-        "new_users": User.objects.filter(date_joined__gte=start, date_joined__lt=end).count(),
+        "new_users": User.objects.filter(is_staff=False, date_joined__gte=start, date_joined__lt=end).count(),
         "active_users": len(active),
         "total_transactions_success": len(transfers),
         "total_transactions_failed": refused,
