@@ -95,10 +95,10 @@ class AmountField(serializers.ReadOnlyField):
         return money.fmt(amount, currency)
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{12}$", "example": "412345678905",
+@extend_schema_field({"type": "string", "pattern": r"^\d{12}$", "example": "100000000016",
                       "description": "12 digits, the last a check digit (Luhn): a number with a wrong check digit is "
-                                     "a 400 (a pattern cannot say so). Valid examples: `412345678905`, "
-                                     "`520987612345`."})
+                                     "a 400 (a pattern cannot say so). Valid examples (the demo bank's): `100000000016`, "
+                                     "`200000000014`."})
 class AccountNumberField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 12)

@@ -9,6 +9,7 @@ which apply to every operation alike. ``postprocess`` adds the error schemas, ``
 Django view drf-spectacular does not list) and the tag groups ReDoc shows in its menu.
 """
 
+import re
 from http import HTTPStatus
 
 from django.conf import settings
@@ -133,7 +134,22 @@ def staff_note(permissions: list[str]) -> str:
     return f"**Staff only.** Roles: {roles} (and superusers). Permission: {needs}."
 
 
+# A POST to a path ending in a verb names its operation by the path alone (``auth_jwt_create``, not
+# drf-spectacular's ``auth_jwt_create_create``); identifiers never start with a digit (``2fa``), which
+# generated clients turn into odd names.
+VERB_ENDINGS = {"create", "refresh", "verify", "logout", "setup", "confirm", "disable", "change", "approve",
+                "reject", "block", "unblock", "revoke", "reset", "quote", "deposit", "reverse", "read", "cancel",
+                "unlock", "register"}
+
+
 class AutoSchema(openapi.AutoSchema):
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        tokens = operation_id.split("_")
+        if self.method == "POST" and tokens[-1] == "create" and len(tokens) > 1 and (
+                tokens[-2] in VERB_ENDINGS or tokens[-2].endswith("all")):
+            tokens = tokens[:-1]
+        return "_".join(tokens).replace("2fa", "two_factor")
     def _get_serializer_field_meta(self, field, direction):
         # drf-spectacular marks every non-blank request string minLength 1, over a longer minimum a
         # field declares with extend_schema_field (a password's 12): the declared one is the real one.
@@ -155,6 +171,8 @@ class AutoSchema(openapi.AutoSchema):
         self._add_framework_errors(method.lower(), operation, permissions)
         for status, response in operation["responses"].items():
             response["description"] = response.get("description") or f"{HTTPStatus(int(status)).phrase}."
+            if int(status) >= 400:
+                typed_errors(response)
         # Success first, then the errors, in the order of their status codes.
         operation["responses"] = dict(sorted(operation["responses"].items()))
         return operation
@@ -187,6 +205,32 @@ class AutoSchema(openapi.AutoSchema):
             response = responses.setdefault(status, {"content": {"application/json": {"schema": ERROR_REF}},
                                                      "description": STATUS_TITLES[status]})
             response["description"] = add_code(response["description"], code, texts[code], merge=code in MERGED)
+
+
+CODE_LINE = re.compile(r"^- `(\w+)`: (.+)$", re.MULTILINE)
+# What ``details`` carries in the examples, where a code has more than an empty object.
+EXAMPLE_DETAILS = {"validation_error": {"amount": ["A valid number is required."]},
+                   "otp_required": {"reason": "amount"}}
+
+
+def typed_errors(response: dict) -> None:
+    """An error response's schema and examples from the codes its description lists (the same list the
+    exception classes fill): ``code`` is an enum of exactly those, and each has an example carrying it."""
+    codes = CODE_LINE.findall(response.get("description", ""))
+    content = response.get("content", {}).get("application/json")
+    if not codes or content is None or content.get("schema") != ERROR_REF:
+        return
+    body = {**ERROR_SCHEMAS["ErrorBody"], "properties": {
+        **ERROR_SCHEMAS["ErrorBody"]["properties"],
+        "code": {**ERROR_SCHEMAS["ErrorBody"]["properties"]["code"], "enum": [code for code, _ in codes]}}}
+    content["schema"] = {"type": "object", "properties": {"error": body}, "required": ["error"]}
+    content["examples"] = {code: {"summary": code, "value": {"error": {
+        "code": code, "message": _sentence(text), "details": EXAMPLE_DETAILS.get(code, {})}}} for code, text in codes}
+
+
+def _sentence(text: str) -> str:
+    plain = text.replace("`", "")
+    return plain[:1].upper() + plain[1:]
 
 
 def _health_body(state: str, database: str, error: bool) -> dict:

@@ -45,8 +45,9 @@ def _check_limit(count: int, limit: int, resource: str, message: str) -> None:
 
 
 @db_transaction.atomic
-def account_open(*, owner: User, type: str) -> Account:
-    """A new account always starts at zero; money only enters through a posting.
+def account_open(*, owner: User, type: str, account_number: str | None = None) -> Account:
+    """A new account always starts at zero; money only enters through a posting. Its number is random
+    unless given (``seed_demo``'s fixed numbers, which the documentation's examples use).
 
     At most MAX_ACCOUNTS_PER_USER per customer, counted under a lock on the user's row so that
     concurrent requests cannot each see room for one more.
@@ -60,6 +61,7 @@ def account_open(*, owner: User, type: str) -> Account:
         type=type,
         currency=Account.TYPE_CURRENCY[type],
         daily_limit=Account.DEFAULT_DAILY_LIMIT,
+        **({"account_number": account_number} if account_number else {}),
     )
 
 

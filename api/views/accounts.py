@@ -1,7 +1,8 @@
 import csv
 import io
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import renderers, status
 from rest_framework import serializers as drf_serializers
 from rest_framework.generics import GenericAPIView
@@ -170,7 +171,10 @@ class StatementView(GenericAPIView):
                     "starting with `=`, `+`, `-` or `@` is prefixed with `'` so no spreadsheet runs it.",
         parameters=[ACCOUNT_NUMBER, StatementQuerySerializer, OpenApiParameter(
             "format", str, enum=["json", "csv"], description="`csv` for a CSV download (not paginated).")],
-        responses={200: serializers.StatementLineSerializer(many=True), **errors(NOT_FOUND)},
+        responses={(200, "application/json"): serializers.StatementLineSerializer(many=True),
+                   (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With `?format=csv`: the lines "
+                                                      "as a CSV file (`Content-Disposition: attachment`)."),
+                   **errors(NOT_FOUND)},
     )
     def get(self, request, account_number):
         query = StatementQuerySerializer(data=request.query_params)

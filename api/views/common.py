@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from nexus.openapi import describe_errors
 
-from .. import exceptions
+from .. import demo, exceptions
 from ..idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER
 
 ErrorSerializer = inline_serializer(
@@ -66,8 +66,8 @@ REPLAYED = OpenApiParameter(
 )
 IDEMPOTENT = [IDEMPOTENCY_KEY, REPLAYED]
 
-# Demo-looking account numbers with valid check digits: one customer's JOD and USD accounts, another's JOD.
-ALICE_JOD, ALICE_USD, BOB_JOD = "412345678905", "412345678913", "520987612345"
+# The demo bank's accounts (seed_demo): Alice's JOD and USD, Bob's JOD. Execute in Swagger UI works on them.
+ALICE_JOD, ALICE_USD, BOB_JOD = demo.ALICE_JOD, demo.ALICE_USD, demo.BOB_JOD
 ACCOUNT_NUMBER = OpenApiParameter(
     "account_number", str, OpenApiParameter.PATH, pattern=r"^\d{12}$",
     description=f"12 digits, the last a check digit (Luhn), e.g. `{ALICE_JOD}`.",

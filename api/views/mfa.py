@@ -13,7 +13,7 @@ from .auth import TOKENS_EXAMPLE, PasswordChangeThrottle, check_credentials, log
 from .common import errors, request_example, response_example
 from .stepup import refuse_if_locked_out, second_factor_failed
 
-TAG = ["2fa"]
+TAG = ["two-factor"]
 LOCKED_OUT = (exceptions.LockedOut, "too many failed logins (passwords or codes) for this email from this IP address: "
                                     "wait 30 minutes.")
 

@@ -270,7 +270,7 @@ SPECTACULAR_SETTINGS = {
     # Tags in reading order (Swagger UI and ReDoc follow this list, not the alphabet).
     "TAGS": [
         {"name": "auth", "description": "Register, log in, refresh and revoke tokens, change a password."},
-        {"name": "2fa", "description": "Two-factor authentication (TOTP): enrol, turn on and off, and the "
+        {"name": "two-factor", "description": "Two-factor authentication (TOTP): enrol, turn on and off, and the "
                                        "login's second step."},
         {"name": "accounts", "description": "A customer's accounts and statements; staff deposit into, freeze "
                                             "and limit any account."},

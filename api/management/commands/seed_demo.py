@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from api import money, queries, roles
+from api import demo, money, queries, roles
 from api.models import Account, User
 from api.services.accounts import account_open
 from api.services.transfers import deposit
@@ -61,7 +61,9 @@ class Command(BaseCommand):
                     user.save()
                 for type_, amount in OPENING.items():
                     if not Account.objects.filter(owner=user, type=type_).exists():
-                        account = account_open(owner=user, type=type_)
+                        number = demo.ACCOUNTS[(email, type_)]
+                        taken = Account.objects.filter(pk=number).exists()  # a database seeded before
+                        account = account_open(owner=user, type=type_, account_number=None if taken else number)
                         deposit(staff=staff, account_number=account.pk, amount=amount, description="Opening deposit")
         # The embedded server stops when idle, so autovacuum rarely runs: give the planner statistics.
         queries.analyze()
