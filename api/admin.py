@@ -1229,6 +1229,10 @@ class ApprovalAdmin(ReadOnlyAdmin):
     def result_cell(self, obj):
         return id_link(obj.result) if obj.result_id else "—"
 
+    @admin.display(description="Decide")
+    def decide(self, obj):
+        return "—"  # replaced per request (get_list_display): whether this viewer may decide
+
     @staticmethod
     def can_decide(approval, user) -> bool:
         return (approval.status == Approval.Status.PENDING and approval.requested_by_id != user.pk

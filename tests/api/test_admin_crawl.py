@@ -229,3 +229,8 @@ def test_a_limit_the_service_refuses_is_a_message_on_the_form(client, account_fa
     account.refresh_from_db()
     assert str(account.daily_limit) != limit  # nothing saved
     assert "Not saved" in response.content.decode() or "errornote" in response.content.decode()
+
+
+def test_the_admin_passes_djangos_system_checks():
+    """What ``manage.py check`` refuses at start (an admin column that does not exist) fails here first."""
+    call_command("check", fail_level="ERROR")
