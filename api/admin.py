@@ -4,6 +4,7 @@ Money moves only through the services the API calls (``deposit``, ``reverse``), 
 idempotency mechanism, so a double click on "Confirm" moves money once.
 """
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -143,6 +144,9 @@ def email_column(field: str, description: str, *, sortable: bool = True):
     """The user in ``field``, by email, linking to their page."""
     return admin.display(description=description, ordering=f"{field}__email" if sortable else None)(
         lambda self, obj: email_link(getattr(obj, field)))
+
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def id_column():
@@ -565,6 +569,11 @@ class AccountForm(forms.ModelForm):
     reason = forms.CharField(label="Reason", required=False, max_length=255,
                              widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
                              help_text="Needed to freeze, unfreeze or change the limit; kept in the audit trail.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "daily_limit" in self.initial:  # 10000.00 for a USD account, not 10000.000
+            self.initial["daily_limit"] = money.fmt(self.instance.daily_limit, self.instance.currency)
 
     def clean(self):
         data = super().clean()
@@ -1057,6 +1066,30 @@ class LedgerEntryAdmin(LedgerLineColumns, ReadOnlyAdmin):
     def kind(self, obj):
         return obj.transaction.get_kind_display()
 
+    def changelist_view(self, request, extra_context=None):
+        """With one account chosen (``?account=``, the account page's Statement link): a statement, titled
+        so, with the opening and closing balances of the lines shown and the period's totals."""
+        response = super().changelist_view(request, extra_context)
+        number = request.GET.get("account")
+        changelist = getattr(response, "context_data", {}).get("cl")
+        account = Account.objects.select_related("owner").filter(pk=number).first() if number else None
+        if changelist is None or account is None:
+            return response
+        lines = changelist.queryset.order_by()
+        totals = lines.aggregate(credits=Sum("amount", filter=Q(amount__gt=0)), debits=Sum("amount", filter=Q(amount__lt=0)))
+        first = lines.order_by("created_at", "id").first()
+        last = lines.order_by("-created_at", "-id").first()
+        credits, debits = totals["credits"] or Decimal(0), totals["debits"] or Decimal(0)
+        opening = first.balance_after - first.amount if first and first.balance_after is not None else None
+        closing = last.balance_after if last else None
+        response.context_data.update(
+            title=f"Statement of {account_party(account)}", subtitle=account_owner(account),
+            statement=[("Opening balance", amount(opening, account.currency) if opening is not None else "—"),
+                       ("Money in", amount(credits, account.currency)),
+                       ("Money out", amount(-debits, account.currency)),
+                       ("Closing balance", amount(closing, account.currency) if closing is not None else "—")])
+        return response
+
 
 # --- cards, FX, bills, idempotency ---------------------------------------------------------------
 
@@ -1301,7 +1334,7 @@ class ApprovalAdmin(ReadOnlyAdmin):
 class AuditRecordAdmin(ReadOnlyAdmin):
     """The audit trail: read-only for everyone, superusers included (the database refuses changes too)."""
 
-    list_display = ["time", "actor_email", "action", "object_type", "object_id", "change_summary", "ip"]
+    list_display = ["time", "actor_email", "action", "object_type", "object_cell", "change_summary", "ip"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_email", "object_id", "request_id"]
     search_help_text = "Actor's email, object id (account number, UUID, email) or request id."
@@ -1311,11 +1344,21 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 
     time = time_column("timestamp")
 
+    @staticmethod
+    def _short(value):
+        """A UUID shortened to its first 8 characters (the full one is on the record's page): the list
+        fits a 1400-pixel screen."""
+        text = "—" if value is None else str(value)
+        return f"{text[:8]}…" if UUID_TEXT.fullmatch(text) else text
+
+    @admin.display(description="Object", ordering="object_id")
+    def object_cell(self, obj):
+        return short_id(obj.object_id) if UUID_TEXT.fullmatch(obj.object_id) else obj.object_id
+
     @admin.display(description="Changes")
     def change_summary(self, obj):
         return format_html_join(mark_safe("<br>"), "{}: {} → {}",  # noqa: S308 - a constant
-                                ((name, "—" if old is None else old, "—" if new is None else new)
-                                 for name, (old, new) in obj.changes.items()))
+                                ((name, self._short(old), self._short(new)) for name, (old, new) in obj.changes.items()))
 
 
 @admin.register(Notification)

@@ -213,7 +213,8 @@ class FxRate(models.Model):
     class Meta:
         ordering = ["-effective_from"]
         get_latest_by = "effective_from"
-        constraints = [models.CheckConstraint(condition=Q(rate__gt=0), name="fxrate_positive")]
+        constraints = [models.CheckConstraint(condition=Q(rate__gt=0), name="fxrate_positive",
+                                             violation_error_message="A rate must be above zero.")]
         indexes = [models.Index(fields=["currency", "-effective_from"], name="fxrate_currency_effective")]
 
     def __str__(self):
@@ -487,7 +488,7 @@ class AuditRecord(models.Model):
     # The id by which the API addresses the object: account number, UUID, email.
     object_id = models.CharField(max_length=254)
     changes = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     timestamp = models.DateTimeField(default=timezone.now)
 

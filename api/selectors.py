@@ -73,6 +73,9 @@ def statement_line(transaction_id, kind, amount, currency, balance_after, purpos
         counterparty = sender_account_id if debit else receiver_account_id
     if purpose == LedgerEntry.Purpose.FEE:
         description = "Transfer fee" if debit else "Fee refund"
+    if kind == Transaction.Kind.DEPOSIT:
+        counterparty = None  # the bank's cash vault, not an account a customer can pay or recognise
+        description = description or "Cash deposit"
     return {
         "transaction_id": transaction_id,
         "kind": kind,

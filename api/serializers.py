@@ -323,7 +323,8 @@ class StatementLineSerializer(serializers.Serializer):
     amount = AmountField()
     currency = serializers.CharField()
     balance_after = AmountField()
-    counterparty_account = serializers.CharField(allow_null=True)
+    counterparty_account = serializers.CharField(
+        allow_null=True, help_text="The other account of the movement; null for a cash deposit (the bank's vault).")
     description = serializers.CharField()
     created_at = serializers.DateTimeField()
 

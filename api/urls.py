@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", accounts.AccountListView.as_view(), name="accounts"),
     path("accounts/<str:account_number>/", accounts.AccountDetailView.as_view(), name="account-detail"),
     path("accounts/<str:account_number>/transactions/", accounts.StatementView.as_view(), name="account-statement"),
+    path("accounts/<str:account_number>/transactions.csv", accounts.StatementCsvView.as_view(),
+         name="account-statement-csv"),
     path("accounts/<str:account_number>/deposit/", accounts.DepositView.as_view(), name="account-deposit"),
     path("accounts/<str:account_number>/cards/", accounts.AccountCardsView.as_view(), name="account-cards"),
     path("cards/<uuid:card_id>/", accounts.CardDetailView.as_view(), name="card-detail"),

@@ -45,12 +45,16 @@ def y_axis(values: list[Decimal], *, whole: bool) -> tuple[Decimal, list[dict]]:
 
 
 def x_ticks(days: list[dt.date], centres: list[Decimal]) -> list[dict]:
-    """At most MAX_X_TICKS evenly spaced day labels ("30 Nov"), the last day always included."""
+    """At most MAX_X_TICKS evenly spaced day labels ("30 Nov"), the last day always included; with the
+    year ("30 Nov 2026") when the days span more than one year."""
     if not days:
         return []
     stride = max(math.ceil(len(days) / MAX_X_TICKS), 1)
     indices = list(range(len(days) - 1, -1, -stride))[::-1]
-    return [{"x": _coord(centres[index]), "label": f"{days[index].day} {days[index]:%b}"} for index in indices]
+    years = days[0].year != days[-1].year
+    return [{"x": _coord(centres[index]),
+             "label": f"{days[index].day} {days[index]:%b}" + (f" {days[index].year}" if years else "")}
+            for index in indices]
 
 
 def _frame(days: list[dt.date], *, title: str, unit: str) -> dict:

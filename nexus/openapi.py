@@ -217,6 +217,9 @@ def typed_errors(response: dict) -> None:
     """An error response's schema and examples from the codes its description lists (the same list the
     exception classes fill): ``code`` is an enum of exactly those, and each has an example carrying it."""
     codes = CODE_LINE.findall(response.get("description", ""))
+    if response.get("content") and "application/json" not in response["content"]:
+        # Errors are JSON whatever the operation answers when it succeeds (a CSV download's 404 too).
+        response["content"] = {"application/json": next(iter(response["content"].values()))}
     content = response.get("content", {}).get("application/json")
     if not codes or content is None or content.get("schema") != ERROR_REF:
         return
@@ -258,6 +261,8 @@ def _health() -> dict:
     errors = {FRAMEWORK_STATUS[code]: {"content": {"application/json": {"schema": ERROR_REF}},
                                        "description": describe_errors(FRAMEWORK_STATUS[code], [(code, codes[code])])}
               for code in ("ip_blocked", "uri_too_long", "headers_too_large")}
+    for response in errors.values():
+        typed_errors(response)
     return {"get": {
         "operationId": "health",
         "summary": "Health check",
@@ -281,11 +286,68 @@ def _unmark_optional(schemas: dict) -> None:
                 component["required"].remove(name)
 
 
+# --- response examples for operations that declare none ------------------------------------------
+# Built from the response's schema, with the values ``settings.SCHEMA_SAMPLES`` gives per field name
+# (the demo bank's accounts and money), else one per format or type: every success response shows a
+# whole object a client can read, valid against its schema (tests/nexus/test_schema_docs.py).
+FORMAT_SAMPLES = {"uuid": "3c2b1a09-8f7e-4d6c-a5b4-9e8d7c6b5a41", "date-time": "2026-03-14T09:30:12.345678Z",
+                  "date": "2026-03-14", "email": "alice@nexus.local", "uri": None, "decimal": "250.000"}
+
+
+def _resolve(schema: dict, components: dict) -> dict:
+    while "$ref" in schema:
+        schema = {**components[schema["$ref"].rsplit("/", 1)[-1]],
+                  **{key: value for key, value in schema.items() if key != "$ref"}}
+    if len(schema.get("allOf", [])) == 1:
+        schema = {**_resolve(schema["allOf"][0], components),
+                  **{key: value for key, value in schema.items() if key != "allOf"}}
+    return schema
+
+
+def sample(schema: dict, components: dict, samples: dict, name: str = "", depth: int = 0):
+    """A value valid against ``schema``, named ``name`` in its parent object."""
+    schema = _resolve(schema, components)
+    if name in samples and (samples[name] is not None or schema.get("nullable")):
+        return samples[name]
+    if "example" in schema:
+        return schema["example"]
+    if schema.get("enum"):
+        return next(value for value in schema["enum"] if value is not None)
+    kind = schema.get("type", "object" if "properties" in schema else None)
+    if kind == "object":
+        return {key: sample(prop, components, samples, key, depth + 1)
+                for key, prop in schema.get("properties", {}).items() if not prop.get("writeOnly")}
+    if kind == "array":
+        return [sample(schema["items"], components, samples, name, depth + 1)] if depth < 6 else []
+    if kind == "integer":
+        return max(1, schema.get("minimum", 1))
+    if kind == "number":
+        return 1.5
+    if kind == "boolean":
+        return True
+    value = FORMAT_SAMPLES.get(schema.get("format", ""), "text")
+    return value if value is not None or schema.get("nullable") else "http://127.0.0.1:8000/"
+
+
+def add_response_examples(result: dict) -> None:
+    components = result.get("components", {}).get("schemas", {})
+    samples = import_string(settings.SCHEMA_SAMPLES)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                media = response.get("content", {}).get("application/json")
+                if status.startswith("2") and media and "schema" in media and not media.get("examples"):
+                    media["examples"] = {"example": {"summary": response.get("description", "").split("\n")[0]
+                                                     or "A typical answer",
+                                                     "value": sample(media["schema"], components, samples)}}
+
+
 def postprocess(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(ERROR_SCHEMAS)
     _unmark_optional(schemas)
     result.setdefault("paths", {})["/health/"] = _health()
+    add_response_examples(result)
     # ReDoc's menu: the customer's API first, then the staff's, then operations.
     tags = [tag["name"] for tag in result.get("tags", [])]
     staff = {"approvals", "audit", "users", "business", "risk"}

@@ -24,6 +24,7 @@ SEE_LOCKOUTS = ("risk.view_loginlockout", "axes.view_accessattempt")
 # Statuses only move forward: acknowledging a resolved incident would reopen it by mistake.
 STATUS_ORDER = [Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED, Incident.Status.RESOLVED]
 TARGETS = {"acknowledge": Incident.Status.ACKNOWLEDGED, "resolve": Incident.Status.RESOLVED}
+BUTTONS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}  # what the buttons do, not the state they reach
 
 
 class StatusNoteForm(forms.Form):
@@ -58,7 +59,7 @@ def details_display(incident) -> str:
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ["time", "severity", "event", "status", "user_cell", "ip", "country", "short"]
+    list_display = ["time", "severity", "event", "status", "subject_cell", "ip", "country", "short"]
     list_filter = ["status", "severity", "code", "timestamp"]
     search_fields = ["subject", "ip", "user__email", "code"]
     search_help_text = "User email, IP address, subject or rule code."
@@ -93,6 +94,26 @@ class IncidentAdmin(admin.ModelAdmin):
     user_cell = email_column("user", "User")
     short = id_column()
 
+    @admin.display(description="About", ordering="subject")
+    def subject_cell(self, obj):
+        """Whom or what the incident is about: the user (linked), else its subject (an email, an IP)."""
+        if obj.user_id:
+            return format_html('<a href="{}">{}</a>', change_url(obj.user), obj.user.email)
+        return obj.subject or "—"
+
+    @staticmethod
+    def subject_tools(incident, user) -> list[tuple[str, str]]:
+        """Links to act on what the incident is about, for a viewer who may follow them."""
+        tools = []
+        if incident.user_id and user.has_perm("api.view_user"):
+            tools.append((change_url(incident.user), "Open the user (block, end sessions)"))
+        email = incident.user.email if incident.user_id else (incident.subject if "@" in incident.subject else "")
+        if email and user.has_perm("risk.view_loginlockout"):
+            tools.append((reverse("admin:risk_loginlockout_changelist") + f"?q={email}", "Login lockouts"))
+        if incident.ip and user.has_perm("risk.add_blockedip"):
+            tools.append((reverse("admin:risk_blockedip_add") + f"?cidr={incident.ip}", "Block this IP…"))
+        return tools
+
     @admin.display(description="Details")
     def details_html(self, obj):
         return details_display(obj)
@@ -110,8 +131,8 @@ class IncidentAdmin(admin.ModelAdmin):
         if obj is not None:
             who = obj.user.email if obj.user else obj.subject
             extra.update(
-                title="Incident", subtitle=f"{obj.event} — {who}",
-                status_targets=[(name, target.label) for name, target in TARGETS.items()
+                title="Incident", subtitle=f"{obj.event} — {who}", subject_tools=self.subject_tools(obj, request.user),
+                status_targets=[(name, BUTTONS[name]) for name, target in TARGETS.items()
                                 if self._moves_forward(obj, target)] if request.user.has_perm(STATUS_PERMISSION) else [],
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
@@ -155,7 +176,7 @@ class IncidentAdmin(admin.ModelAdmin):
             return TemplateResponse(request, "admin/risk/incident/status.html", {
                 **self.admin_site.each_context(request), "opts": self.opts, "form": form, "action": action,
                 "target": target.label, "incidents": incidents, "bulk": bulk,
-                "title": f"{target.label}: add a note",
+                "title": f"{BUTTONS[action]}: add a note",
                 "skipped": [incident for incident in incidents if not self._moves_forward(incident, target)],
             })
         note = form.cleaned_data["note"]

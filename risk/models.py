@@ -14,7 +14,7 @@ class LoginEvent(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="login_events")
     attempted_email = models.CharField(max_length=254)
-    ip = models.GenericIPAddressField()
+    ip = models.GenericIPAddressField("IP address")
     country = models.CharField(max_length=2, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
     successful = models.BooleanField()
@@ -54,7 +54,7 @@ class Incident(models.Model):
     # (migration 0006); the user it is about cannot be deleted.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="incidents")
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
     country = models.CharField(max_length=2, blank=True)
     details = models.JSONField(default=dict, blank=True)
     # What the rule is about (an email, an IP, a user id) and the dedup key: one incident per
@@ -85,7 +85,7 @@ class Incident(models.Model):
 class BlockedIP(models.Model):
     """An IP address or CIDR range whose requests are refused before any view runs."""
 
-    cidr = models.CharField(max_length=50, unique=True, help_text="e.g. 203.0.113.7 or 203.0.113.0/24")
+    cidr = models.CharField("IP address or network", max_length=50, unique=True, help_text="e.g. 203.0.113.7 or 203.0.113.0/24")
     reason = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", editable=False)

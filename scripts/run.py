@@ -23,15 +23,20 @@ def main() -> None:
     host, _, port = address.rpartition(":")
     python = ensure_venv()
     local = {"DJANGO_SETTINGS_MODULE": "nexus.settings.local"}
-    run(python, "manage.py", "migrate", "--no-input", "-v", "0", env=local)
-    run(python, "manage.py", "seed_demo", env=local)
+    # The system checks once (their warnings printed once), not again by each command below.
+    run(python, "manage.py", "check", env=local)
+    run(python, "manage.py", "migrate", "--no-input", "-v", "0", "--skip-checks", env=local)
+    run(python, "manage.py", "seed_demo", "--skip-checks", env=local)
     print(f"\nSwagger UI: http://{address}/api/docs/   Admin: http://{address}/admin/   "
           f"WebSocket: ws://{address}/ws/notifications/?token=<access>\n", flush=True)
-    worker = subprocess.Popen([str(python), "manage.py", "run_worker"], cwd=ROOT, env={**os.environ, **local})
+    worker = subprocess.Popen([str(python), "manage.py", "run_worker", "--skip-checks"], cwd=ROOT,
+                              env={**os.environ, **local})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped by a signal too: the worker goes with it
     try:
+        # No ASGI lifespan: the app has no startup or shutdown hooks (uvicorn's "lifespan unsupported"
+        # line read like an error).
         run(python, "-m", "uvicorn", "nexus.asgi:application", "--host", host or "127.0.0.1",
-            "--port", port or "8000", env=local)
+            "--port", port or "8000", "--lifespan", "off", env=local)
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -78,3 +78,10 @@ def errors(value, schema) -> list[str]:
     validator = Validator(strict(schema), format_checker=FORMATS)
     return [f"{'/'.join(map(str, error.absolute_path)) or '(body)'}: {error.message}"
             for error in validator.iter_errors(value)]
+
+
+def is_error_schema(response: dict) -> bool:
+    """Whether a response is the one error shape (``{"error": {code, message, details}}``), its ``code``
+    typed per operation (nexus.openapi.typed_errors)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return schema == {"$ref": "#/components/schemas/Error"} or set(schema.get("properties", {})) == {"error"}

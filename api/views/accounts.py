@@ -2,7 +2,7 @@ import csv
 import io
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import renderers, status
 from rest_framework import serializers as drf_serializers
 from rest_framework.generics import GenericAPIView
@@ -166,15 +166,12 @@ class StatementView(GenericAPIView):
         summary="Statement of one of my accounts",
         description="Lines from the ledger, newest first: one per movement of the account (an external transfer "
                     "shows two debits, the amount and the fee). `from` and `to` are days in Asia/Amman, both "
-                    "included. `?format=csv` downloads the same lines (at most 10,000) as a CSV file with the "
-                    "columns " + ", ".join(f"`{name}`" for name in CSVRenderer.FIELDS) + "; a description "
-                    "starting with `=`, `+`, `-` or `@` is prefixed with `'` so no spreadsheet runs it.",
+                    "included. The same lines as a CSV file: `GET /accounts/{account_number}/transactions.csv` "
+                    "(or `?format=csv` here).",
         parameters=[ACCOUNT_NUMBER, StatementQuerySerializer, OpenApiParameter(
-            "format", str, enum=["json", "csv"], description="`csv` for a CSV download (not paginated).")],
-        responses={(200, "application/json"): serializers.StatementLineSerializer(many=True),
-                   (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With `?format=csv`: the lines "
-                                                      "as a CSV file (`Content-Disposition: attachment`)."),
-                   **errors(NOT_FOUND)},
+            "format", str, enum=["json", "csv"], description="`csv` answers the CSV file of "
+            "`GET /accounts/{account_number}/transactions.csv` instead (not paginated).")],
+        responses={(200, "application/json"): serializers.StatementLineSerializer(many=True), **errors(NOT_FOUND)},
     )
     def get(self, request, account_number):
         query = StatementQuerySerializer(data=request.query_params)
@@ -194,6 +191,31 @@ class StatementView(GenericAPIView):
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
         return self.get_paginated_response(self.get_serializer(self.paginator.paginate_rows(lines, request),
                                                                many=True).data)
+
+
+class StatementCsvView(StatementView):
+    """The statement as a CSV file: its own operation, so a generated client reads it as text."""
+
+    renderer_classes = [CSVRenderer]
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="accounts_statement_csv",
+        summary="Statement of one of my accounts, as a CSV file",
+        description="The lines of the statement (at most the newest 10,000 of the period, not paginated) as a "
+                    "CSV download, columns " + ", ".join(f"`{name}`" for name in CSVRenderer.FIELDS) + ". A "
+                    "description starting with `=`, `+`, `-` or `@` is prefixed with `'` so no spreadsheet runs "
+                    "it. Errors are JSON, as everywhere.",
+        parameters=[ACCOUNT_NUMBER, StatementQuerySerializer],
+        responses={(200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR, description="The CSV file (`Content-Disposition: attachment`).",
+            examples=[OpenApiExample("CSV", media_type="text/csv", response_only=True, value=(
+                ",".join(CSVRenderer.FIELDS) + "\r\n3c2b1a09-8f7e-4d6c-a5b4-9e8d7c6b5a41,external,debit,"
+                "250.000,JOD,4750.000,200000000014,\"Rent, March\",2026-03-14T09:30:12.345678Z\r\n"))]),
+            **errors(NOT_FOUND)},
+    )
+    def get(self, request, account_number):
+        return super().get(request, account_number)
 
 
 class DepositView(APIView):

@@ -302,6 +302,8 @@ SPECTACULAR_SETTINGS = {
 }
 # The staff roles and their permissions, for the schema's "Roles:" lines (ground code imports no app).
 STAFF_ROLE_GRANTS = "api.roles.GRANTS"
+# Field name -> the value a generated response example shows (nexus.openapi; the demo bank's accounts).
+SCHEMA_SAMPLES = "api.demo.SCHEMA_SAMPLES"
 
 # django-axes: lock out by email + IP after repeated failures. Every login surface (the JWT
 # endpoint, the admin form, both password changes) checks passwords through authenticate(), which

@@ -34,11 +34,10 @@ from risk import services as risk
 from risk.models import Incident, LoginEvent
 from tests.conftest import auth_client
 from tests.factories import PASSWORD, AccountFactory, BillerFactory, StaffFactory, UserFactory, enrol, totp_code
-from tests.schema import errors, openapi, operations
+from tests.schema import errors, is_error_schema, openapi, operations
 
 pytestmark = pytest.mark.django_db
 
-ERROR = {"$ref": "#/components/schemas/Error"}
 BLOCKED_IP = "198.51.100.7"
 
 
@@ -195,6 +194,11 @@ def _(world):
 @case("GET /accounts/{account_number}/transactions/", 200)
 def _(world):  # the deposit (credit), the transfer and its fee (debits)
     return world.client(world.alice).get(f"/accounts/{world.jod.pk}/transactions/")
+
+
+@case("GET /accounts/{account_number}/transactions.csv", 200)
+def _(world):
+    return world.client(world.alice).get(f"/accounts/{world.jod.pk}/transactions.csv")
 
 
 @case("POST /accounts/{account_number}/deposit/", 201)
@@ -502,7 +506,7 @@ def declared_answers() -> set[tuple[str, int]]:
     return {(f"{method.upper()} {path}", int(status))
             for method, path, operation in operations()
             for status, response in operation["responses"].items()
-            if response.get("content", {}).get("application/json", {}).get("schema") != ERROR}
+            if int(status) < 400 or not is_error_schema(response)}
 
 
 def test_every_declared_answer_has_a_case():
@@ -534,6 +538,9 @@ def test_each_answer_is_exactly_what_its_operation_declares(key, world, django_c
     declared = openapi()["paths"][path][method.lower()]["responses"][str(status)]
     if "content" not in declared:
         assert response.content == b""
+        return
+    if "text/csv" in declared["content"]:
+        assert response["Content-Type"].startswith("text/csv") and response.content.decode().count("\n") > 1
         return
     body = response.json()
     assert _non_empty(body), "an empty list proves nothing"

@@ -158,6 +158,14 @@ def examples():
 EXAMPLES = list(examples())
 
 
+@pytest.mark.parametrize(("method", "path", "operation"), OPERATIONS, ids=[f"{m} {p}" for m, p, _ in OPERATIONS])
+def test_every_success_response_has_an_example(method, path, operation):
+    for status, response in operation["responses"].items():
+        if status.startswith("2"):
+            for media_type, media in response.get("content", {}).items():
+                assert media.get("examples") or "example" in media, f"{status} {media_type}: no example"
+
+
 def test_there_are_examples_to_check():
     assert len(EXAMPLES) > 40
     assert any(where.startswith("POST /transfers/external/ request") for where, _, _ in EXAMPLES)
@@ -237,8 +245,9 @@ def test_every_error_response_lists_real_codes_of_its_status(method, path, opera
         assert codes, f"{status}: no code listed"
         for code in codes:
             assert int(status) in known.get(code, ()), f"{status} lists `{code}`, which is a {known.get(code)}"
-        schema = response["content"]["application/json"]["schema"]
-        assert schema == {"$ref": "#/components/schemas/Error"}, status
+        media = response["content"]["application/json"]
+        assert media["schema"]["properties"]["error"]["properties"]["code"]["enum"] == codes, status
+        assert [example["value"]["error"]["code"] for example in media["examples"].values()] == codes, status
 
 
 def test_business_rules_are_listed_where_they_apply():
