@@ -163,32 +163,49 @@ def account_page(owner_id, offset: int, limit: int) -> list[Account]:
 
 
 # One statement answers both "is this the caller's account?" (no row: 404) and "which lines are on
-# this page?" (one row per line, or a single row of NULLs for an empty page), newest first through
-# the index ledger_account_created. The date range is always bound (the widest one when the client
-# sends none): one statement text, prepared once.
+# this page?" (one row per line, or a single row of NULLs for an empty page), through the index
+# ledger_account_created. Pages are keyset (contract v1.3 cursors, nexus.pagination): the lines strictly
+# older than the cursor's (time, line id), newest first, or strictly newer for a previous page, read
+# oldest first. The date range is always bound (the widest one when the client sends none), and the
+# first page's cursor is the range's end: two statement texts, prepared once. OFFSET read and threw
+# away every line before the page (bench/README.md, "deep page").
 STATEMENT_LINE_FIELDS = ("id", "kind", "amount", "currency", "balance_after", "purpose", "created_at", "account",
-                         "description", "sender_account", "receiver_account")
-STATEMENT_PAGE = f"""
+                         "description", "sender_account", "receiver_account", "line")
+
+
+def _statement_page(newer: bool) -> str:
+    compare, order = (">", "ASC") if newer else ("<", "DESC")
+    return f"""
 SELECT line.* FROM {A.table} account LEFT JOIN LATERAL (
     SELECT txn.{T.id}, txn.{T.kind}, entry.{L.amount}, entry.{L.currency}, entry.{L.balance_after},
            entry.{L.purpose}, entry.{L.created_at}, entry.{L.account}, txn.{T.description},
-           txn.{T.sender_account}, txn.{T.receiver_account}
+           txn.{T.sender_account}, txn.{T.receiver_account}, entry.{L.id}
     FROM {L.table} entry JOIN {T.table} txn ON txn.{T.id} = entry.{L.transaction}
     WHERE entry.{L.account} = account.{A.account_number}
       AND entry.{L.created_at} >= %(start)s AND entry.{L.created_at} < %(end)s
-    ORDER BY entry.{L.created_at} DESC, entry.{L.id} DESC LIMIT %(limit)s OFFSET %(offset)s
+      AND (entry.{L.created_at}, entry.{L.id}) {compare} (%(at)s, %(line)s::bigint)
+    ORDER BY entry.{L.created_at} {order}, entry.{L.id} {order} LIMIT %(limit)s
 ) line ON TRUE
 WHERE account.{A.account_number} = %(number)s AND account.{A.owner} = %(owner)s AND account.{A.role} = %(role)s
 """
 
 
-def statement_page(*, owner_id, number: str, start, end, offset: int, limit: int) -> list[tuple] | None:
-    """Rows in STATEMENT_LINE_FIELDS order; None when the account is not the owner's customer account."""
-    rows = sql.fetch(STATEMENT_PAGE, {"number": number, "owner": owner_id, "role": Account.Role.CUSTOMER,
-                                      "start": start, "end": end, "limit": limit, "offset": offset})
+STATEMENT_OLDER, STATEMENT_NEWER = _statement_page(newer=False), _statement_page(newer=True)
+
+
+def statement_page(*, owner_id, number: str, start, end, limit: int, older_than=None,
+                   newer_than=None) -> list[tuple] | None:
+    """Rows in STATEMENT_LINE_FIELDS order, newest first: the newest of [start, end), or those older than
+    ``older_than`` / newer than ``newer_than`` (a (time, line id) position); None when the account is not
+    the owner's customer account."""
+    at, line = newer_than or older_than or (end, 0)
+    rows = sql.fetch(STATEMENT_NEWER if newer_than else STATEMENT_OLDER, {
+        "number": number, "owner": owner_id, "role": Account.Role.CUSTOMER, "start": start, "end": end,
+        "limit": limit, "at": at, "line": line})
     if not rows:
         return None
-    return [row for row in rows if row[0] is not None]
+    lines = [row for row in rows if row[0] is not None]
+    return lines[::-1] if newer_than else lines
 
 
 # --- a batch of committed movements, as the job worker's reactions read them (api.reactions) ------

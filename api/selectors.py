@@ -4,6 +4,8 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
+from nexus.pagination import NEXT, PREVIOUS
+
 from . import bounds, queries
 from .bankday import day_start
 from .models import Account, Biller, BillPayment, Card, LedgerEntry, Notification, Transaction, User
@@ -52,21 +54,28 @@ def account_page(user: User, offset: int, limit: int) -> list[Account]:
 
 
 def statement_page(user: User, number: str, *, date_from: dt.date | None, date_to: dt.date | None,
-                   offset: int, limit: int) -> list[dict] | None:
-    """Statement lines of the caller's account, newest first; None when it is not the caller's.
+                   cursor=None, limit: int) -> list[dict] | None:
+    """Statement lines of the caller's account, newest first, from ``cursor`` (nexus.pagination: None, or
+    (NEXT or PREVIOUS, time, line id)); None when it is not the caller's. Each line carries its
+    ``_position`` for the next cursor.
 
     Dates are bank-local (Asia/Amman) days, within the bounds every date input has (api.bounds).
     """
+    direction, *position = cursor or (None,)
+    if position and not isinstance(position[1], int):
+        raise ValueError("a statement line's position is a number")  # a cursor of another list: 400
     rows = queries.statement_page(
-        owner_id=user.pk, number=number, offset=offset, limit=limit,
+        owner_id=user.pk, number=number, limit=limit,
         start=day_start(date_from or bounds.EARLIEST),
         end=day_start((date_to or bounds.LATEST) + dt.timedelta(days=1)),
+        older_than=tuple(position) if direction == NEXT else None,
+        newer_than=tuple(position) if direction == PREVIOUS else None,
     )
     return None if rows is None else [statement_line(*row) for row in rows]
 
 
 def statement_line(transaction_id, kind, amount, currency, balance_after, purpose, created_at, account_id,
-                   description, sender_account_id, receiver_account_id) -> dict:
+                   description, sender_account_id, receiver_account_id, line_id=None) -> dict:
     debit = amount < 0
     counterparty = receiver_account_id if debit else sender_account_id
     if counterparty == account_id:
@@ -86,6 +95,7 @@ def statement_line(transaction_id, kind, amount, currency, balance_after, purpos
         "counterparty_account": counterparty,
         "description": description,
         "created_at": created_at,
+        "_position": (created_at, line_id),
     }
 
 

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from api.exceptions import BlacklistRefused, NotFound
 from api.views.common import errors, request_example
 from nexus.client_ip import client_ip
+from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
 from . import serializers, services
@@ -24,6 +25,8 @@ class StaffOnly:
                 "`user` (id), `ip` and a `from`/`to` time range.",
 ))
 class IncidentListView(StaffOnly, generics.ListAPIView):
+    pagination_class = CursorPagination
+    cursor_fields = ("timestamp", "id")
     staff_permissions = {"GET": ["risk.view_incident"]}
     serializer_class = serializers.IncidentSerializer
     queryset = Incident.objects.order_by("-timestamp")
@@ -62,6 +65,8 @@ class IncidentDetailView(StaffOnly, generics.RetrieveAPIView):
                 "successful or not, newest first. Filter by `ip`, `email` and `successful`.",
 ))
 class LoginEventListView(StaffOnly, generics.ListAPIView):
+    pagination_class = CursorPagination
+    cursor_fields = ("timestamp", "id")
     staff_permissions = {"GET": ["risk.view_loginevent"]}
     serializer_class = serializers.LoginEventSerializer
     queryset = LoginEvent.objects.order_by("-timestamp", "-id")

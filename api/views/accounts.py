@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nexus.fieldnames import KeywordFields
+from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
 from .. import bounds, exceptions, selectors, serializers
@@ -156,6 +157,7 @@ class StatementQuerySerializer(KeywordFields, drf_serializers.Serializer):
 
 
 class StatementView(GenericAPIView):
+    pagination_class = CursorPagination
 
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
     serializer_class = serializers.StatementLineSerializer
@@ -177,8 +179,8 @@ class StatementView(GenericAPIView):
         query = StatementQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
 
-        def lines(offset, limit):
-            page = selectors.statement_page(request.user, account_number, offset=offset, limit=limit,
+        def lines(cursor, limit):
+            page = selectors.statement_page(request.user, account_number, cursor=cursor, limit=limit,
                                             date_from=query.validated_data.get("from"),
                                             date_to=query.validated_data.get("to"))
             if page is None:
@@ -187,7 +189,7 @@ class StatementView(GenericAPIView):
 
         if request.accepted_renderer.format == "csv":
             filename = f"statement-{account_number}.csv"
-            return Response(self.get_serializer(lines(0, self.CSV_MAX_ROWS), many=True).data,
+            return Response(self.get_serializer(lines(None, self.CSV_MAX_ROWS), many=True).data,
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
         return self.get_paginated_response(self.get_serializer(self.paginator.paginate_rows(lines, request),
                                                                many=True).data)

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
 from nexus.fieldnames import KeywordFilters
+from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
 from .. import bounds, serializers
@@ -31,6 +32,8 @@ class AuditFilter(KeywordFilters, django_filters.FilterSet):
                 "`actor` (email), `action`, `object_id` and a `from`/`to` time range.",
 ))
 class AuditListView(generics.ListAPIView):
+    pagination_class = CursorPagination
+    cursor_fields = ("timestamp", "id")
     permission_classes = [StaffPermission]
     staff_permissions = {"GET": ["api.view_auditrecord"]}
     serializer_class = serializers.AuditRecordSerializer

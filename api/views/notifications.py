@@ -8,6 +8,8 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nexus.pagination import CursorPagination
+
 from .. import exceptions, selectors, serializers
 from ..models import Notification
 from ..services import notifications
@@ -29,6 +31,7 @@ class NotificationFilter(django_filters.FilterSet):
 
 
 class NotificationListView(ListModelMixin, GenericAPIView):
+    pagination_class = CursorPagination
     serializer_class = serializers.NotificationSerializer
     filterset_class = NotificationFilter  # a list filter like the others (nexus.filters): ?unread= is a 400
 

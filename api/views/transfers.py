@@ -4,6 +4,7 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, selectors, serializers
@@ -55,6 +56,7 @@ del EXTERNAL_EXAMPLE["receiver_balance_after"]
 
 class TransferView(ListModelMixin, GenericAPIView):
     kind: str = ""
+    pagination_class = CursorPagination
     serializer_class = serializers.TransactionSerializer
     service = None
     body_class = serializers.TransferCreateSerializer

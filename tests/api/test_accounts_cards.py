@@ -171,20 +171,26 @@ def test_statement_csv_download(user, user_client, account_factory):
     assert ",deposit,credit,25.000,JOD,25.000," in rows[1]
 
 
-def test_statement_pages_link_without_counting(user, user_client, account_factory):
+def test_statement_pages_link_by_cursor_without_counting(user, user_client, account_factory):
     account = account_factory(owner=user, funded=Decimal("1.000"))
     for _ in range(4):
         fund(account, Decimal("1.000"))  # 5 lines in all
     url = f"/accounts/{account.pk}/transactions/"
     first = user_client.get(url, {"page_size": 2}).json()
     assert set(first) == {"next", "previous", "results"}
-    assert first["previous"] is None and first["next"].endswith("page=2&page_size=2")
+    assert first["previous"] is None and "cursor=" in first["next"] and "page_size=2" in first["next"]
     assert [line["balance_after"] for line in first["results"]] == ["5.000", "4.000"]
-    last = user_client.get(url, {"page_size": 2, "page": 3}).json()
-    assert last["next"] is None and "page=2" in last["previous"]
-    assert [line["balance_after"] for line in last["results"]] == ["1.000"]
-    assert user_client.get(url, {"page_size": 2, "page": 4}).status_code == 404
+    second = user_client.get(first["next"]).json()
+    assert [line["balance_after"] for line in second["results"]] == ["3.000", "2.000"]
+    last = user_client.get(second["next"]).json()
+    assert last["next"] is None and [line["balance_after"] for line in last["results"]] == ["1.000"]
+    back = user_client.get(last["previous"]).json()  # previous: the page before, newest first again
+    assert [line["balance_after"] for line in back["results"]] == ["3.000", "2.000"]
+    assert [line["balance_after"] for line in user_client.get(back["previous"]).json()["results"]] == ["5.000", "4.000"]
     assert user_client.get(url, {"page_size": 5}).json()["next"] is None
+    for bad in ({"cursor": "not-a-cursor"}, {"cursor": ""}, {"page": "2"}):
+        response = user_client.get(url, bad)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error", bad
 
 
 def test_statement_of_an_empty_account_and_of_someone_elses(user, user_client, account_factory):
@@ -192,7 +198,7 @@ def test_statement_of_an_empty_account_and_of_someone_elses(user, user_client, a
     assert user_client.get(f"/accounts/{own.pk}/transactions/").json() == {"next": None, "previous": None,
                                                                           "results": []}
     other = account_factory(funded=Decimal("3.000"))
-    for params in ({}, {"page": 2}, {"format": "csv"}, {"from": "2020-01-01"}):
+    for params in ({}, {"format": "csv"}, {"from": "2020-01-01"}):
         response = user_client.get(f"/accounts/{other.pk}/transactions/", params)
         assert response.status_code == 404
         assert json.loads(response.content)["error"]["code"] == "not_found"

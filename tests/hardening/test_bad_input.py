@@ -223,10 +223,10 @@ def test_query_parameters(world):
     api = client(world)
     statement = f"/accounts/{world.a_jod.pk}/transactions/"
     for params in ({"from": "2024-13-01"}, {"from": "99999-01-01"}, {"to": "yesterday"},
-                   {"from": "2024-02-02", "to": "2024-02-01"}, {"page": "0"}, {"page": "-1"}, {"page": "abc"},
-                   {"page": ""}, {"page_size": "0"}, {"page_size": "1e3"}, {"page_size": "١٠"}, {"page": "\u0000"}):
+                   {"from": "2024-02-02", "to": "2024-02-01"}, {"page": "2"}, {"cursor": "abc"},
+                   {"cursor": ""}, {"page_size": "0"}, {"page_size": "1e3"}, {"page_size": "١٠"}, {"cursor": "\u0000"},
+                   {"cursor": "9" * 30}):
         assert_refused(api.get(statement, params))
-    assert_refused(api.get(statement, {"page": "9" * 30}), status=404, code="not_found")
     # An empty format is refused like any empty parameter, on every view (DRF would answer JSON).
     for url in (statement, "/accounts/", "/fx/rates/"):
         assert_refused(api.get(url, {"format": ""}), field="format")

@@ -597,7 +597,7 @@ def _samples(world):
                         (world.alice, internal), (world.staff, internal), (world.alice, reversal), (world.bob, reversal),
                         (world.alice, with_accounts.filter(kind=Transaction.Kind.DEPOSIT, receiver_account=world.jod)[0])]:
         yield serializers.TransactionSerializer(context=_viewed_by(viewer)), with_accounts.get(pk=txn.pk)
-    lines = selectors.statement_page(world.alice, world.jod.pk, date_from=None, date_to=None, offset=0, limit=50)
+    lines = selectors.statement_page(world.alice, world.jod.pk, date_from=None, date_to=None, limit=50)
     assert {line["direction"] for line in lines} == {"debit", "credit"} and len(lines) >= 5
     for line in lines:
         yield serializers.StatementLineSerializer(), line

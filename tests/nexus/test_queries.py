@@ -69,11 +69,15 @@ def test_every_api_statement_runs_against_the_schema():
     assert IdempotencyRecord.objects.get(key="k").response_status == 201
     assert [a.pk for a in api_queries.account_page(sender.owner_id, 0, 10)] == [sender.pk]
     start, end = timezone.now() - dt.timedelta(days=1), timezone.now() + dt.timedelta(days=1)
-    lines = api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end,
-                                       offset=0, limit=50)
+    lines = api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50)
     assert {line[0] for line in lines} == {txn.pk, sender.entries.order_by("id").first().transaction_id}
+    newest, oldest = lines[0], lines[-1]
+    assert api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50,
+                                      older_than=(newest[6], newest[-1]))[0] == lines[1]
+    assert api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50,
+                                      newer_than=(oldest[6], oldest[-1]))[-1] == lines[-2]
     assert api_queries.statement_page(owner_id=receiver.owner_id, number=sender.pk, start=start, end=end,
-                                      offset=0, limit=50) is None
+                                      limit=50) is None
     api_queries.analyze()
 
 
