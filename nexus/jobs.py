@@ -40,7 +40,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import queries
+from . import queries, refcache
 from .models import Job, ScheduleRun
 
 log = logging.getLogger("nexus.jobs")
@@ -121,7 +121,7 @@ def drain(batch: int = BATCH) -> int:
     """
     jobs: list[Job] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), refcache.pinned():  # reference data at one version for the batch
             jobs = queries.take_jobs(timezone.now(), batch)
             for topic, group in _by_topic(jobs).items():
                 _handler(topic)(group)
@@ -136,7 +136,7 @@ def drain(batch: int = BATCH) -> int:
 
 def _carry_out_alone(job: Job) -> None:
     try:
-        with transaction.atomic():
+        with transaction.atomic(), refcache.pinned():
             if not Job.objects.select_for_update(skip_locked=True).filter(pk=job.pk, failed_at__isnull=True).exists():
                 return  # another worker has it, or carried it out meanwhile
             _handler(job.topic)([job])

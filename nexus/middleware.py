@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
-from . import errors, limits
+from . import errors, limits, refcache
 from .client_ip import client_ip, peer_is_trusted_proxy
 from .context import RequestInfo, reset_current_request, set_current_request
 from .exceptions import error_body
@@ -34,7 +34,8 @@ class JsonErrorsMiddleware:
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (echoed as X-Request-ID) and writes one structured log line."""
+    """Gives every request an id (echoed as X-Request-ID), its scope of reference data (nexus.refcache),
+    and writes one structured log line."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,7 +49,8 @@ class RequestContextMiddleware:
         request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         token = set_current_request(RequestInfo(request_id=request.request_id, ip=client_ip(request)))
         try:
-            response = self.get_response(request)
+            with refcache.request_scope():  # reference data at one version, read once (contract v1.3)
+                response = self.get_response(request)
         finally:
             reset_current_request(token)
         response["X-Request-ID"] = request.request_id

@@ -62,3 +62,16 @@ class ScheduleRun(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.slot:%Y-%m-%d %H:%M}"
+
+
+class ReferenceVersion(models.Model):
+    """One row: a number every change of reference data moves (the changing transaction's id, set by a
+    statement trigger on each such table, in its app's migrations: FX rates, the IP blacklist). Each request reads it once (nexus.refcache) and
+    reloads what it caches only when it moved: a change applies to every request that starts after it was
+    answered, on every worker and node (contract v1.3)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"reference data version {self.version}"

@@ -9,7 +9,7 @@ from channels_postgres.models import GroupChannel, Message
 from django.db import DEFAULT_DB_ALIAS, connection
 
 from . import sql
-from .models import Job, RateLimitWindow
+from .models import Job, RateLimitWindow, ReferenceVersion
 
 W = sql.Names(RateLimitWindow)
 CM, CG = sql.Names(Message), sql.Names(GroupChannel)
@@ -76,6 +76,18 @@ TAKE_JOBS = (f"DELETE FROM {J.table} WHERE {J.id} IN (SELECT {J.id} FROM {J.tabl
 def take_jobs(now, limit: int) -> list[Job]:
     """Up to ``limit`` waiting jobs, oldest first, deleted in the caller's transaction."""
     return sorted(sql.instances(Job, JOB_FIELDS, sql.fetch(TAKE_JOBS, [now, limit])), key=lambda job: job.pk)
+
+
+# --- the reference data version (nexus.refcache) ---------------------------------------------------
+# Read once per request that uses reference data: one primary-key read of a one-row table, written
+# once so psycopg prepares it (the ORM compiled ``.values_list().get()`` on every request).
+REFERENCE_VERSION = (f"SELECT {sql.column(ReferenceVersion, 'version')} FROM {sql.table(ReferenceVersion)} "
+                     f"WHERE {sql.column(ReferenceVersion, 'id')} = 1")
+
+
+def reference_version() -> int:
+    rows = sql.fetch(REFERENCE_VERSION, [])
+    return rows[0][0] if rows else 0
 
 
 # --- the migration lock (manage.py migrate_locked) ---------------------------------------------

@@ -124,9 +124,8 @@ def screen_transactions(transactions) -> None:
 
 # --- blacklist -------------------------------------------------------------------------------
 
-# The blacklist is reference data (nexus.refcache): read again at most every few seconds per process,
-# so a change applies on every worker and node within that time, and requests cost no query.
-BLACKLIST_TTL_SECONDS = 5
+# The blacklist is reference data (nexus.refcache): read again when the reference version moved, so an
+# entry added or removed applies to every request that starts after the change was answered.
 
 
 def _load_networks() -> tuple:
@@ -150,7 +149,7 @@ def is_blocked(ip: str) -> bool:
     address = parse_ip(ip)
     return address is not None and any(
         address.version == network.version and address in network
-        for network in cached("ip_blacklist", BLACKLIST_TTL_SECONDS, _load_networks))
+        for network in cached("ip_blacklist", _load_networks))
 
 
 def record_blocked_request(request) -> None:

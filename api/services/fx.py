@@ -1,8 +1,8 @@
 """FX rates: the history table (staff publish rates; a published rate is never edited).
 
-The rates are reference data (nexus.refcache): every process re-reads the history at most every
-``RATES_TTL_SECONDS``, so a published rate applies everywhere within that time, and a transfer
-records the rate it used. Transfers, bills, quotes, the dual-control threshold, the velocity rule
+The rates are reference data (nexus.refcache): a process re-reads the history when the reference
+version moved (publishing a rate moves it), so a published rate applies to every request that starts
+after it was answered, on every worker and node, and a transfer records the rate it used. Transfers, bills, quotes, the dual-control threshold, the velocity rule
 and the business figures all read rates here. The table is seeded by a data migration with the
 contract's rates; a currency without a rate is a deployment error, never silently defaulted.
 """
@@ -21,7 +21,6 @@ from .. import exceptions, money
 from ..models import FxRate
 from .audit import Action, audit
 
-RATES_TTL_SECONDS = 5
 QUOTED = tuple(currency for currency in money.CURRENCIES if currency != money.BASE_CURRENCY)
 
 
@@ -38,7 +37,7 @@ def _history() -> dict[str, tuple[list[datetime], list[Decimal]]]:
 def rates_with_time(moment: datetime) -> tuple[dict[str, Decimal], datetime | None]:
     """Units of each currency per JOD in effect at ``moment``, and when the newest of them took effect."""
     rates, as_of = {}, None
-    for currency, (times, values) in cached("fx_history", RATES_TTL_SECONDS, _history).items():
+    for currency, (times, values) in cached("fx_history", _history).items():
         index = bisect.bisect_right(times, moment) - 1
         if index >= 0:
             rates[currency] = values[index]

@@ -11,8 +11,7 @@ from nexus.refcache import cached
 from ..models import Account
 
 HOUSE_ROLES = (Account.Role.VAULT, Account.Role.FEES, Account.Role.FX)
-# The numbers never change once created: reference data, re-read now and then (nexus.refcache).
-NUMBERS_TTL_SECONDS = 300
+# The numbers never change once created: reference data (nexus.refcache).
 
 
 def _numbers() -> dict[tuple[str, str], str]:
@@ -22,7 +21,7 @@ def _numbers() -> dict[tuple[str, str], str]:
 
 def house_account_number(role: str, currency: str) -> str:
     """Number of the house account of this role and currency."""
-    number = cached("house_account_numbers", NUMBERS_TTL_SECONDS, _numbers).get((role, currency))
+    number = cached("house_account_numbers", _numbers).get((role, currency))
     if number is None:
         raise ImproperlyConfigured(f"No {role} house account in {currency}: run the migrations.")
     return number

@@ -194,7 +194,7 @@ def test_a_conversion_that_credits_nothing_is_422_everywhere(alice, user_client,
 def test_fx_rates_endpoint_and_history(api_client):
     assert api_client.get("/fx/rates/").json()["rates"] == {"EUR": "1.31", "USD": "1.41"}
     FxRate.objects.create(currency="USD", rate=Decimal("1.42"))
-    refcache.clear()  # rates are reference data: every process re-reads them within RATES_TTL_SECONDS
+    refcache.clear()
     body = api_client.get("/fx/rates/").json()
     assert body["base"] == "JOD" and body["rates"]["USD"] == "1.42" and body["as_of"]
     assert FxRate.objects.filter(currency="USD").count() == 2

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from rest_framework import serializers as drf
 from rest_framework.request import Request
@@ -489,7 +489,7 @@ def _(world):
     APIClient().get("/health/")  # the IP blacklist, read before any view, is loaded
 
     def broken(*args, **kwargs):
-        raise RuntimeError("database down")
+        raise OperationalError("database down")  # an outage, as the driver reports one
 
     saved, connection.cursor = connection.cursor, broken
     try:

@@ -138,18 +138,20 @@ class TestBlacklist:
         assert api_client.get("/health/", REMOTE_ADDR="192.0.2.5").status_code == 403
         assert api_client.get("/health/", REMOTE_ADDR="192.0.2.17").status_code == 200
 
-    def test_the_check_costs_no_query_per_request(self, api_client, django_assert_num_queries):
+    def test_the_check_costs_one_version_read_per_request(self, api_client, django_assert_num_queries):
         BlockedIP.objects.create(cidr="203.0.113.0/24")
         api_client.get("/health/")  # loads the cached list
-        with django_assert_num_queries(1):  # the health check's own SELECT 1
+        with django_assert_num_queries(2) as context:  # the reference version, then the health check's SELECT 1
             api_client.get("/health/")
+        assert "nexus_referenceversion" in context.captured_queries[0]["sql"]
+        assert not any("risk_blockedip" in query["sql"] for query in context.captured_queries)
 
     def test_staff_manage_the_blacklist(self, staff_client, api_client):
         response = staff_client.post("/risk/blacklist/", {"cidr": "198.51.100.0/24", "reason": "abuse"},
                                      format="json")
         assert response.status_code == 201
         assert response.json()["cidr"] == "198.51.100.0/24"
-        refcache.clear()  # every worker re-reads the blacklist within BLACKLIST_TTL_SECONDS
+        refcache.clear()
         assert api_client.get("/health/", REMOTE_ADDR="198.51.100.3").status_code == 403
         assert staff_client.post("/risk/blacklist/", {"cidr": "not-an-ip"}, format="json").status_code == 400
         listed = staff_client.get("/risk/blacklist/").json()["results"]

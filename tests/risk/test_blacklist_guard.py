@@ -37,7 +37,7 @@ def block(client, cidr, **meta):
 
 
 def assert_bank_answers(client):
-    refcache.clear()  # what every worker sees within BLACKLIST_TTL_SECONDS
+    refcache.clear()
     assert client.get("/health/").status_code == 200
     assert client.get("/health/", REMOTE_ADDR="192.0.2.200").status_code == 200
     assert client.get("/risk/blacklist/").status_code == 200
