@@ -159,6 +159,7 @@ ROWS = [
     Row("PATCH", "/accounts/{account_number}/", staff_only(staff=200, teller=200, supervisor=200),
         body=lambda w: {"daily_limit": "5000.000"}),
     Row("GET", "/accounts/{account_number}/transactions/", OWN),
+    Row("GET", "/accounts/{account_number}/transactions.csv", OWN),
     Row("GET", "/accounts/{account_number}/cards/", OWN),
     Row("POST", "/accounts/{account_number}/cards/", {**OWN, "owner": 201, **READ_ONLY_STAFF},
         body=lambda w: {"card_type": "DEBIT"}),
