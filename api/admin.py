@@ -42,6 +42,7 @@ from .models import (
     LedgerEntry,
     Notification,
     Transaction,
+    TwoFactor,
     User,
 )
 from .services import approvals, users
@@ -417,7 +418,8 @@ class UserAdmin(BaseUserAdmin):
         user = self.get_object(request, object_id)
         reachable = user is not None and not users.outranks(user, request.user)
         extra = {"can_control_user": reachable and request.user.has_perm(BLOCK_PERMISSION),
-                 "can_reset_2fa": reachable and request.user.has_perm(USER_ACTION_PERMISSION["reset2fa"]),
+                 "can_reset_2fa": reachable and request.user.has_perm(USER_ACTION_PERMISSION["reset2fa"])
+                 and TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists(),  # 2FA on: something to reset
                  **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -530,7 +532,11 @@ class DepositForm(forms.Form):
 
     def clean_amount(self):
         try:
-            value = money.parse_amount(self.cleaned_data["amount"].strip().replace(",", ""))
+            raw = self.cleaned_data["amount"].strip()
+            if "," in raw:  # "50,000": fifty thousand, or fifty with a decimal comma? Never guessed.
+                raise forms.ValidationError("Write the amount with a dot for decimals and no thousands separators "
+                                            "(50.000 or 50000).")
+            value = money.parse_amount(raw)
         except money.MoneyError as exc:
             raise forms.ValidationError(str(exc))
         # The contract's bound for one amount (v1.1): larger ones are refused before any service runs.
@@ -640,7 +646,11 @@ class AccountAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         locked = [name for name, perms in self.POWERS.items() if not any(request.user.has_perm(p) for p in perms)]
-        return [*super().get_readonly_fields(request, obj), *locked]
+        # The one way the box can go for this account: a role that may freeze but not unfreeze (a Teller)
+        # sees a frozen account's state, not a box it cannot untick.
+        if obj is not None and not request.user.has_perm(UNFREEZE if not obj.is_active else FREEZE):
+            locked.append("is_active")
+        return [*super().get_readonly_fields(request, obj), *dict.fromkeys(locked)]
 
     def save_model(self, request, obj, form, change):
         # The API's service: only these fields, under the row lock, audited. A full save() would also
@@ -952,6 +962,9 @@ class TransactionAdmin(ReadOnlyAdmin):
         reversal = getattr(obj, "reversal", None)
         if reversal is not None:
             return format_html("Reversed by {} on {}", id_link(reversal), when(reversal.created_at))
+        pending = Approval.objects.filter(target_transaction=obj, status=Approval.Status.PENDING).first()
+        if pending is not None:
+            return format_html("A reversal waits for approval (request {})", link(pending, short_id(pending.pk)))
         return "Not reversed"
 
     def get_urls(self):
@@ -961,7 +974,9 @@ class TransactionAdmin(ReadOnlyAdmin):
 
     @staticmethod
     def reversible(txn) -> bool:
-        return txn.status == Transaction.Status.SUCCESS and txn.kind != Transaction.Kind.REVERSAL
+        """Not reversed, not a reversal, and no reversal of it waiting for approval."""
+        return (txn.status == Transaction.Status.SUCCESS and txn.kind != Transaction.Kind.REVERSAL
+                and not Approval.objects.filter(target_transaction=txn, status=Approval.Status.PENDING).exists())
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
@@ -979,7 +994,8 @@ class TransactionAdmin(ReadOnlyAdmin):
             messages.error(request, "This transaction cannot be reversed: "
                                     + ("it was already reversed." if txn.status == Transaction.Status.REVERSED
                                        else "it is itself a reversal." if txn.kind == Transaction.Kind.REVERSAL
-                                       else f"its status is {txn.status}."))
+                                       else "a reversal of it already waits for approval."
+                                       if txn.status == Transaction.Status.SUCCESS else f"its status is {txn.status}."))
             return HttpResponseRedirect(change_url(txn))
         legs = txn.entries.select_related("account__owner").order_by("id")
         context = {
@@ -1083,7 +1099,8 @@ class LedgerEntryAdmin(LedgerLineColumns, ReadOnlyAdmin):
         opening = first.balance_after - first.amount if first and first.balance_after is not None else None
         closing = last.balance_after if last else None
         response.context_data.update(
-            title=f"Statement of {account_party(account)}", subtitle=account_owner(account),
+            title=f"Statement of account {account.account_number}"
+                  + (f" ({account.owner.get_full_name() or account.owner.email})" if account.owner_id else ""),
             statement=[("Opening balance", amount(opening, account.currency) if opening is not None else "—"),
                        ("Money in", amount(credits, account.currency)),
                        ("Money out", amount(-debits, account.currency)),
@@ -1218,8 +1235,8 @@ class RejectForm(forms.Form):
 class ApprovalAdmin(ReadOnlyAdmin):
     """Requests held for a second pair of eyes. Supervisors approve or reject them here or by the API."""
 
-    list_display = ["short", "created", "action", "status", "amount_cell", "target", "requested", "decided",
-                    "decide"]
+    list_display = ["short", "decide", "created", "action", "status", "amount_cell", "target", "requested",
+                    "decided"]
     list_filter = ["status", "action"]
     ordering = ["created_at"]  # a queue: the oldest request first
     search_fields = ["id", "requested_by__email", "requested_by__last_name", "account__account_number",

@@ -11,7 +11,8 @@ from django.utils.html import format_html, format_html_join
 
 from api.admin import change_url, email_column, id_column, reason_field, refusal, time_column, when
 from api.exceptions import BlacklistRefused, DomainError
-from nexus.client_ip import client_ip
+from api.models import User
+from nexus.client_ip import client_ip, normalize_network
 
 from . import services
 from .models import BlockedIP, Incident, LoginEvent, LoginLockout
@@ -99,18 +100,20 @@ class IncidentAdmin(admin.ModelAdmin):
         """Whom or what the incident is about: the user (linked), else its subject (an email, an IP)."""
         if obj.user_id:
             return format_html('<a href="{}">{}</a>', change_url(obj.user), obj.user.email)
-        return obj.subject or "—"
+        return obj.subject or "—"  # an email that matches no user, or an address
 
     @staticmethod
     def subject_tools(incident, user) -> list[tuple[str, str]]:
         """Links to act on what the incident is about, for a viewer who may follow them."""
         tools = []
-        if incident.user_id and user.has_perm("api.view_user"):
-            tools.append((change_url(incident.user), "Open the user (block, end sessions)"))
         email = incident.user.email if incident.user_id else (incident.subject if "@" in incident.subject else "")
+        subject = incident.user or (User.objects.filter(email__iexact=email).first() if email else None)
+        if subject is not None and user.has_perm("api.view_user"):
+            tools.append((change_url(subject), "Open the user (block, end sessions)"))
         if email and user.has_perm("risk.view_loginlockout"):
             tools.append((reverse("admin:risk_loginlockout_changelist") + f"?q={email}", "Login lockouts"))
-        if incident.ip and user.has_perm("risk.add_blockedip"):
+        if incident.ip and user.has_perm("risk.add_blockedip") and services.blacklist_refusal(
+                normalize_network(incident.ip)) is None:  # never offer what the guard refuses
             tools.append((reverse("admin:risk_blockedip_add") + f"?cidr={incident.ip}", "Block this IP…"))
         return tools
 

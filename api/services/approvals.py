@@ -110,6 +110,13 @@ def staff_reversal(*, staff: User, transaction_id, reason: str,
     # Refuse now what the approver could only refuse later.
     if original.status == Transaction.Status.REVERSED:
         raise exceptions.AlreadyReversed()
+    # One request per transaction: a second would wait beside the first and fail once either is approved.
+    # Under the transaction's row lock, so two tellers asking at once make one request.
+    Transaction.objects.select_for_update().filter(pk=original.pk).exists()
+    pending = Approval.objects.filter(target_transaction=original, status=Approval.Status.PENDING).first()
+    if pending is not None:
+        raise exceptions.AlreadyReversed(f"A reversal of this transaction already waits for approval "
+                                         f"(request {str(pending.pk)[:8]}).")
     if original.kind == Transaction.Kind.REVERSAL or original.status != Transaction.Status.SUCCESS:
         raise exceptions.NotReversible()
     return _request(staff=staff, action=Approval.Action.REVERSAL, amount=original.amount,

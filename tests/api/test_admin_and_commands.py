@@ -362,6 +362,7 @@ def test_deposit_page_finds_by_email_confirms_and_deposits(teller_client, accoun
     (None, "1.234", "USD amounts have at most 2 decimal places."),
     (None, "1000000000.01", "At most 1,000,000,000 in one deposit."),
     (None, "9" * 41, "Ensure this value has at most 40 characters"),
+    (None, "50,000", "with a dot for decimals and no thousands separators"),  # 50 or 50,000? never guessed
 ])
 def test_deposit_page_shows_errors_on_the_form(teller_client, account_factory, entered, amount, message):
     account = account_factory(type="USD")

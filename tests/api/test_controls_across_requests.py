@@ -361,7 +361,9 @@ def test_a_refused_change_in_the_admin_is_a_message_not_a_500(customer_account):
     assert response.status_code == 200
     customer_account.refresh_from_db()
     assert customer_account.is_active is False
-    assert any("Not saved" in str(message) for message in response.context["messages"])
+    # A Risk analyst may freeze, not unfreeze: a frozen account's state is shown, not a box to untick.
+    page = browser.get(f"/admin/api/account/{customer_account.pk}/change/").content.decode()
+    assert 'name="is_active"' not in page
 
 
 def test_deleting_a_role_is_audited():
@@ -442,3 +444,19 @@ def test_saving_a_users_page_never_undoes_what_happened_meanwhile(user, supervis
     assert user.blocked_at is not None and user.blocked_reason == "Fraud"
     assert check_password("Quiet-Harbour-7741", user.password)
     assert user.uncoded_total == Decimal("1500")
+
+
+def test_a_reversal_is_requested_once_while_a_request_waits(teller, supervisor, customer_account):
+    """Outside look (back office): a teller could request the same reversal twice; the second request waited
+    beside the first and failed once the first was approved."""
+    from api.models import Approval
+    from tests.factories import fund
+
+    fund(customer_account, Decimal("40.000"))
+    deposit = customer_account.incoming.get()
+    first = post_json(auth_client(teller), f"/transfers/{deposit.pk}/reverse/", {"reason": "typo"})
+    assert first.status_code == 202
+    again = post_json(auth_client(teller), f"/transfers/{deposit.pk}/reverse/", {"reason": "typo again"})
+    assert again.status_code == 422 and error_code(again) == "already_reversed"
+    assert "waits for approval" in again.json()["error"]["message"]
+    assert Approval.objects.filter(target_transaction=deposit, status=Approval.Status.PENDING).count() == 1
