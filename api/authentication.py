@@ -20,6 +20,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from nexus import refcache
+
 from . import queries
 from .exceptions import AccountBlockedToken, TokenExpired
 from .tokens import claimed_version
@@ -34,7 +36,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = uuid.UUID(str(validated_token[api_settings.USER_ID_CLAIM]))
         except (KeyError, ValueError) as exc:
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
-        user = queries.user_by_id(user_id)
+        user, reference_version = queries.user_by_id(user_id)
+        if reference_version is not None:
+            refcache.learned(reference_version)  # checks made on older reference data are made again now
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:

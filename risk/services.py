@@ -15,7 +15,7 @@ from api.services.audit import audit, diff
 from api.services.conflicts import refuse_own
 from nexus.client_ip import client_country, client_ip, normalize_ip, normalize_network, parse_ip
 from nexus.context import current_request
-from nexus.refcache import cached
+from nexus.refcache import cached, cached_or_later
 
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
 from .lockout import login_username
@@ -145,11 +145,16 @@ def _load_networks() -> tuple:
     return tuple(networks)
 
 
-def is_blocked(ip: str) -> bool:
+def is_blocked(ip: str, *, recheck=None) -> bool:
+    """Whether ``ip`` is blacklisted. With ``recheck`` (an authenticated API request, which learns the
+    reference version from its user row): on what is cached now, and ``recheck()`` is called once the
+    version is known if the blacklist moved meanwhile (nexus.refcache.cached_or_later)."""
     address = parse_ip(ip)
-    return address is not None and any(
-        address.version == network.version and address in network
-        for network in cached("ip_blacklist", _load_networks))
+    if address is None:
+        return False
+    networks = (cached("ip_blacklist", _load_networks) if recheck is None
+                else cached_or_later("ip_blacklist", _load_networks, recheck))
+    return any(address.version == network.version and address in network for network in networks)
 
 
 def record_blocked_request(request) -> None:

@@ -52,8 +52,9 @@ def test_no_sql_text_outside_the_queries_modules():
 def test_every_api_statement_runs_against_the_schema():
     sender = AccountFactory(funded=Decimal("100"))
     receiver = AccountFactory(type=Account.Type.USD)
-    assert api_queries.user_by_id(sender.owner_id).pk == sender.owner_id
-    assert api_queries.user_by_id(uuid.uuid4()) is None
+    user, version = api_queries.user_by_id(sender.owner_id)
+    assert user.pk == sender.owner_id and version == nexus_queries.reference_version()
+    assert api_queries.user_by_id(uuid.uuid4()) == (None, None)
     locked = api_queries.lock_accounts(sorted([sender.pk, receiver.pk]))
     assert [a.pk for a in locked] == sorted([sender.pk, receiver.pk])
     txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,

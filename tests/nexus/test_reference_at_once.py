@@ -48,3 +48,18 @@ def test_a_published_rate_and_a_blacklist_entry_apply_to_the_very_next_requests(
     finally:
         server.stop()
         end_server_sessions()
+
+
+def test_an_authenticated_request_reads_the_version_with_its_user_row(django_assert_num_queries):
+    from risk.models import BlockedIP
+    from tests.conftest import auth_client
+    from tests.factories import UserFactory
+
+    client = auth_client(UserFactory())
+    client.get("/accounts/")  # the blacklist cached
+    with django_assert_num_queries(3) as context:  # the user row (with the version), the throttle, the page
+        assert client.get("/accounts/").status_code == 200
+    assert not any(query["sql"].lstrip().startswith('SELECT "version"') for query in context.captured_queries)
+    BlockedIP.objects.create(cidr="198.51.100.78", reason="t")  # the version moves
+    refused = client.get("/accounts/", REMOTE_ADDR="198.51.100.78")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "ip_blocked"
