@@ -1040,7 +1040,10 @@ class TransactionAdmin(ReadOnlyAdmin):
         if not response.has_header("Idempotent-Replayed"):
             self.log_change(request, txn, f"Reversed: {reason}")
             self.log_addition(request, compensating, f"Reversal of {txn.pk}: {reason}")
-        messages.success(request, f"Reversed: {money_text(txn.amount, txn.currency)} back to {txn.sender_account_id}. "
+        # Who gets the money back, in a customer's words: the payer of a transfer; for a cash deposit, the vault.
+        back = ("taken back from " + txn.receiver_account_id) if txn.kind == Transaction.Kind.DEPOSIT else (
+            "back to " + txn.sender_account_id)
+        messages.success(request, f"Reversed: {money_text(txn.amount, txn.currency)} {back}. "
                                   f"The reversal is transaction {str(compensating.pk)[:8]}.")
         return HttpResponseRedirect(change_url(txn))
 

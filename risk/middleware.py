@@ -1,7 +1,6 @@
 from types import SimpleNamespace
 
 from django.http import JsonResponse
-from django.urls import Resolver404, resolve
 from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
@@ -22,41 +21,45 @@ class IpBlocked(APIException):
 class BlockedIPMiddleware:
     """403 ``ip_blocked`` before any view (login included) for blacklisted IPs and ranges.
 
-    The blacklist is reference data (nexus.refcache): a new entry applies to the very next request. An
-    API request with a bearer token is checked on the cached list and, if the list moved, again the
-    moment its user row tells the reference version (JWT authentication, before the view runs): no
-    statement of its own. Any other request reads the version (one primary-key read) when it is checked.
+    The blacklist is reference data (nexus.refcache): a new entry applies to the very next request. A
+    request with a bearer token for an API view is checked (in ``process_view``, once the view is known)
+    on the cached list and, if the list moved, again the moment its user row tells the reference version
+    (JWT authentication, before the view runs): no statement of its own. Any other request is checked
+    at once and reads the version (one primary-key read).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        ip = client_ip(request)
-        recheck = None
-        if _authenticates_with_bearer(request):
-            def recheck():
-                if services.is_blocked(ip):
-                    services.record_blocked_request(request)
-                    raise IpBlocked()
-        if services.is_blocked(ip, recheck=recheck):
-            services.record_blocked_request(request)
-            return JsonResponse(error_body("ip_blocked", MESSAGE), status=403)
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            refused = _refusal(request)
+            if refused is not None:
+                return refused
         return self.get_response(request)
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return None  # checked in __call__
+        view_class = getattr(view_func, "cls", None)
+        if view_class is None or not any(issubclass(auth, JWTAuthentication)
+                                         for auth in getattr(view_class, "authentication_classes", ())):
+            return _refusal(request)
+        ip = client_ip(request)
 
-def _authenticates_with_bearer(request) -> bool:
-    """A bearer token for a view that reads its user row first (DRF's JWT authentication): the check can
-    wait for the reference version that row brings."""
-    if not request.headers.get("Authorization", "").startswith("Bearer "):
-        return False
-    try:
-        view = resolve(request.path_info).func
-    except Resolver404:
-        return False
-    view_class = getattr(view, "cls", None)
-    return view_class is not None and any(issubclass(auth, JWTAuthentication)
-                                          for auth in getattr(view_class, "authentication_classes", ()))
+        def recheck():
+            if services.is_blocked(ip):
+                services.record_blocked_request(request)
+                raise IpBlocked()
+
+        return _refusal(request, recheck=recheck)
+
+
+def _refusal(request, recheck=None):
+    if services.is_blocked(client_ip(request), recheck=recheck):
+        services.record_blocked_request(request)
+        return JsonResponse(error_body("ip_blocked", MESSAGE), status=403)
+    return None
 
 
 def websocket_refused(meta: dict, path: str) -> bool:
