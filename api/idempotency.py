@@ -19,12 +19,11 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from nexus import sql
-from nexus.aftercommit import send_after_commit
+from nexus import jobs, sql
 
 from . import exceptions, queries
 from .models import IdempotencyRecord
-from .signals import money_refused
+from .reactions import MONEY_REFUSED
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,63}$")
 HEADER = "Idempotency-Key"
@@ -123,8 +122,11 @@ def run_money_request(
             raise
         except exceptions.DomainError as exc:
             if kind and exc.status_code == 422 and not isinstance(exc, exceptions.IdempotencyKeyReused):
-                send_after_commit(money_refused, sender=None, user=request.user, kind=kind, code=exc.code,
-                                  account=account)
+                # Owed like any reaction (contract v1.3): a job, committed on its own since the
+                # movement rolled back; the worker sends money_refused (api.reactions).
+                with db_transaction.atomic():
+                    jobs.enqueue(MONEY_REFUSED, key=request.user.pk, payload={
+                        "kind": kind, "code": exc.code, "account": account})
             raise
     raise AssertionError("unreachable")
 

@@ -7,9 +7,13 @@ transaction as everything the receivers of ``api.signals.money_moved`` write: th
 raises fails the batch, which is retried: a reaction happens exactly once, never best-effort.
 """
 
+from django.db import connection
+
 from . import queries
-from .models import Transaction
-from .signals import money_moved
+from .models import Transaction, User
+from .signals import money_moved, money_refused
+
+MONEY_REFUSED = "money_refused"  # a job per refused money movement, keyed by the user (api.idempotency)
 
 
 def on_money_moved(jobs) -> None:
@@ -17,3 +21,12 @@ def on_money_moved(jobs) -> None:
     transactions = queries.movements([job.key for job in jobs])
     if transactions:
         money_moved.send(sender=Transaction, transactions=transactions)
+
+
+def on_money_refused(jobs) -> None:
+    """``settings.NEXUS_JOB_HANDLERS["money_refused"]``: each refusal, to the receivers of
+    ``api.signals.money_refused`` (the business figures), in the worker's transaction."""
+    for job in jobs:
+        user = User.from_db(connection.alias, ["id"], [job.key])
+        money_refused.send(sender=None, user=user, kind=job.payload["kind"], code=job.payload["code"],
+                           account=job.payload.get("account"))

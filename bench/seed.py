@@ -70,7 +70,7 @@ def seed(*, customers: int, baseline: int, run_id: str | None = None) -> Cohort:
 
     from api.models import Account, LedgerEntry, Transaction, User
     from api.services.house import house_account_number
-    from api.signals import money_moved, user_registered
+    from api.signals import money_moved
 
     started = time.perf_counter()
     run_id = run_id or timezone.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
@@ -112,10 +112,8 @@ def seed(*, customers: int, baseline: int, run_id: str | None = None) -> Cohort:
         Transaction.objects.bulk_create(txns, batch_size=BATCH)
         LedgerEntry.objects.bulk_create(entries, batch_size=BATCH)
 
-    # What the registration and deposit services announce after commit, so that business and
-    # risk see the seeded cohort exactly as they would see real sign-ups and teller deposits.
-    for user in users:
-        user_registered.send(sender=User, user=user)
+    # What the deposit postings' jobs would announce, so that business and risk see the seeded
+    # cohort's deposits exactly as they would see real teller deposits.
     money_moved.send(sender=Transaction, transactions=txns)
 
     cohort = Cohort(run_id=run_id, password=password, started_at=now, customers=people[:customers],

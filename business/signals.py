@@ -15,7 +15,7 @@ def on_money_moved(sender, transactions, **kwargs):
 
 @receiver(money_refused, dispatch_uid="business.money_refused")
 def on_money_refused(sender, user, kind, code, **kwargs):
-    services.record_refusal(user=user)  # sent after the rollback
+    services.record_refusal(user=user)  # in the job worker's transaction (api.reactions)
 
 
 @receiver(user_logged_in, dispatch_uid="business.user_logged_in")

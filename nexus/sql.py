@@ -53,8 +53,25 @@ def fetch(sql: str, params) -> list[tuple]:
 
 
 def instances(model, attnames: list[str], rows) -> list:
-    """Model instances from rows whose columns are ``attnames``, exactly as a queryset makes them."""
+    """Model instances from rows whose columns are ``attnames``, exactly as a queryset makes them
+    (with the fields' own conversions from the database, e.g. a JSON field's text to its value)."""
+    converters = _converters(model, tuple(attnames))
+    if converters:
+        rows = [_convert(list(row), converters) for row in rows]
     return [model.from_db(connection.alias, attnames, row) for row in rows]
+
+
+@cache
+def _converters(model, attnames: tuple[str, ...]) -> tuple:
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    return tuple((index, fields[name]) for index, name in enumerate(attnames)
+                 if name in fields and hasattr(fields[name], "from_db_value"))
+
+
+def _convert(row: list, converters) -> list:
+    for index, field in converters:
+        row[index] = field.from_db_value(row[index], None, connection)
+    return row
 
 
 @cache

@@ -10,13 +10,10 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from nexus.aftercommit import send_after_commit
-
 from .. import exceptions, money
 from ..identifiers import new_card_number
 from ..locks import lock_accounts, lock_user
 from ..models import Account, Approval, Card, User
-from ..signals import user_registered
 from . import approvals
 from .audit import Action, audit, diff
 from .conflicts import refuse_own
@@ -31,7 +28,6 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, country=country
             )
-            send_after_commit(user_registered, sender=User, user=user)
     except IntegrityError as exc:  # a concurrent registration won the unique index
         raise exceptions.InvalidInput(
             "A user with this email already exists.", details={"email": ["A user with this email already exists."]}

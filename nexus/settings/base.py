@@ -352,6 +352,7 @@ EXTERNAL_TRANSFER_FEE_RATE = env.str("EXTERNAL_TRANSFER_FEE_RATE", default="0.01
 NEXUS_JOBS_EAGER = False  # True only in tests without a worker: the committing thread drains (nexus.jobs.owed)
 NEXUS_JOB_HANDLERS = {
     "money_moved": "api.reactions.on_money_moved",
+    "money_refused": "api.reactions.on_money_refused",
 }
 NEXUS_SCHEDULE = [
     {"name": "purge_throttle_windows", "every": 3600, "call": "nexus.housekeeping.purge_throttle_windows"},
