@@ -3,11 +3,29 @@ error the page logged (a Content-Security-Policy violation, a missing asset, a s
 
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.factories import PASSWORD
+
+
+def _left_the_page(element):
+    """``staleness_of``, also when Chromium answers mid-navigation that the node "does not belong to the
+    document" (an inspector error, not a stale-element one: it failed a CI run)."""
+    def check(driver):
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return check
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 WIDTH, HEIGHT = 1400, 900
@@ -43,13 +61,13 @@ class Browser:
         """Click, wait until the next page is loaded and shows ``then``."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.find(selector).click()
-        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, WAIT_SECONDS).until(_left_the_page(old))
         self.wait_for(then)
 
     def click_link(self, text: str, then: str) -> None:
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.LINK_TEXT, text).click()
-        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, WAIT_SECONDS).until(_left_the_page(old))
         self.wait_for(then)
 
     # reading and typing

@@ -104,7 +104,9 @@ def test_a_failing_refusal_receiver_keeps_the_422(client_for, user, monkeypatch,
         "sender_account": sender.pk, "receiver_account": AccountFactory().pk, "amount": "50.000",
     }, format="json")
     assert (response.status_code, response.json()["error"]["code"]) == (422, "insufficient_funds")
-    assert len(failures(caplog)) == 1
+    # The refusal's fact is a job (contract v1.3): its receiver's failure is the job's, kept for a retry.
+    assert len(job_failures(caplog)) == 1
+    assert Job.objects.filter(topic="money_refused", failed_at__isnull=True).count() == 1
 
 
 def test_a_failing_activity_record_does_not_fail_a_login(api_client, user, monkeypatch, caplog):
