@@ -16,7 +16,7 @@ from nexus import queries as nexus_queries
 from nexus import sql
 from nexus.models import Job
 
-from .models import Account, IdempotencyRecord, LedgerEntry, Notification, Transaction, User
+from .models import Account, IdempotencyRecord, LedgerEntry, Notification, StandingOrder, Transaction, User
 
 A, T, L, R = sql.Names(Account), sql.Names(Transaction), sql.Names(LedgerEntry), sql.Names(IdempotencyRecord)
 
@@ -62,9 +62,15 @@ def lock_accounts(numbers: list[str]) -> list[Account]:
 
 U = sql.Names(User)
 LOCK_USER = f"SELECT 1 FROM {U.table} WHERE {U.id} = %s FOR NO KEY UPDATE"
+# A standing order created without a code records the running total too (v1.3): the one before the window
+# is the later of the two tables' (GREATEST ignores a missing one; a running total only grows).
+S = sql.Names(StandingOrder)
 LOCK_USER_TOTALS = (
-    f"SELECT u.{U.uncoded_total}, (SELECT t.{T.uncoded_total} FROM {T.table} t WHERE t.{T.initiated_by} = u.{U.id} "
-    f"AND t.{T.uncoded_total} IS NOT NULL AND t.{T.created_at} <= %s ORDER BY t.{T.created_at} DESC LIMIT 1) "
+    f"SELECT u.{U.uncoded_total}, GREATEST("
+    f"(SELECT t.{T.uncoded_total} FROM {T.table} t WHERE t.{T.initiated_by} = u.{U.id} "
+    f"AND t.{T.uncoded_total} IS NOT NULL AND t.{T.created_at} <= %s ORDER BY t.{T.created_at} DESC LIMIT 1), "
+    f"(SELECT s.{S.uncoded_total} FROM {S.table} s WHERE s.{S.owner} = u.{U.id} "
+    f"AND s.{S.uncoded_total} IS NOT NULL AND s.{S.created_at} <= %s ORDER BY s.{S.created_at} DESC LIMIT 1)) "
     f"FROM {U.table} u WHERE u.{U.id} = %s FOR NO KEY UPDATE OF u")
 
 
@@ -75,7 +81,7 @@ def lock_user(user_id) -> None:
 def lock_user_totals(user_id, since) -> tuple:
     """Lock the user's row; (their running total of payments made without a code, the one recorded last at
     or before ``since`` or None)."""
-    return sql.fetch(LOCK_USER_TOTALS, [since, user_id])[0]
+    return sql.fetch(LOCK_USER_TOTALS, [since, since, user_id])[0]
 
 
 # --- the posting: balances, the transaction row, its ledger legs and its reactions' job -------

@@ -15,11 +15,12 @@ ROLES = (TELLER, SUPERVISOR, RISK_ANALYST, AUDITOR)
 
 _LOOK_UP_CUSTOMERS = ["api.view_user", "api.view_account", "api.view_card", "api.view_transaction",
                       "api.view_ledgerentry", "api.view_billpayment", "api.view_biller", "api.view_fxrate",
-                      "api.view_notification", "api.view_twofactor"]
+                      "api.view_notification", "api.view_twofactor", "api.view_standingorder",
+                      "api.view_standingorderrun"]
 # v1.3: roles are exact. Freezing, unfreezing and the daily limit are separate powers; a teller's limit
 # increase is held for a second approver (api.services.accounts), a decrease acts at once.
 _TELLER = [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.change_account_limit", "api.make_deposit",
-           "api.request_reversal", "api.view_approval"]
+           "api.request_reversal", "api.view_approval", "api.cancel_standingorder"]
 _SEE_RISK = ["risk.view_incident", "risk.view_loginevent", "risk.view_blockedip",
              "axes.view_accessattempt", "axes.view_accessfailurelog"]
 
@@ -29,7 +30,7 @@ GRANTS: dict[str, list[str]] = {
                  "api.reset_twofactor", "business.view_dailybusinessmetrics",
                  "risk.view_loginlockout", "risk.unlock_login", "nexus.view_job", "nexus.retry_job"],
     # v1.3: a lockout is unlocked through risk.services.lockout_unlock (audited), never by deleting axes' rows.
-    RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.block_user", *_SEE_RISK,
+    RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.block_user", "api.cancel_standingorder", *_SEE_RISK,
                    "risk.change_incident", "risk.add_blockedip", "risk.delete_blockedip",
                    "risk.view_loginlockout", "risk.unlock_login"],
     AUDITOR: [*_LOOK_UP_CUSTOMERS, "api.view_approval", "api.view_auditrecord", *_SEE_RISK,

@@ -8,7 +8,18 @@ from nexus.pagination import NEXT, PREVIOUS
 
 from . import bounds, queries
 from .bankday import day_start
-from .models import Account, Biller, BillPayment, Card, LedgerEntry, Notification, Transaction, User
+from .models import (
+    Account,
+    Biller,
+    BillPayment,
+    Card,
+    LedgerEntry,
+    Notification,
+    StandingOrder,
+    StandingOrderRun,
+    Transaction,
+    User,
+)
 
 
 def accounts_of(user: User) -> QuerySet[Account]:
@@ -110,3 +121,18 @@ def biller_currency(biller_id: int) -> str | None:
 
 def notifications_of(user: User):
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def standing_orders_visible_to(user: User) -> QuerySet[StandingOrder]:
+    """The caller's own standing orders; every one for staff whose roles may view them (contract v1.3)."""
+    if user.is_staff and user.has_perm("api.view_standingorder"):
+        return StandingOrder.objects.all()
+    return StandingOrder.objects.filter(owner=user)
+
+
+def standing_order_of(user: User, order_id) -> StandingOrder | None:
+    return standing_orders_visible_to(user).filter(pk=order_id).first()
+
+
+def runs_of(order: StandingOrder) -> QuerySet[StandingOrderRun]:
+    return order.runs.all()

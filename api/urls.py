@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, approvals, audit, auth, bills, fx, mfa, notifications, transfers, users
+from .views import accounts, approvals, audit, auth, bills, fx, mfa, notifications, standing, transfers, users
 
 urlpatterns = [
     path("auth/register/", auth.RegisterView.as_view(), name="register"),
@@ -30,6 +30,10 @@ urlpatterns = [
     path("billers/", bills.BillerListView.as_view(), name="billers"),
     path("bill/", bills.BillView.as_view(), name="bills"),
     path("bill/<uuid:bill_id>/", bills.BillDetailView.as_view(), name="bill-detail"),
+    path("standing-orders/", standing.StandingOrderListView.as_view(), name="standing-orders"),
+    path("standing-orders/<uuid:order_id>/", standing.StandingOrderDetailView.as_view(), name="standing-order-detail"),
+    path("standing-orders/<uuid:order_id>/runs/", standing.StandingOrderRunListView.as_view(),
+         name="standing-order-runs"),
     path("approvals/", approvals.ApprovalListView.as_view(), name="approvals"),
     path("approvals/<uuid:approval_id>/", approvals.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<uuid:approval_id>/approve/", approvals.ApprovalApproveView.as_view(), name="approval-approve"),

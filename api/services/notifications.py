@@ -100,6 +100,27 @@ def _movement_rows(txn: Transaction, now, rows: list[Notification]) -> None:
         row(owners[receiver], Kind.TRANSFER_IN, "Money received", f"{in_amount} received on {receiver}.", receiver)
 
 
+REFUSAL_REASONS = {
+    "insufficient_funds": "the balance did not cover it",
+    "daily_limit_exceeded": "it would have passed the account's daily limit",
+    "account_inactive": "an account is frozen or closed",
+    "receiver_not_found": "the receiving account is no longer active",
+}
+
+
+def standing_order_refused(*, order, run_on, code: str) -> None:
+    """A refused run of a standing order (contract v1.3), written in the run's transaction."""
+    amount = _amount(order.amount, order.currency)
+    reason = REFUSAL_REASONS.get(code, code.replace("_", " "))
+    _create([Notification(
+        user_id=order.owner_id, kind=Kind.STANDING_ORDER_REFUSED, title="Standing order not paid",
+        body=f"{amount} to {order.receiver_account_id} due {run_on.isoformat()} was not paid: {reason}. "
+             "The order stays active.",
+        data={"standing_order_id": str(order.pk), "run_on": run_on.isoformat(), "error_code": code,
+              "account": order.sender_account_id},
+        created_at=timezone.now())])
+
+
 def security_alert(*, user_id, event: str, title: str, body: str, data: dict | None = None) -> None:
     """A ``security_alert`` for ``user_id``, written in the caller's transaction (v1.3: it commits with
     what it reports, or not at all; on the PostgreSQL channel layer its push too)."""

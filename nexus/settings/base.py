@@ -280,6 +280,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "transfers", "description": "Between one's own accounts (internal) or to another customer "
                                              "(external); staff reverse them."},
         {"name": "bills", "description": "Billers and bill payments."},
+        {"name": "standing-orders", "description": "Paying the same amount weekly or monthly (rent, savings): "
+                                                   "create, list, cancel, and each run's outcome."},
         {"name": "fx", "description": "Exchange rates and conversion quotes (no authentication)."},
         {"name": "notifications", "description": "Money in and out, reversals and security events; also "
                                                  "pushed over the WebSocket /ws/notifications/."},
@@ -353,8 +355,11 @@ NEXUS_JOBS_EAGER = False  # True only in tests without a worker: the committing 
 NEXUS_JOB_HANDLERS = {
     "money_moved": "api.reactions.on_money_moved",
     "money_refused": "api.reactions.on_money_refused",
+    "standing_order_due": "api.services.standing.carry_out_runs",
 }
 NEXUS_SCHEDULE = [
+    # Standing orders due today, early on the bank day (an order due on the day it is created is owed at once).
+    {"name": "owe_standing_order_runs", "daily_at": "00:01", "call": "api.services.standing.owe_due_runs"},
     {"name": "purge_throttle_windows", "every": 3600, "call": "nexus.housekeeping.purge_throttle_windows"},
     {"name": "purge_idempotency_keys", "every": 3600, "call": "api.housekeeping.purge_idempotency_keys"},
     {"name": "purge_expired_tokens", "daily_at": "03:10", "call": "api.housekeeping.purge_expired_tokens"},

@@ -7,8 +7,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from . import bounds, money
-from .identifiers import new_account_number
+from .. import bounds, money
+from ..identifiers import new_account_number
 
 AMOUNT = {"max_digits": 20, "decimal_places": 3}
 
@@ -477,13 +477,14 @@ class AuditRecord(models.Model):
         PASSWORD_RESET = "password_reset", "Password reset"
         LOCKOUT_UNLOCK = "lockout_unlock", "Lockout unlock"
         TWOFA_RESET = "twofa_reset", "Two-factor reset"
+        STANDING_ORDER_CANCEL = "standing_order_cancel", "Standing order cancelled"
 
     id = models.BigAutoField(primary_key=True)
     # The email is kept as it was: the record must read the same after the user changes.
     actor = models.ForeignKey("api.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                               db_index=False)
     actor_email = models.CharField(max_length=254)
-    action = models.CharField(max_length=20, choices=Action.choices)
+    action = models.CharField(max_length=30, choices=Action.choices)
     object_type = models.CharField(max_length=30)
     # The id by which the API addresses the object: account number, UUID, email.
     object_id = models.CharField(max_length=254)
@@ -576,10 +577,11 @@ class Notification(models.Model):
         BILL_PAID = "bill_paid", "Bill paid"
         REVERSAL = "reversal", "Reversal"
         SECURITY_ALERT = "security_alert", "Security alert"
+        STANDING_ORDER_REFUSED = "standing_order_refused", "Standing order refused"  # v1.3
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey("api.User", on_delete=models.CASCADE, related_name="notifications", db_index=False)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=255, blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -600,3 +602,6 @@ class Notification(models.Model):
     @property
     def read(self) -> bool:
         return self.read_at is not None
+
+
+from .standing import StandingOrder, StandingOrderRun  # noqa: E402, F401 - they refer to the models above

@@ -9,10 +9,10 @@ from rest_framework.fields import get_attribute
 
 from nexus.fieldnames import KeywordFields
 
-from . import bounds, money
-from .idempotency import KEY_PATTERN
-from .identifiers import is_valid_account_number
-from .models import (
+from .. import bounds, money
+from ..idempotency import KEY_PATTERN
+from ..identifiers import is_valid_account_number
+from ..models import (
     Account,
     Approval,
     AuditRecord,
@@ -24,7 +24,7 @@ from .models import (
     TwoFactor,
     User,
 )
-from .selectors import sees_all_transactions
+from ..selectors import sees_all_transactions
 
 # Timestamps as the API writes them, as DRF's fields do (ISO 8601, "Z"), always in UTC: also for work
 # done in an admin request, where Amman's zone is active. Naming the zone spares looking up the current
