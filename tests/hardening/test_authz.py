@@ -22,9 +22,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from api.models import Account, Approval, BillPayment, Card, Notification, Transaction, User
+from api.bankday import bank_day
+from api.models import Account, Approval, BillPayment, Card, Notification, StandingOrder, Transaction, User
 from api.services.approvals import staff_reversal
 from api.services.sessions import end_sessions
+from api.services.standing import create_order
 from api.services.transfers import transfer_internal
 from api.services.users import user_block
 from risk.models import BlockedIP
@@ -126,6 +128,19 @@ def fresh_approval(world: World) -> Approval:
     return staff_reversal(staff=world.teller, transaction_id=fresh_transfer(world).pk, reason="matrix")
 
 
+def fresh_order(world: World) -> StandingOrder:
+    return create_order(user=world.a, sender_number=world.a_jod.pk, receiver_number=world.b_jod.pk,
+                        amount=Decimal("1"), interval="monthly", first_date=bank_day() + timedelta(days=3))
+
+
+def order_url(suffix=""):
+    return lambda w: f"/standing-orders/{fresh_order(w).pk}/{suffix}"
+
+
+def order_body(world):
+    return {**transfer_body("external")(world), "interval": "weekly", "first_date": str(bank_day() + timedelta(days=3))}
+
+
 def fresh_notification(world: World) -> Notification:
     return Notification.objects.create(user=world.a, kind=Notification.Kind.DEPOSIT, title="matrix")
 
@@ -167,6 +182,12 @@ ROWS = [
         body=lambda w: {"amount": "5.000"}),
     Row("GET", "/cards/{card_id}/", OWN),
     Row("PATCH", "/cards/{card_id}/", {**OWN, **READ_ONLY_STAFF}, body=lambda w: {"is_active": False}),
+    # v1.3: standing orders are the customer's; staff who look customers up read them, never change them.
+    Row("GET", "/standing-orders/", MINE),
+    Row("POST", "/standing-orders/", {**OWN, "owner": 201, **READ_ONLY_STAFF}, body=order_body),
+    Row("GET", "/standing-orders/{order_id}/", customer({**OWN, "staff": 200}, norole=404), url=order_url()),
+    Row("GET", "/standing-orders/{order_id}/runs/", customer({**OWN, "staff": 200}, norole=404), url=order_url("runs/")),
+    Row("DELETE", "/standing-orders/{order_id}/", {**OWN, "owner": 204, **READ_ONLY_STAFF}, url=order_url()),
     Row("GET", "/transfers/internal/", MINE),
     Row("POST", "/transfers/internal/", {**OWN, "owner": 201, **READ_ONLY_STAFF}, body=transfer_body("internal")),
     Row("GET", "/transfers/external/", MINE),

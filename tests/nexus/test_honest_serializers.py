@@ -26,10 +26,11 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from api import roles, selectors, serializers
+from api.bankday import bank_day
 from api.models import Account, Approval, Card, Notification, Transaction, User
 from api.services import approvals, notifications, transfers
 from api.services.accounts import card_issue
-from nexus import refcache
+from nexus import jobs, refcache
 from risk import services as risk
 from risk.models import Incident, LoginEvent
 from tests.conftest import auth_client
@@ -328,6 +329,43 @@ def _(world):
 @case("GET /bill/{bill_id}/", 200)
 def _(world):
     return world.client(world.alice).get(f"/bill/{pay_bill(world).json()['id']}/")
+
+
+# standing orders (v1.3)
+
+def standing_order(world, first_date=None) -> dict:
+    """Alice's order to Bob, due today unless ``first_date`` says otherwise (then run by the captured commit)."""
+    return post(world.client(world.alice), "/standing-orders/", {
+        "sender_account": world.jod.pk, "receiver_account": world.bob_jod.pk, "amount": "12.500",
+        "description": "Rent", "interval": "monthly", "first_date": first_date or bank_day().isoformat()})
+
+
+@case("POST /standing-orders/", 201)
+def _(world):
+    return standing_order(world)
+
+
+@case("GET /standing-orders/", 200)
+def _(world):
+    standing_order(world)
+    return world.client(world.alice).get("/standing-orders/")
+
+
+@case("GET /standing-orders/{order_id}/", 200)
+def _(world):
+    return world.client(world.alice).get(f"/standing-orders/{standing_order(world).json()['id']}/")
+
+
+@case("DELETE /standing-orders/{order_id}/", 204)
+def _(world):
+    return world.client(world.alice).delete(f"/standing-orders/{standing_order(world).json()['id']}/")
+
+
+@case("GET /standing-orders/{order_id}/runs/", 200)
+def _(world):
+    order = standing_order(world).json()["id"]
+    jobs.drain_all()  # the run of today: the worker's
+    return world.client(world.alice).get(f"/standing-orders/{order}/runs/")
 
 
 # notifications and staff control of users

@@ -25,10 +25,10 @@ from nexus.permissions import StaffPermission
 from tests.schema import ACCOUNT_NUMBER_PATTERN, Validator, openapi, operations
 from tests.schema import errors as schema_errors
 
-TAG_ORDER = ["auth", "two-factor", "accounts", "cards", "transfers", "bills", "fx", "notifications", "approvals", "audit", "users",
+TAG_ORDER = ["auth", "two-factor", "accounts", "cards", "transfers", "bills", "standing-orders", "fx", "notifications", "approvals", "audit", "users",
              "business", "risk", "ops"]
 MONEY_POSTS = {"/transfers/internal/", "/transfers/external/", "/bill/", "/accounts/{account_number}/deposit/",
-               "/transfers/{transaction_id}/reverse/", "/approvals/{approval_id}/approve/"}
+               "/transfers/{transaction_id}/reverse/", "/approvals/{approval_id}/approve/", "/standing-orders/"}
 
 
 OPERATIONS = list(operations())
