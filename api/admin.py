@@ -16,7 +16,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -41,6 +41,7 @@ from .models import (
     IdempotencyRecord,
     LedgerEntry,
     Notification,
+    StandingOrderRun,
     Transaction,
     TwoFactor,
     User,
@@ -319,13 +320,14 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["email", "password"]}),
         ("Personal info", {"fields": ["first_name", "last_name", "country"]}),
         ("Accounts", {"fields": ["accounts_summary"]}),
+        ("Standing orders", {"fields": ["standing_orders_summary"]}),
         ("Security", {"fields": ["two_factor_status", "blocked_status"]}),
         ("Notifications", {"fields": ["notifications_summary"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_seen", "joined"]}),
     ]
     # Records of what happened, not inputs.
-    readonly_fields = ["accounts_summary", "two_factor_status", "blocked_status", "notifications_summary",
+    readonly_fields = ["accounts_summary", "standing_orders_summary", "two_factor_status", "blocked_status", "notifications_summary",
                        "last_seen", "joined"]
     NOTIFICATIONS_SHOWN = 20
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
@@ -483,6 +485,32 @@ class UserAdmin(BaseUserAdmin):
         )
         return format_html('<table class="nx-table"><thead><tr><th>Number</th><th>Type</th><th>Balance</th>'
                            "<th>State</th><th></th></tr></thead><tbody>{}</tbody></table>", rows)
+
+    @admin.display(description="Standing orders")
+    def standing_orders_summary(self, obj):
+        """The customer's orders, active first, each with its latest run (contract v1.3)."""
+        orders = list(obj.standing_orders.select_related("receiver_account").order_by("status", "-created_at")
+                      .prefetch_related(Prefetch("runs", queryset=StandingOrderRun.objects.order_by("-run_on")[:1],
+                                                 to_attr="latest"))) if obj.pk else []
+        if not orders:
+            return "None."
+
+        def latest(order):
+            if not order.latest:
+                return "—"
+            run = order.latest[0]
+            return f"{run.run_on}: {run.status}" + (f" ({run.error_code})" if run.error_code else "")
+
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((id_link(order), order.sender_account_id, account_party(order.receiver_account),
+              amount(order.amount, order.currency), order.get_interval_display(), order.get_status_display()
+              + (f", next {order.next_run_on}" if order.next_run_on else ""), latest(order)) for order in orders))
+        more = format_html('<p><a href="{}">Orders and their runs</a></p>',
+                           url_with("admin:api_standingorder_changelist", owner__id__exact=obj.pk))
+        return format_html('<table class="nx-table" id="standing-orders-table"><thead><tr><th>Order</th><th>From</th>'
+                           "<th>To</th><th>Amount</th><th>Every</th><th>State</th><th>Latest run</th></tr></thead>"
+                           "<tbody>{}</tbody></table>{}", rows, more)
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -1435,3 +1463,6 @@ class RoleAdmin(BaseGroupAdmin):
         for group in queryset:
             group_deleted_recorded(actor=request.user, group=group)
         super().delete_queryset(request, queryset)
+
+
+from . import admin_standing  # noqa: E402, F401 - registers the standing orders' pages, which use the helpers above

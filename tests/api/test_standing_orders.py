@@ -371,3 +371,39 @@ def test_two_workers_racing_for_the_same_runs_pay_each_once():
                                                        (dt.date(2027, 1, 27), "succeeded")]
     assert Transaction.objects.filter(kind="external").count() == 2 * len(orders)
     assert not Job.objects.exists()
+
+
+# --- the back office ------------------------------------------------------------------------------
+
+def test_the_back_office_shows_a_customers_orders_and_runs_and_a_teller_cancels_with_a_reason(alice, bob, client):
+    order = _order(alice, bob.jod, dt.date(2027, 1, 20), amount="5000.000")
+    worker_on(dt.date(2027, 1, 20))  # refused: insufficient funds
+    teller = StaffFactory(roles=["Teller"])
+    client.force_login(teller)
+    page = client.get(f"/admin/api/user/{alice.pk}/change/").content.decode()
+    assert 'id="standing-orders-table"' in page and "2027-01-20: refused (insufficient_funds)" in page
+    page = client.get(f"/admin/api/standingorder/{order.pk}/change/").content.decode()
+    assert "insufficient_funds" in page and "Runs (newest first)" in page
+    assert client.get("/admin/api/standingorder/?q=Alice").content.decode().count(str(order.pk)[:8]) >= 1
+    url = "/admin/api/standingorder/"
+    asked = client.post(url, {"action": "cancel_orders", "_selected_action": [str(order.pk)]})
+    assert asked.status_code == 200 and "Cancel 1 standing order" in asked.content.decode()
+    blank = client.post(url, {"action": "cancel_orders", "_selected_action": [str(order.pk)], "apply": "1",
+                              "reason": " "})
+    assert blank.status_code == 200 and StandingOrder.objects.get().status == "active"
+    done = client.post(url, {"action": "cancel_orders", "_selected_action": [str(order.pk)], "apply": "1",
+                             "reason": "Customer asked at the branch"}, follow=True)
+    assert "Cancelled 1 standing order." in done.content.decode()
+    order.refresh_from_db()
+    assert (order.status, order.cancelled_by, order.cancel_reason) == ("cancelled", teller, "Customer asked at the branch")
+    assert AuditRecord.objects.filter(action="standing_order_cancel", actor=teller).count() == 1
+
+
+def test_an_auditor_reads_orders_and_cannot_cancel(alice, bob, client):
+    order = _order(alice, bob.jod, dt.date(2027, 1, 20))
+    client.force_login(StaffFactory(roles=["Auditor"]))
+    page = client.get("/admin/api/standingorder/").content.decode()
+    assert str(order.pk)[:8] in page and "cancel_orders" not in page
+    client.post("/admin/api/standingorder/", {"action": "cancel_orders", "_selected_action": [str(order.pk)],
+                                              "apply": "1", "reason": "no"})
+    assert StandingOrder.objects.get().status == "active"

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -5,8 +6,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from api import demo, money, queries, roles
-from api.models import Account, User
+from api.bankday import bank_day
+from api.models import Account, StandingOrder, User
 from api.services.accounts import account_open
+from api.services.standing import create_order
 from api.services.transfers import deposit
 
 # Local demo credentials only: production never runs this command (it refuses without DEBUG
@@ -65,6 +68,14 @@ class Command(BaseCommand):
                         taken = Account.objects.filter(pk=number).exists()  # a database seeded before
                         account = account_open(owner=user, type=type_, account_number=None if taken else number)
                         deposit(staff=staff, account_number=account.pk, amount=amount, description="Opening deposit")
+            alice = User.objects.get(email=CUSTOMERS[0][0])
+            if not StandingOrder.objects.filter(owner=alice).exists():  # her rent to Bob, from the 1st of next month
+                rent_day = (bank_day().replace(day=1) + timedelta(days=32)).replace(day=1)
+                create_order(user=alice, sender_number=Account.objects.get(owner=alice, type=Account.Type.SAVINGS).pk,
+                             receiver_number=Account.objects.get(owner__email=CUSTOMERS[1][0],
+                                                                 type=Account.Type.SAVINGS).pk,
+                             amount=Decimal("250.000"), interval="monthly", first_date=rent_day, description="Rent",
+                             stepped_up=True)  # set up at the branch, not a payment made without a code
         # The embedded server stops when idle, so autovacuum rarely runs: give the planner statistics.
         queries.analyze()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with:"))

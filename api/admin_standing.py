@@ -1,0 +1,131 @@
+"""The back office's standing orders (contract v1.3): every customer's orders and their runs, read-only;
+staff who may (``api.cancel_standingorder``) cancel one with a reason, through the service the API uses
+(audited, never one of their own). Nobody creates or changes an order for a customer."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import ngettext
+
+from . import exceptions
+from .admin import (
+    ReadOnlyAdmin,
+    account_party,
+    amount,
+    email_column,
+    id_link,
+    link,
+    reason_field,
+    refusal,
+    time_column,
+    when,
+)
+from .models import StandingOrder, StandingOrderRun
+from .services import standing
+
+CANCEL_PERMISSION = "api.cancel_standingorder"
+
+
+class CancelForm(forms.Form):
+    reason = reason_field("Kept in the audit trail and on the order.")
+
+
+class RunInline(admin.TabularInline):
+    model = StandingOrderRun
+    fields = ["run_on", "status", "paid", "error_code", "created"]
+    readonly_fields = fields
+    ordering = ["-run_on"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Runs (newest first)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Transfer")
+    def paid(self, run):
+        return id_link(run.transaction) if run.transaction_id else "—"
+
+    created = time_column("created_at", "Carried out (Amman)", sortable=False)
+
+
+@admin.register(StandingOrder)
+class StandingOrderAdmin(ReadOnlyAdmin):
+    list_display = ["short", "owner_cell", "sender", "receiver", "money", "interval", "next_run_on", "status", "created"]
+    list_filter = ["status", "interval"]
+    list_select_related = ["owner", "sender_account", "receiver_account"]
+    search_fields = ["owner__email", "owner__first_name", "owner__last_name", "sender_account__account_number",
+                     "receiver_account__account_number", "description"]
+    search_help_text = "A customer's name or email, an account number, or the description."
+    ordering = ["-created_at", "-id"]
+    fields = ["owner_cell", "sender", "receiver", "money", "description", "interval", "first_date", "end_date",
+              "next_run_on", "status", "created", "cancellation"]
+    readonly_fields = fields
+    inlines = [RunInline]
+    actions = ["cancel_orders"]
+
+    @admin.display(description="ID")
+    def short(self, order):
+        return id_link(order)
+
+    owner_cell = email_column("owner", "Customer")
+
+    @admin.display(description="From")
+    def sender(self, order):
+        return account_party(order.sender_account)
+
+    @admin.display(description="To")
+    def receiver(self, order):
+        return account_party(order.receiver_account)
+
+    @admin.display(description="Amount", ordering="amount")
+    def money(self, order):
+        return amount(order.amount, order.currency)
+
+    created = time_column("created_at", "Created (Amman)")
+
+    @admin.display(description="Cancelled")
+    def cancellation(self, order):
+        if order.cancelled_at is None:
+            return "—"
+        return format_html("{} by {}: {}", when(order.cancelled_at),
+                           link(order.cancelled_by, order.cancelled_by.email) if order.cancelled_by else "—",
+                           order.cancel_reason or "no reason given")
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm(CANCEL_PERMISSION)
+
+    @admin.action(description="Cancel selected standing orders…", permissions=["cancel"])
+    def cancel_orders(self, request, queryset):
+        """A reason, then all or nothing in one transaction: one refusal (one's own order) cancels none."""
+        orders = list(queryset.filter(status=StandingOrder.Status.ACTIVE).select_related("owner"))
+        if not orders:
+            self.message_user(request, "Nothing to cancel: the selected orders are no longer active.", messages.INFO)
+            return None
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            count = len(orders)
+            return TemplateResponse(request, "admin/api/standingorder/cancel.html", {
+                **self.admin_site.each_context(request), "opts": self.opts, "form": form, "orders": orders,
+                "title": ngettext("Cancel %(count)d standing order", "Cancel %(count)d standing orders", count)
+                % {"count": count},
+                "action": request.POST.get("action"), "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "skipped": queryset.count() - count})
+        reason = form.cleaned_data["reason"]
+        try:
+            with transaction.atomic():
+                for order in orders:
+                    standing.staff_cancel(staff=request.user, order_id=order.pk, reason=reason)
+                    self.log_change(request, order, f"Cancelled the standing order: {reason}")
+        except exceptions.DomainError as exc:
+            self.message_user(request, f"Nothing cancelled: {refusal(exc)}", messages.ERROR)
+            return None
+        self.message_user(request, ngettext("Cancelled %(count)d standing order.", "Cancelled %(count)d standing orders.",
+                                            len(orders)) % {"count": len(orders)})
+        return None
