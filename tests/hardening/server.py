@@ -98,6 +98,31 @@ class Server:
                 self.process.wait(timeout=10)
 
 
+NO_EAGER = {"NEXUS_JOBS_EAGER": "false"}  # the reactions are the worker's, as in production
+
+
+class Worker:
+    """``manage.py run_worker`` in its own session (SIGKILL reaches it and nothing else)."""
+
+    def __init__(self, log):
+        self.log, self.process = log, None
+
+    def start(self):
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT,
+                                            env=subprocess_env(**NO_EAGER), stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def kill(self):
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
 class AsgiServer(Server):
     """uvicorn serving ``nexus.asgi`` (HTTP and the WebSocket), as production runs it beside gunicorn."""
 

@@ -3,11 +3,8 @@ screening) happens exactly once, even if the process that committed it dies the 
 commit, and whatever job worker dies mid-batch. Real processes: gunicorn and ``manage.py run_worker``.
 """
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from decimal import Decimal
@@ -21,32 +18,9 @@ from business.models import MetricEvent
 from nexus.models import Job
 from tests.factories import AccountFactory, StaffFactory, UserFactory
 from tests.hardening.conftest import bearer
-from tests.hardening.server import ROOT, Server, end_server_sessions, request, subprocess_env
+from tests.hardening.server import NO_EAGER, Server, Worker, end_server_sessions, request
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-NO_EAGER = {"NEXUS_JOBS_EAGER": "false"}  # the reactions are the worker's, as in production
-
-
-class Worker:
-    """``manage.py run_worker`` in its own session (SIGKILL reaches it and nothing else)."""
-
-    def __init__(self, log):
-        self.log, self.process = log, None
-
-    def start(self):
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT,
-                                            env=subprocess_env(**NO_EAGER), stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-
-    def kill(self):
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
 
 
 def wait_for_empty_queue(timeout=60):
