@@ -43,7 +43,7 @@ class NotificationListView(ListModelMixin, GenericAPIView):
     @extend_schema(
         tags=TAG, summary="The caller's notifications",
         description="Newest first: money in (`transfer_in`, `deposit`), money out (`transfer_out`, `bill_paid`), "
-                    "`reversal`, `security_alert`. `data` holds ids (`transaction_id`, the caller's own `account`, "
+                    "`reversal`, `security_alert`, a refused standing order run (`standing_order_refused`). `data` holds ids (`transaction_id`, the caller's own `account`, "
                     "a security `event`), never another customer's balance. The WebSocket `/ws/notifications/` "
                     "pushes each one, the same object, as it is created.",
     )
