@@ -20,6 +20,7 @@ from .admin import (
     link,
     reason_field,
     refusal,
+    short_id,
     time_column,
     when,
 )
@@ -27,6 +28,12 @@ from .models import StandingOrder, StandingOrderRun
 from .services import standing
 
 CANCEL_PERMISSION = "api.cancel_standingorder"
+
+
+def day_column(field: str, description: str):
+    """A date as the API writes it (``2027-01-31``); "—" when there is none."""
+    return admin.display(description=description, ordering=field)(
+        lambda self, obj: getattr(obj, field).isoformat() if getattr(obj, field) else "—")
 
 
 class CancelForm(forms.Form):
@@ -57,22 +64,26 @@ class RunInline(admin.TabularInline):
 
 @admin.register(StandingOrder)
 class StandingOrderAdmin(ReadOnlyAdmin):
-    list_display = ["short", "owner_cell", "sender", "receiver", "money", "interval", "next_run_on", "status", "created"]
+    list_display = ["short", "owner_cell", "sender", "receiver", "money", "interval", "next_run", "status", "created"]
     list_filter = ["status", "interval"]
     list_select_related = ["owner", "sender_account", "receiver_account"]
     search_fields = ["owner__email", "owner__first_name", "owner__last_name", "sender_account__account_number",
                      "receiver_account__account_number", "description"]
     search_help_text = "A customer's name or email, an account number, or the description."
     ordering = ["-created_at", "-id"]
-    fields = ["owner_cell", "sender", "receiver", "money", "description", "interval", "first_date", "end_date",
-              "next_run_on", "status", "created", "cancellation"]
+    fields = ["owner_cell", "sender", "receiver", "money", "description", "interval", "first", "end", "next_run",
+              "status", "created", "cancellation"]
     readonly_fields = fields
     inlines = [RunInline]
     actions = ["cancel_orders"]
 
     @admin.display(description="ID")
     def short(self, order):
-        return id_link(order)
+        return short_id(order.pk)  # the row's link to the order
+
+    next_run = day_column("next_run_on", "Next run")
+    first = day_column("first_date", "First run")
+    end = day_column("end_date", "Last day")
 
     owner_cell = email_column("owner", "Customer")
 
