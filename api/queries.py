@@ -63,7 +63,9 @@ def lock_accounts(numbers: list[str]) -> list[Account]:
 U = sql.Names(User)
 LOCK_USER = f"SELECT 1 FROM {U.table} WHERE {U.id} = %s FOR NO KEY UPDATE"
 # A standing order created without a code records the running total too (v1.3): the one before the window
-# is the later of the two tables' (GREATEST ignores a missing one; a running total only grows).
+# is the later of the two tables' (GREATEST ignores a missing one; a running total only grows). The second
+# look-up cost nothing measurable: transfers 158.6 -> 166.5 ok per CPU-second, reads 395.4 -> 400.9
+# (4 alternating 10 s rounds, eb3bf9f vs c3bd70b, a noisy shared host: noise either way).
 S = sql.Names(StandingOrder)
 LOCK_USER_TOTALS = (
     f"SELECT u.{U.uncoded_total}, GREATEST("

@@ -35,7 +35,7 @@ def user_register(*, email: str, password: str, first_name: str = "", last_name:
     return user
 
 
-def _check_limit(count: int, limit: int, resource: str, message: str) -> None:
+def check_limit(count: int, limit: int, resource: str, message: str) -> None:
     if count >= limit:
         raise exceptions.LimitReached(message, details={"resource": resource, "limit": limit})
 
@@ -50,7 +50,7 @@ def account_open(*, owner: User, type: str, account_number: str | None = None) -
     """
     lock_user(owner.pk)
     limit = settings.MAX_ACCOUNTS_PER_USER
-    _check_limit(Account.objects.filter(owner=owner, role=Account.Role.CUSTOMER).count(), limit, "accounts",
+    check_limit(Account.objects.filter(owner=owner, role=Account.Role.CUSTOMER).count(), limit, "accounts",
                  f"A customer may have at most {limit} accounts.")
     return Account.objects.create(
         owner=owner,
@@ -81,7 +81,7 @@ def card_issue(*, account: Account, card_type: str) -> tuple[Card, str, str]:
     if locked is None or not locked.is_active:
         raise exceptions.AccountInactive(details={"account": account.pk})
     limit = settings.MAX_CARDS_PER_ACCOUNT
-    _check_limit(Card.objects.filter(account_id=account.pk).count(), limit, "cards",
+    check_limit(Card.objects.filter(account_id=account.pk).count(), limit, "cards",
                  f"An account may have at most {limit} cards.")
     for _ in range(5):
         number = new_card_number(CARD_PREFIX[card_type])

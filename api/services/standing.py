@@ -27,6 +27,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -35,9 +36,11 @@ from nexus import jobs
 
 from .. import exceptions, queries
 from ..bankday import bank_day, latest_run_on_or_before, next_run_after
+from ..locks import lock_user
 from ..models import Account, StandingOrder, StandingOrderRun, Transaction, User
 from ..reactions import MONEY_REFUSED
 from . import stepup
+from .accounts import check_limit
 from .audit import Action, audit
 from .conflicts import refuse_own
 from .fx import quote
@@ -62,7 +65,12 @@ def create_order(*, user: User, sender_number: str, receiver_number: str, amount
     without one, as a payment does, and may need one: 403 ``otp_required``)."""
     if sender_number == receiver_number:
         raise exceptions.SameAccount()
-    totals = None if stepped_up else stepup.lock_for_uncoded_payment(user)
+    # The user's row is locked either way, so the count of active orders below is exact.
+    totals = None
+    if stepped_up:
+        lock_user(user.pk)
+    else:
+        totals = stepup.lock_for_uncoded_payment(user)
     accounts = Account.objects.in_bulk([sender_number, receiver_number])
     sender, receiver = accounts.get(sender_number), accounts.get(receiver_number)
     if sender is None or sender.owner_id != user.pk or sender.role != Account.Role.CUSTOMER:
@@ -75,6 +83,9 @@ def create_order(*, user: User, sender_number: str, receiver_number: str, amount
         raise exceptions.ReceiverNotFound()
     require_active(sender)
     quote(amount, sender.currency, receiver.currency)  # an amount that would credit nothing: 422 now, not each run
+    limit = settings.MAX_STANDING_ORDERS_PER_USER
+    check_limit(StandingOrder.objects.filter(owner=user, status=Status.ACTIVE).count(), limit, "standing_orders",
+                f"A customer may have at most {limit} active standing orders.")
     order = StandingOrder.objects.create(
         owner=user, sender_account=sender, receiver_account=receiver, amount=amount, currency=sender.currency,
         description=description, interval=interval, first_date=first_date, end_date=end_date,

@@ -67,6 +67,7 @@ class StandingOrderListView(ListModelMixin, GenericAPIView):
             (exceptions.ReceiverNotFound, "no active customer account has this number (unknown and frozen alike)."),
             (exceptions.AccountInactive, "the sender account is frozen."),
             (exceptions.AmountTooSmall, "converted to the receiver's currency, the amount would credit nothing."),
+            (exceptions.LimitReached, "the caller has `MAX_STANDING_ORDERS_PER_USER` (25) active orders already."),
             *KEY_ERRORS)},
         examples=[request_example("Monthly rent", {
             "sender_account": ALICE_JOD, "receiver_account": BOB_JOD, "amount": "250.000", "description": "Rent",

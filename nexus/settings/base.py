@@ -382,6 +382,7 @@ IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=48)
 # Caps on what one customer can create (422 limit_reached past them).
 MAX_ACCOUNTS_PER_USER = env.int("MAX_ACCOUNTS_PER_USER", default=10)
 MAX_CARDS_PER_ACCOUNT = env.int("MAX_CARDS_PER_ACCOUNT", default=5)
+MAX_STANDING_ORDERS_PER_USER = env.int("MAX_STANDING_ORDERS_PER_USER", default=25)  # active ones (v1.3)
 
 # CORS: closed unless origins are listed. Tokens travel in the Authorization header, never in
 # cookies, so credentials are not allowed cross-origin. Browser clients need the contract's headers.

@@ -202,6 +202,17 @@ def test_orders_made_without_a_code_count_towards_the_days_total_with_payments(a
         assert response.status_code == 201, response.json()
 
 
+@override_settings(MAX_STANDING_ORDERS_PER_USER=2)
+def test_a_customer_has_a_bounded_number_of_active_orders(alice, bob):
+    client = auth_client(alice)
+    first, _ = (create(client, alice.jod, bob.jod, first_date="2027-02-01").json() for _ in range(2))
+    refused = create(client, alice.jod, bob.jod, first_date="2027-02-01")
+    assert error_code(refused) == "limit_reached" and refused.json()["error"]["details"] == {
+        "resource": "standing_orders", "limit": 2}
+    assert client.delete(f"/standing-orders/{first['id']}/").status_code == 204  # cancelled ones do not count
+    assert create(client, alice.jod, bob.jod, first_date="2027-02-01").status_code == 201
+
+
 def test_only_ones_own_orders_and_staff_read_all(alice, bob):
     order = create(auth_client(alice), alice.jod, bob.jod, first_date="2027-02-01").json()
     other = auth_client(bob)
