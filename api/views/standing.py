@@ -17,7 +17,18 @@ from ..idempotency import handle_money_request
 from ..models import StandingOrder, StandingOrderRun
 from ..serializers.standing import StandingOrderCreateSerializer, StandingOrderRunSerializer, StandingOrderSerializer
 from ..services import standing
-from .common import ALICE_JOD, BOB_JOD, IDEMPOTENT, KEY_ERRORS, NOT_FOUND, PRECISION, errors, request_example
+from .common import (
+    ALICE_JOD,
+    BOB_JOD,
+    CREATED_AT,
+    IDEMPOTENT,
+    KEY_ERRORS,
+    NOT_FOUND,
+    PRECISION,
+    errors,
+    request_example,
+    response_example,
+)
 from .stepup import STEP_UP_ERRORS, transfer_guard
 
 RULES = (
@@ -38,6 +49,14 @@ STEP_UP = (
 )
 # A first date that stays valid for half a year of a server's life (the request's own bound is a year).
 EXAMPLE_FIRST = (bank_day() + dt.timedelta(days=30)).replace(day=1).isoformat()
+ORDER_ID = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+ORDER_EXAMPLE = {
+    "id": ORDER_ID, "sender_account": ALICE_JOD, "receiver_account": BOB_JOD, "amount": "250.000", "currency": "JOD",
+    "description": "Rent", "interval": "monthly", "first_date": EXAMPLE_FIRST, "end_date": None,
+    "next_run_on": EXAMPLE_FIRST, "status": "active", "created_at": CREATED_AT}
+# One item: drf-spectacular puts a list view's example in the page envelope.
+RUN_EXAMPLE = {"run_on": "2026-04-30", "status": "refused", "transaction_id": None, "error_code": "insufficient_funds",
+               "created_at": "2026-04-29T21:01:03.120000Z"}
 
 
 class StandingOrderListView(ListModelMixin, GenericAPIView):
@@ -71,7 +90,8 @@ class StandingOrderListView(ListModelMixin, GenericAPIView):
             *KEY_ERRORS)},
         examples=[request_example("Monthly rent", {
             "sender_account": ALICE_JOD, "receiver_account": BOB_JOD, "amount": "250.000", "description": "Rent",
-            "interval": "monthly", "first_date": EXAMPLE_FIRST})],
+            "interval": "monthly", "first_date": EXAMPLE_FIRST}),
+            response_example("Created", ORDER_EXAMPLE)],
     )
     def post(self, request):
         def perform(data, key, stepped_up=False):
@@ -125,7 +145,8 @@ class StandingOrderRunListView(ListModelMixin, GenericAPIView):
     @extend_schema(summary="The runs of a standing order",
                    description="Each date the order ran, newest first: `succeeded` with the transfer it made, or "
                                "`refused` with the transfer's error code.",
-                   responses={200: StandingOrderRunSerializer(many=True), **errors(NOT_FOUND)})
+                   responses={200: StandingOrderRunSerializer(many=True), **errors(NOT_FOUND)},
+                   examples=[response_example("A refused run", RUN_EXAMPLE, status=200)])
     def get(self, request, order_id):
         return self.list(request)
 
