@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
 from api.admin import change_url, email_column, id_column, reason_field, refusal, time_column, when
 from api.exceptions import BlacklistRefused, DomainError
@@ -191,11 +192,14 @@ class IncidentAdmin(admin.ModelAdmin):
             services.set_incident_status(incident=incident, status=target, note=note, by=request.user)
             self.log_change(request, incident, f"Status {before} → {target.label}. Note: {note}")
             changed += 1
-        self.message_user(request, f"{changed} incident(s) marked {target.label.lower()}.")
+        self.message_user(request, ngettext("%(count)d incident marked %(status)s.", "%(count)d incidents marked %(status)s.",
+                                            changed) % {"count": changed, "status": target.label.lower()})
         skipped = len(incidents) - changed
         if skipped:
-            self.message_user(request, f"{skipped} incident(s) left as they were: already {target.label.lower()} "
-                                       "or further on.", level=messages.WARNING)
+            self.message_user(request, ngettext("%(count)d incident left as it was: already %(status)s or further on.",
+                                                "%(count)d incidents left as they were: already %(status)s or further on.",
+                                                skipped) % {"count": skipped, "status": target.label.lower()},
+                              level=messages.WARNING)
         return None
 
 

@@ -158,7 +158,7 @@ def test_risk_analyst_resolves_an_incident_with_a_note(browser):
     browser.type("#id_note", "Watching this IP.")
     browser.screenshot("24-incidents-bulk-note")
     browser.click_and_wait('input[name="apply"]', ".messagelist")
-    assert "1 incident(s) marked acknowledged." in browser.text(".messagelist")
+    assert "1 incident marked acknowledged." in browser.text(".messagelist")
     brute.refresh_from_db()
     assert brute.status == Incident.Status.ACKNOWLEDGED and brute.note == "Watching this IP."
     browser.screenshot("25-incidents-after-bulk")

@@ -77,7 +77,7 @@ def test_bulk_acknowledge_shows_a_note_page_then_applies_it(analyst):
     assert "This field is required." in missing
     done = analyst.post(LIST, {"action": "acknowledge", "_selected_action": selected, "apply": "1",
                                "note": "Looking into it"}, follow=True)
-    assert "2 incident(s) marked acknowledged." in html(done)
+    assert "2 incidents marked acknowledged." in html(done)
     statuses = dict(Incident.objects.values_list("pk", "status"))
     assert statuses == {first.pk: "acknowledged", second.pk: "acknowledged", resolved.pk: "resolved"}
     assert LogEntry.objects.count() == 2
