@@ -970,7 +970,14 @@ class TransactionAdmin(ReadOnlyAdmin):
     def approved_by(self, obj):
         """Dual control's second pair of eyes: a held deposit or reversal is made in its requester's name
         (Initiated by) once someone else approved it, who is named here."""
-        return approver(getattr(obj, "approval", None)) or "— (no approval needed)"
+        return approver(getattr(obj, "approval", None)) or "—"
+
+    def get_fieldsets(self, request, obj=None):
+        """"Approved by" only on a transaction that waited for approval."""
+        if obj is not None and getattr(obj, "approval", None) is not None:
+            return self.fieldsets
+        (name, options), *rest = self.fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "approved_by"]}), *rest]
 
     @admin.display(description="Reversal")
     def reversal_link(self, obj):
@@ -1295,7 +1302,12 @@ class ApprovalAdmin(ReadOnlyAdmin):
         return obj.decision_reason or "—"
 
     requested = email_column("requested_by", "Requested by")
-    decided = email_column("decided_by", "Decided by", sortable=False)
+
+    @admin.display(description="Decided by")
+    def decided(self, obj):
+        if obj.status == Approval.Status.PENDING:
+            return "Nobody yet: a supervisor other than the requester approves or rejects it"
+        return email_link(obj.decided_by)
     decided_time = time_column("decided_at", "Decided (Amman)", sortable=False)
 
     @admin.display(description="Transaction made")
@@ -1320,7 +1332,15 @@ class ApprovalAdmin(ReadOnlyAdmin):
             return format_html('<a class="button" href="{}">Approve or reject</a>',
                                reverse("admin:api_approval_decide", args=[obj.pk]))
 
-        return [decide if name == "decide" else name for name in super().get_list_display(request)]
+        @admin.display(description="On")
+        def target(obj):  # wraps in the list, so every column fits 1400 px (requester included)
+            return format_html('<span class="nx-wrap nx-narrow">{}</span>', self.target(obj))
+
+        columns = {"decide": decide, "target": target}
+        # The queue (pending only) needs no status and no decider: each row is pending, none decided yet.
+        pending = request.GET.get("status__exact") == Approval.Status.PENDING
+        return [columns.get(name, name) for name in super().get_list_display(request)
+                if not (pending and name in ("status", "decided"))]
 
     def get_urls(self):
         return [path("<uuid:object_id>/decide/", self.admin_site.admin_view(self.decide_view),
@@ -1400,7 +1420,7 @@ def audit_value(record, name: str, value):
         return ", ".join(map(str, value)) or "none"
     text = str(value)
     if UUID_TEXT.fullmatch(text):
-        if name in ("transaction", "reversal"):
+        if name in ("transaction", "reversal", "object"):  # "object": what a reversal request is about
             return format_html('<a class="nx-id" href="{}" title="{}">{}</a>',
                                reverse("admin:api_transaction_change", args=[text]), text, text[:8])
         return short_id(text)
