@@ -1,10 +1,12 @@
 """Incidents in the admin: evidence kept, readable, a status change always with a note."""
 
+import re
 import uuid
 
 import pytest
 from django.contrib.admin.models import LogEntry
 
+from api import roles
 from risk.models import Incident
 from tests.factories import StaffFactory, UserFactory, grant
 
@@ -90,3 +92,15 @@ def test_status_change_needs_the_change_permission(client):
     page = html(client.get(LIST))
     assert 'value="resolve"' not in page
     assert f"{item.pk}/status/resolve/" not in html(client.get(f"{LIST}{item.pk}/change/"))
+
+
+@pytest.mark.parametrize(("role", "label"), [(roles.RISK_ANALYST, "Open the user (block, end sessions)"),
+                                             (roles.AUDITOR, "Open the user<")])
+def test_an_email_incident_names_its_user_and_offers_what_the_viewer_may_do(client, role, label):
+    carol = UserFactory(email="carol@example.com")
+    item = Incident.objects.create(code="brute_force", event="Brute force suspected", severity=Incident.Severity.HIGH,
+                                   subject=carol.email, dedup_key=uuid.uuid4().hex, ip="203.0.113.9")
+    client.force_login(StaffFactory(roles=[role]))
+    page = html(client.get(f"{LIST}{item.pk}/change/"))
+    assert label in page
+    assert re.search(rf'href="/admin/api/user/{carol.pk}/change/"[^>]*>carol@example.com</a> \(the email its subject', page)
