@@ -75,6 +75,8 @@ def test_teller_finds_a_customer_by_email_and_deposits_with_confirmation(browser
     browser.type("#id_amount", "12000")
     browser.click_and_wait('#deposit_form input[type="submit"]', "#deposit_confirm_form")
     assert "waits for a supervisor's approval, and the money is credited only then" in browser.text("#deposit-held")
+    assert "Balance once approved" in browser.text("#deposit-summary")
+    assert browser.find('input[name="confirm"]').get_attribute("value") == "Request the deposit"
     browser.screenshot("08-deposit-confirm-held")
     browser.click_and_wait('input[name="confirm"]', ".messagelist")
     assert "12,000.000 JOD" in browser.text(".messagelist") and "no money has moved yet" in browser.text(".messagelist")
