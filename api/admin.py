@@ -19,11 +19,13 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import ngettext
 
 from . import bounds, exceptions, money
 from .admin_site import StaffSetPasswordForm
@@ -769,7 +771,7 @@ class AccountAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, "admin/api/account/set_active.html", {
                 **self.admin_site.each_context(request), "opts": self.opts, "form": form, "accounts": accounts,
-                "title": f"{verb} {len(accounts)} account(s)", "consequence": what, "button": f"{verb} now",
+                "title": f"{verb} {len(accounts)} {ngettext('account', 'accounts', len(accounts))}", "consequence": what, "button": f"{verb} now",
                 "action": request.POST.get("action"), "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                 "skipped": queryset.count() - len(accounts)})
         reason = form.cleaned_data["reason"]
@@ -781,7 +783,7 @@ class AccountAdmin(admin.ModelAdmin):
         except exceptions.DomainError as exc:
             self.message_user(request, f"Nothing changed: {account.pk}: {refusal(exc)}", messages.ERROR)
             return None
-        self.message_user(request, f"{done} {len(accounts)} account(s).")
+        self.message_user(request, f"{done} {len(accounts)} {ngettext('account', 'accounts', len(accounts))}.")
         return None
 
     @admin.action(description="Freeze selected accounts…", permissions=["freeze"])
@@ -899,6 +901,14 @@ class LedgerInline(LedgerLineColumns, admin.TabularInline):
         return False
 
 
+def approver(approval) -> str | None:
+    """``supervisor@… on 2026-03-14 09:30 (request 5f0e2d1c)``: who approved the request that made a transaction."""
+    if approval is None or approval.decided_by_id is None:
+        return None
+    return format_html("{} on {} (request {})", email_link(approval.decided_by), when(approval.decided_at),
+                       link(approval, short_id(approval.pk)))
+
+
 class ReverseForm(forms.Form):
     reason = reason_field("Why the money goes back; kept as the reversal's description.")
 
@@ -915,13 +925,13 @@ class TransactionAdmin(ReadOnlyAdmin):
     search_help_text = "Customer email or name, account number or transaction id (part of any is enough)."
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["id", "created", "kind", "status", "description", "initiated_by_email"]}),
+        (None, {"fields": ["id", "created", "kind", "status", "description", "initiated_by_email", "approved_by"]}),
         ("Money", {"fields": ["amount_cell", "fee_cell", "credited_cell", "fx_rate_cell"]}),
         ("Accounts", {"fields": ["from_detail", "sender_balance_after_cell", "to_detail",
                                  "receiver_balance_after_cell"]}),
         ("Reversal", {"fields": ["reversal_link"]}),
     ]
-    readonly_fields = ["id", "created", "kind", "status", "description", "initiated_by_email", "amount_cell",
+    readonly_fields = ["id", "created", "kind", "status", "description", "initiated_by_email", "approved_by", "amount_cell",
                        "fee_cell", "credited_cell", "fx_rate_cell", "from_detail", "sender_balance_after_cell",
                        "to_detail", "receiver_balance_after_cell", "reversal_link"]
     inlines = [LedgerInline]
@@ -929,7 +939,8 @@ class TransactionAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         # The list and the page in one join; the admin skips list_select_related once one is set here.
         return super().get_queryset(request).select_related(
-            "sender_account__owner", "receiver_account__owner", "initiated_by", "reverses", "reversal")
+            "sender_account__owner", "receiver_account__owner", "initiated_by", "reverses", "reversal",
+            "approval__decided_by")
 
     short = id_column()
     created = time_column("created_at")
@@ -983,13 +994,29 @@ class TransactionAdmin(ReadOnlyAdmin):
 
     initiated_by_email = email_column("initiated_by", "Initiated by", sortable=False)
 
+    @admin.display(description="Approved by")
+    def approved_by(self, obj):
+        """Dual control's second pair of eyes: a held deposit or reversal is made in its requester's name
+        (Initiated by) once someone else approved it, who is named here."""
+        return approver(getattr(obj, "approval", None)) or "—"
+
+    def get_fieldsets(self, request, obj=None):
+        """"Approved by" only on a transaction that waited for approval."""
+        if obj is not None and getattr(obj, "approval", None) is not None:
+            return self.fieldsets
+        (name, options), *rest = self.fieldsets
+        return [(name, {**options, "fields": [f for f in options["fields"] if f != "approved_by"]}), *rest]
+
     @admin.display(description="Reversal")
     def reversal_link(self, obj):
         if obj.reverses_id:
             return format_html("Reverses {}", id_link(obj.reverses))
         reversal = getattr(obj, "reversal", None)
         if reversal is not None:
-            return format_html("Reversed by {} on {}", id_link(reversal), when(reversal.created_at))
+            approved = approver(getattr(reversal, "approval", None))
+            return format_html("Reversed by {} on {}{}", id_link(reversal), when(reversal.created_at),
+                               format_html(", requested by {}; approved by {}", email_link(reversal.initiated_by),
+                                           approved) if approved else "")
         pending = Approval.objects.filter(target_transaction=obj, status=Approval.Status.PENDING).first()
         if pending is not None:
             return format_html("A reversal waits for approval (request {})", link(pending, short_id(pending.pk)))
@@ -1303,7 +1330,12 @@ class ApprovalAdmin(ReadOnlyAdmin):
         return obj.decision_reason or "—"
 
     requested = email_column("requested_by", "Requested by")
-    decided = email_column("decided_by", "Decided by", sortable=False)
+
+    @admin.display(description="Decided by")
+    def decided(self, obj):
+        if obj.status == Approval.Status.PENDING:
+            return "Nobody yet: a supervisor other than the requester approves or rejects it"
+        return email_link(obj.decided_by)
     decided_time = time_column("decided_at", "Decided (Amman)", sortable=False)
 
     @admin.display(description="Transaction made")
@@ -1328,7 +1360,15 @@ class ApprovalAdmin(ReadOnlyAdmin):
             return format_html('<a class="button" href="{}">Approve or reject</a>',
                                reverse("admin:api_approval_decide", args=[obj.pk]))
 
-        return [decide if name == "decide" else name for name in super().get_list_display(request)]
+        @admin.display(description="On")
+        def target(obj):  # wraps in the list, so every column fits 1400 px (requester included)
+            return format_html('<span class="nx-wrap nx-narrow">{}</span>', self.target(obj))
+
+        columns = {"decide": decide, "target": target}
+        # The queue (pending only) needs no status and no decider: each row is pending, none decided yet.
+        pending = request.GET.get("status__exact") == Approval.Status.PENDING
+        return [columns.get(name, name) for name in super().get_list_display(request)
+                if not (pending and name in ("status", "decided"))]
 
     def get_urls(self):
         return [path("<uuid:object_id>/decide/", self.admin_site.admin_view(self.decide_view),
@@ -1378,6 +1418,58 @@ class ApprovalAdmin(ReadOnlyAdmin):
         })
 
 
+# How the audit trail reads: each field of ``changes`` in words, its values as a person would say them.
+CHANGE_LABELS = {
+    "is_active": "State", "daily_limit": "Daily limit", "is_staff": "Staff", "is_superuser": "Superuser",
+    "groups": "Roles", "user_permissions": "Own permissions", "permissions": "Permissions", "members": "Members",
+    "blocked": "Blocked", "blocked_reason": "Block reason", "unblock_reason": "Unblock reason",
+    "token_version": "Sessions", "two_factor_enabled": "Two-factor", "effective_from": "Effective from",
+    "rate": "Rate (per JOD)", "ip": "IP address", "failures": "Failed logins", "cidr": "IP range",
+    "requested_by": "Requested by", "object": "On", "reversal": "Reversal", "transaction": "Transaction made",
+}
+# A yes/no field in the words of what it means, (when True, when False), per kind of object.
+FLAG_WORDS = {("account", "is_active"): ("active", "frozen"), ("user", "is_active"): ("active", "deactivated"),
+              ("user", "two_factor_enabled"): ("on", "off")}
+# A state or a kind as its label (an incident's, which this app does not define, as its words).
+CHOICE_WORDS = {**dict(Transaction.Status.choices), **dict(Approval.Status.choices), **dict(Approval.Action.choices)}
+# Objects of the audit trail that have a page of their own, by the id the record keeps.
+OBJECT_PAGES = {"account": "admin:api_account_change", "transaction": "admin:api_transaction_change",
+                "approval": "admin:api_approval_change", "incident": "admin:risk_incident_change"}
+
+
+def audit_value(record, name: str, value):
+    """One value of a change as words: yes/no (or what the flag means), lists joined, a time in the bank's
+    zone, a transaction's id as a short link, nothing as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return FLAG_WORDS.get((record.object_type, name), ("yes", "no"))[0 if value else 1]
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    text = str(value)
+    if UUID_TEXT.fullmatch(text):
+        if name in ("transaction", "reversal", "object"):  # "object": what a reversal request is about
+            return format_html('<a class="nx-id" href="{}" title="{}">{}</a>',
+                               reverse("admin:api_transaction_change", args=[text]), text, text[:8])
+        return short_id(text)
+    if name in ("status", "action"):
+        return CHOICE_WORDS.get(text, text.replace("_", " ").capitalize())
+    if name == "effective_from":
+        moment = parse_datetime(text)
+        return when(moment) if moment else text
+    return text
+
+
+def audit_change(record, name: str, old, new) -> str:
+    """``State: active → frozen``; a value set where there was none reads ``Reason: …``."""
+    label = CHANGE_LABELS.get(name, name.replace("_", " ").capitalize())
+    if name == "token_version":
+        return format_html("{}: every one ended", label)
+    if old is None or (old == "" and not isinstance(new, bool)):
+        return format_html("{}: {}", label, audit_value(record, name, new))
+    return format_html("{}: {} → {}", label, audit_value(record, name, old), audit_value(record, name, new))
+
+
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
     """The audit trail: read-only for everyone, superusers included (the database refuses changes too)."""
@@ -1387,26 +1479,28 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     search_fields = ["actor_email", "object_id", "request_id"]
     search_help_text = "Actor's email, object id (account number, UUID, email) or request id."
     date_hierarchy = "timestamp"
-    fields = ["time", "actor_email", "action", "object_type", "object_id", "change_summary", "ip", "request_id"]
+    fields = ["time", "actor_email", "action", "object_type", "object_cell", "change_summary", "ip", "request_id"]
     readonly_fields = fields
 
     time = time_column("timestamp")
 
-    @staticmethod
-    def _short(value):
-        """A UUID shortened to its first 8 characters (the full one is on the record's page): the list
-        fits a 1400-pixel screen."""
-        text = "—" if value is None else str(value)
-        return f"{text[:8]}…" if UUID_TEXT.fullmatch(text) else text
-
     @admin.display(description="Object", ordering="object_id")
     def object_cell(self, obj):
-        return short_id(obj.object_id) if UUID_TEXT.fullmatch(obj.object_id) else obj.object_id
+        """The object's id (a UUID shortened, whole on hover), linking to its page where it has one; a user
+        (kept by email) to the users found by it."""
+        text = short_id(obj.object_id) if UUID_TEXT.fullmatch(obj.object_id) else obj.object_id
+        if obj.object_type == "user":
+            return format_html('<a href="{}">{}</a>', url_with("admin:api_user_changelist", q=obj.object_id), text)
+        try:
+            url = reverse(OBJECT_PAGES[obj.object_type], args=[obj.object_id])
+        except (KeyError, NoReverseMatch):
+            return text
+        return format_html('<a href="{}">{}</a>', url, text)
 
     @admin.display(description="Changes")
     def change_summary(self, obj):
-        return format_html_join(mark_safe("<br>"), "{}: {} → {}",  # noqa: S308 - a constant
-                                ((name, self._short(old), self._short(new)) for name, (old, new) in obj.changes.items()))
+        return format_html_join(mark_safe("<br>"), "{}",  # noqa: S308 - a constant
+                                ((audit_change(obj, name, old, new),) for name, (old, new) in obj.changes.items()))
 
 
 @admin.register(Notification)

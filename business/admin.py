@@ -73,6 +73,7 @@ def dashboard_context(first: dt.date, last: dt.date) -> dict:
             ("Net revenue", amount(totals["net_revenue"], "JOD")),
             ("Bill payments", totals["bill_payments_count"]),
             ("Cash deposits", amount(totals["deposits_amount"], "JOD")),
+            ("Reversals", totals["reversals_count"]),
             ("New customers", totals["new_users"]),
             ("Active customers", totals["active_users"]),
         ],

@@ -44,7 +44,8 @@ class FiguresSerializer(serializers.Serializer):
     bill_payments_count = serializers.IntegerField()
     bill_payments_amount = serializers.CharField(help_text="JOD")
     reversals_count = serializers.IntegerField()
-    deposits_amount = serializers.CharField(help_text="JOD")
+    deposits_amount = serializers.CharField(help_text="JOD: cash deposits of the period, reversed later or not (as the "
+                                                      "transfer figures; reversals are in `reversals_count`)")
     per_currency = serializers.DictField(child=serializers.DictField())
 
 

@@ -3,6 +3,7 @@ Retry action. Read-only otherwise: jobs are written by the operations that owe t
 
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from . import jobs
 from .models import Job
@@ -62,7 +63,8 @@ class JobAdmin(admin.ModelAdmin):
     @admin.action(description="Retry selected jobs", permissions=["retry"])
     def retry(self, request, queryset):
         count = jobs.retry(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} job(s) back in the queue.", messages.SUCCESS)
+        self.message_user(request, ngettext("%d job back in the queue.", "%d jobs back in the queue.", count) % count,
+                          messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
         state = jobs.queue_state()

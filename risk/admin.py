@@ -8,8 +8,9 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
-from api.admin import change_url, email_column, id_column, reason_field, refusal, time_column, when
+from api.admin import change_url, email_column, email_link, id_column, reason_field, refusal, time_column, when
 from api.exceptions import BlacklistRefused, DomainError
 from api.models import User
 from nexus.client_ip import client_ip, normalize_network
@@ -92,8 +93,21 @@ class IncidentAdmin(admin.ModelAdmin):
         return actions
 
     time = time_column("timestamp")
-    user_cell = email_column("user", "User")
     short = id_column()
+
+    @staticmethod
+    def subject_user(incident):
+        """The user the incident is about: its own, else the one its subject's email names (a brute force on
+        an email is about that user, whoever guessed)."""
+        email = incident.user.email if incident.user_id else (incident.subject if "@" in incident.subject else "")
+        return incident.user or (User.objects.filter(email__iexact=email).first() if email else None), email
+
+    @admin.display(description="User")
+    def user_cell(self, obj):
+        user, _ = self.subject_user(obj)
+        if user is None or obj.user_id:
+            return email_link(user)
+        return format_html("{} (the email its subject names)", email_link(user))
 
     @admin.display(description="About", ordering="subject")
     def subject_cell(self, obj):
@@ -106,10 +120,11 @@ class IncidentAdmin(admin.ModelAdmin):
     def subject_tools(incident, user) -> list[tuple[str, str]]:
         """Links to act on what the incident is about, for a viewer who may follow them."""
         tools = []
-        email = incident.user.email if incident.user_id else (incident.subject if "@" in incident.subject else "")
-        subject = incident.user or (User.objects.filter(email__iexact=email).first() if email else None)
+        subject, email = IncidentAdmin.subject_user(incident)
         if subject is not None and user.has_perm("api.view_user"):
-            tools.append((change_url(subject), "Open the user (block, end sessions)"))
+            # What the user's page offers this viewer: a role that cannot block reads it only.
+            can_act = user.has_perm("api.block_user")
+            tools.append((change_url(subject), "Open the user (block, end sessions)" if can_act else "Open the user"))
         if email and user.has_perm("risk.view_loginlockout"):
             tools.append((reverse("admin:risk_loginlockout_changelist") + f"?q={email}", "Login lockouts"))
         if incident.ip and user.has_perm("risk.add_blockedip") and services.blacklist_refusal(
@@ -191,11 +206,14 @@ class IncidentAdmin(admin.ModelAdmin):
             services.set_incident_status(incident=incident, status=target, note=note, by=request.user)
             self.log_change(request, incident, f"Status {before} → {target.label}. Note: {note}")
             changed += 1
-        self.message_user(request, f"{changed} incident(s) marked {target.label.lower()}.")
+        self.message_user(request, ngettext("%(count)d incident marked %(status)s.", "%(count)d incidents marked %(status)s.",
+                                            changed) % {"count": changed, "status": target.label.lower()})
         skipped = len(incidents) - changed
         if skipped:
-            self.message_user(request, f"{skipped} incident(s) left as they were: already {target.label.lower()} "
-                                       "or further on.", level=messages.WARNING)
+            self.message_user(request, ngettext("%(count)d incident left as it was: already %(status)s or further on.",
+                                                "%(count)d incidents left as they were: already %(status)s or further on.",
+                                                skipped) % {"count": skipped, "status": target.label.lower()},
+                              level=messages.WARNING)
         return None
 
 

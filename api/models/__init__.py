@@ -202,6 +202,10 @@ class Card(models.Model):
         return f"**** **** **** {self.last4}"
 
 
+FX_RATE_TAKEN = ("A rate for this currency already takes effect at this moment: choose another time (history is "
+                 "kept; a published rate is never replaced).")
+
+
 class FxRate(models.Model):
     """Units of ``currency`` for one JOD, effective from a moment; history is kept."""
 
@@ -213,9 +217,14 @@ class FxRate(models.Model):
     class Meta:
         ordering = ["-effective_from"]
         get_latest_by = "effective_from"
-        constraints = [models.CheckConstraint(condition=Q(rate__gt=0), name="fxrate_positive",
-                                             violation_error_message="A rate must be above zero.")]
-        indexes = [models.Index(fields=["currency", "-effective_from"], name="fxrate_currency_effective")]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="fxrate_positive",
+                                   violation_error_message="A rate must be above zero."),
+            # Two rates of one currency from the same moment would leave which one applies to chance. Its index
+            # also serves the history's reads (newest first: a B-tree reads backwards as fast).
+            models.UniqueConstraint(fields=["currency", "effective_from"], name="fxrate_one_per_moment",
+                                    violation_error_message=FX_RATE_TAKEN),
+        ]
 
     def __str__(self):
         return f"1 JOD = {self.rate} {self.currency} from {self.effective_from:%Y-%m-%d %H:%M}"

@@ -12,13 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from nexus.refcache import cached
 
 from .. import exceptions, money
-from ..models import FxRate
+from ..models import FX_RATE_TAKEN, FxRate
 from .audit import Action, audit
 
 QUOTED = tuple(currency for currency in money.CURRENCIES if currency != money.BASE_CURRENCY)
@@ -91,8 +91,15 @@ def price(amount: Decimal, paid_in: str, priced_in: str) -> tuple[Decimal, Decim
 def fx_rate_publish(*, actor, currency: str, rate: Decimal, effective_from: datetime | None = None) -> FxRate:
     """A new rate for ``currency`` (history is kept: a published rate is never edited); audited."""
     previous = current_rates()[0].get(currency)
-    published = FxRate.objects.create(currency=currency, rate=rate, created_by=actor,
-                                      effective_from=effective_from or timezone.now())
+    try:
+        with transaction.atomic():  # a savepoint: the refusal leaves the caller's transaction usable
+            published = FxRate.objects.create(currency=currency, rate=rate, created_by=actor,
+                                              effective_from=effective_from or timezone.now())
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) != "fxrate_one_per_moment":
+            raise
+        # Another rate of this currency from that very moment (the admin's form says so before; this is a race).
+        raise exceptions.InvalidInput(f"effective_from: {FX_RATE_TAKEN}", details={"effective_from": [FX_RATE_TAKEN]}) from exc
     audit(actor=actor, action=Action.FX_RATE_CHANGE, object_type="fx_rate", object_id=currency, changes={
         "rate": [previous, published.rate], "effective_from": [None, published.effective_from.isoformat()],
     })

@@ -71,6 +71,8 @@ ALICE_JOD, ALICE_USD, BOB_JOD = demo.ALICE_JOD, demo.ALICE_USD, demo.BOB_JOD
 ACCOUNT_NUMBER = OpenApiParameter(
     "account_number", str, OpenApiParameter.PATH, pattern=r"^\d{12}$",
     description=f"12 digits, the last a check digit (Luhn), e.g. `{ALICE_JOD}`.",
+    # Swagger UI fills the box with it: Execute works on the demo bank as it is.
+    examples=[OpenApiExample("Alice's JOD account (demo bank)", value=ALICE_JOD)],
 )
 TRANSACTION_ID = "0b6c8f5e-3d1a-4f7e-9c2b-5a8d7e6f1c34"
 APPROVAL_ID = "5f0e2d1c-7b8a-4c3d-9e6f-1a2b3c4d5e6f"

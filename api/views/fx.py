@@ -1,6 +1,6 @@
 """Foreign exchange: the current rates and a quote, exactly as a transfer would convert (api.services.fx)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,14 @@ class FxRatesView(APIView):
         }).data)
 
 
+# The query's currencies with the values of the answer's example, so that Execute in Swagger UI asks for that quote.
+QUOTE_CURRENCIES = [
+    OpenApiParameter(name, str, required=True, enum=list(money.CURRENCIES), description=description,
+                     examples=[OpenApiExample(value, value=value)])
+    for name, description, value in (("from", "The currency of `amount`.", "USD"),
+                                     ("to", "The currency to convert into.", "EUR"))]
+
+
 class FxQuoteView(APIView):
     permission_classes = [permissions.AllowAny]
 
@@ -37,7 +45,7 @@ class FxQuoteView(APIView):
         summary="Quote a conversion",
         description="What a transfer of `amount` (in `from`) would credit in `to`, rounded **down** to `to`'s "
                     "minor unit exactly as a transfer would. USD to EUR goes through JOD. No authentication needed.",
-        parameters=[serializers.FxQuoteQuerySerializer],
+        parameters=[serializers.FxQuoteQuerySerializer, *QUOTE_CURRENCIES],
         responses={200: serializers.FxQuoteSerializer, **errors(
             (exceptions.InvalidInput, "`amount` has more decimals than `from` allows."),
             (exceptions.AmountTooSmall, "the conversion would credit nothing."))},

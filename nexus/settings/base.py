@@ -175,6 +175,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Without collectstatic (local runs, tests) whitenoise serves straight from the app directories.
 WHITENOISE_USE_FINDERS = True
+# Files browsers ask for at the root of the site, whatever page they are on: /favicon.ico.
+WHITENOISE_ROOT = BASE_DIR / "nexus" / "root"
 
 # Request bodies: nothing in the API needs more than a few kilobytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)

@@ -2,7 +2,8 @@
 
 No browser is downloaded at run time: scripts/test.py installs the Debian packages when they are
 missing and it can (root, apt-get). The tests skip only when no browser could be installed, and
-the skip says why. Every page visited is saved as a screenshot under tests/browser/screenshots/.
+the skip says why. Every page visited is saved as a screenshot in $NEXUS_SCREENSHOTS, by default
+/tmp/nexus-browser-screenshots/ (outside the repository): look at them.
 """
 
 import os
@@ -52,7 +53,7 @@ def driver():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     browser.set_page_load_timeout(60)
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     yield browser
     browser.quit()
     shutil.rmtree(profile, ignore_errors=True)

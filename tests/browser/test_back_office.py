@@ -10,7 +10,8 @@ from django.contrib import admin
 from django.utils import timezone
 
 from api import money, roles
-from api.models import Account, Card, FxRate, Transaction
+from api.models import Account, Approval, Card, FxRate, Transaction
+from api.services import approvals
 from api.services.accounts import card_issue
 from api.services.bills import bill_pay
 from api.services.transfers import transfer_external, transfer_internal
@@ -68,14 +69,32 @@ def test_teller_finds_a_customer_by_email_and_deposits_with_confirmation(browser
     assert str(Transaction.objects.get(amount=Decimal("150.25"))) in browser.text("#recent-actions-module")
     browser.screenshot("07-home-recent-actions")
 
+    # Above the dual-control threshold the confirmation says, before anything happens, that it will wait.
+    browser.click_link("Make a cash deposit", "#deposit_form")
+    browser.type("#id_account", savings.pk)
+    browser.type("#id_amount", "12000")
+    browser.click_and_wait('#deposit_form input[type="submit"]', "#deposit_confirm_form")
+    assert "waits for a supervisor's approval, and the money is credited only then" in browser.text("#deposit-held")
+    assert "Balance once approved" in browser.text("#deposit-summary")
+    assert browser.find('input[name="confirm"]').get_attribute("value") == "Request the deposit"
+    browser.screenshot("08-deposit-confirm-held")
+    browser.click_and_wait('input[name="confirm"]', ".messagelist")
+    assert "12,000.000 JOD" in browser.text(".messagelist") and "no money has moved yet" in browser.text(".messagelist")
+    browser.screenshot("09-deposit-held")
+    savings.refresh_from_db()
+    assert savings.balance == Decimal("1000.000")
 
-def test_teller_requests_a_reversal_and_a_supervisor_approves_it(browser):
+
+def test_teller_requests_a_reversal_and_a_supervisor_approves_it_from_the_queue(browser):
     teller = StaffFactory(email="teller@nexus.example", roles=[roles.TELLER])
     supervisor = StaffFactory(email="supervisor@nexus.example", roles=[roles.SUPERVISOR])
     _, (sender,) = customer("Alice", "Savings")
     _, (receiver,) = customer("Bob", "Savings")
     txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,
                             amount=Decimal("75.500"), description="Rent, wrong account")
+    # A request already waits: another teller's large deposit, asked earlier.
+    older = approvals.staff_deposit(staff=StaffFactory(email="teller2@nexus.example", roles=[roles.TELLER]),
+                                    account_number=receiver.pk, amount=Decimal("12000.000"), description="Cash")
 
     browser.login(teller)
     browser.open("/admin/api/transaction/")
@@ -94,24 +113,38 @@ def test_teller_requests_a_reversal_and_a_supervisor_approves_it(browser):
     browser.screenshot("12-reverse-form")
     browser.click_and_wait('#reverse_form input[type="submit"]', "#reverse_confirm_form")
     assert "Customer sent the rent to the wrong account" in browser.text("#reversal-reason")
+    # Said before confirming: a teller's reversal is a request, held for a supervisor.
+    assert "the money goes back only when a supervisor approves it" in browser.text("#reversal-held")
+    assert "at once" not in browser.text(".nx-confirm")
+    assert browser.find('input[name="confirm"]').get_attribute("value") == "Request the reversal"
     browser.screenshot("13-reverse-confirm")
     browser.click_and_wait('input[name="confirm"]', ".messagelist")
     assert "waits for a supervisor's approval" in browser.text(".messagelist")
+    # The request names who asked, and who is to act: not the teller.
+    assert browser.text(".field-requested").endswith("teller@nexus.example")
+    assert "a supervisor other than the requester" in browser.text(".field-decided")
     browser.screenshot("14-reversal-requested")
     txn.refresh_from_db()
     assert txn.status == Transaction.Status.SUCCESS  # four eyes: nothing moved yet
     assert not browser.find_all("#decide-link")  # the requester cannot decide
+    reversal = Approval.objects.get(action=Approval.Action.REVERSAL)
 
     browser.login(supervisor)
     browser.click_link("Requests awaiting approval", "#result_list")
     browser.screenshot("15-approvals-pending")
-    assert "75.500" in browser.text("#result_list") and "teller@nexus.example" in browser.text("#result_list")
-    browser.click_and_wait("#result_list tbody a", "#decide-link")
-    browser.click_and_wait("#decide-link", "#approve_form")
+    browser.assert_no_horizontal_scroll("approvals queue")
+    rows = [row.text for row in browser.find_all("#result_list tbody tr")]
+    assert len(rows) == 2 and "12,000.000" in rows[0] and "75.500" in rows[1]  # oldest first
+    assert "teller2@nexus.example" in rows[0] and "teller@nexus.example" in rows[1]
+    assert browser.find_all(f'a[href="/admin/api/approval/{older.pk}/decide/"]')
+    browser.click_and_wait(f'#result_list a[href="/admin/api/approval/{reversal.pk}/decide/"]', "#approve_form")
     assert "Customer sent the rent to the wrong account" in browser.text("#approval-summary")
     browser.screenshot("16-approval-decide")
     browser.click_and_wait('#approve_form input[name="approve"]', ".messagelist")
     assert "Approved: reversal of 75.500 JOD done" in browser.text(".messagelist")
+    # The reversal was made in the teller's name, and says who approved it.
+    assert "teller@nexus.example" in browser.text(".field-initiated_by_email")
+    assert "supervisor@nexus.example" in browser.text(".field-approved_by")
     txn.refresh_from_db()
     sender.refresh_from_db()
     assert txn.status == Transaction.Status.REVERSED and sender.balance == Decimal("1000.000")
@@ -158,7 +191,7 @@ def test_risk_analyst_resolves_an_incident_with_a_note(browser):
     browser.type("#id_note", "Watching this IP.")
     browser.screenshot("24-incidents-bulk-note")
     browser.click_and_wait('input[name="apply"]', ".messagelist")
-    assert "1 incident(s) marked acknowledged." in browser.text(".messagelist")
+    assert "1 incident marked acknowledged." in browser.text(".messagelist")
     brute.refresh_from_db()
     assert brute.status == Incident.Status.ACKNOWLEDGED and brute.note == "Watching this IP."
     browser.screenshot("25-incidents-after-bulk")

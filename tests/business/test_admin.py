@@ -85,6 +85,18 @@ def test_the_list_writes_nothing_and_shows_closed_days_the_worker_rolled_up(anal
     assert DailyBusinessMetrics.objects.get(total_transactions_success=1)
 
 
+def test_the_deposits_tile_says_it_counts_reversed_deposits_as_the_transfer_tiles_do(analyst):
+    from api.services.transfers import deposit, reverse_transaction
+
+    teller = StaffFactory(roles=[])
+    made = deposit(staff=teller, account_number=AccountFactory().pk, amount=Decimal("40.000"))
+    reverse_transaction(staff=teller, transaction_id=made.pk, reason="Counted twice")
+    html = analyst.get(DASHBOARD).content.decode()
+    tiles = dict(re.findall(r'<div class="label">([^<]+)</div><div class="value">(.*?)</div></div>', html))
+    assert "40.000&nbsp;JOD" in tiles["Cash deposits"] and tiles["Reversals"] == "1"
+    assert "cash deposits count every posting of the range,\nreversed later or not" in html
+
+
 def test_dashboard_and_list_need_the_view_permission(client):
     client.force_login(StaffFactory(roles=[]))
     assert client.get(DASHBOARD).status_code == 403

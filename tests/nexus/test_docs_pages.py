@@ -27,7 +27,7 @@ def test_root_is_a_landing_page_pointing_to_the_docs(client):
 @override_settings(DEBUG=True)  # the local server: Django's own 404 page would list every URL pattern
 @pytest.mark.parametrize(("method", "url"), [("get", "/nope/"), ("get", "/nope"), ("post", "/nope/"),
                                              ("get", "/api/"), ("delete", "/accounts/412345678905/nope"),
-                                             ("get", "/favicon.ico"), ("put", "/risk/")])
+                                             ("get", "/robots.txt"), ("put", "/risk/")])
 def test_unknown_paths_answer_the_json_404_with_debug_on(client, method, url):
     response = getattr(client, method)(url)
     assert response.status_code == 404

@@ -1,10 +1,12 @@
 """Incidents in the admin: evidence kept, readable, a status change always with a note."""
 
+import re
 import uuid
 
 import pytest
 from django.contrib.admin.models import LogEntry
 
+from api import roles
 from risk.models import Incident
 from tests.factories import StaffFactory, UserFactory, grant
 
@@ -77,7 +79,7 @@ def test_bulk_acknowledge_shows_a_note_page_then_applies_it(analyst):
     assert "This field is required." in missing
     done = analyst.post(LIST, {"action": "acknowledge", "_selected_action": selected, "apply": "1",
                                "note": "Looking into it"}, follow=True)
-    assert "2 incident(s) marked acknowledged." in html(done)
+    assert "2 incidents marked acknowledged." in html(done)
     statuses = dict(Incident.objects.values_list("pk", "status"))
     assert statuses == {first.pk: "acknowledged", second.pk: "acknowledged", resolved.pk: "resolved"}
     assert LogEntry.objects.count() == 2
@@ -90,3 +92,15 @@ def test_status_change_needs_the_change_permission(client):
     page = html(client.get(LIST))
     assert 'value="resolve"' not in page
     assert f"{item.pk}/status/resolve/" not in html(client.get(f"{LIST}{item.pk}/change/"))
+
+
+@pytest.mark.parametrize(("role", "label"), [(roles.RISK_ANALYST, "Open the user (block, end sessions)"),
+                                             (roles.AUDITOR, "Open the user<")])
+def test_an_email_incident_names_its_user_and_offers_what_the_viewer_may_do(client, role, label):
+    carol = UserFactory(email="carol@example.com")
+    item = Incident.objects.create(code="brute_force", event="Brute force suspected", severity=Incident.Severity.HIGH,
+                                   subject=carol.email, dedup_key=uuid.uuid4().hex, ip="203.0.113.9")
+    client.force_login(StaffFactory(roles=[role]))
+    page = html(client.get(f"{LIST}{item.pk}/change/"))
+    assert label in page
+    assert re.search(rf'href="/admin/api/user/{carol.pk}/change/"[^>]*>carol@example.com</a> \(the email its subject', page)

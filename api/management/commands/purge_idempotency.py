@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from api.models import IdempotencyRecord
 
@@ -17,4 +18,6 @@ class Command(BaseCommand):
         hours = max(hours, 24)
         cutoff = timezone.now() - timedelta(hours=hours)
         deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-        self.stdout.write(f"Deleted {deleted} idempotency record(s) older than {hours} hours.")
+        self.stdout.write(ngettext("Deleted %(count)d idempotency record older than %(hours)d hours.",
+                                   "Deleted %(count)d idempotency records older than %(hours)d hours.", deleted)
+                          % {"count": deleted, "hours": hours})

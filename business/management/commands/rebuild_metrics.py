@@ -3,6 +3,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from api import bounds
@@ -44,7 +45,9 @@ class Command(BaseCommand):
             self._rebuild_activity(start, end)
         for day in tqdm(days, desc="rollup", unit="day", disable=options.get("verbosity", 1) == 0):
             services.rollup(day)
-        self.stdout.write(self.style.SUCCESS(f"Rebuilt {len(days)} day(s) from {first} to {last}."))
+        self.stdout.write(self.style.SUCCESS(ngettext("Rebuilt %(days)d day from %(first)s to %(last)s.",
+                                                       "Rebuilt %(days)d days from %(first)s to %(last)s.", len(days))
+                                              % {"days": len(days), "first": first, "last": last}))
 
     def _rebuild_activity(self, start, end):
         try:

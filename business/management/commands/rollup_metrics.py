@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from business import services
 
@@ -15,4 +16,5 @@ class Command(BaseCommand):
         today = services.today()
         for offset in range(max(days, 1)):
             services.rollup(today - dt.timedelta(days=offset))
-        self.stdout.write(f"Rolled up {max(days, 1)} day(s) to {today}.")
+        self.stdout.write(ngettext("Rolled up %(days)d day to %(today)s.", "Rolled up %(days)d days to %(today)s.",
+                                   max(days, 1)) % {"days": max(days, 1), "today": today})
