@@ -23,7 +23,7 @@ def separate_twins(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('api', '0021_fx_rates_move_the_reference_version'),
+        ('api', '0022_standing_orders'),
     ]
 
     operations = [
