@@ -159,6 +159,8 @@ def run_guide(bank: Bank, port: int) -> None:
         answer = json.loads(body) if body.startswith("{") else {}
         if "approval_id" in answer:
             variables["APPROVAL_ID"] = answer["approval_id"]
+        if "interval" in answer:  # a standing order
+            variables["ORDER_ID"] = answer["id"]
         if "secret" in answer:
             bank.confirm_two_factor("alice", answer["secret"])
 
