@@ -1,10 +1,11 @@
 """The primary dies: its whole node (Patroni and PostgreSQL) SIGKILLed under load; Patroni promotes the standby.
 (And the lesser case: only PostgreSQL crashes, and its Patroni restarts it in place.)
 
-Every 201 the clients saw is on the new primary; while there is none, every request is answered 503 within 2 s of its sending and no app node leaves HAProxy's rotation (synchronous replication: acknowledged means on
-both); the app answers 503 while no primary is reachable, never 500, and writes again through
-PgBouncer and HAProxy without an app restart, within a bounded time (measured and printed); the
-ledger verifies; the old primary rejoins as the synchronous standby (pg_rewind).
+Every 201 the clients saw is on the new primary (synchronous replication: acknowledged means on
+both). While there is no primary, every request is answered 503 within 2 s of its sending (never held,
+never 500) and no app node leaves HAProxy's rotation; the app writes again through PgBouncer and HAProxy
+without a restart, within a bounded time (measured and printed); the ledger verifies; the old primary
+rejoins as the synchronous standby (pg_rewind).
 """
 
 import os
