@@ -1,24 +1,40 @@
 #!/usr/bin/env python3
 """Install everything (Chromium too, for the browser tests), lint, and run the whole test suite on real PostgreSQL.
 
-    python3 scripts/test.py              # ruff, import-linter, pytest (embedded PostgreSQL unless DATABASE_URL)
-    python3 scripts/test.py tests/api    # extra arguments go to pytest
+    python3 scripts/test.py                  # ruff, import-linter, then every tier (embedded PostgreSQL unless DATABASE_URL)
+    python3 scripts/test.py --in-process     # ruff, import-linter, the in-process tier only (the quick loop)
+    python3 scripts/test.py tests/api        # extra arguments go to pytest, as they are
+
+The tiers (tests/conftest.py, TIERS): the in-process tests run in parallel, one pytest-xdist worker per
+core, each on a test database of its own; then the tests that start real processes (servers, Chromium,
+the cluster, containers) run one at a time, since several of them measure how long something takes.
 """
 
+import os
 import sys
 
 from _bootstrap import ensure_browser, ensure_venv, run
 
+OUT_OF_PROCESS = "server or browser or cluster or compose"
+
 
 def main() -> None:
     python = ensure_venv()
-    browser = ensure_browser()  # the browser tests (tests/browser) drive Debian's headless Chromium
+    args = sys.argv[1:]
+    in_process_only = args == ["--in-process"]
+    browser = {} if in_process_only else ensure_browser()  # tests/browser drive Debian's headless Chromium
     for reason in browser.values():
         print(f"The browser tests will skip: {reason}", flush=True)
     run(python, "-m", "ruff", "check", ".")
     # The layering of docs/ARCHITECTURE.md (.importlinter): a forbidden import fails the run.
     run(python, str(python.parent / "lint-imports"), "--no-cache")
-    run(python, "-m", "pytest", *(sys.argv[1:] or ["-q"]), env=browser)
+    if args and not in_process_only:
+        run(python, "-m", "pytest", *args, env=browser)
+        return
+    workers = str(min(os.cpu_count() or 1, 4))
+    run(python, "-m", "pytest", "-q", "-m", f"not ({OUT_OF_PROCESS})", "-n", workers, "--dist", "loadfile")
+    if not in_process_only:
+        run(python, "-m", "pytest", "-q", "-m", OUT_OF_PROCESS, env=browser)
 
 
 if __name__ == "__main__":

@@ -99,3 +99,25 @@ def account_factory(db):
 def no_step_up(settings):
     """For tests about something else than step-up (contract v1.2) that move large amounts: no code asked."""
     settings.STEP_UP_THRESHOLD = "1000000000000"
+
+
+# The suite's tiers (pyproject.toml's markers; scripts/test.py runs the in-process tier in parallel, then
+# the others one test at a time, since they start real processes and some of them measure time):
+# "server" (gunicorn, uvicorn, a job worker as processes), "browser" (Chromium), "cluster" (Patroni,
+# PgBouncer, HAProxy), "compose" (containers). Everything else is in-process.
+TIERS = {
+    "cluster": ("tests/cluster/",),
+    "browser": ("tests/browser/",),
+    "compose": ("tests/compose/",),
+    "server": ("tests/hardening/test_adversary.py", "tests/hardening/test_crash_safety.py",
+               "tests/hardening/test_limits.py", "tests/hardening/test_production.py", "tests/jobs/",
+               "tests/nexus/test_examples_live.py", "tests/nexus/test_generated_client.py",
+               "tests/nexus/test_readme_session.py", "tests/nexus/test_reference_at_once.py", "tests/realtime/"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for tier, prefixes in TIERS.items():
+            if item.nodeid.startswith(prefixes):
+                item.add_marker(getattr(pytest.mark, tier))

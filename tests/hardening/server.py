@@ -27,11 +27,14 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{credentials}{host}:{port}/{quote(name)}"
 
 
+APPLICATION_NAME = "nexus-test-server"  # libpq's PGAPPNAME: how this test's own sessions are told apart
+
+
 def subprocess_env(settings_module: str = "nexus.settings.test", **extra: str) -> dict:
     """The environment of a child process: these settings, this test's database, nothing inherited from pytest."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
     env.update(DJANGO_SETTINGS_MODULE=settings_module, DATABASE_URL=database_url(connection.settings_dict),
-               PYTHONUNBUFFERED="1", **extra)
+               PYTHONUNBUFFERED="1", PGAPPNAME=APPLICATION_NAME, **extra)
     return env
 
 
@@ -137,14 +140,16 @@ class AsgiServer(Server):
 def end_server_sessions(timeout: float = 15) -> None:
     """Wait for the server's database sessions to go (PostgreSQL notices a dead client lazily).
 
-    Only this test and its server use this test database; what is left after the timeout belongs
-    to the killed server and is terminated, so the test database can be flushed and dropped.
+    The server's processes name their sessions (``PGAPPNAME``, :func:`subprocess_env`); what is left of
+    them after the timeout belongs to a killed server and is terminated, so the test database can be
+    flushed and dropped. The test process's own sessions are not waited for.
     """
-    query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    query = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+             "AND application_name = %s")
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while True:
-            cursor.execute(query)
+            cursor.execute(query, [APPLICATION_NAME])
             pids = [row[0] for row in cursor.fetchall()]
             if not pids:
                 return
