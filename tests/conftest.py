@@ -1,6 +1,7 @@
 import pytest
 from django.apps import apps as django_apps
 from django.core import serializers
+from django.db import connection
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from rest_framework.test import APIClient
@@ -38,6 +39,16 @@ def _keep_reference_data(sender, **kwargs):
     for data in _REFERENCE_DATA:
         for restored in serializers.deserialize("json", data, handle_forward_references=True):
             restored.save()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_behind(django_db_setup, django_db_blocker):
+    """At the end of the run, end the sessions still on the test database (a WebSocket test's channel-layer
+    listener, a server a test killed), so that the test database can be dropped."""
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from ..bankday import bank_day
 from ..bounds import DateField
 from ..models import StandingOrder, StandingOrderRun
-from . import DATETIME, OTP_FIELD, AccountNumberField, AmountField, IdempotencyKeyMixin, MoneyInputField
+from .fields import DATETIME, OTP_FIELD, AccountNumberField, AmountField, IdempotencyKeyMixin, MoneyInputField
 
 AHEAD = dt.timedelta(days=366)  # first_date: from today up to a year ahead
 
