@@ -19,11 +19,11 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from nexus import jobs, sql
+from nexus import sql
 
 from . import exceptions, queries
 from .models import IdempotencyRecord
-from .reactions import MONEY_REFUSED
+from .reactions import owe_refusal
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,63}$")
 HEADER = "Idempotency-Key"
@@ -125,8 +125,7 @@ def run_money_request(
                 # Owed like any reaction (contract v1.3): a job, committed on its own since the
                 # movement rolled back; the worker sends money_refused (api.reactions).
                 with db_transaction.atomic():
-                    jobs.enqueue(MONEY_REFUSED, key=request.user.pk, payload={
-                        "kind": kind, "code": exc.code, "account": account})
+                    owe_refusal(user_id=request.user.pk, kind=kind, code=exc.code, account=account)
             raise
     raise AssertionError("unreachable")
 

@@ -7,13 +7,32 @@ transaction as everything the receivers of ``api.signals.money_moved`` write: th
 raises fails the batch, which is retried: a reaction happens exactly once, never best-effort.
 """
 
+import logging
+
 from django.db import connection
+
+from nexus import jobs
 
 from . import queries
 from .models import Transaction, User
 from .signals import money_moved, money_refused
 
 MONEY_REFUSED = "money_refused"  # a job per refused money movement, keyed by the user (api.idempotency)
+log = logging.getLogger("api.money")
+
+
+def owe_refusal(*, user_id, kind: str, code: str, account: str | None) -> None:
+    """A refused money movement: one log line, and its ``money_refused`` job in the caller's transaction (the
+    movement's own rolled back; the refusal commits on its own)."""
+    log.info("refused", extra={"kind": kind, "code": code, "account": account, "user_id": str(user_id)})
+    jobs.enqueue(MONEY_REFUSED, key=user_id, payload={"kind": kind, "code": code, "account": account})
+
+
+def log_posting(txn: Transaction) -> None:
+    """One line per committed posting (api.services.ledger.book, after the commit)."""
+    log.info("posted", extra={"transaction": str(txn.pk), "kind": txn.kind, "amount": str(txn.amount),
+                              "currency": txn.currency, "sender": txn.sender_account_id,
+                              "receiver": txn.receiver_account_id})
 
 
 def on_money_moved(jobs) -> None:

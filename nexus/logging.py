@@ -1,8 +1,12 @@
-"""JSON log lines. Only whitelisted request fields are emitted; bodies never are."""
+"""JSON log lines. Only whitelisted request fields are emitted; bodies never are. Every line written during a
+request carries its ``request_id`` (``nexus.context``), whichever logger wrote it: an outage warning, a
+traceback, a posting, a refusal."""
 
 import json
 import logging
 from datetime import UTC, datetime
+
+from .context import current_request
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -15,6 +19,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        request_id = current_request().request_id
+        if request_id:
+            payload["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 payload[key] = value

@@ -8,7 +8,7 @@ counter from the locked values and writes everything in one statement (``api.que
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from nexus import jobs
@@ -16,6 +16,7 @@ from nexus import jobs
 from .. import exceptions, queries
 from ..bankday import bank_day
 from ..models import Account, LedgerEntry, Transaction
+from ..reactions import log_posting
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def book(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
     balances = [tuple(getattr(locked[number], name) for name in queries.BALANCE_FIELDS) for number in sorted(changed)]
     queries.book(balances=balances, txn=txn, lines=lines, now=now)
     jobs.owed()
+    transaction.on_commit(lambda: log_posting(txn))
 
     txn._state.adding = False
     txn._state.db = connection.alias

@@ -38,7 +38,7 @@ from .. import exceptions, queries
 from ..bankday import bank_day, latest_run_on_or_before, next_run_after
 from ..locks import lock_user
 from ..models import Account, StandingOrder, StandingOrderRun, Transaction, User
-from ..reactions import MONEY_REFUSED
+from ..reactions import owe_refusal
 from . import stepup
 from .accounts import check_limit
 from .audit import Action, audit
@@ -157,8 +157,7 @@ def _refused(order: StandingOrder, run_on: dt.date, code: str, kind: str) -> Non
     StandingOrderRun.objects.create(order=order, run_on=run_on, status=StandingOrderRun.Status.REFUSED,
                                     error_code=code)
     standing_order_refused(order=order, run_on=run_on, code=code)
-    jobs.enqueue(MONEY_REFUSED, key=order.owner_id, payload={"kind": kind, "code": code,
-                                                             "account": order.sender_account_id})
+    owe_refusal(user_id=order.owner_id, kind=kind, code=code, account=order.sender_account_id)
 
 
 # --- cancelling ------------------------------------------------------------------------------------
