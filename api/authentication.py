@@ -15,6 +15,7 @@ import uuid
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed as DrfAuthenticationFailed
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -23,8 +24,24 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from nexus import refcache
 
 from . import queries
-from .exceptions import AccountBlockedToken, TokenExpired
 from .tokens import claimed_version
+
+# Raised while DRF authenticates a request, so DRF's kind of error (a 401 with ``WWW-Authenticate``), each
+# with its contract code (nexus.exceptions reads ``contract_code``). The request layer's own: api.exceptions
+# holds the domain's errors, which import nothing of DRF.
+
+class TokenExpired(DrfAuthenticationFailed):
+    """An access token past its ``exp``: the client should refresh it."""
+
+    default_detail = "Access token has expired; refresh it."
+    default_code = contract_code = "token_expired"
+
+
+class AccountBlockedToken(DrfAuthenticationFailed):
+    """A token of a blocked user (a 401 like any bad token)."""
+
+    default_detail = "This account is blocked; contact the bank."
+    default_code = contract_code = "account_blocked"
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

@@ -17,6 +17,12 @@ def bank_day(moment: dt.datetime | None = None) -> dt.date:
     return (moment or timezone.now()).astimezone(bank_zone()).date()
 
 
+def iso_utc(moment: dt.datetime) -> str:
+    """A timestamp as the API writes it: ISO 8601 in UTC, ``Z`` for the offset (as DRF's DateTimeField)."""
+    text = moment.astimezone(dt.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """Local midnight at the start of ``day``, as an aware datetime."""
     return dt.datetime.combine(day, dt.time.min, tzinfo=bank_zone())

@@ -9,19 +9,17 @@ a list filter (django-filter), a model field staff edit in the admin, and a mana
   and no date arithmetic (a day's end, a bank-local midnight) can leave Python's range.
 
 Query parameters are validated before anything is looked up, so a refused date is a 400 whoever
-owns the object the request names. The field and filter classes below are what views import.
+owns the object the request names. The request layer's fields are built on these rules: DRF's in
+``api.serializers.fields`` (``DateField``, ``DateTimeField``), django-filter's in ``api.filters``. This
+module imports neither (import-linter: nothing below the views imports DRF).
 """
 
 import datetime as dt
 import re
 from decimal import Decimal
 
-import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
-from rest_framework.utils import html
 
 MAX_AMOUNT = Decimal("1000000000")
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
@@ -86,40 +84,7 @@ def parse_datetime(text) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-# --- DRF serializer fields (request bodies and query serializers) ---------------------------------
-
-def _drf(parse, text):
-    try:
-        return parse(text)
-    except ValidationError as exc:
-        raise serializers.ValidationError(exc.messages) from exc
-
-
-class _SentEmptyIsInvalid:
-    """A query parameter sent empty (``?from=``) is a date that does not parse, as in a JSON body and
-    in the list filters (nexus.filters), not an absent one: DRF reads an empty value of an optional
-    field in form or query data as "not sent"."""
-
-    def get_value(self, dictionary):
-        value = super().get_value(dictionary)
-        if value is serializers.empty and html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
-            return ""
-        return value
-
-
-@extend_schema_field(DATE_SCHEMA)
-class DateField(_SentEmptyIsInvalid, serializers.DateField):
-    def to_internal_value(self, value):
-        return _drf(parse_date, value)
-
-
-@extend_schema_field(DATETIME_SCHEMA)
-class DateTimeField(_SentEmptyIsInvalid, serializers.DateTimeField):
-    def to_internal_value(self, value):
-        return _drf(parse_datetime, value)
-
-
-# --- Django form fields and django-filter filters (list filters, admin forms) ---------------------
+# --- Django form fields (list filters, admin forms) -------------------------------------------------------------
 
 class FormDateField(forms.DateField):
     def to_python(self, value):
@@ -129,13 +94,3 @@ class FormDateField(forms.DateField):
 class FormDateTimeField(forms.DateTimeField):
     def to_python(self, value):
         return None if value in self.empty_values else parse_datetime(value)
-
-
-@extend_schema_field(DATE_SCHEMA)
-class DateFilter(django_filters.DateFilter):
-    field_class = FormDateField
-
-
-@extend_schema_field(DATETIME_SCHEMA)
-class DateTimeFilter(django_filters.DateTimeFilter):
-    field_class = FormDateTimeField

@@ -1,7 +1,5 @@
 """Domain errors: each has a stable code from the contract and an HTTP status."""
 
-from rest_framework.exceptions import AuthenticationFailed
-
 from nexus.domain import DomainError
 
 __all__ = ["DomainError"]  # api code raises and catches the base through this module too
@@ -106,14 +104,6 @@ class TokenInvalid(DomainError):
     default_message = "Token is invalid or expired; log in again."
 
 
-class TokenExpired(AuthenticationFailed):
-    """An access token past its ``exp``: the client should refresh it. Raised while DRF authenticates
-    a request, so it is DRF's kind of error (a 401 with ``WWW-Authenticate``)."""
-
-    default_detail = "Access token has expired; refresh it."
-    default_code = contract_code = "token_expired"
-
-
 class RefreshTokenReused(TokenInvalid):
     default_message = "This refresh token was already used; every session of this user has been revoked."
 
@@ -158,13 +148,6 @@ class AccountBlocked(DomainError):
     status_code = 401
     code = "account_blocked"
     default_message = "This account is blocked; contact the bank."
-
-
-class AccountBlockedToken(AuthenticationFailed):
-    """A token of a blocked user, refused while DRF authenticates the request (a 401 like any bad token)."""
-
-    default_detail = "This account is blocked; contact the bank."
-    default_code = contract_code = "account_blocked"
 
 
 class OtpRequired(DomainError):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 
-from nexus.pagination import NEXT, PREVIOUS
+from nexus.cursors import NEXT, PREVIOUS
 
 from . import bounds, queries
 from .bankday import day_start

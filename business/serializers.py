@@ -3,6 +3,7 @@ import datetime as dt
 from rest_framework import serializers
 
 from api import bounds
+from api.serializers.fields import DateField
 from nexus.fieldnames import KeywordFields
 
 MAX_RANGE_DAYS = 5 * 366
@@ -11,8 +12,8 @@ MAX_RANGE_DAYS = 5 * 366
 class RangeQuerySerializer(KeywordFields, serializers.Serializer):
     """?from=YYYY-MM-DD&to=YYYY-MM-DD (bank-local days); defaults given by the view."""
 
-    from_ = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999)")
-    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999), default today")
+    from_ = DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999)")
+    to = DateField(required=False, help_text="YYYY-MM-DD (Asia/Amman day, 2000-2999), default today")
 
     def __init__(self, *args, default_days: int = 30, **kwargs):
         self.default_days = default_days

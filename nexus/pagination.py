@@ -10,6 +10,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from .cursors import NEXT, PREVIOUS
+
 
 class Pagination(PageNumberPagination):
     """``{"next", "previous", "results"}``; 50 per page, ``?page_size=`` up to 200.
@@ -92,8 +94,6 @@ class Pagination(PageNumberPagination):
             parameter["schema"]["minimum"] = 1
         return parameters
 
-
-NEXT, PREVIOUS = "n", "p"
 
 
 class CursorPagination(Pagination):

@@ -2,7 +2,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from api import bounds
+from api.filters import DateTimeFilter
 from nexus.fieldnames import KeywordFilters
 
 from .models import Incident, LoginEvent
@@ -14,8 +14,8 @@ class IncidentFilter(KeywordFilters, django_filters.FilterSet):
     code = django_filters.CharFilter()
     user = django_filters.UUIDFilter(field_name="user_id")
     ip = django_filters.CharFilter(method="filter_ip")
-    from_ = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    to = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    from_ = DateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    to = DateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = Incident

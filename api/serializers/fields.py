@@ -2,10 +2,12 @@
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_attribute
+from rest_framework.utils import html
 
 from .. import bounds, money
 from ..idempotency import KEY_PATTERN
@@ -149,3 +151,36 @@ class IdempotencyKeyMixin(JSONTypes, serializers.Serializer):
 
 
 OTP_FIELD = {"max_length": 64, "help_text": "A current 6-digit code from the authenticator app."}
+
+
+# --- dates: the bounds (api.bounds) as DRF fields (request bodies and query serializers) --------------
+
+def _drf(parse, text):
+    try:
+        return parse(text)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+
+
+class _SentEmptyIsInvalid:
+    """A query parameter sent empty (``?from=``) is a date that does not parse, as in a JSON body and
+    in the list filters (nexus.filters), not an absent one: DRF reads an empty value of an optional
+    field in form or query data as "not sent"."""
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if value is serializers.empty and html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return value
+
+
+@extend_schema_field(bounds.DATE_SCHEMA)
+class DateField(_SentEmptyIsInvalid, serializers.DateField):
+    def to_internal_value(self, value):
+        return _drf(bounds.parse_date, value)
+
+
+@extend_schema_field(bounds.DATETIME_SCHEMA)
+class DateTimeField(_SentEmptyIsInvalid, serializers.DateTimeField):
+    def to_internal_value(self, value):
+        return _drf(bounds.parse_datetime, value)

@@ -3,12 +3,8 @@
 
 from rest_framework import serializers
 
-from ..models import (
-    Notification,
-)
-from .fields import (
-    DATETIME,
-)
+from ..models import Notification
+from ..services.notifications import as_json
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -21,8 +17,6 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, notification):
-        # Written out (see "Responses" above): every money movement pushes this object on the WebSocket
-        # after commit (api.services.notifications), and the list shows the same.
-        return {"id": str(notification.id), "kind": notification.kind, "title": notification.title,
-                "body": notification.body, "data": notification.data, "read": notification.read,
-                "created_at": DATETIME.to_representation(notification.created_at)}
+        # Written out (api/serializers/fields.py, "Responses"): every money movement pushes this object on
+        # the WebSocket (api.services.notifications.as_json, which writes it), and the list shows the same.
+        return as_json(notification)

@@ -5,9 +5,16 @@ import datetime as dt
 from rest_framework import serializers
 
 from ..bankday import bank_day
-from ..bounds import DateField
 from ..models import StandingOrder, StandingOrderRun
-from .fields import DATETIME, OTP_FIELD, AccountNumberField, AmountField, IdempotencyKeyMixin, MoneyInputField
+from .fields import (
+    DATETIME,
+    OTP_FIELD,
+    AccountNumberField,
+    AmountField,
+    DateField,
+    IdempotencyKeyMixin,
+    MoneyInputField,
+)
 
 AHEAD = dt.timedelta(days=366)  # first_date: from today up to a year ahead
 

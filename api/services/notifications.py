@@ -11,7 +11,7 @@
 - With its rows (PostgreSQL layer: in the same statement) or once they commit (Redis), each is
   published to its user's group on the channel layer
   (``nexus.realtime``), and every open socket of that user (api.consumers) receives it as
-  ``NotificationSerializer`` renders it: the same JSON object ``GET /notifications/`` lists.
+  :func:`as_json` renders it: the same JSON object ``GET /notifications/`` lists.
 """
 
 from django.db import transaction
@@ -21,8 +21,8 @@ from nexus.aftercommit import after_commit
 from nexus.realtime import postgres_publication, publish
 
 from .. import money, queries
+from ..bankday import iso_utc
 from ..models import Account, Notification, Transaction, User
-from ..serializers import NotificationSerializer
 
 Kind = Notification.Kind
 PUSH = "notification.push"  # the consumer's handler: notification_push
@@ -34,14 +34,21 @@ def user_group(user_id) -> str:
     return f"user.{user_id}"
 
 
+def as_json(notification: Notification) -> dict:
+    """A notification as the API shows it, the same object ``GET /notifications/`` lists
+    (``NotificationSerializer`` writes it with this) and the WebSocket pushes."""
+    return {"id": str(notification.id), "kind": notification.kind, "title": notification.title,
+            "body": notification.body, "data": notification.data, "read": notification.read,
+            "created_at": iso_utc(notification.created_at)}
+
+
 def _create(rows: list[Notification]) -> None:
     """Write ``rows`` and push each to its user's open sockets: one statement on the PostgreSQL layer
     (rows and pushes commit together, in the caller's transaction: the job worker's for money, the
     operation's own for security alerts), the rows then a push per row after the commit on Redis."""
     if not rows:
         return
-    show = NotificationSerializer().to_representation  # the object GET /notifications/ lists
-    messages = [(user_group(row.user_id), {"type": PUSH, "notification": show(row)}) for row in rows]
+    messages = [(user_group(row.user_id), {"type": PUSH, "notification": as_json(row)}) for row in rows]
     publication = postgres_publication(messages)
     queries.insert_notifications(rows, publication)
     if publication is None:

@@ -14,9 +14,10 @@ from nexus.fieldnames import KeywordFields
 from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
-from .. import bounds, exceptions, selectors, serializers
+from .. import exceptions, selectors, serializers
 from ..idempotency import handle_money_request
 from ..models import Account, Approval, LedgerEntry, Transaction
+from ..serializers.fields import DateField
 from ..services import approvals
 from ..services.accounts import account_open, account_update, card_issue, card_set_active
 from .approvals import PENDING, money_or_approval
@@ -147,8 +148,8 @@ class AccountDetailView(APIView):
 
 
 class StatementQuerySerializer(KeywordFields, drf_serializers.Serializer):
-    from_ = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
-    to = bounds.DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
+    from_ = DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
+    to = DateField(required=False, help_text="YYYY-MM-DD (bank-local day), 2000-2999")
 
     def validate(self, attrs):
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:

@@ -6,7 +6,8 @@ from nexus.fieldnames import KeywordFilters
 from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
-from .. import bounds, serializers
+from .. import serializers
+from ..filters import DateTimeFilter
 from ..models import AuditRecord
 
 
@@ -14,8 +15,8 @@ class AuditFilter(KeywordFilters, django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_email", lookup_expr="iexact")
     action = django_filters.ChoiceFilter(choices=AuditRecord.Action.choices)
     object_id = django_filters.CharFilter()
-    from_ = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    to = bounds.DateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    from_ = DateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    to = DateTimeFilter(field_name="timestamp", lookup_expr="lte")
 
     class Meta:
         model = AuditRecord
