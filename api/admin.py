@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -27,6 +28,8 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
+from nexus.admin_request import current_admin_request
+
 from . import bounds, exceptions, money
 from .admin_site import StaffSetPasswordForm
 from .bankday import bank_day
@@ -43,6 +46,7 @@ from .models import (
     IdempotencyRecord,
     LedgerEntry,
     Notification,
+    StandingOrder,
     StandingOrderRun,
     Transaction,
     TwoFactor,
@@ -83,16 +87,38 @@ def change_url(obj) -> str:
     return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
+def may_view(target) -> bool:
+    """Whether whoever looks at the page being made may open ``target``'s page (an object, or a model for its
+    list): a link that answers 403 is a dead end, so every link helper asks first. Outside an admin request
+    (a helper called by a test or a command) there is nobody to ask about: yes."""
+    request = current_admin_request()
+    if request is None:
+        return True
+    model = target if isinstance(target, type) else type(target)
+    model_admin = admin.site._registry.get(model)
+    return model_admin is not None and model_admin.has_view_or_change_permission(
+        request, None if isinstance(target, type) else target)
+
+
+def page_link(target, url: str, text, *, title=None, css: str = "") -> str:
+    """``text`` linking to ``url`` (``target``'s page or list) for a viewer who may open it; plain text for
+    anyone else, with the same hover."""
+    css = format_html(' class="{}"', css) if css else ""
+    if not may_view(target):
+        return format_html('<span{} title="{}">{}</span>', css, title or text, text)
+    return format_html('<a{} href="{}" title="{}">{}</a>', css, url, title or text, text)
+
+
 def link(obj, text=None, *, title=None) -> str:
     """A link to ``obj``'s admin page."""
     if obj is None:
         return "—"
-    return format_html('<a href="{}" title="{}">{}</a>', change_url(obj), title or str(obj), text or str(obj))
+    return page_link(obj, change_url(obj), text or str(obj), title=title or str(obj))
 
 
 def id_link(obj) -> str:
     """A short id linking to the object's page (the full id on hover)."""
-    return format_html('<a class="nx-id" href="{}" title="{}">{}</a>', change_url(obj), obj.pk, str(obj.pk)[:8])
+    return page_link(obj, change_url(obj), str(obj.pk)[:8], title=str(obj.pk), css="nx-id")
 
 
 def _grouped(value, currency: str) -> str:
@@ -123,7 +149,7 @@ def email_link(user) -> str:
     """The user's email linking to their page; a long one is cut with an ellipsis (whole on hover)."""
     if user is None:
         return "—"
-    return format_html('<a class="nx-email" href="{}" title="{}">{}</a>', change_url(user), user.email, user.email)
+    return page_link(user, change_url(user), user.email, css="nx-email")
 
 
 def account_party(account) -> str:
@@ -288,12 +314,10 @@ def notification_links(notification) -> str:
     data = notification.data if isinstance(notification.data, dict) else {}
     links = []
     if data.get("account"):
-        links.append(format_html('<a href="{}">{}</a>', reverse("admin:api_account_change", args=[data["account"]]),
-                                 data["account"]))
+        links.append(page_link(Account, reverse("admin:api_account_change", args=[data["account"]]), data["account"]))
     if data.get("transaction_id"):
-        links.append(format_html('<a class="nx-id" href="{}" title="{}">{}</a>',
-                                 reverse("admin:api_transaction_change", args=[data["transaction_id"]]),
-                                 data["transaction_id"], f"transaction {data['transaction_id'][:8]}"))
+        links.append(page_link(Transaction, reverse("admin:api_transaction_change", args=[data["transaction_id"]]),
+                               f"transaction {data['transaction_id'][:8]}", title=data["transaction_id"], css="nx-id"))
     return format_html_join(" · ", "{}", ((item,) for item in links)) if links else "—"
 
 
@@ -404,8 +428,8 @@ class UserAdmin(BaseUserAdmin):
             "", '<tr><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td></tr>',
             ((when(n.created_at), n.get_kind_display(), notification_text(n), notification_links(n), read_state(n))
              for n in rows))
-        more = format_html('<p><a href="{}">All notifications</a></p>',
-                           url_with("admin:api_notification_changelist", user__id__exact=obj.pk))
+        more = format_html("<p>{}</p>", page_link(Notification, url_with("admin:api_notification_changelist",
+                                                                         user__id__exact=obj.pk), "All notifications"))
         return format_html('<table class="nx-table" id="notifications-table"><thead><tr><th>Time (Amman)</th>'
                            "<th>Kind</th><th>What happened</th><th>About</th><th>Read</th></tr></thead>"
                            "<tbody>{}</tbody></table>{}", cells, more)
@@ -508,8 +532,8 @@ class UserAdmin(BaseUserAdmin):
             ((id_link(order), order.sender_account_id, account_party(order.receiver_account),
               amount(order.amount, order.currency), order.get_interval_display(), order.get_status_display()
               + (f", next {order.next_run_on}" if order.next_run_on else ""), latest(order)) for order in orders))
-        more = format_html('<p><a href="{}">Orders and their runs</a></p>',
-                           url_with("admin:api_standingorder_changelist", owner__id__exact=obj.pk))
+        more = format_html("<p>{}</p>", page_link(StandingOrder, url_with("admin:api_standingorder_changelist",
+                                                                          owner__id__exact=obj.pk), "Orders and their runs"))
         return format_html('<table class="nx-table" id="standing-orders-table"><thead><tr><th>Order</th><th>From</th>'
                            "<th>To</th><th>Amount</th><th>Every</th><th>State</th><th>Latest run</th></tr></thead>"
                            "<tbody>{}</tbody></table>{}", rows, more)
@@ -517,18 +541,23 @@ class UserAdmin(BaseUserAdmin):
 
 # --- accounts ----------------------------------------------------------------------------------
 
+def can_deposit_to(viewer, account) -> bool:
+    """Whether the deposit desk is offered for ``account``: a customer's active account, to a viewer who may
+    deposit and does not own it (v1.3: nothing of one's own). Anything else the desk would refuse."""
+    return (not account.is_house and account.is_active and viewer.has_perm(DEPOSIT_PERMISSION)
+            and not is_own(viewer, owner_ids=[account.owner_id]))
+
+
 def account_shortcuts(account, viewer=None) -> str:
-    """The account's records, and the deposit desk for a customer account: only for a ``viewer`` who may
-    deposit and does not own it (v1.3: nothing of one's own); without a viewer, the records only."""
+    """The account's records, and the deposit desk where ``viewer`` may use it (:func:`can_deposit_to`);
+    without a viewer, the records only."""
     links = [
-        (url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
-        (url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
+        page_link(Transaction, url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
+        page_link(LedgerEntry, url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
     ]
-    if not account.is_house and viewer is not None and viewer.has_perm(DEPOSIT_PERMISSION) and not is_own(
-            viewer, owner_ids=[account.owner_id]):
-        links.append((url_with("admin:api_account_deposit", account=account.pk), "Deposit"))
-    return format_html('<span class="nx-links">{}</span>',
-                       format_html_join(" · ", '<a href="{}">{}</a>', links))
+    if viewer is not None and can_deposit_to(viewer, account):
+        links.append(format_html('<a href="{}">Deposit</a>', url_with("admin:api_account_deposit", account=account.pk)))
+    return format_html('<span class="nx-links">{}</span>', format_html_join(" · ", "{}", ((item,) for item in links)))
 
 
 class DepositForm(forms.Form):
@@ -759,9 +788,14 @@ class AccountAdmin(admin.ModelAdmin):
 
     def _set_active(self, request, queryset, is_active: bool):
         """Ask for a reason and confirm, listing what will change; then all or nothing, in one transaction:
-        one refusal (a house account, one's own) changes nothing."""
+        one refusal changes nothing. What is refused for sure (the bank's own accounts, one's own) is said
+        before a reason is asked for."""
         verb, done, what = ("Unfreeze", "Unfroze", "Unfrozen accounts send and receive money again.") if is_active else (
             "Freeze", "Froze", "Frozen accounts can neither send nor receive money until someone unfreezes them.")
+        refused = self._never_frozen(request, queryset, verb)
+        if refused:
+            self.message_user(request, refused, messages.ERROR)
+            return None
         accounts = list(queryset.filter(is_active=not is_active).select_related("owner"))
         form = UserControlForm(request.POST if "apply" in request.POST else None)
         if not accounts:
@@ -786,6 +820,20 @@ class AccountAdmin(admin.ModelAdmin):
         self.message_user(request, f"{done} {len(accounts)} {ngettext('account', 'accounts', len(accounts))}.")
         return None
 
+    @staticmethod
+    def _never_frozen(request, queryset, verb: str) -> str:
+        """Why nothing in the selection will be frozen or unfrozen, if it holds an account that never is by
+        this viewer: the bank's own (vault, fees, FX, settlement), or the viewer's own. Empty when none."""
+        house = list(queryset.exclude(role=Account.Role.CUSTOMER).values_list("pk", flat=True))
+        if house:
+            return (f"Nothing to {verb.lower()}: the bank's own accounts are never frozen or unfrozen "
+                    f"({', '.join(house)}). Select customers' accounts only.")
+        own = list(queryset.filter(owner=request.user).values_list("pk", flat=True))
+        if own:
+            return (f"Nothing to {verb.lower()}: {', '.join(own)} {ngettext('is', 'are', len(own))} your own; "
+                    f"another staff member must {verb.lower()} {ngettext('it', 'them', len(own))}.")
+        return ""
+
     @admin.action(description="Freeze selected accounts…", permissions=["freeze"])
     def freeze(self, request, queryset):
         return self._set_active(request, queryset, False)
@@ -801,7 +849,8 @@ class AccountAdmin(admin.ModelAdmin):
                 *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_deposit": request.user.has_perm(DEPOSIT_PERMISSION), **(extra_context or {})}
+        account = self.get_object(request, object_id)
+        extra = {"can_deposit": account is not None and can_deposit_to(request.user, account), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def deposit_view(self, request):
@@ -1433,8 +1482,8 @@ FLAG_WORDS = {("account", "is_active"): ("active", "frozen"), ("user", "is_activ
 # A state or a kind as its label (an incident's, which this app does not define, as its words).
 CHOICE_WORDS = {**dict(Transaction.Status.choices), **dict(Approval.Status.choices), **dict(Approval.Action.choices)}
 # Objects of the audit trail that have a page of their own, by the id the record keeps.
-OBJECT_PAGES = {"account": "admin:api_account_change", "transaction": "admin:api_transaction_change",
-                "approval": "admin:api_approval_change", "incident": "admin:risk_incident_change"}
+OBJECT_PAGES = {"account": "api.Account", "transaction": "api.Transaction", "approval": "api.Approval",
+                "incident": "risk.Incident", "standing_order": "api.StandingOrder"}
 
 
 def audit_value(record, name: str, value):
@@ -1449,8 +1498,8 @@ def audit_value(record, name: str, value):
     text = str(value)
     if UUID_TEXT.fullmatch(text):
         if name in ("transaction", "reversal", "object"):  # "object": what a reversal request is about
-            return format_html('<a class="nx-id" href="{}" title="{}">{}</a>',
-                               reverse("admin:api_transaction_change", args=[text]), text, text[:8])
+            return page_link(Transaction, reverse("admin:api_transaction_change", args=[text]), text[:8], title=text,
+                             css="nx-id")
         return short_id(text)
     if name in ("status", "action"):
         return CHOICE_WORDS.get(text, text.replace("_", " ").capitalize())
@@ -1490,12 +1539,13 @@ class AuditRecordAdmin(ReadOnlyAdmin):
         (kept by email) to the users found by it."""
         text = short_id(obj.object_id) if UUID_TEXT.fullmatch(obj.object_id) else obj.object_id
         if obj.object_type == "user":
-            return format_html('<a href="{}">{}</a>', url_with("admin:api_user_changelist", q=obj.object_id), text)
+            return page_link(User, url_with("admin:api_user_changelist", q=obj.object_id), text, title=obj.object_id)
         try:
-            url = reverse(OBJECT_PAGES[obj.object_type], args=[obj.object_id])
-        except (KeyError, NoReverseMatch):
+            model = apps.get_model(OBJECT_PAGES[obj.object_type])
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.object_id])
+        except (KeyError, LookupError, NoReverseMatch):
             return text
-        return format_html('<a href="{}">{}</a>', url, text)
+        return page_link(model, url, text, title=obj.object_id)
 
     @admin.display(description="Changes")
     def change_summary(self, obj):

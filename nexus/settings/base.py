@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "nexus.admin_timezone.AdminTimeZoneMiddleware",
+    "nexus.admin_request.AdminRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "nexus.middleware.ContentSecurityPolicyMiddleware",
     # Oversized bodies and NUL characters in the URL are refused before any view reads them.
