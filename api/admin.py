@@ -176,6 +176,7 @@ def email_column(field: str, description: str, *, sortable: bool = True):
         lambda self, obj: email_link(getattr(obj, field)))
 
 
+ACCOUNT_NUMBER = re.compile(r"\d{12}")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -279,7 +280,7 @@ class UserControlForm(forms.Form):
 USER_ACTIONS = {
     "block": ("Block {who}", "Block now",
               "The user can no longer log in, and every session (app, API, open notification stream, back office) "
-              "ends at once. Their money stays where it is.", "Blocked"),
+              "ends at once.", "Blocked"),
     "unblock": ("Unblock {who}", "Unblock now",
                 "The user may log in again. Sessions from before the block stay ended.", "Unblocked"),
     "revoke": ("End every session of {who}", "End sessions now",
@@ -408,7 +409,11 @@ class UserAdmin(BaseUserAdmin):
     def two_factor_status(self, obj):
         device = self._two_factor(obj)
         if device is None:
-            return "Off: large payments are refused until the customer turns it on."
+            if not obj.is_staff:
+                return "Off: large payments are refused until the customer turns it on."
+            owns = obj.pk is not None and obj.accounts.exists()
+            return ("Off: this staff member logs in to the back office and the API with the password alone"
+                    + ("; large payments from their own accounts are refused until they turn it on." if owns else "."))
         left = obj.recovery_codes.filter(used_at__isnull=True).count() if obj.pk else 0
         return format_html("On since {} ({} of 10 recovery codes unused)", when(device.confirmed_at), left)
 
@@ -477,10 +482,14 @@ class UserAdmin(BaseUserAdmin):
         user = self.get_object(request, str(object_id))
         if user is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        nothing = self.nothing_to_do(action, user)
+        if nothing:  # reached by Back or a bookmark once done: the state, not a form that changes nothing
+            messages.info(request, f"Nothing to do: {nothing}")
+            return HttpResponseRedirect(change_url(user))
         title, button, consequence, done = USER_ACTIONS[action]
         context = {**self.admin_site.each_context(request), "opts": self.opts, "original": user,
                    "title": title.format(who=who(user)), "who": who(user), "action": action, "button": button,
-                   "consequence": consequence}
+                   "consequence": " ".join([consequence, *self.also_happens(action, user)])}
         form = UserControlForm(request.POST if request.method == "POST" else None)
         if request.method != "POST" or not form.is_valid() or "edit" in request.POST:
             return TemplateResponse(request, "admin/api/user/control.html", {**context, "form": form})
@@ -497,6 +506,33 @@ class UserAdmin(BaseUserAdmin):
         self.log_change(request, user, f"{done}: {reason}")
         messages.success(request, f"{done}: {who(user)}.")
         return HttpResponseRedirect(change_url(user))
+
+    @staticmethod
+    def nothing_to_do(action: str, user) -> str:
+        """Why ``action`` would change nothing for ``user`` now, or "" if it would."""
+        if action == "block" and user.blocked_at is not None:
+            return f"{who(user)} is already blocked (since {timezone.localtime(user.blocked_at):%Y-%m-%d %H:%M})."
+        if action == "unblock" and user.blocked_at is None:
+            return f"{who(user)} is not blocked."
+        if action == "reset2fa" and not TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists():
+            return f"{who(user)} has no two-factor authentication to reset."
+        return ""
+
+    @staticmethod
+    def also_happens(action: str, user) -> list[str]:
+        """What else blocking does to this user: a customer's money stays; a staff member's requests waiting
+        for approval are cancelled (api.services.approvals.cancel_pending_of), said with their number."""
+        if action != "block":
+            return []
+        said = [] if user.is_staff and not user.accounts.exists() else ["Their money stays where it is."]
+        pending = Approval.objects.filter(requested_by=user, status=Approval.Status.PENDING).count()
+        if pending:
+            said.append(ngettext("Their %(count)d request waiting for approval is cancelled: nobody can approve it "
+                                 "any more, and it stays cancelled after an unblock.",
+                                 "Their %(count)d requests waiting for approval are cancelled: nobody can approve "
+                                 "them any more, and they stay cancelled after an unblock.", pending)
+                        % {"count": pending})
+        return said
 
     @admin.display(description="Accounts")
     def accounts_summary(self, obj):
@@ -578,10 +614,15 @@ class DepositForm(forms.Form):
             self.matches = list(customers.filter(owner__email=value.lower()).order_by("created_at"))
             if not self.matches:
                 raise forms.ValidationError("No customer with this email has an account.")
+        elif not ACCOUNT_NUMBER.fullmatch(value):
+            raise forms.ValidationError(f"“{value}” is neither an account number nor an email: enter the 12 digits "
+                                        "of the account, or the customer's email (find it by name under Accounts).")
         else:
             self.matches = list(customers.filter(pk=value))
             if not self.matches:
-                raise forms.ValidationError("No customer account has this number.")
+                raise forms.ValidationError(
+                    f"{value} is one of the bank's own accounts: deposits go to a customer's account."
+                    if Account.objects.filter(pk=value).exists() else f"No customer has an account numbered {value}.")
         if len(self.matches) > 1:
             raise forms.ValidationError(f"{value} has {len(self.matches)} accounts: choose one below.")
         account = self.matches[0]
@@ -637,6 +678,7 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial_limit = self.instance.daily_limit  # the limit as read (the form's instance takes the new one)
         if self.instance.pk and "daily_limit" in self.initial:  # 10000.00 for a USD account, not 10000.000
             self.initial["daily_limit"] = money.fmt(self.instance.daily_limit, self.instance.currency)
 
@@ -682,9 +724,18 @@ class AccountAdmin(admin.ModelAdmin):
             return False
         return any(request.user.has_perm(perm) for perms in self.POWERS.values() for perm in perms)
 
+    # What a save did is said by save_model (refused, held for approval, done), never by Django's generic
+    # "was changed successfully" nor by its log entry "Changed Daily limit." for a limit that did not change.
+
     def log_change(self, request, obj, message):
-        if not getattr(request, "nexus_refused", False):
-            super().log_change(request, obj, message)
+        if getattr(request, "nexus_refused", False):
+            return
+        super().log_change(request, obj, getattr(request, "nexus_log", None) or message)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "nexus_log", None):
+            return  # save_model said what happened
+        super().message_user(request, message, level, *args, **kwargs)
 
     def response_change(self, request, obj):
         if getattr(request, "nexus_refused", False):
@@ -725,9 +776,17 @@ class AccountAdmin(admin.ModelAdmin):
             request.nexus_refused = True  # no "changed" log entry, back to the form (log_change, response_change)
             messages.error(request, f"Not saved: {refusal(exc)}")
             return
+        state = ("Froze the account" if not changed["is_active"] else "Unfroze the account") if "is_active" in changed else ""
         if isinstance(result, Approval):
-            messages.warning(request, format_html("The daily-limit increase waits for a second approver (request "
-                                                  "{}); anything else was saved.", short_id(result.pk)))
+            limit = money_text(changed["daily_limit"], obj.currency)
+            request.nexus_log = "; ".join(filter(None, [state, f"Requested a daily limit of {limit} (request "
+                                                               f"{str(result.pk)[:8]})"]))
+            if state:
+                messages.success(request, f"{state}.")
+            messages.warning(request, format_html(
+                "The daily limit of {} waits for a second approver (request {}): until then it stays {}.{}",
+                limit, link(result, short_id(result.pk)), money_text(form.initial_limit, obj.currency),
+                "" if state else " Nothing else changed."))
 
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, obj):
@@ -1084,8 +1143,9 @@ class TransactionAdmin(ReadOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        extra = {"can_reverse": obj is not None and self.reversible(obj)
-                 and request.user.has_perm(REVERSE_PERMISSION), **(extra_context or {})}
+        extra = {"can_reverse": obj is not None and self.reversible(obj) and request.user.has_perm(REVERSE_PERMISSION)
+                 and not is_own(request.user, owner_ids=[obj.sender_account.owner_id, obj.receiver_account.owner_id]),
+                 **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def reverse_view(self, request, object_id):
@@ -1397,8 +1457,14 @@ class ApprovalAdmin(ReadOnlyAdmin):
 
     @staticmethod
     def can_decide(approval, user) -> bool:
+        """Pending, not one's own request, nor about one's own accounts (the rows the page has read already)."""
+        if approval.account_id:
+            owners = [approval.account.owner_id]
+        else:
+            txn = approval.target_transaction
+            owners = [txn.sender_account.owner_id, txn.receiver_account.owner_id]
         return (approval.status == Approval.Status.PENDING and approval.requested_by_id != user.pk
-                and user.has_perm(DECIDE_PERMISSION))
+                and user.has_perm(DECIDE_PERMISSION) and not is_own(user, owner_ids=owners))
 
     def get_list_display(self, request):
         """Approve or reject from the queue, for whoever may decide that request (never one's own)."""
@@ -1437,6 +1503,15 @@ class ApprovalAdmin(ReadOnlyAdmin):
         approval = self.get_object(request, object_id)
         if approval is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": approval,
+                   "title": "Approve or reject",
+                   "request": format_html("{} of {}", approval.get_action_display(),
+                                          amount(approval.amount, approval.currency)),
+                   "target": self.target(approval), "requested": self.requested(approval)}
+        if not self.can_decide(approval, request.user):
+            # Reached by Back or a bookmark once decided, or not this viewer's to decide: what stands, no buttons.
+            return TemplateResponse(request, "admin/api/approval/decide.html",
+                                    {**context, "title": "Decision", "settled": self.settled(approval, request.user)})
         form = RejectForm(request.POST if "reject" in request.POST else None)
         if request.method == "POST" and "approve" in request.POST:
             try:
@@ -1459,12 +1534,24 @@ class ApprovalAdmin(ReadOnlyAdmin):
             self.log_change(request, approval, f"Rejected: {form.cleaned_data['reason']}")
             messages.success(request, "Rejected; nothing moved.")
             return HttpResponseRedirect(change_url(approval))
-        return TemplateResponse(request, "admin/api/approval/decide.html", {
-            **self.admin_site.each_context(request), "opts": self.opts, "original": approval,
-            "title": "Approve or reject", "form": form,
-            "request": format_html("{} of {}", approval.get_action_display(), amount(approval.amount, approval.currency)),
-            "target": self.target(approval), "requested": self.requested(approval),
-        })
+        return TemplateResponse(request, "admin/api/approval/decide.html", {**context, "form": form})
+
+    @staticmethod
+    def settled(approval, user) -> str:
+        """Why ``user`` has nothing to decide on ``approval``: its decision, or why it is someone else's."""
+        if approval.status == Approval.Status.PENDING:
+            if approval.requested_by_id == user.pk:
+                return "You requested it: someone else approves or rejects it."
+            return ("It is about your own accounts: someone else approves or rejects it."
+                    if user.has_perm(DECIDE_PERMISSION) else "Your role does not approve or reject requests.")
+        if approval.status == Approval.Status.CANCELLED:
+            return format_html("Cancelled on {}: {}", when(approval.decided_at),
+                               approval.decision_reason or "the requester was blocked or deactivated.")
+        made = format_html("; transaction made: {}", id_link(approval.result)) if approval.result_id else ""
+        reason = format_html(": {}", approval.decision_reason) if approval.decision_reason else ""
+        return format_html("Already {} by {} on {}{}{}. Nothing more to decide.",
+                           approval.get_status_display().lower(), email_link(approval.decided_by),
+                           when(approval.decided_at), reason, made)
 
 
 # How the audit trail reads: each field of ``changes`` in words, its values as a person would say them.

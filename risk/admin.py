@@ -202,7 +202,7 @@ class IncidentAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, "admin/risk/incident/status.html", {
                 **self.admin_site.each_context(request), "opts": self.opts, "form": form, "action": action,
-                "target": target.label, "incidents": incidents, "bulk": bulk,
+                "target": target.label, "verb": BUTTONS[action], "incidents": incidents, "bulk": bulk,
                 "title": f"{BUTTONS[action]}: add a note",
                 "skipped": [incident for incident in incidents if not self._moves_forward(incident, target)],
             })

@@ -353,7 +353,9 @@ def test_deposit_page_finds_by_email_confirms_and_deposits(teller_client, accoun
 
 
 @pytest.mark.parametrize(("entered", "amount", "message"), [
-    ("000000000000", "10", "No customer account has this number."),
+    ("000000000000", "10", "No customer has an account numbered 000000000000."),
+    ("Khoury", "10", "“Khoury” is neither an account number nor an email: enter the 12 digits of the account, "
+                     "or the customer&#x27;s email (find it by name under Accounts)."),
     ("nobody@example.com", "10", "No customer with this email has an account."),
     (None, "ten", "Not a decimal number."),
     (None, "1e3", "Not a decimal number."),
@@ -393,7 +395,7 @@ def test_deposit_page_refuses_a_frozen_account_and_a_house_account(teller_client
     assert "frozen" in page(teller_client.post("/admin/api/account/deposit/", {"account": account.pk, "amount": "5"}))
     vault = Account.objects.filter(role=Account.Role.VAULT).first() or Account.objects.create(
         role=Account.Role.VAULT, currency="JOD", type="Basic")
-    assert "No customer account has this number." in page(teller_client.post(
+    assert f"{vault.pk} is one of the bank&#x27;s own accounts" in page(teller_client.post(
         "/admin/api/account/deposit/", {"account": vault.pk, "amount": "5"}))
 
 

@@ -94,3 +94,100 @@ def test_a_risk_analyst_sees_who_approved_a_reversal_but_no_link_to_the_request(
     logged_in(client, roles.SUPERVISOR)
     assert reverse("admin:api_approval_change", args=[approval.pk]) in page(
         client.get(reverse("admin:api_transaction_change", args=[reversal.pk])))
+
+
+# 4. Only true messages: a held limit increase says so, and nothing claims it changed.
+
+def test_a_tellers_held_limit_increase_says_only_what_happened(client):
+    from django.contrib.admin.models import LogEntry
+
+    account = AccountFactory()
+    logged_in(client, roles.TELLER)
+    url = reverse("admin:api_account_change", args=[account.pk])
+    answer = client.post(url, {"daily_limit": "20000.000", "is_active": "on", "reason": "Buying a car"}, follow=True)
+    html = page(answer)
+    assert "The daily limit of 20,000.000 JOD waits for a second approver" in html
+    assert "until then it stays 10,000.000 JOD. Nothing else changed." in html
+    assert "was changed successfully" not in html
+    account.refresh_from_db()
+    assert account.daily_limit == Decimal("10000.000")
+    assert LogEntry.objects.get(object_id=account.pk).change_message.startswith("Requested a daily limit of 20,000.000")
+
+
+# 5. Blocking a staff member says that their requests waiting for approval are cancelled.
+
+def test_blocking_staff_with_pending_requests_says_how_many_are_cancelled(client):
+    teller = StaffFactory(roles=[roles.TELLER])
+    for _ in range(2):
+        approvals.staff_deposit(staff=teller, account_number=AccountFactory().pk, amount=Decimal("12000.000"))
+    logged_in(client, roles.SUPERVISOR)
+    url = reverse("admin:api_user_control", args=[teller.pk, "block"])
+    confirm = page(client.post(url, {"reason": "Left the bank"}))
+    assert "Their 2 requests waiting for approval are cancelled" in confirm
+    assert "Their money stays where it is" not in confirm  # a staff member without accounts
+    customer = AccountFactory().owner
+    said = page(client.post(reverse("admin:api_user_control", args=[customer.pk, "block"]), {"reason": "Fraud"}))
+    assert "Their money stays where it is." in said and "waiting for approval" not in said
+
+
+# 6. A decided request's decide page shows the decision, not the buttons; a done control says so.
+
+def test_a_decided_requests_decide_page_shows_the_decision(client):
+    _, supervisor, _, reversal, approval = held_reversal()
+    logged_in(client, roles.SUPERVISOR)
+    url = reverse("admin:api_approval_decide", args=[approval.pk])
+    for answer in (client.get(url), client.post(url, {"approve": "1"})):
+        html = page(answer)
+        assert 'id="approve_form"' not in html and 'id="reject_form"' not in html
+        assert "Already approved by" in html and supervisor.email in html and str(reversal.pk)[:8] in html
+
+
+def test_blocking_a_blocked_user_says_nothing_is_left_to_do(client):
+    from api.services import users
+
+    customer = UserFactory()
+    supervisor = logged_in(client, roles.SUPERVISOR)
+    users.user_block(actor=supervisor, user_id=customer.pk, reason="Fraud")
+    html = page(client.get(reverse("admin:api_user_control", args=[customer.pk, "block"]), follow=True))
+    assert "Nothing to do:" in html and "is already blocked" in html and 'id="user_control_form"' not in html
+
+
+# 7. A page names the action it takes, not the state it reaches.
+
+def test_the_acknowledge_pages_breadcrumb_names_the_action(client):
+    from risk.models import Incident
+
+    incident = Incident.objects.create(code="brute_force", event="Brute force suspected", severity="high",
+                                       subject="someone@example.com")
+    logged_in(client, roles.RISK_ANALYST)
+    html = page(client.get(reverse("admin:risk_incident_status", args=[incident.pk, "acknowledge"])))
+    crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', html, re.S).group(1)
+    assert crumbs.rstrip().endswith("Acknowledge") and "Acknowledged" not in crumbs
+
+
+# 8. Error texts say what is wrong: a name where a number goes, a negative limit, a word for a number.
+
+def test_number_fields_and_constraints_say_what_is_wrong(client):
+    account = AccountFactory()
+    logged_in(client, roles.SUPERVISOR)
+    url = reverse("admin:api_account_change", args=[account.pk])
+    form = page(client.get(url))
+    assert re.search(r'<input type="text" name="daily_limit"[^>]*inputmode="decimal"', form)  # never type="number"
+    for typed, said in (("abc", "Not a number: write digits"), ("-1", "A daily limit cannot be negative")):
+        html = page(client.post(url, {"daily_limit": typed, "is_active": "on", "reason": "Asked"}))
+        assert said in html and "This field is required" not in html and "violated" not in html
+    fx = page(client.post("/admin/api/fxrate/add/", {"currency": "USD", "rate": "abc", "effective_from_0": "2020-01-01",
+                                                     "effective_from_1": "00:00:00"}))
+    assert "Not a number: write digits" in fx
+
+
+def test_every_check_constraint_says_what_it_refuses_in_words():
+    from django.apps import apps
+    from django.db.models import CheckConstraint
+
+    for config in (apps.get_app_config(label) for label in ("api", "risk", "business", "nexus")):
+        for model in config.get_models():
+            for constraint in model._meta.constraints:
+                if isinstance(constraint, CheckConstraint):
+                    message = constraint.get_violation_error_message()
+                    assert constraint.name not in message, (model.__name__, constraint.name)
