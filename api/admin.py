@@ -9,7 +9,6 @@ import uuid
 from decimal import Decimal
 
 from django import forms
-from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -20,9 +19,8 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -38,7 +36,6 @@ from .locks import lock_user
 from .models import (
     Account,
     Approval,
-    AuditRecord,
     Biller,
     BillPayment,
     Card,
@@ -1554,92 +1551,6 @@ class ApprovalAdmin(ReadOnlyAdmin):
                            when(approval.decided_at), reason, made)
 
 
-# How the audit trail reads: each field of ``changes`` in words, its values as a person would say them.
-CHANGE_LABELS = {
-    "is_active": "State", "daily_limit": "Daily limit", "is_staff": "Staff", "is_superuser": "Superuser",
-    "groups": "Roles", "user_permissions": "Own permissions", "permissions": "Permissions", "members": "Members",
-    "blocked": "Blocked", "blocked_reason": "Block reason", "unblock_reason": "Unblock reason",
-    "token_version": "Sessions", "two_factor_enabled": "Two-factor", "effective_from": "Effective from",
-    "rate": "Rate (per JOD)", "ip": "IP address", "failures": "Failed logins", "cidr": "IP range",
-    "requested_by": "Requested by", "object": "On", "reversal": "Reversal", "transaction": "Transaction made",
-}
-# A yes/no field in the words of what it means, (when True, when False), per kind of object.
-FLAG_WORDS = {("account", "is_active"): ("active", "frozen"), ("user", "is_active"): ("active", "deactivated"),
-              ("user", "two_factor_enabled"): ("on", "off")}
-# A state or a kind as its label (an incident's, which this app does not define, as its words).
-CHOICE_WORDS = {**dict(Transaction.Status.choices), **dict(Approval.Status.choices), **dict(Approval.Action.choices)}
-# Objects of the audit trail that have a page of their own, by the id the record keeps.
-OBJECT_PAGES = {"account": "api.Account", "transaction": "api.Transaction", "approval": "api.Approval",
-                "incident": "risk.Incident", "standing_order": "api.StandingOrder"}
-
-
-def audit_value(record, name: str, value):
-    """One value of a change as words: yes/no (or what the flag means), lists joined, a time in the bank's
-    zone, a transaction's id as a short link, nothing as a dash."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return FLAG_WORDS.get((record.object_type, name), ("yes", "no"))[0 if value else 1]
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    text = str(value)
-    if UUID_TEXT.fullmatch(text):
-        if name in ("transaction", "reversal", "object"):  # "object": what a reversal request is about
-            return page_link(Transaction, reverse("admin:api_transaction_change", args=[text]), text[:8], title=text,
-                             css="nx-id")
-        return short_id(text)
-    if name in ("status", "action"):
-        return CHOICE_WORDS.get(text, text.replace("_", " ").capitalize())
-    if name == "effective_from":
-        moment = parse_datetime(text)
-        return when(moment) if moment else text
-    return text
-
-
-def audit_change(record, name: str, old, new) -> str:
-    """``State: active → frozen``; a value set where there was none reads ``Reason: …``."""
-    label = CHANGE_LABELS.get(name, name.replace("_", " ").capitalize())
-    if name == "token_version":
-        return format_html("{}: every one ended", label)
-    if old is None or (old == "" and not isinstance(new, bool)):
-        return format_html("{}: {}", label, audit_value(record, name, new))
-    return format_html("{}: {} → {}", label, audit_value(record, name, old), audit_value(record, name, new))
-
-
-@admin.register(AuditRecord)
-class AuditRecordAdmin(ReadOnlyAdmin):
-    """The audit trail: read-only for everyone, superusers included (the database refuses changes too)."""
-
-    list_display = ["time", "actor_email", "action", "object_type", "object_cell", "change_summary", "ip"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor_email", "object_id", "request_id"]
-    search_help_text = "Actor's email, object id (account number, UUID, email) or request id."
-    date_hierarchy = "timestamp"
-    fields = ["time", "actor_email", "action", "object_type", "object_cell", "change_summary", "ip", "request_id"]
-    readonly_fields = fields
-
-    time = time_column("timestamp")
-
-    @admin.display(description="Object", ordering="object_id")
-    def object_cell(self, obj):
-        """The object's id (a UUID shortened, whole on hover), linking to its page where it has one; a user
-        (kept by email) to the users found by it."""
-        text = short_id(obj.object_id) if UUID_TEXT.fullmatch(obj.object_id) else obj.object_id
-        if obj.object_type == "user":
-            return page_link(User, url_with("admin:api_user_changelist", q=obj.object_id), text, title=obj.object_id)
-        try:
-            model = apps.get_model(OBJECT_PAGES[obj.object_type])
-            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.object_id])
-        except (KeyError, LookupError, NoReverseMatch):
-            return text
-        return page_link(model, url, text, title=obj.object_id)
-
-    @admin.display(description="Changes")
-    def change_summary(self, obj):
-        return format_html_join(mark_safe("<br>"), "{}",  # noqa: S308 - a constant
-                                ((audit_change(obj, name, old, new),) for name, (old, new) in obj.changes.items()))
-
-
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
     """What customers were told (read-only: written by the services after commit)."""
@@ -1696,4 +1607,5 @@ class RoleAdmin(BaseGroupAdmin):
         super().delete_queryset(request, queryset)
 
 
-from . import admin_standing  # noqa: E402, F401 - registers the standing orders' pages, which use the helpers above
+# The audit trail's and the standing orders' pages, which use the helpers above.
+from . import admin_audit, admin_standing  # noqa: E402, F401

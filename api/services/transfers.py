@@ -147,8 +147,9 @@ def transfer_external(*, user: User, sender_number: str, receiver_number: str, a
 
 @db_transaction.atomic(savepoint=False)
 def deposit(*, staff: User, account_number: str, amount: Decimal, description: str = "",
-            idempotency_key: str | None = None) -> Transaction:
-    """A teller cash deposit: money enters the bank from the cash vault."""
+            idempotency_key: str | None = None, approved_by: User | None = None) -> Transaction:
+    """A teller cash deposit: money enters the bank from the cash vault. ``approved_by``: ``staff``'s held
+    request approved by them (api.services.approvals), which the audit record names as its actor."""
     locked = lock_accounts([account_number])
     account = locked.get(account_number)
     if account is None or account.role != Account.Role.CUSTOMER:
@@ -166,13 +167,15 @@ def deposit(*, staff: User, account_number: str, amount: Decimal, description: s
     audit(actor=staff, action=Action.DEPOSIT, object_type="transaction", object_id=txn.pk, changes={
         "account": [None, account.pk], "amount": [None, money.fmt(amount, account.currency)],
         "currency": [None, account.currency], "status": [None, txn.status],
-    })
+    }, approved_by=approved_by)
     return txn
 
 
 @db_transaction.atomic(savepoint=False)
-def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None) -> Transaction:
-    """Post the exact mirror of a transaction's legs (fee and FX legs included) and mark it REVERSED."""
+def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None,
+                        approved_by: User | None = None) -> Transaction:
+    """Post the exact mirror of a transaction's legs (fee and FX legs included) and mark it REVERSED.
+    ``approved_by``: as for :func:`deposit`."""
     original = (
         Transaction.objects.select_for_update(no_key=True).filter(pk=transaction_id).first()
     )
@@ -205,5 +208,5 @@ def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency
     audit(actor=staff, action=Action.REVERSAL, object_type="transaction", object_id=original.pk, changes={
         "status": [Transaction.Status.SUCCESS, Transaction.Status.REVERSED],
         "reversal": [None, compensating.pk], "reason": [None, reason],
-    })
+    }, approved_by=approved_by)
     return compensating

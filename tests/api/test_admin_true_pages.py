@@ -191,3 +191,48 @@ def test_every_check_constraint_says_what_it_refuses_in_words():
                 if isinstance(constraint, CheckConstraint):
                     message = constraint.get_violation_error_message()
                     assert constraint.name not in message, (model.__name__, constraint.name)
+
+
+# 9. The audit trail: who made a held command happen, and what happened, in words.
+
+def test_commands_carried_out_on_approval_are_audited_with_the_approver_as_actor():
+    from api.models import AuditRecord
+    from api.services.accounts import account_update
+
+    teller, supervisor, original, _, _ = held_reversal()
+    reversal = AuditRecord.objects.get(action="reversal", object_id=str(original.pk))
+    deposit_request = approvals.staff_deposit(staff=teller, account_number=AccountFactory().pk,
+                                              amount=Decimal("12000.000"))
+    _, made = approvals.approval_approve(approver=supervisor, approval_id=deposit_request.pk)
+    deposit = AuditRecord.objects.get(action="deposit", object_id=str(made.pk))
+    account = AccountFactory()
+    limit_request = account_update(actor=teller, account_number=account.pk, daily_limit=Decimal("20000"), reason="Car")
+    approvals.approval_approve(approver=supervisor, approval_id=limit_request.pk)
+    limit = AuditRecord.objects.get(action="account_update", object_id=account.pk)
+    for record in (reversal, deposit, limit):
+        assert record.actor_email == supervisor.email
+        assert record.changes["requested_by"] == [None, teller.email]
+
+
+def test_the_audit_trail_says_what_happened_in_words(client):
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    from api.services import users
+    from api.services.accounts import account_update
+    from risk.services import lockout_unlock
+
+    supervisor = StaffFactory(roles=[roles.SUPERVISOR])
+    account, customer = AccountFactory(), UserFactory()
+    AccessAttempt.objects.create(username=customer.email, ip_address="203.0.113.9", failures_since_start=5,
+                                 attempt_time=timezone.now(), user_agent="", http_accept="", path_info="/")
+    lockout_unlock(actor=supervisor, email=customer.email, ip="203.0.113.9", reason="Called, identified")
+    account_update(actor=supervisor, account_number=account.pk, is_active=False, reason="Card stolen")
+    account_update(actor=supervisor, account_number=account.pk, is_active=True, reason="Card found")
+    users.user_block(actor=supervisor, user_id=customer.pk, reason="Fraud")
+    users.user_unblock(actor=supervisor, user_id=customer.pk, reason="Cleared")
+    logged_in(client, roles.AUDITOR)
+    html = page(client.get("/admin/api/auditrecord/"))
+    for words in ("Froze the account", "Unfroze the account", "Blocked the user", "Unblocked the user"):
+        assert f'<td class="field-what">{words}</td>' in html, words
+    assert "Unlocked from: 203.0.113.9" in html and "203.0.113.9 → —" not in html
