@@ -236,3 +236,32 @@ def test_the_audit_trail_says_what_happened_in_words(client):
     for words in ("Froze the account", "Unfroze the account", "Blocked the user", "Unblocked the user"):
         assert f'<td class="field-what">{words}</td>' in html, words
     assert "Unlocked from: 203.0.113.9" in html and "203.0.113.9 → —" not in html
+
+
+# 10. A staff member's page speaks of staff, not of a customer.
+
+def test_a_staff_members_two_factor_status_is_worded_for_staff(client):
+    teller = StaffFactory(roles=[roles.TELLER])
+    logged_in(client, roles.SUPERVISOR)
+    html = page(client.get(reverse("admin:api_user_change", args=[teller.pk])))
+    assert "logs in to the back office and the API with the password alone" in html
+    assert "until the customer turns it on" not in html
+    customer = page(client.get(reverse("admin:api_user_change", args=[AccountFactory().owner.pk])))
+    assert "large payments are refused until the customer turns it on" in customer
+
+
+# Nothing of one's own is offered: no Reverse on a transfer touching one's account, no Approve on a request
+# about it.
+
+def test_no_reverse_nor_approve_is_offered_on_ones_own(client):
+    supervisor = logged_in(client, roles.SUPERVISOR)
+    own = AccountFactory(owner=supervisor, funded=Decimal("50.000"))
+    txn = transfer_external(user=supervisor, sender_number=own.pk, receiver_number=AccountFactory().pk,
+                            amount=Decimal("5.000"))
+    assert 'id="reverse-link"' not in page(client.get(reverse("admin:api_transaction_change", args=[txn.pk])))
+    request = approvals.staff_deposit(staff=StaffFactory(roles=[roles.TELLER]), account_number=own.pk,
+                                      amount=Decimal("12000.000"))
+    html = page(client.get(reverse("admin:api_approval_change", args=[request.pk])))
+    assert 'id="decide-link"' not in html
+    said = page(client.get(reverse("admin:api_approval_decide", args=[request.pk])))
+    assert "It is about your own accounts" in said and 'id="approve_form"' not in said
