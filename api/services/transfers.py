@@ -76,6 +76,10 @@ def check_funds(account: Account, total: Decimal) -> None:
         )
 
 
+INTERNAL_RECEIVER_NOT_FOUND = ("Receiver account not found among your accounts: an internal transfer moves money between "
+                               "your own accounts. To pay another customer, use POST /transfers/external/.")
+
+
 def _transfer(
     *, kind: str, user: User, sender_number: str, receiver_number: str, amount: Decimal,
     description: str = "", idempotency_key: str | None = None, stepped_up: bool = False,
@@ -95,8 +99,8 @@ def _transfer(
         uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=sender.currency, totals=totals)
     receiver = locked.get(receiver_number)
     if kind == Kind.INTERNAL:
-        if receiver is None or receiver.owner_id != user.pk:
-            raise exceptions.NotFound("Receiver account not found.")
+        if receiver is None or receiver.owner_id != user.pk:  # unknown and someone else's alike (never revealed)
+            raise exceptions.NotFound(INTERNAL_RECEIVER_NOT_FOUND, details={"external_transfers": "/transfers/external/"})
     elif receiver is None or receiver.role != Account.Role.CUSTOMER or not receiver.is_active:
         # A frozen receiver answers exactly like an unknown number: nobody learns it exists.
         raise exceptions.ReceiverNotFound()
