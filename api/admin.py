@@ -335,8 +335,8 @@ class UserAdmin(BaseUserAdmin):
     change_password_form = StaffSetPasswordForm
     change_form_template = "admin/api/user/change_form.html"
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "two_factor_cell",
-                    "blocked_cell", "joined"]
+    list_display = ["email", "first_name", "last_name", "country", "is_staff", "two_factor_cell", "blocked_cell",
+                    "joined"]
     list_filter = ["is_staff", "is_active", BlockedFilter, "country"]
     list_select_related = ["two_factor"]
     search_fields = ["email", "first_name", "last_name"]
@@ -351,8 +351,8 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_seen", "joined"]}),
     ]
     # Records of what happened, not inputs.
-    readonly_fields = ["accounts_summary", "standing_orders_summary", "two_factor_status", "blocked_status", "notifications_summary",
-                       "last_seen", "joined"]
+    readonly_fields = ["accounts_summary", "standing_orders_summary", "two_factor_status", "blocked_status",
+                       "notifications_summary", "last_seen", "joined", "active_state"]
     NOTIFICATIONS_SHOWN = 20
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
@@ -398,9 +398,33 @@ class UserAdmin(BaseUserAdmin):
     def two_factor_cell(self, obj):
         return self._two_factor(obj) is not None
 
-    @admin.display(description="Blocked", ordering="blocked_at")
+    @admin.display(description="State", ordering="blocked_at")
     def blocked_cell(self, obj):
-        return blocked_since(obj)
+        """Whether the user can log in, in one column: a blocked user is never shown as "Active ✓"."""
+        if obj.blocked_at is not None:
+            return blocked_since(obj)
+        return "Active" if obj.is_active else format_html('<span class="nx-alert">Deactivated</span>')
+
+    @admin.display(description="Active")
+    def active_state(self, obj):
+        """Django's "Active" tick and its help text, in words that count a block too."""
+        if not obj.is_active:
+            return "No: deactivated, cannot log in."
+        if obj.blocked_at is not None:
+            return format_html('Not deactivated, but <span class="nx-alert">{}</span>: cannot log in until someone '
+                               "unblocks them (see Blocked above).", "blocked")
+        return "Yes: may log in."
+
+    ACTIVE_HELP = ("Untick to deactivate the user for good: they cannot log in, every session ends and their "
+                   "requests waiting for approval are cancelled. Blocking is the Block button above.")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        field = form.base_fields.get("is_active")
+        if field is not None:
+            field.help_text = self.ACTIVE_HELP + (
+                " This user is blocked now: they cannot log in whatever this box says." if obj and obj.blocked_at else "")
+        return form
 
     @admin.display(description="Two-factor authentication")
     def two_factor_status(self, obj):
@@ -457,9 +481,11 @@ class UserAdmin(BaseUserAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
-        # The password's hash details and its "Reset password" link only for who may set one.
-        (name, options), *rest = fieldsets
-        return [(name, {**options, "fields": [f for f in options["fields"] if f != "password"]}), *rest]
+        # The password's hash details and its "Reset password" link only for who may set one; the state in
+        # words rather than Django's read-only tick and its help text (a blocked user is not "Active ✓").
+        shown = {"password": [], "is_active": ["active_state"]}
+        return [(name, {**options, "fields": [new for field in options["fields"] for new in shown.get(field, [field])]})
+                for name, options in fieldsets]
 
     def has_delete_permission(self, request, obj=None):
         return False  # v1.3: users are never deleted, only deactivated (evidence is never lost)
@@ -691,8 +717,8 @@ class AccountAdmin(admin.ModelAdmin):
     EDITABLE = ["daily_limit", "is_active"]
     form = AccountForm
 
-    list_display = ["account_number", "owner_email", "kind", "balance_display", "limit_display", "is_active",
-                    "shortcuts"]
+    list_display = ["account_number", "owner_email", "owner_name", "kind", "balance_display", "limit_display",
+                    "is_active", "shortcuts"]
     list_filter = ["role", "type", "currency", "is_active"]
     search_fields = ["account_number", "owner__email", "owner__first_name", "owner__last_name", "name"]
     search_help_text = "Account number, or the owner's email or name (part of any is enough)."
@@ -788,6 +814,11 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, obj):
         return account_owner(obj)
+
+    @admin.display(description="Name", ordering="owner__last_name")
+    def owner_name(self, obj):
+        """Found by a surname, the row shows it (the email alone would not say why it matched)."""
+        return "—" if obj.is_house else (obj.owner.get_full_name() or "—")
 
     @admin.display(description="Owner")
     def owner_link(self, obj):

@@ -166,8 +166,9 @@ class NexusAdminSite(admin.AdminSite):
     login_form = StaffLoginForm
     site_header = site_title = "Nexus Bank back office"
     index_title = "Back office"
-    # "View site": the bank has no customer web site here; the API documentation is its public face.
-    site_url = "/api/docs/"
+    # "View site": the bank has no customer web site here; its public face is the landing page (the API's
+    # version, links to the reference, the guide and the health check), not Swagger UI itself.
+    site_url = "/"
     # At 1400 px the lists need the width more than a second copy of the home page's model list.
     enable_nav_sidebar = False
 

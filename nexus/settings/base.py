@@ -170,6 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["nexus.formats"]  # ISO dates on every page Django renders (nexus/formats/en)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

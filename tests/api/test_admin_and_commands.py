@@ -186,7 +186,7 @@ def page(response) -> str:
 def test_branding_and_view_site_link(teller_client):
     html = page(teller_client.get("/admin/"))
     assert "Nexus Bank back office" in html and "Django administration" not in html
-    assert 'href="/api/docs/"' in html
+    assert '<a href="/">View site</a>' in html  # the landing page, not Swagger UI
     assert "Make a cash deposit" in html and "Find a customer" in html
 
 

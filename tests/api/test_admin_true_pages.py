@@ -265,3 +265,41 @@ def test_no_reverse_nor_approve_is_offered_on_ones_own(client):
     assert 'id="decide-link"' not in html
     said = page(client.get(reverse("admin:api_approval_decide", args=[request.pk])))
     assert "It is about your own accounts" in said and 'id="approve_form"' not in said
+
+
+# The smaller things the look found: the name a search matched, ISO dates, a blocked user's state.
+
+def test_an_account_found_by_surname_shows_the_owners_name(client):
+    account = AccountFactory(owner=UserFactory(first_name="Rania", last_name="Khoury"))
+    logged_in(client, roles.TELLER)
+    html = page(client.get("/admin/api/account/", {"q": "Khoury"}))
+    assert account.pk in html and '<td class="field-owner_name">Rania Khoury</td>' in html
+
+
+def test_pages_django_renders_write_dates_as_iso(client):
+    """History (Django's own page) wrote "Dec. 6, 2026, 4:02 p.m." beside lists that write 2026-12-06 16:02."""
+    from django.utils import formats, timezone
+
+    account = AccountFactory()
+    logged_in(client, roles.SUPERVISOR)
+    client.post("/admin/api/account/", {"action": "freeze", "_selected_action": [account.pk], "apply": "1",
+                                        "reason": "Card stolen"})
+    history = page(client.get(reverse("admin:api_account_history", args=[account.pk])))
+    when = re.search(r'<th scope="row">(.*?)</th>', history, re.S).group(1).strip()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", when), when
+    today = timezone.now().date()
+    assert formats.date_format(today) == f"{today:%Y-%m-%d}"  # a run's date, any date Django formats
+
+
+def test_a_blocked_user_is_never_shown_as_active(client):
+    from api.services import users
+
+    customer = UserFactory()
+    supervisor = logged_in(client, roles.SUPERVISOR)
+    users.user_block(actor=supervisor, user_id=customer.pk, reason="Fraud")
+    row = page(client.get("/admin/api/user/", {"q": customer.email}))
+    assert re.search(r'<td class="field-blocked_cell"><span class="nx-alert">Blocked since', row)
+    assert "field-is_active" not in row
+    html = page(client.get(reverse("admin:api_user_change", args=[customer.pk])))
+    assert "but <span class=\"nx-alert\">blocked</span>: cannot log in" in html
+    assert "Designates whether this user should be treated as active" not in html
