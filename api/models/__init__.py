@@ -160,6 +160,7 @@ class Account(models.Model):
                 fields=["role", "currency"],
                 condition=Q(role__in=["vault", "fees", "fx"]),
                 name="account_one_house_account_per_role_currency",
+                violation_error_message="The bank already has its own account of this role and currency.",
             ),
         ]
         indexes = [models.Index(fields=["owner", "created_at"], name="account_owner_created")]

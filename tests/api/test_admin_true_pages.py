@@ -181,14 +181,16 @@ def test_number_fields_and_constraints_say_what_is_wrong(client):
     assert "Not a number: write digits" in fx
 
 
-def test_every_check_constraint_says_what_it_refuses_in_words():
+def test_every_constraint_says_what_it_refuses_in_words():
+    """Django's default for a check (or a conditional unique) constraint is 'Constraint “name” is violated.'."""
     from django.apps import apps
-    from django.db.models import CheckConstraint
+    from django.db.models import CheckConstraint, UniqueConstraint
 
     for config in (apps.get_app_config(label) for label in ("api", "risk", "business", "nexus")):
         for model in config.get_models():
             for constraint in model._meta.constraints:
-                if isinstance(constraint, CheckConstraint):
+                if isinstance(constraint, CheckConstraint) or (
+                        isinstance(constraint, UniqueConstraint) and (constraint.condition or constraint.expressions)):
                     message = constraint.get_violation_error_message()
                     assert constraint.name not in message, (model.__name__, constraint.name)
 
@@ -303,3 +305,16 @@ def test_a_blocked_user_is_never_shown_as_active(client):
     html = page(client.get(reverse("admin:api_user_change", args=[customer.pk])))
     assert "but <span class=\"nx-alert\">blocked</span>: cannot log in" in html
     assert "Designates whether this user should be treated as active" not in html
+
+
+def test_no_unlock_is_offered_on_a_lockout_of_ones_own_email(client):
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    supervisor = logged_in(client, roles.SUPERVISOR)
+    for email in (supervisor.email, "someone@example.com"):
+        AccessAttempt.objects.create(username=email, ip_address="203.0.113.9", failures_since_start=5,
+                                     attempt_time=timezone.now(), user_agent="", http_accept="", path_info="/")
+    html = page(client.get("/admin/risk/loginlockout/"))
+    rows = {email: html[html.index(email):].split("</tr>")[0] for email in (supervisor.email, "someone@example.com")}
+    assert "Unlock…" in rows["someone@example.com"] and "Unlock…" not in rows[supervisor.email]
