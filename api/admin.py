@@ -717,8 +717,8 @@ class AccountAdmin(admin.ModelAdmin):
     EDITABLE = ["daily_limit", "is_active"]
     form = AccountForm
 
-    list_display = ["account_number", "owner_email", "owner_name", "kind", "balance_display", "limit_display",
-                    "is_active", "shortcuts"]
+    list_display = ["account_number", "owner_email", "kind", "balance_display", "limit_display", "is_active",
+                    "shortcuts"]
     list_filter = ["role", "type", "currency", "is_active"]
     search_fields = ["account_number", "owner__email", "owner__first_name", "owner__last_name", "name"]
     search_help_text = "Account number, or the owner's email or name (part of any is enough)."
@@ -813,12 +813,11 @@ class AccountAdmin(admin.ModelAdmin):
 
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, obj):
-        return account_owner(obj)
-
-    @admin.display(description="Name", ordering="owner__last_name")
-    def owner_name(self, obj):
-        """Found by a surname, the row shows it (the email alone would not say why it matched)."""
-        return "—" if obj.is_house else (obj.owner.get_full_name() or "—")
+        """The owner's email and, under it, their name: found by a surname, the row says why it matched."""
+        name = "" if obj.is_house else obj.owner.get_full_name()
+        if not name:
+            return account_owner(obj)
+        return format_html('{}<br><span class="nx-name">{}</span>', account_owner(obj), name)
 
     @admin.display(description="Owner")
     def owner_link(self, obj):
