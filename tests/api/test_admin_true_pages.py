@@ -12,6 +12,7 @@ from api import roles
 from api.models import Account
 from api.services import approvals
 from api.services.transfers import transfer_external
+from tests.api.helpers import held_reversal
 from tests.factories import AccountFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,19 +31,6 @@ def logged_in(client, *role_names, **extra):
 
 def deposit_links(html: str) -> list[str]:
     return re.findall(r'href="(/admin/api/account/deposit/\?account=\d+)"', html)
-
-
-def held_reversal():
-    """A teller's reversal of a transfer, approved by a supervisor: (teller, supervisor, original, reversal,
-    approval)."""
-    teller, supervisor = StaffFactory(roles=[roles.TELLER]), StaffFactory(roles=[roles.SUPERVISOR])
-    alice = UserFactory()
-    sender = AccountFactory(owner=alice, funded=Decimal("100.000"))
-    original = transfer_external(user=alice, sender_number=sender.pk, receiver_number=AccountFactory().pk,
-                                 amount=Decimal("30.000"))
-    approval = approvals.staff_reversal(staff=teller, transaction_id=original.pk, reason="Wrong payee")
-    approval, reversal = approvals.approval_approve(approver=supervisor, approval_id=approval.pk)
-    return teller, supervisor, original, reversal, approval
 
 
 # 1. The deposit desk is offered only where a deposit can be made.
