@@ -19,13 +19,14 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, Sum
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
+
+from nexus.admin_request import current_admin_request
 
 from . import bounds, exceptions, money
 from .admin_site import StaffSetPasswordForm
@@ -35,7 +36,6 @@ from .locks import lock_user
 from .models import (
     Account,
     Approval,
-    AuditRecord,
     Biller,
     BillPayment,
     Card,
@@ -43,6 +43,7 @@ from .models import (
     IdempotencyRecord,
     LedgerEntry,
     Notification,
+    StandingOrder,
     StandingOrderRun,
     Transaction,
     TwoFactor,
@@ -83,16 +84,38 @@ def change_url(obj) -> str:
     return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
+def may_view(target) -> bool:
+    """Whether whoever looks at the page being made may open ``target``'s page (an object, or a model for its
+    list): a link that answers 403 is a dead end, so every link helper asks first. Outside an admin request
+    (a helper called by a test or a command) there is nobody to ask about: yes."""
+    request = current_admin_request()
+    if request is None:
+        return True
+    model = target if isinstance(target, type) else type(target)
+    model_admin = admin.site._registry.get(model)
+    return model_admin is not None and model_admin.has_view_or_change_permission(
+        request, None if isinstance(target, type) else target)
+
+
+def page_link(target, url: str, text, *, title=None, css: str = "") -> str:
+    """``text`` linking to ``url`` (``target``'s page or list) for a viewer who may open it; plain text for
+    anyone else, with the same hover."""
+    css = format_html(' class="{}"', css) if css else ""
+    if not may_view(target):
+        return format_html('<span{} title="{}">{}</span>', css, title or text, text)
+    return format_html('<a{} href="{}" title="{}">{}</a>', css, url, title or text, text)
+
+
 def link(obj, text=None, *, title=None) -> str:
     """A link to ``obj``'s admin page."""
     if obj is None:
         return "—"
-    return format_html('<a href="{}" title="{}">{}</a>', change_url(obj), title or str(obj), text or str(obj))
+    return page_link(obj, change_url(obj), text or str(obj), title=title or str(obj))
 
 
 def id_link(obj) -> str:
     """A short id linking to the object's page (the full id on hover)."""
-    return format_html('<a class="nx-id" href="{}" title="{}">{}</a>', change_url(obj), obj.pk, str(obj.pk)[:8])
+    return page_link(obj, change_url(obj), str(obj.pk)[:8], title=str(obj.pk), css="nx-id")
 
 
 def _grouped(value, currency: str) -> str:
@@ -123,7 +146,7 @@ def email_link(user) -> str:
     """The user's email linking to their page; a long one is cut with an ellipsis (whole on hover)."""
     if user is None:
         return "—"
-    return format_html('<a class="nx-email" href="{}" title="{}">{}</a>', change_url(user), user.email, user.email)
+    return page_link(user, change_url(user), user.email, css="nx-email")
 
 
 def account_party(account) -> str:
@@ -150,6 +173,7 @@ def email_column(field: str, description: str, *, sortable: bool = True):
         lambda self, obj: email_link(getattr(obj, field)))
 
 
+ACCOUNT_NUMBER = re.compile(r"\d{12}")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -253,7 +277,7 @@ class UserControlForm(forms.Form):
 USER_ACTIONS = {
     "block": ("Block {who}", "Block now",
               "The user can no longer log in, and every session (app, API, open notification stream, back office) "
-              "ends at once. Their money stays where it is.", "Blocked"),
+              "ends at once.", "Blocked"),
     "unblock": ("Unblock {who}", "Unblock now",
                 "The user may log in again. Sessions from before the block stay ended.", "Unblocked"),
     "revoke": ("End every session of {who}", "End sessions now",
@@ -288,12 +312,10 @@ def notification_links(notification) -> str:
     data = notification.data if isinstance(notification.data, dict) else {}
     links = []
     if data.get("account"):
-        links.append(format_html('<a href="{}">{}</a>', reverse("admin:api_account_change", args=[data["account"]]),
-                                 data["account"]))
+        links.append(page_link(Account, reverse("admin:api_account_change", args=[data["account"]]), data["account"]))
     if data.get("transaction_id"):
-        links.append(format_html('<a class="nx-id" href="{}" title="{}">{}</a>',
-                                 reverse("admin:api_transaction_change", args=[data["transaction_id"]]),
-                                 data["transaction_id"], f"transaction {data['transaction_id'][:8]}"))
+        links.append(page_link(Transaction, reverse("admin:api_transaction_change", args=[data["transaction_id"]]),
+                               f"transaction {data['transaction_id'][:8]}", title=data["transaction_id"], css="nx-id"))
     return format_html_join(" · ", "{}", ((item,) for item in links)) if links else "—"
 
 
@@ -313,8 +335,8 @@ class UserAdmin(BaseUserAdmin):
     change_password_form = StaffSetPasswordForm
     change_form_template = "admin/api/user/change_form.html"
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "country", "is_staff", "is_active", "two_factor_cell",
-                    "blocked_cell", "joined"]
+    list_display = ["email", "first_name", "last_name", "country", "is_staff", "two_factor_cell", "blocked_cell",
+                    "joined"]
     list_filter = ["is_staff", "is_active", BlockedFilter, "country"]
     list_select_related = ["two_factor"]
     search_fields = ["email", "first_name", "last_name"]
@@ -329,8 +351,8 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_seen", "joined"]}),
     ]
     # Records of what happened, not inputs.
-    readonly_fields = ["accounts_summary", "standing_orders_summary", "two_factor_status", "blocked_status", "notifications_summary",
-                       "last_seen", "joined"]
+    readonly_fields = ["accounts_summary", "standing_orders_summary", "two_factor_status", "blocked_status",
+                       "notifications_summary", "last_seen", "joined", "active_state"]
     NOTIFICATIONS_SHOWN = 20
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
@@ -376,15 +398,43 @@ class UserAdmin(BaseUserAdmin):
     def two_factor_cell(self, obj):
         return self._two_factor(obj) is not None
 
-    @admin.display(description="Blocked", ordering="blocked_at")
+    @admin.display(description="State", ordering="blocked_at")
     def blocked_cell(self, obj):
-        return blocked_since(obj)
+        """Whether the user can log in, in one column: a blocked user is never shown as "Active ✓"."""
+        if obj.blocked_at is not None:
+            return blocked_since(obj)
+        return "Active" if obj.is_active else format_html('<span class="nx-alert">Deactivated</span>')
+
+    @admin.display(description="Active")
+    def active_state(self, obj):
+        """Django's "Active" tick and its help text, in words that count a block too."""
+        if not obj.is_active:
+            return "No: deactivated, cannot log in."
+        if obj.blocked_at is not None:
+            return format_html('Not deactivated, but <span class="nx-alert">{}</span>: cannot log in until someone '
+                               "unblocks them (see Blocked above).", "blocked")
+        return "Yes: may log in."
+
+    ACTIVE_HELP = ("Untick to deactivate the user for good: they cannot log in, every session ends and their "
+                   "requests waiting for approval are cancelled. Blocking is the Block button above.")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        field = form.base_fields.get("is_active")
+        if field is not None:
+            field.help_text = self.ACTIVE_HELP + (
+                " This user is blocked now: they cannot log in whatever this box says." if obj and obj.blocked_at else "")
+        return form
 
     @admin.display(description="Two-factor authentication")
     def two_factor_status(self, obj):
         device = self._two_factor(obj)
         if device is None:
-            return "Off: large payments are refused until the customer turns it on."
+            if not obj.is_staff:
+                return "Off: large payments are refused until the customer turns it on."
+            owns = obj.pk is not None and obj.accounts.exists()
+            return ("Off: this staff member logs in to the back office and the API with the password alone"
+                    + ("; large payments from their own accounts are refused until they turn it on." if owns else "."))
         left = obj.recovery_codes.filter(used_at__isnull=True).count() if obj.pk else 0
         return format_html("On since {} ({} of 10 recovery codes unused)", when(device.confirmed_at), left)
 
@@ -404,8 +454,8 @@ class UserAdmin(BaseUserAdmin):
             "", '<tr><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td><td class="nx-nowrap">{}</td><td>{}</td></tr>',
             ((when(n.created_at), n.get_kind_display(), notification_text(n), notification_links(n), read_state(n))
              for n in rows))
-        more = format_html('<p><a href="{}">All notifications</a></p>',
-                           url_with("admin:api_notification_changelist", user__id__exact=obj.pk))
+        more = format_html("<p>{}</p>", page_link(Notification, url_with("admin:api_notification_changelist",
+                                                                         user__id__exact=obj.pk), "All notifications"))
         return format_html('<table class="nx-table" id="notifications-table"><thead><tr><th>Time (Amman)</th>'
                            "<th>Kind</th><th>What happened</th><th>About</th><th>Read</th></tr></thead>"
                            "<tbody>{}</tbody></table>{}", cells, more)
@@ -431,9 +481,11 @@ class UserAdmin(BaseUserAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
-        # The password's hash details and its "Reset password" link only for who may set one.
-        (name, options), *rest = fieldsets
-        return [(name, {**options, "fields": [f for f in options["fields"] if f != "password"]}), *rest]
+        # The password's hash details and its "Reset password" link only for who may set one; the state in
+        # words rather than Django's read-only tick and its help text (a blocked user is not "Active ✓").
+        shown = {"password": [], "is_active": ["active_state"]}
+        return [(name, {**options, "fields": [new for field in options["fields"] for new in shown.get(field, [field])]})
+                for name, options in fieldsets]
 
     def has_delete_permission(self, request, obj=None):
         return False  # v1.3: users are never deleted, only deactivated (evidence is never lost)
@@ -453,10 +505,14 @@ class UserAdmin(BaseUserAdmin):
         user = self.get_object(request, str(object_id))
         if user is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        nothing = self.nothing_to_do(action, user)
+        if nothing:  # reached by Back or a bookmark once done: the state, not a form that changes nothing
+            messages.info(request, f"Nothing to do: {nothing}")
+            return HttpResponseRedirect(change_url(user))
         title, button, consequence, done = USER_ACTIONS[action]
         context = {**self.admin_site.each_context(request), "opts": self.opts, "original": user,
                    "title": title.format(who=who(user)), "who": who(user), "action": action, "button": button,
-                   "consequence": consequence}
+                   "consequence": " ".join([consequence, *self.also_happens(action, user)])}
         form = UserControlForm(request.POST if request.method == "POST" else None)
         if request.method != "POST" or not form.is_valid() or "edit" in request.POST:
             return TemplateResponse(request, "admin/api/user/control.html", {**context, "form": form})
@@ -473,6 +529,33 @@ class UserAdmin(BaseUserAdmin):
         self.log_change(request, user, f"{done}: {reason}")
         messages.success(request, f"{done}: {who(user)}.")
         return HttpResponseRedirect(change_url(user))
+
+    @staticmethod
+    def nothing_to_do(action: str, user) -> str:
+        """Why ``action`` would change nothing for ``user`` now, or "" if it would."""
+        if action == "block" and user.blocked_at is not None:
+            return f"{who(user)} is already blocked (since {timezone.localtime(user.blocked_at):%Y-%m-%d %H:%M})."
+        if action == "unblock" and user.blocked_at is None:
+            return f"{who(user)} is not blocked."
+        if action == "reset2fa" and not TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists():
+            return f"{who(user)} has no two-factor authentication to reset."
+        return ""
+
+    @staticmethod
+    def also_happens(action: str, user) -> list[str]:
+        """What else blocking does to this user: a customer's money stays; a staff member's requests waiting
+        for approval are cancelled (api.services.approvals.cancel_pending_of), said with their number."""
+        if action != "block":
+            return []
+        said = [] if user.is_staff and not user.accounts.exists() else ["Their money stays where it is."]
+        pending = Approval.objects.filter(requested_by=user, status=Approval.Status.PENDING).count()
+        if pending:
+            said.append(ngettext("Their %(count)d request waiting for approval is cancelled: nobody can approve it "
+                                 "any more, and it stays cancelled after an unblock.",
+                                 "Their %(count)d requests waiting for approval are cancelled: nobody can approve "
+                                 "them any more, and they stay cancelled after an unblock.", pending)
+                        % {"count": pending})
+        return said
 
     @admin.display(description="Accounts")
     def accounts_summary(self, obj):
@@ -508,8 +591,8 @@ class UserAdmin(BaseUserAdmin):
             ((id_link(order), order.sender_account_id, account_party(order.receiver_account),
               amount(order.amount, order.currency), order.get_interval_display(), order.get_status_display()
               + (f", next {order.next_run_on}" if order.next_run_on else ""), latest(order)) for order in orders))
-        more = format_html('<p><a href="{}">Orders and their runs</a></p>',
-                           url_with("admin:api_standingorder_changelist", owner__id__exact=obj.pk))
+        more = format_html("<p>{}</p>", page_link(StandingOrder, url_with("admin:api_standingorder_changelist",
+                                                                          owner__id__exact=obj.pk), "Orders and their runs"))
         return format_html('<table class="nx-table" id="standing-orders-table"><thead><tr><th>Order</th><th>From</th>'
                            "<th>To</th><th>Amount</th><th>Every</th><th>State</th><th>Latest run</th></tr></thead>"
                            "<tbody>{}</tbody></table>{}", rows, more)
@@ -517,18 +600,23 @@ class UserAdmin(BaseUserAdmin):
 
 # --- accounts ----------------------------------------------------------------------------------
 
+def can_deposit_to(viewer, account) -> bool:
+    """Whether the deposit desk is offered for ``account``: a customer's active account, to a viewer who may
+    deposit and does not own it (v1.3: nothing of one's own). Anything else the desk would refuse."""
+    return (not account.is_house and account.is_active and viewer.has_perm(DEPOSIT_PERMISSION)
+            and not is_own(viewer, owner_ids=[account.owner_id]))
+
+
 def account_shortcuts(account, viewer=None) -> str:
-    """The account's records, and the deposit desk for a customer account: only for a ``viewer`` who may
-    deposit and does not own it (v1.3: nothing of one's own); without a viewer, the records only."""
+    """The account's records, and the deposit desk where ``viewer`` may use it (:func:`can_deposit_to`);
+    without a viewer, the records only."""
     links = [
-        (url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
-        (url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
+        page_link(Transaction, url_with("admin:api_transaction_changelist", account=account.pk), "Transactions"),
+        page_link(LedgerEntry, url_with("admin:api_ledgerentry_changelist", account=account.pk), "Statement"),
     ]
-    if not account.is_house and viewer is not None and viewer.has_perm(DEPOSIT_PERMISSION) and not is_own(
-            viewer, owner_ids=[account.owner_id]):
-        links.append((url_with("admin:api_account_deposit", account=account.pk), "Deposit"))
-    return format_html('<span class="nx-links">{}</span>',
-                       format_html_join(" · ", '<a href="{}">{}</a>', links))
+    if viewer is not None and can_deposit_to(viewer, account):
+        links.append(format_html('<a href="{}">Deposit</a>', url_with("admin:api_account_deposit", account=account.pk)))
+    return format_html('<span class="nx-links">{}</span>', format_html_join(" · ", "{}", ((item,) for item in links)))
 
 
 class DepositForm(forms.Form):
@@ -549,10 +637,15 @@ class DepositForm(forms.Form):
             self.matches = list(customers.filter(owner__email=value.lower()).order_by("created_at"))
             if not self.matches:
                 raise forms.ValidationError("No customer with this email has an account.")
+        elif not ACCOUNT_NUMBER.fullmatch(value):
+            raise forms.ValidationError(f"“{value}” is neither an account number nor an email: enter the 12 digits "
+                                        "of the account, or the customer's email (find it by name under Accounts).")
         else:
             self.matches = list(customers.filter(pk=value))
             if not self.matches:
-                raise forms.ValidationError("No customer account has this number.")
+                raise forms.ValidationError(
+                    f"{value} is one of the bank's own accounts: deposits go to a customer's account."
+                    if Account.objects.filter(pk=value).exists() else f"No customer has an account numbered {value}.")
         if len(self.matches) > 1:
             raise forms.ValidationError(f"{value} has {len(self.matches)} accounts: choose one below.")
         account = self.matches[0]
@@ -608,6 +701,7 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial_limit = self.instance.daily_limit  # the limit as read (the form's instance takes the new one)
         if self.instance.pk and "daily_limit" in self.initial:  # 10000.00 for a USD account, not 10000.000
             self.initial["daily_limit"] = money.fmt(self.instance.daily_limit, self.instance.currency)
 
@@ -653,9 +747,18 @@ class AccountAdmin(admin.ModelAdmin):
             return False
         return any(request.user.has_perm(perm) for perms in self.POWERS.values() for perm in perms)
 
+    # What a save did is said by save_model (refused, held for approval, done), never by Django's generic
+    # "was changed successfully" nor by its log entry "Changed Daily limit." for a limit that did not change.
+
     def log_change(self, request, obj, message):
-        if not getattr(request, "nexus_refused", False):
-            super().log_change(request, obj, message)
+        if getattr(request, "nexus_refused", False):
+            return
+        super().log_change(request, obj, getattr(request, "nexus_log", None) or message)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "nexus_log", None):
+            return  # save_model said what happened
+        super().message_user(request, message, level, *args, **kwargs)
 
     def response_change(self, request, obj):
         if getattr(request, "nexus_refused", False):
@@ -696,13 +799,25 @@ class AccountAdmin(admin.ModelAdmin):
             request.nexus_refused = True  # no "changed" log entry, back to the form (log_change, response_change)
             messages.error(request, f"Not saved: {refusal(exc)}")
             return
+        state = ("Froze the account" if not changed["is_active"] else "Unfroze the account") if "is_active" in changed else ""
         if isinstance(result, Approval):
-            messages.warning(request, format_html("The daily-limit increase waits for a second approver (request "
-                                                  "{}); anything else was saved.", short_id(result.pk)))
+            limit = money_text(changed["daily_limit"], obj.currency)
+            request.nexus_log = "; ".join(filter(None, [state, f"Requested a daily limit of {limit} (request "
+                                                               f"{str(result.pk)[:8]})"]))
+            if state:
+                messages.success(request, f"{state}.")
+            messages.warning(request, format_html(
+                "The daily limit of {} waits for a second approver (request {}): until then it stays {}.{}",
+                limit, link(result, short_id(result.pk)), money_text(form.initial_limit, obj.currency),
+                "" if state else " Nothing else changed."))
 
     @admin.display(description="Owner", ordering="owner__email")
     def owner_email(self, obj):
-        return account_owner(obj)
+        """The owner's email and, under it, their name: found by a surname, the row says why it matched."""
+        name = "" if obj.is_house else obj.owner.get_full_name()
+        if not name:
+            return account_owner(obj)
+        return format_html('{}<br><span class="nx-name">{}</span>', account_owner(obj), name)
 
     @admin.display(description="Owner")
     def owner_link(self, obj):
@@ -759,9 +874,14 @@ class AccountAdmin(admin.ModelAdmin):
 
     def _set_active(self, request, queryset, is_active: bool):
         """Ask for a reason and confirm, listing what will change; then all or nothing, in one transaction:
-        one refusal (a house account, one's own) changes nothing."""
+        one refusal changes nothing. What is refused for sure (the bank's own accounts, one's own) is said
+        before a reason is asked for."""
         verb, done, what = ("Unfreeze", "Unfroze", "Unfrozen accounts send and receive money again.") if is_active else (
             "Freeze", "Froze", "Frozen accounts can neither send nor receive money until someone unfreezes them.")
+        refused = self._never_frozen(request, queryset, verb)
+        if refused:
+            self.message_user(request, refused, messages.ERROR)
+            return None
         accounts = list(queryset.filter(is_active=not is_active).select_related("owner"))
         form = UserControlForm(request.POST if "apply" in request.POST else None)
         if not accounts:
@@ -786,6 +906,20 @@ class AccountAdmin(admin.ModelAdmin):
         self.message_user(request, f"{done} {len(accounts)} {ngettext('account', 'accounts', len(accounts))}.")
         return None
 
+    @staticmethod
+    def _never_frozen(request, queryset, verb: str) -> str:
+        """Why nothing in the selection will be frozen or unfrozen, if it holds an account that never is by
+        this viewer: the bank's own (vault, fees, FX, settlement), or the viewer's own. Empty when none."""
+        house = list(queryset.exclude(role=Account.Role.CUSTOMER).values_list("pk", flat=True))
+        if house:
+            return (f"Nothing to {verb.lower()}: the bank's own accounts are never frozen or unfrozen "
+                    f"({', '.join(house)}). Select customers' accounts only.")
+        own = list(queryset.filter(owner=request.user).values_list("pk", flat=True))
+        if own:
+            return (f"Nothing to {verb.lower()}: {', '.join(own)} {ngettext('is', 'are', len(own))} your own; "
+                    f"another staff member must {verb.lower()} {ngettext('it', 'them', len(own))}.")
+        return ""
+
     @admin.action(description="Freeze selected accounts…", permissions=["freeze"])
     def freeze(self, request, queryset):
         return self._set_active(request, queryset, False)
@@ -801,7 +935,8 @@ class AccountAdmin(admin.ModelAdmin):
                 *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_deposit": request.user.has_perm(DEPOSIT_PERMISSION), **(extra_context or {})}
+        account = self.get_object(request, object_id)
+        extra = {"can_deposit": account is not None and can_deposit_to(request.user, account), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def deposit_view(self, request):
@@ -1035,8 +1170,9 @@ class TransactionAdmin(ReadOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        extra = {"can_reverse": obj is not None and self.reversible(obj)
-                 and request.user.has_perm(REVERSE_PERMISSION), **(extra_context or {})}
+        extra = {"can_reverse": obj is not None and self.reversible(obj) and request.user.has_perm(REVERSE_PERMISSION)
+                 and not is_own(request.user, owner_ids=[obj.sender_account.owner_id, obj.receiver_account.owner_id]),
+                 **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def reverse_view(self, request, object_id):
@@ -1348,8 +1484,14 @@ class ApprovalAdmin(ReadOnlyAdmin):
 
     @staticmethod
     def can_decide(approval, user) -> bool:
+        """Pending, not one's own request, nor about one's own accounts (the rows the page has read already)."""
+        if approval.account_id:
+            owners = [approval.account.owner_id]
+        else:
+            txn = approval.target_transaction
+            owners = [txn.sender_account.owner_id, txn.receiver_account.owner_id]
         return (approval.status == Approval.Status.PENDING and approval.requested_by_id != user.pk
-                and user.has_perm(DECIDE_PERMISSION))
+                and user.has_perm(DECIDE_PERMISSION) and not is_own(user, owner_ids=owners))
 
     def get_list_display(self, request):
         """Approve or reject from the queue, for whoever may decide that request (never one's own)."""
@@ -1388,6 +1530,15 @@ class ApprovalAdmin(ReadOnlyAdmin):
         approval = self.get_object(request, object_id)
         if approval is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": approval,
+                   "title": "Approve or reject",
+                   "request": format_html("{} of {}", approval.get_action_display(),
+                                          amount(approval.amount, approval.currency)),
+                   "target": self.target(approval), "requested": self.requested(approval)}
+        if not self.can_decide(approval, request.user):
+            # Reached by Back or a bookmark once decided, or not this viewer's to decide: what stands, no buttons.
+            return TemplateResponse(request, "admin/api/approval/decide.html",
+                                    {**context, "title": "Decision", "settled": self.settled(approval, request.user)})
         form = RejectForm(request.POST if "reject" in request.POST else None)
         if request.method == "POST" and "approve" in request.POST:
             try:
@@ -1410,97 +1561,24 @@ class ApprovalAdmin(ReadOnlyAdmin):
             self.log_change(request, approval, f"Rejected: {form.cleaned_data['reason']}")
             messages.success(request, "Rejected; nothing moved.")
             return HttpResponseRedirect(change_url(approval))
-        return TemplateResponse(request, "admin/api/approval/decide.html", {
-            **self.admin_site.each_context(request), "opts": self.opts, "original": approval,
-            "title": "Approve or reject", "form": form,
-            "request": format_html("{} of {}", approval.get_action_display(), amount(approval.amount, approval.currency)),
-            "target": self.target(approval), "requested": self.requested(approval),
-        })
+        return TemplateResponse(request, "admin/api/approval/decide.html", {**context, "form": form})
 
-
-# How the audit trail reads: each field of ``changes`` in words, its values as a person would say them.
-CHANGE_LABELS = {
-    "is_active": "State", "daily_limit": "Daily limit", "is_staff": "Staff", "is_superuser": "Superuser",
-    "groups": "Roles", "user_permissions": "Own permissions", "permissions": "Permissions", "members": "Members",
-    "blocked": "Blocked", "blocked_reason": "Block reason", "unblock_reason": "Unblock reason",
-    "token_version": "Sessions", "two_factor_enabled": "Two-factor", "effective_from": "Effective from",
-    "rate": "Rate (per JOD)", "ip": "IP address", "failures": "Failed logins", "cidr": "IP range",
-    "requested_by": "Requested by", "object": "On", "reversal": "Reversal", "transaction": "Transaction made",
-}
-# A yes/no field in the words of what it means, (when True, when False), per kind of object.
-FLAG_WORDS = {("account", "is_active"): ("active", "frozen"), ("user", "is_active"): ("active", "deactivated"),
-              ("user", "two_factor_enabled"): ("on", "off")}
-# A state or a kind as its label (an incident's, which this app does not define, as its words).
-CHOICE_WORDS = {**dict(Transaction.Status.choices), **dict(Approval.Status.choices), **dict(Approval.Action.choices)}
-# Objects of the audit trail that have a page of their own, by the id the record keeps.
-OBJECT_PAGES = {"account": "admin:api_account_change", "transaction": "admin:api_transaction_change",
-                "approval": "admin:api_approval_change", "incident": "admin:risk_incident_change"}
-
-
-def audit_value(record, name: str, value):
-    """One value of a change as words: yes/no (or what the flag means), lists joined, a time in the bank's
-    zone, a transaction's id as a short link, nothing as a dash."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return FLAG_WORDS.get((record.object_type, name), ("yes", "no"))[0 if value else 1]
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    text = str(value)
-    if UUID_TEXT.fullmatch(text):
-        if name in ("transaction", "reversal", "object"):  # "object": what a reversal request is about
-            return format_html('<a class="nx-id" href="{}" title="{}">{}</a>',
-                               reverse("admin:api_transaction_change", args=[text]), text, text[:8])
-        return short_id(text)
-    if name in ("status", "action"):
-        return CHOICE_WORDS.get(text, text.replace("_", " ").capitalize())
-    if name == "effective_from":
-        moment = parse_datetime(text)
-        return when(moment) if moment else text
-    return text
-
-
-def audit_change(record, name: str, old, new) -> str:
-    """``State: active → frozen``; a value set where there was none reads ``Reason: …``."""
-    label = CHANGE_LABELS.get(name, name.replace("_", " ").capitalize())
-    if name == "token_version":
-        return format_html("{}: every one ended", label)
-    if old is None or (old == "" and not isinstance(new, bool)):
-        return format_html("{}: {}", label, audit_value(record, name, new))
-    return format_html("{}: {} → {}", label, audit_value(record, name, old), audit_value(record, name, new))
-
-
-@admin.register(AuditRecord)
-class AuditRecordAdmin(ReadOnlyAdmin):
-    """The audit trail: read-only for everyone, superusers included (the database refuses changes too)."""
-
-    list_display = ["time", "actor_email", "action", "object_type", "object_cell", "change_summary", "ip"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor_email", "object_id", "request_id"]
-    search_help_text = "Actor's email, object id (account number, UUID, email) or request id."
-    date_hierarchy = "timestamp"
-    fields = ["time", "actor_email", "action", "object_type", "object_cell", "change_summary", "ip", "request_id"]
-    readonly_fields = fields
-
-    time = time_column("timestamp")
-
-    @admin.display(description="Object", ordering="object_id")
-    def object_cell(self, obj):
-        """The object's id (a UUID shortened, whole on hover), linking to its page where it has one; a user
-        (kept by email) to the users found by it."""
-        text = short_id(obj.object_id) if UUID_TEXT.fullmatch(obj.object_id) else obj.object_id
-        if obj.object_type == "user":
-            return format_html('<a href="{}">{}</a>', url_with("admin:api_user_changelist", q=obj.object_id), text)
-        try:
-            url = reverse(OBJECT_PAGES[obj.object_type], args=[obj.object_id])
-        except (KeyError, NoReverseMatch):
-            return text
-        return format_html('<a href="{}">{}</a>', url, text)
-
-    @admin.display(description="Changes")
-    def change_summary(self, obj):
-        return format_html_join(mark_safe("<br>"), "{}",  # noqa: S308 - a constant
-                                ((audit_change(obj, name, old, new),) for name, (old, new) in obj.changes.items()))
+    @staticmethod
+    def settled(approval, user) -> str:
+        """Why ``user`` has nothing to decide on ``approval``: its decision, or why it is someone else's."""
+        if approval.status == Approval.Status.PENDING:
+            if approval.requested_by_id == user.pk:
+                return "You requested it: someone else approves or rejects it."
+            return ("It is about your own accounts: someone else approves or rejects it."
+                    if user.has_perm(DECIDE_PERMISSION) else "Your role does not approve or reject requests.")
+        if approval.status == Approval.Status.CANCELLED:
+            return format_html("Cancelled on {}: {}", when(approval.decided_at),
+                               approval.decision_reason or "the requester was blocked or deactivated.")
+        made = format_html("; transaction made: {}", id_link(approval.result)) if approval.result_id else ""
+        reason = format_html(": {}", approval.decision_reason) if approval.decision_reason else ""
+        return format_html("Already {} by {} on {}{}{}. Nothing more to decide.",
+                           approval.get_status_display().lower(), email_link(approval.decided_by),
+                           when(approval.decided_at), reason, made)
 
 
 @admin.register(Notification)
@@ -1559,4 +1637,5 @@ class RoleAdmin(BaseGroupAdmin):
         super().delete_queryset(request, queryset)
 
 
-from . import admin_standing  # noqa: E402, F401 - registers the standing orders' pages, which use the helpers above
+# The audit trail's and the standing orders' pages, which use the helpers above.
+from . import admin_audit, admin_standing  # noqa: E402, F401

@@ -21,7 +21,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
-from django.db import DataError
+from django.db import DataError, models
 from django.shortcuts import render
 from django.urls import reverse
 from rest_framework.settings import api_settings
@@ -140,20 +140,43 @@ class BoundedDates:
         return BoundedChangeList
 
 
+# A number typed into a browser's number input that is not one ("abc") is sent as nothing, and the form then
+# says "This field is required.": every number of the site is a text input, so the server sees what was
+# typed and says it is not a number (the keyboard of a phone still shows digits).
+NUMBER_INPUTS = {
+    models.DecimalField: ("decimal", "Not a number: write digits, with a dot for decimals (such as 2500.5)."),
+    models.FloatField: ("decimal", "Not a number: write digits, with a dot for decimals (such as 2500.5)."),
+    models.IntegerField: ("numeric", "Not a whole number: write digits only (such as 25)."),
+}
+
+
+class TextNumbers:
+    """Every number field of the site's forms as a text input saying what is wrong (NexusAdminSite.register)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        kind = next((value for cls, value in NUMBER_INPUTS.items() if isinstance(db_field, cls)), None)
+        if kind is not None and not db_field.choices and "widget" not in kwargs:
+            mode, invalid = kind
+            kwargs["widget"] = forms.TextInput(attrs={"inputmode": mode, "size": 20})
+            kwargs["error_messages"] = {"invalid": invalid, **kwargs.get("error_messages", {})}
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 class NexusAdminSite(admin.AdminSite):
     login_form = StaffLoginForm
     site_header = site_title = "Nexus Bank back office"
     index_title = "Back office"
-    # "View site": the bank has no customer web site here; the API documentation is its public face.
-    site_url = "/api/docs/"
+    # "View site": the bank has no customer web site here; its public face is the landing page (the API's
+    # version, links to the reference, the guide and the health check), not Swagger UI itself.
+    site_url = "/"
     # At 1400 px the lists need the width more than a second copy of the home page's model list.
     enable_nav_sidebar = False
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        """Every ModelAdmin, third-party ones included, gets the bounded change list."""
+        """Every ModelAdmin, third-party ones included, gets the bounded change list and text number inputs."""
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, BoundedDates):
-            admin_class = type(admin_class.__name__, (BoundedDates, admin_class), {})
+            admin_class = type(admin_class.__name__, (BoundedDates, TextNumbers, admin_class), {})
         super().register(model_or_iterable, admin_class, **options)
 
     def is_admin_request(self, request) -> bool:

@@ -5,8 +5,11 @@ staff who may (``api.cancel_standingorder``) cancel one with a reason, through t
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
@@ -15,6 +18,7 @@ from .admin import (
     ReadOnlyAdmin,
     account_party,
     amount,
+    change_url,
     email_column,
     id_link,
     link,
@@ -26,6 +30,7 @@ from .admin import (
 )
 from .models import StandingOrder, StandingOrderRun
 from .services import standing
+from .services.conflicts import is_own
 
 CANCEL_PERMISSION = "api.cancel_standingorder"
 
@@ -42,6 +47,7 @@ class CancelForm(forms.Form):
 
 class RunInline(admin.TabularInline):
     model = StandingOrderRun
+    template = "admin/api/standingorder/runs.html"  # "No run yet" rather than an empty table
     fields = ["run_on", "status", "paid", "error_code", "created"]
     readonly_fields = fields
     ordering = ["-run_on"]
@@ -112,12 +118,43 @@ class StandingOrderAdmin(ReadOnlyAdmin):
     def has_cancel_permission(self, request):
         return request.user.has_perm(CANCEL_PERMISSION)
 
+    def can_cancel(self, request, order) -> bool:
+        """Whether the order's page offers "Cancel this order…": active, not the viewer's own (v1.3), and the
+        viewer may cancel (what standing.staff_cancel would otherwise refuse)."""
+        return (order.status == StandingOrder.Status.ACTIVE and self.has_cancel_permission(request)
+                and not is_own(request.user, owner_ids=[order.owner_id]))
+
+    def get_urls(self):
+        return [path("<uuid:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
+                     name="api_standingorder_cancel"),
+                *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        extra = {"can_cancel": order is not None and self.can_cancel(request, order), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def cancel_view(self, request, object_id):
+        """The order's own "Cancel this order…": the list action's reason page and service, for one order."""
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        order = self.get_object(request, str(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        return self._cancel(request, [order], single=order) or HttpResponseRedirect(change_url(order))
+
     @admin.action(description="Cancel selected standing orders…", permissions=["cancel"])
     def cancel_orders(self, request, queryset):
-        """A reason, then all or nothing in one transaction: one refusal (one's own order) cancels none."""
-        orders = list(queryset.filter(status=StandingOrder.Status.ACTIVE).select_related("owner"))
+        return self._cancel(request, list(queryset.select_related("owner")),
+                            selected=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
+
+    def _cancel(self, request, chosen, *, single=None, selected=()):
+        """A reason, then all or nothing in one transaction: one refusal (one's own order) cancels none. The
+        reason page (a response) until a reason is posted; then cancel and return None."""
+        orders = [order for order in chosen if order.status == StandingOrder.Status.ACTIVE]
         if not orders:
-            self.message_user(request, "Nothing to cancel: the selected orders are no longer active.", messages.INFO)
+            self.message_user(request, "Nothing to cancel: " + ("the order is" if single else "the selected orders are")
+                              + " no longer active.", messages.INFO)
             return None
         form = CancelForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
@@ -125,9 +162,8 @@ class StandingOrderAdmin(ReadOnlyAdmin):
             return TemplateResponse(request, "admin/api/standingorder/cancel.html", {
                 **self.admin_site.each_context(request), "opts": self.opts, "form": form, "orders": orders,
                 "title": ngettext("Cancel %(count)d standing order", "Cancel %(count)d standing orders", count)
-                % {"count": count},
-                "action": request.POST.get("action"), "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-                "skipped": queryset.count() - count})
+                % {"count": count}, "single": single,
+                "action": request.POST.get("action"), "selected": selected, "skipped": len(chosen) - count})
         reason = form.cleaned_data["reason"]
         try:
             with transaction.atomic():

@@ -342,12 +342,27 @@ def add_response_examples(result: dict) -> None:
                                                      "value": sample(media["schema"], components, samples)}}
 
 
+def open_periods(result: dict) -> None:
+    """A query's date or time bound (``from``, ``to``) without an example: Swagger UI fills a parameter's box
+    with its example, and one fixed day as both ends of a period answers an empty list on *Execute*. Left
+    empty, the period is the whole list (or the operation's default); the format stays in the schema and
+    its description."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and schema.get("format") in ("date", "date-time"):
+                    parameter["schema"] = {key: value for key, value in schema.items() if key != "example"}
+                    parameter.pop("example", None)
+
+
 def postprocess(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(ERROR_SCHEMAS)
     _unmark_optional(schemas)
     result.setdefault("paths", {})["/health/"] = _health()
     add_response_examples(result)
+    open_periods(result)
     # ReDoc's menu: the customer's API first, then the staff's, then operations.
     tags = [tag["name"] for tag in result.get("tags", [])]
     staff = {"approvals", "audit", "users", "business", "risk"}

@@ -10,9 +10,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from api.admin import change_url, email_column, email_link, id_column, reason_field, refusal, time_column, when
+from api.admin import (
+    change_url,
+    email_column,
+    email_link,
+    id_column,
+    page_link,
+    reason_field,
+    refusal,
+    time_column,
+    when,
+)
 from api.exceptions import BlacklistRefused, DomainError
-from api.models import User
+from api.models import Transaction, User
 from nexus.client_ip import client_ip, normalize_network
 
 from . import services
@@ -49,8 +59,7 @@ def details_display(incident) -> str:
 
     def value_html(key, value):
         if key == "transaction_id" and _is_uuid(value):
-            return format_html('<a href="{}" title="{}">{}</a>',
-                               reverse("admin:api_transaction_change", args=[value]), value, value)
+            return page_link(Transaction, reverse("admin:api_transaction_change", args=[value]), value)
         if isinstance(value, dict | list):
             return json.dumps(value, ensure_ascii=False)
         return str(value)
@@ -113,7 +122,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def subject_cell(self, obj):
         """Whom or what the incident is about: the user (linked), else its subject (an email, an IP)."""
         if obj.user_id:
-            return format_html('<a href="{}">{}</a>', change_url(obj.user), obj.user.email)
+            return email_link(obj.user)
         return obj.subject or "—"  # an email that matches no user, or an address
 
     @staticmethod
@@ -193,7 +202,7 @@ class IncidentAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return TemplateResponse(request, "admin/risk/incident/status.html", {
                 **self.admin_site.each_context(request), "opts": self.opts, "form": form, "action": action,
-                "target": target.label, "incidents": incidents, "bulk": bulk,
+                "target": target.label, "verb": BUTTONS[action], "incidents": incidents, "bulk": bulk,
                 "title": f"{BUTTONS[action]}: add a note",
                 "skipped": [incident for incident in incidents if not self._moves_forward(incident, target)],
             })
@@ -308,7 +317,12 @@ class LoginLockoutAdmin(admin.ModelAdmin):
         return services.current_lockouts()
 
     def get_list_display(self, request):
-        unlock = ["unlock_button"] if request.user.has_perm(UNLOCK_PERMISSION) else []
+        """Unlock for who may unlock, on every lockout but one of their own email (the service refuses it)."""
+        @admin.display(description="")
+        def unlock_button(obj):
+            return "—" if obj.username == request.user.email.lower() else self.unlock_button(obj)
+
+        unlock = [unlock_button] if request.user.has_perm(UNLOCK_PERMISSION) else []
         return [*self.list_display, *unlock]
 
     def has_view_permission(self, request, obj=None):

@@ -140,21 +140,27 @@ class Account(models.Model):
                        ("unfreeze_account", "Can unfreeze accounts"),
                        ("change_account_limit", "Can change an account's daily limit")]
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_non_negative"),
-            models.CheckConstraint(condition=Q(daily_limit__gte=0), name="account_daily_limit_non_negative"),
-            models.CheckConstraint(condition=Q(spent_amount__gte=0), name="account_spent_amount_non_negative"),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_non_negative",
+                                   violation_error_message="A balance cannot be negative."),
+            models.CheckConstraint(condition=Q(daily_limit__gte=0), name="account_daily_limit_non_negative",
+                                   violation_error_message="A daily limit cannot be negative: enter zero or more."),
+            models.CheckConstraint(condition=Q(spent_amount__gte=0), name="account_spent_amount_non_negative",
+                                   violation_error_message="The amount spent today cannot be negative."),
             models.CheckConstraint(
                 condition=Q(role="customer", owner__isnull=False) | (~Q(role="customer") & Q(owner__isnull=True)),
                 name="account_owner_matches_role",
+                violation_error_message="A customer account has an owner; the bank's own accounts have none.",
             ),
             models.CheckConstraint(
-                condition=Q(currency__in=money.CURRENCIES), name="account_currency_known"
+                condition=Q(currency__in=money.CURRENCIES), name="account_currency_known",
+                violation_error_message="The currency must be one the bank keeps (JOD, USD or EUR).",
             ),
             # House accounts of one role and currency are unique, except biller settlement accounts.
             models.UniqueConstraint(
                 fields=["role", "currency"],
                 condition=Q(role__in=["vault", "fees", "fx"]),
                 name="account_one_house_account_per_role_currency",
+                violation_error_message="The bank already has its own account of this role and currency.",
             ),
         ]
         indexes = [models.Index(fields=["owner", "created_at"], name="account_owner_created")]
@@ -285,11 +291,15 @@ class Transaction(models.Model):
             ("request_reversal", "Can request the reversal of a transaction"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
-            models.CheckConstraint(condition=Q(credited_amount__gt=0), name="transaction_credited_positive"),
-            models.CheckConstraint(condition=Q(fee_amount__gte=0), name="transaction_fee_non_negative"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive",
+                                   violation_error_message="An amount must be above zero."),
+            models.CheckConstraint(condition=Q(credited_amount__gt=0), name="transaction_credited_positive",
+                                   violation_error_message="The amount credited must be above zero."),
+            models.CheckConstraint(condition=Q(fee_amount__gte=0), name="transaction_fee_non_negative",
+                                   violation_error_message="A fee cannot be negative."),
             models.CheckConstraint(
-                condition=~Q(sender_account=F("receiver_account")), name="transaction_distinct_accounts"
+                condition=~Q(sender_account=F("receiver_account")), name="transaction_distinct_accounts",
+                violation_error_message="The sender and the receiver must be different accounts.",
             ),
         ]
         indexes = [
@@ -331,7 +341,8 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "ledger entries"
-        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_non_zero")]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_non_zero",
+                                              violation_error_message="A ledger line cannot be zero.")]
         indexes = [models.Index(fields=["account", "-created_at", "-id"], name="ledger_account_created")]
 
     def __str__(self):
@@ -398,13 +409,17 @@ class Approval(models.Model):
         ordering = ["-created_at"]
         permissions = [("decide_approval", "Can approve or reject dual-control requests")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="approval_amount_positive"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="approval_amount_positive",
+                                   violation_error_message="An amount must be above zero."),
             models.CheckConstraint(
                 condition=(Q(action__in=["deposit", "limit_change"], account__isnull=False)
                            | Q(action="reversal", target_transaction__isnull=False)),
                 name="approval_has_target",
+                violation_error_message="A deposit or limit change names an account; a reversal names a transaction.",
             ),
-            models.CheckConstraint(condition=~Q(decided_by=F("requested_by")), name="approval_four_eyes"),
+            models.CheckConstraint(condition=~Q(decided_by=F("requested_by")), name="approval_four_eyes",
+                                   violation_error_message="A request is approved or rejected by someone other than "
+                                                           "its requester."),
         ]
         indexes = [models.Index(fields=["status", "-created_at"], name="approval_status_created")]
 

@@ -51,7 +51,8 @@ class BillPayment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="billpayment_amount_positive")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="billpayment_amount_positive",
+                                              violation_error_message="An amount must be above zero.")]
         indexes = [models.Index(fields=["account", "-created_at"], name="bill_account_created")]
 
     def __str__(self):

@@ -50,13 +50,17 @@ class StandingOrder(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [("cancel_standingorder", "Can cancel a customer's standing order")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="standingorder_amount_positive"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="standingorder_amount_positive",
+                                   violation_error_message="An amount must be above zero."),
             models.CheckConstraint(condition=~Q(sender_account=F("receiver_account")),
-                                   name="standingorder_distinct_accounts"),
+                                   name="standingorder_distinct_accounts",
+                                   violation_error_message="The sender and the receiver must be different accounts."),
             models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("first_date")),
-                                   name="standingorder_end_after_first"),
+                                   name="standingorder_end_after_first",
+                                   violation_error_message="The last day cannot be before the first run."),
             models.CheckConstraint(condition=Q(status="active", next_run_on__isnull=False)
-                                   | ~Q(status="active"), name="standingorder_active_has_next_run"),
+                                   | ~Q(status="active"), name="standingorder_active_has_next_run",
+                                   violation_error_message="An active order has a next run date."),
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="standingorder_owner_created"),
@@ -91,7 +95,9 @@ class StandingOrderRun(models.Model):
             # Exactly once: whatever the number of workers, restarts or retries.
             models.UniqueConstraint(fields=["order", "run_on"], name="standingorderrun_once_per_day"),
             models.CheckConstraint(condition=Q(status="succeeded", transaction__isnull=False, error_code__isnull=True)
-                                   | Q(status="refused", transaction__isnull=True, error_code__isnull=False), name="standingorderrun_outcome"),
+                                   | Q(status="refused", transaction__isnull=True, error_code__isnull=False),
+                                   name="standingorderrun_outcome",
+                                   violation_error_message="A run either made a transfer or was refused with a code."),
         ]
         indexes = [models.Index(fields=["order", "-created_at", "-id"], name="standingorderrun_order_created")]
 

@@ -151,15 +151,16 @@ def account_update(*, actor: User, account_number: str, is_active: bool | None =
     return _apply(actor, account, fields, reason)
 
 
-def account_limit_apply(*, actor: User, account_number: str, daily_limit: Decimal) -> Account:
-    """Set a daily limit an approver approved (api.services.approvals), in the approver's transaction."""
+def account_limit_apply(*, actor: User, account_number: str, daily_limit: Decimal, approved_by: User) -> Account:
+    """Set the daily limit ``actor`` asked for, once ``approved_by`` approved it (api.services.approvals), in
+    the approver's transaction."""
     account = lock_accounts([account_number]).get(account_number)
     if account is None or account.role != Account.Role.CUSTOMER:
         raise exceptions.NotFound("Account not found.")
-    return _apply(actor, account, {"daily_limit": daily_limit})
+    return _apply(actor, account, {"daily_limit": daily_limit}, approved_by=approved_by)
 
 
-def _apply(actor: User, account: Account, fields: dict, reason: str = "") -> Account:
+def _apply(actor: User, account: Account, fields: dict, reason: str = "", approved_by: User | None = None) -> Account:
     """Write the changed columns of the locked ``account`` and audit them (with the staff's reason)."""
     shown = {"is_active": account.is_active, "daily_limit": money.fmt(account.daily_limit, account.currency)}
     changes = diff(shown, {name: money.fmt(value, account.currency) if name == "daily_limit" else value
@@ -169,7 +170,7 @@ def _apply(actor: User, account: Account, fields: dict, reason: str = "") -> Acc
         for name, value in fields.items():
             setattr(account, name, value)
         audit(actor=actor, action=Action.ACCOUNT_UPDATE, object_type="account", object_id=account.pk,
-              changes={**changes, "reason": [None, reason]} if reason else changes)
+              changes={**changes, "reason": [None, reason]} if reason else changes, approved_by=approved_by)
     return account
 
 

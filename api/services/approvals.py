@@ -162,13 +162,13 @@ def approval_approve(*, approver: User, approval_id) -> tuple[Approval, Transact
     txn = None
     if approval.action == Approval.Action.DEPOSIT:
         result = txn = deposit(staff=requester, account_number=approval.account_id, amount=approval.amount,
-                               description=approval.description)
+                               description=approval.description, approved_by=approver)
     elif approval.action == Approval.Action.REVERSAL:
         result = txn = reverse_transaction(staff=requester, transaction_id=approval.target_transaction_id,
-                                           reason=approval.description)
+                                           reason=approval.description, approved_by=approver)
     else:
         result = account_limit_apply(actor=requester, account_number=approval.account_id,
-                                     daily_limit=approval.amount)
+                                     daily_limit=approval.amount, approved_by=approver)
     approval.status, approval.decided_by, approval.decided_at, approval.result = (
         Approval.Status.APPROVED, approver, timezone.now(), txn)
     approval.save(update_fields=["status", "decided_by", "decided_at", "result"])

@@ -31,8 +31,17 @@ def diff(before: dict, after: dict) -> dict:
             if _plain(before.get(name)) != _plain(value)}
 
 
-def audit(*, actor: User | None, action: str, object_type: str, object_id, changes: dict) -> AuditRecord:
-    """Record one staff action. ``changes`` is ``{field: [before, after]}`` (see :func:`diff`)."""
+def audit(*, actor: User | None, action: str, object_type: str, object_id, changes: dict,
+          approved_by: User | None = None) -> AuditRecord:
+    """Record one staff action. ``changes`` is ``{field: [before, after]}`` (see :func:`diff`).
+
+    ``approved_by``: the action is ``actor``'s request held for dual control, carried out now because
+    ``approved_by`` approved it. The record's actor is then the approver, who made it happen, and the
+    requester is kept in its changes (``requested_by``): the same for every held command (a deposit, a
+    reversal, a limit increase)."""
+    if approved_by is not None:
+        changes = {**changes, "requested_by": [None, actor.email]}
+        actor = approved_by
     request = current_request()
     return AuditRecord.objects.create(
         actor=actor, actor_email=getattr(actor, "email", "") or "system", action=action,

@@ -76,6 +76,10 @@ def check_funds(account: Account, total: Decimal) -> None:
         )
 
 
+INTERNAL_RECEIVER_NOT_FOUND = ("Receiver account not found among your accounts: an internal transfer moves money between "
+                               "your own accounts. To pay another customer, use POST /transfers/external/.")
+
+
 def _transfer(
     *, kind: str, user: User, sender_number: str, receiver_number: str, amount: Decimal,
     description: str = "", idempotency_key: str | None = None, stepped_up: bool = False,
@@ -95,8 +99,8 @@ def _transfer(
         uncoded_total = stepup.uncoded_payment(user=user, amount=amount, currency=sender.currency, totals=totals)
     receiver = locked.get(receiver_number)
     if kind == Kind.INTERNAL:
-        if receiver is None or receiver.owner_id != user.pk:
-            raise exceptions.NotFound("Receiver account not found.")
+        if receiver is None or receiver.owner_id != user.pk:  # unknown and someone else's alike (never revealed)
+            raise exceptions.NotFound(INTERNAL_RECEIVER_NOT_FOUND, details={"external_transfers": "/transfers/external/"})
     elif receiver is None or receiver.role != Account.Role.CUSTOMER or not receiver.is_active:
         # A frozen receiver answers exactly like an unknown number: nobody learns it exists.
         raise exceptions.ReceiverNotFound()
@@ -147,8 +151,9 @@ def transfer_external(*, user: User, sender_number: str, receiver_number: str, a
 
 @db_transaction.atomic(savepoint=False)
 def deposit(*, staff: User, account_number: str, amount: Decimal, description: str = "",
-            idempotency_key: str | None = None) -> Transaction:
-    """A teller cash deposit: money enters the bank from the cash vault."""
+            idempotency_key: str | None = None, approved_by: User | None = None) -> Transaction:
+    """A teller cash deposit: money enters the bank from the cash vault. ``approved_by``: ``staff``'s held
+    request approved by them (api.services.approvals), which the audit record names as its actor."""
     locked = lock_accounts([account_number])
     account = locked.get(account_number)
     if account is None or account.role != Account.Role.CUSTOMER:
@@ -166,13 +171,15 @@ def deposit(*, staff: User, account_number: str, amount: Decimal, description: s
     audit(actor=staff, action=Action.DEPOSIT, object_type="transaction", object_id=txn.pk, changes={
         "account": [None, account.pk], "amount": [None, money.fmt(amount, account.currency)],
         "currency": [None, account.currency], "status": [None, txn.status],
-    })
+    }, approved_by=approved_by)
     return txn
 
 
 @db_transaction.atomic(savepoint=False)
-def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None) -> Transaction:
-    """Post the exact mirror of a transaction's legs (fee and FX legs included) and mark it REVERSED."""
+def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency_key: str | None = None,
+                        approved_by: User | None = None) -> Transaction:
+    """Post the exact mirror of a transaction's legs (fee and FX legs included) and mark it REVERSED.
+    ``approved_by``: as for :func:`deposit`."""
     original = (
         Transaction.objects.select_for_update(no_key=True).filter(pk=transaction_id).first()
     )
@@ -205,5 +212,5 @@ def reverse_transaction(*, staff: User, transaction_id, reason: str, idempotency
     audit(actor=staff, action=Action.REVERSAL, object_type="transaction", object_id=original.pk, changes={
         "status": [Transaction.Status.SUCCESS, Transaction.Status.REVERSED],
         "reversal": [None, compensating.pk], "reason": [None, reason],
-    })
+    }, approved_by=approved_by)
     return compensating

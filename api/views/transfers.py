@@ -92,9 +92,13 @@ class TransferView(ListModelMixin, GenericAPIView):
     ),
     post=extend_schema(
         summary="Transfer between my own accounts",
-        description="Both accounts must be the caller's (otherwise 404, as if they did not exist). No fee. "
+        description="Both accounts must be the caller's (otherwise 404, as if they did not exist; a receiver that is "
+                    "not the caller's is told that paying another customer is `POST /transfers/external/`). No fee. "
                     + TRANSFER_RULES,
-        responses={201: serializers.TransactionSerializer, **errors(NOT_FOUND, PRECISION, *TRANSFER_REFUSALS)},
+        responses={201: serializers.TransactionSerializer, **errors(
+            (exceptions.NotFound, "the sender or the receiver is not one of the caller's accounts (an unknown number "
+                                  "alike); paying another customer is `POST /transfers/external/`."),
+            PRECISION, *TRANSFER_REFUSALS)},
         examples=[
             request_example("JOD savings to my USD account", {
                 "sender_account": ALICE_JOD, "receiver_account": ALICE_USD, "amount": "100.000",

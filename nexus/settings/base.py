@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "nexus.admin_timezone.AdminTimeZoneMiddleware",
+    "nexus.admin_request.AdminRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "nexus.middleware.ContentSecurityPolicyMiddleware",
     # Oversized bodies and NUL characters in the URL are refused before any view reads them.
@@ -170,6 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["nexus.formats"]  # ISO dates on every page Django renders (nexus/formats/en)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -258,13 +259,13 @@ SPECTACULAR_SETTINGS = {
         "codes it can answer. A POST that moves money takes an `Idempotency-Key` header: a retry with the "
         "same key replays the first answer (`Idempotent-Replayed: true`) and moves nothing twice. Operations "
         "marked *(staff)* name the staff roles allowed.\n\n"
-        "**Version 1.2** adds two-factor login (TOTP), a step-up code for large payments, notifications "
-        "(listed here and pushed over the WebSocket `/ws/notifications/`) and staff control of users and "
-        "their sessions.\n\n"
+        "**Version 1.3** (contract v1.3): two-factor login (TOTP), a step-up code for large payments, "
+        "notifications (listed here and pushed over the WebSocket `/ws/notifications/`), staff control of users "
+        "and their sessions, lists paged by cursor, and standing orders.\n\n"
         "The API guide, `docs/API.md` in the repository (also served at `/api/guide/`), explains money, "
         "rounding, idempotency, errors, roles and dual control in full."
     ),
-    "VERSION": "1.2.0",
+    "VERSION": "1.3.0",  # the contract's version (docs/API.md), as the landing page and the schema's info say
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -82,11 +82,11 @@ def test_admin_freeze_action_asks_a_reason_confirms_and_audits_it(admin_client, 
     assert LogEntry.objects.get(object_id=account.pk).change_message == "Froze the account: Card stolen, customer called"
     assert AuditRecord.objects.get(object_id=account.pk).changes == {
         "is_active": [True, False], "reason": [None, "Card stolen, customer called"]}
-    # A house account in the selection: nothing changes, with a message (never a 500).
+    # A house account in the selection: nothing changes, with a message that says why (never a 500).
     other = account_factory()
     mixed = {"action": "freeze", "_selected_action": [other.pk, house.pk], "apply": "Freeze now", "reason": "r"}
     page = admin_client.post("/admin/api/account/", mixed, follow=True).content.decode()
-    assert "Nothing changed" in page
+    assert "Nothing to freeze: the bank&#x27;s own accounts are never frozen" in page
     other.refresh_from_db()
     assert other.is_active
 
@@ -186,7 +186,7 @@ def page(response) -> str:
 def test_branding_and_view_site_link(teller_client):
     html = page(teller_client.get("/admin/"))
     assert "Nexus Bank back office" in html and "Django administration" not in html
-    assert 'href="/api/docs/"' in html
+    assert '<a href="/">View site</a>' in html  # the landing page, not Swagger UI
     assert "Make a cash deposit" in html and "Find a customer" in html
 
 
@@ -353,7 +353,9 @@ def test_deposit_page_finds_by_email_confirms_and_deposits(teller_client, accoun
 
 
 @pytest.mark.parametrize(("entered", "amount", "message"), [
-    ("000000000000", "10", "No customer account has this number."),
+    ("000000000000", "10", "No customer has an account numbered 000000000000."),
+    ("Khoury", "10", "“Khoury” is neither an account number nor an email: enter the 12 digits of the account, "
+                     "or the customer&#x27;s email (find it by name under Accounts)."),
     ("nobody@example.com", "10", "No customer with this email has an account."),
     (None, "ten", "Not a decimal number."),
     (None, "1e3", "Not a decimal number."),
@@ -393,7 +395,7 @@ def test_deposit_page_refuses_a_frozen_account_and_a_house_account(teller_client
     assert "frozen" in page(teller_client.post("/admin/api/account/deposit/", {"account": account.pk, "amount": "5"}))
     vault = Account.objects.filter(role=Account.Role.VAULT).first() or Account.objects.create(
         role=Account.Role.VAULT, currency="JOD", type="Basic")
-    assert "No customer account has this number." in page(teller_client.post(
+    assert f"{vault.pk} is one of the bank&#x27;s own accounts" in page(teller_client.post(
         "/admin/api/account/deposit/", {"account": vault.pk, "amount": "5"}))
 
 

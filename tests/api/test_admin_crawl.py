@@ -9,7 +9,8 @@ object of every kind the demo lacks, a browser-free crawl:
 - runs every action it is offered on a selection that mixes kinds (house and customer accounts,
   one's own and other people's, pending and decided requests).
 
-It fails on any 5xx. A refusal is a page, a message or a 403, never a server error.
+It fails on any 5xx, and on a link that answers 403 to the role it was shown to. A refusal is a page, a
+message or a 403, never a server error.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api import roles
-from api.models import Account, User
+from api.models import Account, Transaction, User
+from api.services import approvals
 from nexus.models import Job
 from tests.factories import StaffFactory
 
@@ -102,13 +104,19 @@ def as_post(data: list[tuple[str, str]]) -> dict:
 
 
 @pytest.fixture
-def demo(settings):
-    """The demo bank, plus what it lacks: a failed job, a second staff member, a locked-out address."""
+def demo(settings) -> list[str]:
+    """The demo bank, plus what it lacks: a failed job, a teller's reversal approved by a supervisor (a
+    transaction linking to its request); the pages that show them, always crawled."""
     settings.DEBUG = True
     call_command("seed_demo")
     settings.DEBUG = False
     Job.objects.create(topic="nowhere", key="x", created_at=timezone.now(), available_at=timezone.now(),
                        attempts=5, last_error="LookupError: no handler", failed_at=timezone.now())
+    teller, supervisor = StaffFactory(roles=[roles.TELLER]), StaffFactory(roles=[roles.SUPERVISOR])
+    original = Transaction.objects.filter(status=Transaction.Status.SUCCESS).first()
+    request = approvals.staff_reversal(staff=teller, transaction_id=original.pk, reason="Sent by mistake")
+    _, reversal = approvals.approval_approve(approver=supervisor, approval_id=request.pk)
+    return [reverse("admin:api_transaction_change", args=[pk]) for pk in (original.pk, reversal.pk)]
 
 
 def staff_members():
@@ -129,15 +137,16 @@ def shape(url: str) -> str:
     return path + "?" + ",".join(sorted({pair.split("=")[0] for pair in parts.query.split("&") if pair}))
 
 
-def crawl(client: Client, failures: list, who: str, kinds: dict) -> set[str]:
+def crawl(client: Client, failures: list, who: str, kinds: dict, extra: list[str]) -> set[str]:
     """GET one admin page of every kind reachable from the index (house and customer accounts are
-    different kinds); post each change form back unchanged."""
+    different kinds); post each change form back unchanged. A link that answers 403 to the role that was
+    shown it is a failure too: a page shows only links its viewer can follow."""
     seen: set[str] = set()
     seeds = [reverse("admin:api_account_change", args=[number]) for number in
-             {account.role: account.pk for account in Account.objects.order_by("-pk")}.values()]
-    queue = ["/admin/", *seeds]
+             {account.role: account.pk for account in Account.objects.order_by("-pk")}.values()] + extra
+    queue = [("/admin/", None), *((seed, None) for seed in seeds)]
     while queue and len(seen) < LIMIT:
-        url = queue.pop(0)
+        url, source = queue.pop(0)
         kind = shape(url)
         if url in seen or (kinds.get(kind, 0) >= 2 and url not in seeds):
             continue
@@ -146,6 +155,9 @@ def crawl(client: Client, failures: list, who: str, kinds: dict) -> set[str]:
         response = client.get(url)
         if response.status_code >= 500:
             failures.append(f"{who}: GET {url} -> {response.status_code}")
+            continue
+        if response.status_code == 403 and source is not None:
+            failures.append(f"{who}: {source} links to {url}, which answers 403 (a link the role cannot follow)")
             continue
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
@@ -159,7 +171,7 @@ def crawl(client: Client, failures: list, who: str, kinds: dict) -> set[str]:
                 continue
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             if target not in seen:
-                queue.append(target)
+                queue.append((target, url))
         if re.search(r"/admin/\w+/\w+/[^/]+/change/$", url):
             for form in page.forms:
                 if form["method"] == "post" and form["id"].endswith("_form"):
@@ -207,7 +219,7 @@ def test_no_role_meets_a_server_error_anywhere_in_the_admin(demo):
         client = Client(raise_request_exception=False)
         client.force_login(user)
         kinds: dict = {}
-        pages = crawl(client, failures, who, kinds)
+        pages = crawl(client, failures, who, kinds, demo)
         actions = run_actions(client, user, failures, who)
         report.append(f"{who}: {len(pages)} pages, {kinds.get('saves', 0)} unchanged saves, {actions} actions")
     assert not failures, "\n".join(failures)

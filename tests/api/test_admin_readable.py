@@ -9,11 +9,10 @@ from django.utils import timezone
 
 from api import exceptions, roles
 from api.models import Account, AuditRecord, FxRate
-from api.services import approvals
 from api.services.accounts import account_update
 from api.services.fx import fx_rate_publish
-from api.services.transfers import transfer_external
-from tests.factories import AccountFactory, StaffFactory, UserFactory
+from tests.api.helpers import held_reversal
+from tests.factories import AccountFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +24,6 @@ def page(response) -> str:
 def cells(html: str, column: str) -> list[str]:
     """The text of a list column's cells, tags dropped."""
     return [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(rf'<td class="field-{column}">(.*?)</td>', html, re.S)]
-
-
-def held_reversal():
-    """A teller's reversal of an external transfer, approved by a supervisor: (teller, supervisor, original,
-    reversal, approval)."""
-    teller, supervisor = StaffFactory(roles=[roles.TELLER]), StaffFactory(roles=[roles.SUPERVISOR])
-    alice = UserFactory()
-    sender = AccountFactory(owner=alice, funded=Decimal("100.000"))
-    original = transfer_external(user=alice, sender_number=sender.pk, receiver_number=AccountFactory().pk,
-                                 amount=Decimal("30.000"))
-    approval = approvals.staff_reversal(staff=teller, transaction_id=original.pk, reason="Wrong payee")
-    approval, reversal = approvals.approval_approve(approver=supervisor, approval_id=approval.pk)
-    return teller, supervisor, original, reversal, approval
 
 
 def test_the_audit_trail_reads_as_words_not_raw_values(client):

@@ -418,3 +418,29 @@ def test_an_auditor_reads_orders_and_cannot_cancel(alice, bob, client):
     client.post("/admin/api/standingorder/", {"action": "cancel_orders", "_selected_action": [str(order.pk)],
                                               "apply": "1", "reason": "no"})
     assert StandingOrder.objects.get().status == "active"
+
+
+def test_an_orders_page_cancels_it_with_a_reason_and_says_no_run_yet(alice, bob, client):
+    order = _order(alice, bob.jod, dt.date(2027, 1, 20))
+    teller = StaffFactory(roles=["Teller"])
+    client.force_login(teller)
+    page = client.get(f"/admin/api/standingorder/{order.pk}/change/").content.decode()
+    assert "No run yet: the first is due on 2027-01-20." in page
+    cancel = f"/admin/api/standingorder/{order.pk}/cancel/"
+    assert f'href="{cancel}"' in page and "Cancel this order…" in page
+    asked = client.get(cancel).content.decode()
+    assert "Cancel 1 standing order" in asked and f'action="{cancel}"' in asked  # the list action's page
+    done = client.post(cancel, {"apply": "1", "reason": "Customer asked at the branch"}, follow=True)
+    assert done.redirect_chain[-1][0] == f"/admin/api/standingorder/{order.pk}/change/"
+    html = done.content.decode()
+    assert "Cancelled 1 standing order." in html and "Cancel this order…" not in html  # no longer active
+    assert AuditRecord.objects.filter(action="standing_order_cancel", actor=teller).count() == 1
+    # Never on one's own order, nor for a role that cannot cancel.
+    own = StaffFactory(roles=["Teller"])
+    own.jod = AccountFactory(owner=own, funded=Decimal("100"))
+    mine = _order(own, bob.jod, dt.date(2027, 1, 20))
+    client.force_login(own)
+    assert "Cancel this order…" not in client.get(f"/admin/api/standingorder/{mine.pk}/change/").content.decode()
+    client.force_login(StaffFactory(roles=["Auditor"]))
+    assert "Cancel this order…" not in client.get(f"/admin/api/standingorder/{mine.pk}/change/").content.decode()
+    assert client.get(f"/admin/api/standingorder/{mine.pk}/cancel/").status_code == 403

@@ -53,8 +53,15 @@ def test_internal_transfer_to_someone_elses_account_is_404(user_client, jod, acc
     theirs = account_factory()
     before = money_snapshot()
     response = internal(user_client, jod.pk, theirs.pk, "1.000")
-    assert response.status_code == 404
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     assert money_snapshot() == before
+    # It says where paying another customer is, and the same for a number that does not exist (nothing revealed).
+    error = response.json()["error"]
+    assert "/transfers/external/" in error["message"] and "between your own accounts" in error["message"]
+    from api.identifiers import new_account_number
+
+    unknown = internal(user_client, jod.pk, new_account_number(), "1.000").json()["error"]
+    assert (unknown["message"], unknown["details"]) == (error["message"], error["details"])
 
 
 def test_transfer_from_someone_elses_account_is_404(user_client, account_factory):

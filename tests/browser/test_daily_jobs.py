@@ -58,7 +58,15 @@ def test_supervisor_freezes_an_account_with_a_reason(browser):
     browser.screenshot("61-frozen")
     browser.click_and_wait(f'#result_list a[href^="/admin/api/account/{savings.pk}/change/"]', "#account_form")
     assert not browser.find("#id_is_active").is_selected()  # a supervisor may unfreeze: the box, unticked
+    assert not browser.find_all("a[href^='/admin/api/account/deposit/']")  # no deposit desk for a frozen account
     browser.screenshot("62-frozen-account-page")
+    # A word typed where a number goes reaches the server, which says it is not a number (a browser's number
+    # input would send nothing, and the page would say "This field is required.").
+    browser.type("#id_daily_limit", "abc")
+    browser.type("#id_reason", "Customer asked for a higher limit")
+    browser.click_and_wait('input[name="_continue"]', "#account_form")
+    assert "Not a number" in browser.text() and "This field is required" not in browser.text()
+    browser.screenshot("63-limit-not-a-number")
 
 
 def test_risk_analyst_goes_from_a_brute_force_incident_to_its_lockout_and_unlocks_it(browser):

@@ -176,6 +176,7 @@ class Step:
     ids: dict[str, str] = field(default_factory=dict)  # path parameter -> a name for Bank.value
     body: dict[str, str] = field(default_factory=dict)  # body field -> a name for Bank.value
     keep: dict[str, str] = field(default_factory=dict)  # name -> a dotted path in the answer
+    lines: bool = False  # a list that answers lines on the demo bank (a statement Execute found empty once)
 
 
 def tokens_of(who: str) -> dict[str, str]:
@@ -198,8 +199,8 @@ PLAN = [
     Step("accounts_list", "alice"),
     Step("accounts_create", "alice"),
     Step("accounts_retrieve", "alice"),
-    Step("accounts_transactions_list", "alice"),
-    Step("accounts_statement_csv", "alice"),
+    Step("accounts_transactions_list", "alice", lines=True),
+    Step("accounts_statement_csv", "alice", lines=True),
     Step("accounts_cards_create", "alice", keep={"card": "id"}),
     Step("accounts_cards_list", "alice"),
     Step("cards_retrieve", "alice", ids={"card_id": "card"}),
@@ -287,6 +288,11 @@ def send(bank: Bank, step: Step) -> None:
         body = None if example is None else {**example, **{key: bank.value(value) for key, value in step.body.items()}}
         answer = bank.http.request(method, path, params=query, json=body, headers=headers)
         bank.check(f"{step.operation} {name}".strip(), method, path, answer.status_code, answer.text)
+        if step.lines and answer.is_success:
+            found = (len(answer.text.strip().splitlines()) - 1 if "csv" in answer.headers.get("Content-Type", "")
+                     else len(answer.json()["results"]))
+            if not found:
+                bank.failures.append(f"{step.operation}: {method} {path}?{query} answers no line on the demo bank")
         if step.keep and answer.is_success:
             bank.keep(answer.json(), step.keep)
 

@@ -280,3 +280,29 @@ def test_request_schemas_carry_the_real_constraints():
     assert all(cidr.search(text) for text in ("198.51.100.7", "198.51.100.0/24", "2001:db8::/32", " ::1 "))
     key = openapi()["paths"]["/transfers/external/"]["post"]["parameters"]
     assert any(p["name"] == "Idempotency-Key" and p["schema"].get("pattern") for p in key)
+
+
+# --- what Execute sends, and the version ------------------------------------------------------------
+
+def test_no_period_bound_is_prefilled_so_execute_answers_the_whole_list():
+    """Swagger UI fills a parameter's box with its example: one fixed day as both ``from`` and ``to`` answered
+    an empty statement (and an empty audit trail, incident list, business figures) on the demo bank."""
+    bounds = [(operation["operationId"], parameter["name"]) for _, _, operation in OPERATIONS
+              for parameter in operation.get("parameters", [])
+              if parameter["in"] == "query" and parameter["schema"].get("format") in ("date", "date-time")]
+    assert ("accounts_statement_csv", "from") in bounds and ("audit_list", "to") in bounds
+    for _, _, operation in OPERATIONS:
+        for parameter in operation.get("parameters", []):
+            if (operation["operationId"], parameter["name"]) in bounds:
+                assert "example" not in parameter and "examples" not in parameter
+                assert "example" not in parameter["schema"], (operation["operationId"], parameter["name"])
+
+
+def test_the_schema_carries_the_contracts_version():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "API.md").read_text()
+    contract = re.search(r"follows contract v(\d+\.\d+)", guide).group(1)
+    info = openapi()["info"]
+    assert info["version"] == f"{contract}.0"
+    assert f"**Version {contract}**" in info["description"]
