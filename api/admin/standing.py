@@ -13,8 +13,11 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
-from . import exceptions
-from .admin import (
+from .. import exceptions
+from ..models import StandingOrder, StandingOrderRun
+from ..services import standing
+from ..services.conflicts import is_own
+from .display import (
     ReadOnlyAdmin,
     account_party,
     amount,
@@ -28,9 +31,6 @@ from .admin import (
     time_column,
     when,
 )
-from .models import StandingOrder, StandingOrderRun
-from .services import standing
-from .services.conflicts import is_own
 
 CANCEL_PERMISSION = "api.cancel_standingorder"
 

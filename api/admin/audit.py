@@ -9,8 +9,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from .admin import UUID_TEXT, ReadOnlyAdmin, page_link, short_id, time_column, url_with, when
-from .models import Approval, AuditRecord, Transaction, User
+from ..models import Approval, AuditRecord, Transaction, User
+from .display import UUID_TEXT, ReadOnlyAdmin, page_link, short_id, time_column, url_with, when
 
 # Each field of ``changes`` in words.
 CHANGE_LABELS = {
