@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -215,8 +216,7 @@ def ensure(daemon: Daemon, log=print) -> str:
             log(f"base image {tag}: loaded from {tarball} in {time.monotonic() - started:.1f} s")
         else:
             started = time.monotonic()
-            workdir = CACHE / f"build-{os.getpid()}" if writable else Path(f"/var/tmp/nexus-base-{os.getpid()}")
-            shutil.rmtree(workdir, ignore_errors=True)
+            workdir = Path(tempfile.mkdtemp(prefix="build-", dir=CACHE if writable else None))
             try:
                 build_rootfs(workdir / "rootfs", mirror, sources, log)
                 import_rootfs(daemon, workdir / "rootfs", tag)

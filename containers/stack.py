@@ -50,6 +50,7 @@ class Stack:
         self.ports = {"http": self.port}  # as tests/cluster's helpers expect
         self.secrets = {name: secrets.token_urlsafe(64) for name in KEYS}
         self.secrets |= {name: secrets.token_hex(24) for name in PASSWORDS}
+        self.is_down = False
         self.env_file = workdir / "compose.env"
         values = {
             "NEXUS_ENV_FILE": str(self.env_file),
@@ -88,6 +89,28 @@ class Stack:
 
     def down(self) -> None:
         self.compose("down", "-v", "--remove-orphans", "--timeout", "10", timeout=300)
+        self.is_down = True
+
+    def servers(self, backend: str) -> dict[str, dict[str, str]]:
+        """HAProxy's servers of ``backend`` that have an address (the DNS-filled slots of a server-template)."""
+        return {name.split("/", 1)[1]: row for name, row in self.haproxy_stats().items()
+                if name.startswith(f"{backend}/") and row.get("addr")}
+
+    def wait_ready(self, timeout: float = 180) -> float:
+        """Until HAProxy has every app and ws replica UP and /health/ answers 200 on the published port."""
+        replicas = {"app_nodes": len(self.running("app")), "ws_nodes": len(self.running("ws"))}
+
+        def ready() -> bool:
+            for backend, count in replicas.items():
+                up = [row for row in self.servers(backend).values() if row["status"] == "UP"]
+                if len(up) < count:
+                    return False
+            return http_status(self.port, "/health/") == 200
+
+        try:
+            return wait_for(ready, timeout, "every replica UP in HAProxy and /health/ 200", 1.0)
+        except TimeoutError as exc:
+            raise ComposeFailed(f"{exc}\n{self.diagnose()}") from None
 
     # -- containers -----------------------------------------------------------------------------
     def containers(self, service: str | None = None) -> list[dict]:
@@ -163,6 +186,19 @@ class Stack:
             if state["Status"] != "running" or health == "unhealthy":
                 lines.append("  " + self.logs(c["Id"], 15).strip().replace("\n", "\n  "))
         return "\n".join(lines)
+
+
+def http_status(port: int, path: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:  # noqa: S310
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
 
 
 def _text(value) -> str:
