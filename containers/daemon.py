@@ -184,7 +184,11 @@ class Daemon:
 
     def stop(self, timeout: float = 60) -> None:
         """SIGTERM to dockerd by its pid (it stops what still runs, and its containerd), then remove its directories."""
+        bridges = []
         if self.process is not None and self.process.poll() is None:
+            # The bridges of networks still defined (a run that failed before `down`) outlive the daemon.
+            listed = self.docker("network", "ls", "-q", "--filter", "driver=bridge", check=False, timeout=20)
+            bridges = [f"br-{network[:12]}" for network in (listed.stdout or "").split()]
             os.kill(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)
@@ -197,6 +201,9 @@ class Daemon:
             for child in _children(pid):
                 _kill(child)
             _kill(pid)
+        for bridge in bridges:
+            if Path(f"/sys/class/net/{bridge}").exists():
+                subprocess.run(["ip", "link", "delete", bridge], capture_output=True, check=False)
         for directory in (self.data_root, self.run_dir):
             _remove_tree(directory)
 

@@ -118,8 +118,11 @@ def test_an_app_container_killed_under_load(stack, customers):
 
 def test_down_leaves_nothing_running(stack):
     daemon = stack.daemon
+    networks = {n["NetworkID"] for c in stack.containers() for n in c["NetworkSettings"]["Networks"].values()}
+    assert networks
     stack.down()
     assert not stack.containers()
+    assert not [n for n in networks if os.path.exists(f"/sys/class/net/br-{n[:12]}")], "a bridge is left"
     label = f"label=com.docker.compose.project={stack.project}"
     assert not daemon.docker("volume", "ls", "-q", "--filter", label).stdout.split()
     assert not daemon.docker("network", "ls", "-q", "--filter", label).stdout.split()
