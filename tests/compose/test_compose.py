@@ -41,10 +41,13 @@ def test_up_migrates_once_and_answers_health_through_haproxy(stack):
         assert not any("Applying " in stack.logs(c["Id"], tail=1000) for c in replicas)
     stack.manage("migrate", "--check")  # nothing left to apply
     worker = stack.running("worker")[0]["Id"]
-    cluster = json.loads(stack.exec(worker, "python", "-c", "import urllib.request; print(urllib.request."
-                                    "urlopen('http://pg1:8008/cluster', timeout=5).read().decode())").stdout)
-    roles = sorted(member["role"] for member in cluster["members"])
-    assert roles == ["leader", "sync_standby"], cluster
+
+    def roles() -> list[str]:
+        cluster = json.loads(stack.exec(worker, "python", "-c", "import urllib.request; print(urllib.request."
+                                        "urlopen('http://pg1:8008/cluster', timeout=5).read().decode())").stdout)
+        return sorted(member["role"] for member in cluster["members"])
+
+    wait_for(lambda: roles() == ["leader", "sync_standby"], 30, "Patroni's leader and synchronous standby", 1.0)
     status, body, headers = request(stack.port, "GET", "/health/")
     assert status == 200 and json.loads(body)["database"] == "ok", body
     assert headers["server"] == "gunicorn"  # an app replica answered, through HAProxy
