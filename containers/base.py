@@ -25,12 +25,13 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from .daemon import DOCKER, Daemon, Unavailable
+from .daemon import DOCKER, Daemon, Unavailable, remove_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("NEXUS_COMPOSE_CACHE", "/var/cache/nexus-compose"))
@@ -112,15 +113,21 @@ def _locked(path: Path):
 
 
 def _run(what: str, command: list[str], timeout: float, **kwargs) -> str:
+    """Run one build step in a process group of its own: past ``timeout`` the whole group is killed
+    (debootstrap's and apt's children too), and the step is reported with its last lines."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               text=True, start_new_session=True, **kwargs)
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                                check=False, **kwargs)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         raise Unavailable(f"base image: {what} did not finish within {timeout:.0f} s") from None
-    if result.returncode:
-        tail = (result.stdout + result.stderr).strip().splitlines()[-6:]
-        raise Unavailable(f"base image: {what} failed (exit {result.returncode}): {' | '.join(tail)}")
-    return result.stdout
+    if process.returncode:
+        tail = (stdout + stderr).strip().splitlines()[-6:]
+        raise Unavailable(f"base image: {what} failed (exit {process.returncode}): {' | '.join(tail)}")
+    return stdout
 
 
 def _chroot(root: Path, what: str, script: str, timeout: float) -> None:
@@ -196,6 +203,16 @@ def _prune(keep: Path) -> None:
         old.unlink(missing_ok=True)
 
 
+def _sweep(log) -> None:
+    """What a killed run left in the cache: a build directory, a half-written tarball."""
+    for leftover in [*CACHE.glob("build-*"), *CACHE.glob("base-*.partial")]:
+        if time.time() - leftover.stat().st_mtime > 3600:
+            try:
+                remove_tree(leftover) if leftover.is_dir() else leftover.unlink()
+            except (OSError, RuntimeError) as exc:
+                log(f"base image: cannot remove {leftover}: {exc}")
+
+
 def ensure(daemon: Daemon, log=print) -> str:
     """``nexus-local/base`` in ``daemon``: loaded from the cache, or built (and cached). Returns its tag."""
     mirror, sources = mirror_sources()
@@ -209,19 +226,28 @@ def ensure(daemon: Daemon, log=print) -> str:
     tarball = CACHE / f"base-{digest}.tar"
     lock = CACHE / "base.lock" if writable else Path(os.devnull)
     with _locked(lock):
+        if writable:
+            _sweep(log)
         if tarball.exists():
             started = time.monotonic()
-            daemon.docker("load", "-q", "-i", str(tarball), timeout=600)
-            os.utime(tarball)  # the newest used is the last pruned
-            log(f"base image {tag}: loaded from {tarball} in {time.monotonic() - started:.1f} s")
-        else:
+            try:
+                daemon.docker("load", "-q", "-i", str(tarball), timeout=600)
+                os.utime(tarball)  # the newest used is the last pruned
+                log(f"base image {tag}: loaded from {tarball} in {time.monotonic() - started:.1f} s")
+            except RuntimeError as exc:  # a truncated or damaged file: built again
+                log(f"base image {tag}: {tarball} does not load ({exc}); building it again")
+                tarball.unlink(missing_ok=True)
+        if not tarball.exists():
             started = time.monotonic()
             workdir = Path(tempfile.mkdtemp(prefix="build-", dir=CACHE if writable else None))
             try:
                 build_rootfs(workdir / "rootfs", mirror, sources, log)
                 import_rootfs(daemon, workdir / "rootfs", tag)
             finally:
-                shutil.rmtree(workdir, ignore_errors=True)
+                try:
+                    remove_tree(workdir)  # whatever a killed debootstrap left mounted in it first
+                except RuntimeError as exc:
+                    log(f"base image: {exc}")
             log(f"base image {tag}: built in {time.monotonic() - started:.0f} s")
             if writable:
                 partial = tarball.with_suffix(".partial")

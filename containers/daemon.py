@@ -65,7 +65,7 @@ def _mounts_under(path: Path) -> list[str]:
     return sorted((p for p in points if p.startswith(prefix) or p == str(path)), key=len, reverse=True)
 
 
-def _remove_tree(path: Path) -> None:
+def remove_tree(path: Path) -> None:
     """Remove a daemon's directory: whatever is still mounted under it first (a daemon that was killed)."""
     for point in _mounts_under(path):
         subprocess.run(["umount", "-l", point], capture_output=True, check=False)
@@ -91,7 +91,7 @@ def sweep_stale() -> None:
                 continue
             if time.time() - directory.stat().st_mtime < 120 and not pid:
                 continue  # being set up right now by another run
-            _remove_tree(directory)
+            remove_tree(directory)
     for log in (STATE / "logs").glob("run-*.log") if (STATE / "logs").is_dir() else ():
         if time.time() - log.stat().st_mtime > 7 * 86400:
             log.unlink(missing_ok=True)
@@ -137,7 +137,7 @@ class Daemon:
         daemon = cls(name or f"run-{os.getpid()}")
         for directory in (daemon.data_root, daemon.run_dir):
             if directory.exists():
-                _remove_tree(directory)
+                remove_tree(directory)
             directory.mkdir(parents=True)
         command = [str(DOCKERD), "--data-root", str(daemon.data_root), "--exec-root", str(daemon.exec_root),
                    "--host", f"unix://{daemon.socket}", "--pidfile", str(daemon.pidfile),
@@ -205,7 +205,7 @@ class Daemon:
             if Path(f"/sys/class/net/{bridge}").exists():
                 subprocess.run(["ip", "link", "delete", bridge], capture_output=True, check=False)
         for directory in (self.data_root, self.run_dir):
-            _remove_tree(directory)
+            remove_tree(directory)
 
     def leftovers(self) -> list[str]:
         """Processes of this daemon still alive (dockerd, its containerd, container shims), as command lines."""
