@@ -18,6 +18,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from cluster.topology import alive
+
 DOCKERD = Path("/usr/sbin/dockerd")
 # Debian's client, matching the daemon; another docker on PATH (a newer CLI) is not used.
 DOCKER = Path("/usr/bin/docker")
@@ -28,19 +30,6 @@ RUN = Path("/run/nexus-compose")
 
 class Unavailable(RuntimeError):
     """Docker cannot run here (not installed, not root, the daemon would not start): the tests skip, saying why."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is dead for our purposes
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -87,7 +76,7 @@ def sweep_stale() -> None:
                 pid = int(pidfile.read_text().strip())
             except (OSError, ValueError):
                 pid = 0
-            if pid and _alive(pid):
+            if pid and alive(pid):
                 continue
             if time.time() - directory.stat().st_mtime < 120 and not pid:
                 continue  # being set up right now by another run

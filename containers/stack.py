@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import subprocess
-import time
 from pathlib import Path
+
+from cluster.topology import free_port, http_get, wait_for
 
 from .daemon import COMPOSE, Daemon
 
@@ -24,21 +24,6 @@ PASSWORDS = ("POSTGRES_PASSWORD", "POSTGRES_SUPERUSER_PASSWORD", "POSTGRES_REPLI
 
 class ComposeFailed(RuntimeError):
     """A docker-compose command failed (the stack misbehaves): the tests fail, with its output."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition, timeout: float, what: str, interval: float = 0.2) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(interval)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
 
 
 class Stack:
@@ -105,7 +90,7 @@ class Stack:
                 up = [row for row in self.servers(backend).values() if row["status"] == "UP"]
                 if len(up) < count:
                     return False
-            return http_status(self.port, "/health/") == 200
+            return http_get(self.port, "/health/", timeout=5)[0] == 200
 
         try:
             return wait_for(ready, timeout, "every replica UP in HAProxy and /health/ 200", 1.0)
@@ -186,19 +171,6 @@ class Stack:
             if state["Status"] != "running" or health == "unhealthy":
                 lines.append("  " + self.logs(c["Id"], 15).strip().replace("\n", "\n  "))
         return "\n".join(lines)
-
-
-def http_status(port: int, path: str) -> int:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
 
 
 def _text(value) -> str:
