@@ -120,21 +120,27 @@ class Daemon:
                                   "installs them with apt-get as root)")
         if os.geteuid() != 0:
             raise Unavailable("not root: a private dockerd needs root")
-        (STATE / "logs").mkdir(parents=True, exist_ok=True)
-        RUN.mkdir(parents=True, exist_ok=True)
-        sweep_stale()
         daemon = cls(name or f"run-{os.getpid()}")
-        for directory in (daemon.data_root, daemon.run_dir):
-            if directory.exists():
-                remove_tree(directory)
-            directory.mkdir(parents=True)
+        try:
+            (STATE / "logs").mkdir(parents=True, exist_ok=True)
+            RUN.mkdir(parents=True, exist_ok=True)
+            sweep_stale()
+            for directory in (daemon.data_root, daemon.run_dir):
+                if directory.exists():
+                    remove_tree(directory)
+                directory.mkdir(parents=True)
+        except (OSError, RuntimeError) as exc:
+            raise Unavailable(f"cannot prepare the daemon's directories under {STATE} and {RUN}: {exc}") from None
         command = [str(DOCKERD), "--data-root", str(daemon.data_root), "--exec-root", str(daemon.exec_root),
                    "--host", f"unix://{daemon.socket}", "--pidfile", str(daemon.pidfile),
                    "--storage-driver", "overlay2", "--bridge", "none", "--iptables=false", "--ip-masq=false",
                    "--ip-forward=false", "--log-level", "warn"]
-        with open(daemon.log, "wb") as log:
-            daemon.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                              start_new_session=True)
+        try:
+            with open(daemon.log, "wb") as log:
+                daemon.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                                  stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            raise Unavailable(f"cannot start {DOCKERD}: {exc}") from None
         try:
             daemon._wait_ready(timeout)
         except Unavailable:
