@@ -166,11 +166,10 @@ class Daemon:
         except OSError:
             return "(no log)"
 
-    def docker(self, *args: str, check: bool = True, timeout: float = 120, input: bytes | str | None = None,
-               stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
-        text = not isinstance(input, bytes)
-        result = subprocess.run([str(DOCKER), *args], env=self.env, capture_output=stdout is subprocess.PIPE,
-                                stdout=None if stdout is subprocess.PIPE else stdout, text=text, input=input,
+    def docker(self, *args: str, check: bool = True, timeout: float = 120,
+               input: str | None = None) -> subprocess.CompletedProcess:
+        """The docker client of this daemon; a failure (when ``check``) is an error with its message."""
+        result = subprocess.run([str(DOCKER), *args], env=self.env, capture_output=True, text=True, input=input,
                                 timeout=timeout, check=False)
         if check and result.returncode:
             raise RuntimeError(f"docker {' '.join(args[:4])} failed (exit {result.returncode}): "

@@ -8,6 +8,7 @@ written outside the clone. Debian's docker-compose (v1.29) is the client; each c
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
 from pathlib import Path
@@ -48,8 +49,9 @@ class Stack:
             **self.secrets,
             **(app_env or {}),
         }
-        self.env_file.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
-        self.env_file.chmod(0o600)
+        # The run's secrets: readable by root only from the start.
+        with open(os.open(self.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write("".join(f"{key}={value}\n" for key, value in values.items()))
 
     # -- docker-compose -------------------------------------------------------------------------
     def compose(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
