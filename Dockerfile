@@ -1,4 +1,8 @@
-FROM python:3.12-slim
+# The official Python image in production. tests/compose build this same file on a base made on the
+# machine from Debian's packages and PyPI (docker-compose.local-images.yml: BASE_IMAGE=nexus-local/base),
+# whose /opt/venv already holds requirements.txt, so the install below has nothing to fetch there.
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.txt .
@@ -8,6 +12,9 @@ COPY . .
 # reaches a database or signs anything.
 RUN DJANGO_SETTINGS_MODULE=nexus.settings.production DJANGO_ALLOWED_HOSTS=build \
     DJANGO_SECRET_KEY=collectstatic-only-placeholder-never-used-at-run-time-0000000000 \
+    JWT_SIGNING_KEY=collectstatic-only-placeholder-never-used-at-run-time-1111111111 \
+    CARD_FINGERPRINT_KEY=collectstatic-only-placeholder-never-used-at-run-time-2222222222 \
+    TOTP_ENCRYPTION_KEY=collectstatic-only-placeholder-never-used-at-run-time-3333333333 \
     DATABASE_URL=postgres://build@127.0.0.1:1/build python manage.py collectstatic --no-input -v 0
 RUN useradd --create-home nexus && chown -R nexus /app
 USER nexus

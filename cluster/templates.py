@@ -40,6 +40,8 @@ def patroni(c, node: dict) -> str:
         "postgresql": {
             "listen": f"127.0.0.1:{node['port']}", "connect_address": f"127.0.0.1:{node['port']}",
             "data_dir": node["data"], "bin_dir": str(c.pg_bin), "pgpass": f"{node['dir']}/pgpass",
+            # A new standby's copy starts at once (an immediate checkpoint), not after a spread one.
+            "basebackup": [{"checkpoint": "fast"}],
             "use_unix_socket": True,
             "authentication": {
                 "superuser": {"username": "postgres", "password": c.secrets["postgres"]},

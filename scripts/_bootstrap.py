@@ -42,6 +42,28 @@ def run(python: Path, *args: str, env: dict | None = None) -> None:
         sys.exit(result.returncode)
 
 
+def _apt_install(packages: list[str], what: str) -> str | None:
+    """apt-get install ``packages`` as root; None when done, else why not."""
+    apt = shutil.which("apt-get")
+    if apt is None:
+        return f"no apt-get on this machine to install {what}"
+    if os.name != "posix" or os.geteuid() != 0:
+        return f"not root, so apt-get cannot install {what} (run: sudo apt-get install {' '.join(packages)})"
+    print(f"Installing {' '.join(packages)} (apt-get, once) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    wait = ["-o", "DPkg::Lock::Timeout=600"]
+    for step in (["update"], ["-y", "--no-install-recommends", "install", *packages]):
+        try:
+            result = subprocess.run([apt, *wait, "-qq", *step], env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            return f"apt-get {' '.join(step)} did not finish in 15 minutes"
+        if result.returncode:
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            return f"apt-get {' '.join(step)} failed (exit {result.returncode}): {last}"
+    return None
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 BROWSER_SKIP_VARIABLE = "NEXUS_BROWSER_UNAVAILABLE"
@@ -55,22 +77,32 @@ def ensure_browser() -> dict:
     """
     if CHROMIUM.exists() and CHROMEDRIVER.exists():
         return {}
-    apt = shutil.which("apt-get")
-    if apt is None:
-        return {BROWSER_SKIP_VARIABLE: "no apt-get on this machine to install chromium and chromium-driver"}
-    if os.name != "posix" or os.geteuid() != 0:
-        return {BROWSER_SKIP_VARIABLE: "not root, so apt-get cannot install chromium and chromium-driver "
-                                       "(run: sudo apt-get install chromium chromium-driver)"}
-    print("Installing chromium and chromium-driver for the browser tests (apt-get, once) ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Another engineer's run may hold apt's lock: wait for it rather than fail.
-    wait = ["-o", "DPkg::Lock::Timeout=600"]
-    for step in (["update"], ["-y", "--no-install-recommends", "install", "chromium", "chromium-driver"]):
-        result = subprocess.run([apt, *wait, "-qq", *step], env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if result.returncode:
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            return {BROWSER_SKIP_VARIABLE: f"apt-get {' '.join(step)} failed (exit {result.returncode}): {last}"}
+    reason = _apt_install(["chromium", "chromium-driver"], "chromium and chromium-driver for the browser tests")
+    if reason:
+        return {BROWSER_SKIP_VARIABLE: reason}
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         return {BROWSER_SKIP_VARIABLE: "apt-get installed chromium but /usr/bin/chromium or /usr/bin/chromedriver is missing"}
+    return {}
+
+
+# Debian's packages for the compose tests (tests/compose): the engine, compose v1, and debootstrap for
+# the base image (no container registry is reachable here, so every image is built from Debian and PyPI).
+DOCKER_PACKAGES = {"docker.io": "/usr/sbin/dockerd", "docker-compose": "/usr/bin/docker-compose",
+                   "debootstrap": "/usr/sbin/debootstrap"}
+DOCKER_SKIP_VARIABLE = "NEXUS_COMPOSE_UNAVAILABLE"
+
+
+def ensure_docker() -> dict:
+    """Install Debian's docker.io, docker-compose and debootstrap for the compose tests when missing.
+
+    Returns extra environment for the test run: when they cannot be installed, the reason, which the
+    compose tests print when they skip. Whether a daemon can run is the tests' own question.
+    """
+    missing = [package for package, path in DOCKER_PACKAGES.items() if not Path(path).exists()]
+    if missing:
+        reason = _apt_install(missing, "the container engine for the compose tests")
+        if reason is None and not all(Path(path).exists() for path in DOCKER_PACKAGES.values()):
+            reason = f"apt-get installed {' '.join(missing)} but {', '.join(DOCKER_PACKAGES.values())} are not all there"
+        if reason:
+            return {DOCKER_SKIP_VARIABLE: reason}
     return {}

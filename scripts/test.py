@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Install everything (Chromium too, for the browser tests), lint, and run the whole test suite on real PostgreSQL.
+"""Install everything (Chromium for the browser tests, Docker for the compose tests), lint, and run the whole
+test suite on real PostgreSQL.
 
     python3 scripts/test.py                  # ruff, import-linter, then every tier (embedded PostgreSQL unless DATABASE_URL)
     python3 scripts/test.py --in-process     # ruff, import-linter, the in-process tier only (the quick loop)
@@ -13,7 +14,7 @@ the cluster, containers) run one at a time, since several of them measure how lo
 import os
 import sys
 
-from _bootstrap import ensure_browser, ensure_venv, run
+from _bootstrap import ensure_browser, ensure_docker, ensure_venv, run
 
 OUT_OF_PROCESS = "server or browser or cluster or compose"
 
@@ -25,16 +26,21 @@ def main() -> None:
     browser = {} if in_process_only else ensure_browser()  # tests/browser drive Debian's headless Chromium
     for reason in browser.values():
         print(f"The browser tests will skip: {reason}", flush=True)
+    # The compose tests (tests/compose) run docker-compose.yml on a private dockerd: Debian's docker.io,
+    # docker-compose and debootstrap (the images are built here, no registry is reachable).
+    docker = {} if in_process_only else ensure_docker()
+    for reason in docker.values():
+        print(f"The compose tests will skip: {reason}", flush=True)
     run(python, "-m", "ruff", "check", ".")
     # The layering of docs/ARCHITECTURE.md (.importlinter): a forbidden import fails the run.
     run(python, str(python.parent / "lint-imports"), "--no-cache")
     if args and not in_process_only:
-        run(python, "-m", "pytest", *args, env=browser)
+        run(python, "-m", "pytest", *args, env={**browser, **docker})
         return
     workers = str(min(os.cpu_count() or 1, 4))
     run(python, "-m", "pytest", "-q", "-m", f"not ({OUT_OF_PROCESS})", "-n", workers, "--dist", "loadfile")
     if not in_process_only:
-        run(python, "-m", "pytest", "-q", "-m", OUT_OF_PROCESS, env=browser)
+        run(python, "-m", "pytest", "-q", "-m", OUT_OF_PROCESS, env={**browser, **docker})
 
 
 if __name__ == "__main__":

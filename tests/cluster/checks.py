@@ -6,12 +6,15 @@ from .client import Load, request
 from .conftest import sql
 
 
-def assert_money_safe(cluster, load: Load) -> dict:
+def assert_money_safe(cluster, load: Load, *, query=None) -> dict:
+    """``query(sql, params) -> rows`` on the primary: by default as the cluster's superuser; tests/compose
+    pass their own (the stack's database is reached from inside it)."""
+    query = query or (lambda text, params: sql(cluster, text, params))
     acknowledged = load.acknowledged
     assert acknowledged, "no transfer was acknowledged"
     # Every 201 a client saw is on the (current) primary, as it was acknowledged.
     ids = [body["id"] for body in acknowledged.values()]
-    found = dict(sql(cluster, "SELECT id::text, amount::text FROM api_transaction WHERE id::text = ANY(%s)", [ids]))
+    found = dict(query("SELECT id::text, amount::text FROM api_transaction WHERE id::text = ANY(%s)", [ids]))
     missing = [i for i in ids if i not in found]
     assert not missing, f"{len(missing)} acknowledged transfers lost: {missing[:5]}"
     # Payments whose answer was lost are retried with the same key now: each applies exactly once.
@@ -23,7 +26,7 @@ def assert_money_safe(cluster, load: Load) -> dict:
         if first is not None:
             assert json.loads(content) == first and headers.get("idempotent-replayed") == "true", payment.key
     keys = [p.key for p in load.payments]
-    counts = dict(sql(cluster, "SELECT idempotency_key, count(*) FROM api_transaction WHERE idempotency_key = ANY(%s) "
+    counts = dict(query("SELECT idempotency_key, count(*) FROM api_transaction WHERE idempotency_key = ANY(%s) "
                                "GROUP BY idempotency_key", [keys]))
     twice = {key: n for key, n in counts.items() if n != 1}
     assert not twice, f"paid more than once: {twice}"

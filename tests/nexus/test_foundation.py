@@ -204,7 +204,7 @@ def test_docker_compose_has_the_cluster_shape():
     ws_backend = haproxy.split("backend ws_nodes", 1)[1].split("\nfrontend", 1)[0]
     assert "timeout tunnel" in ws_backend and "option httpchk GET /health/" in ws_backend
     assert any("./deploy/haproxy" in volume for volume in services["haproxy"]["volumes"])
-    assert services["haproxy"]["ports"] == ["8000:8000"]
+    assert services["haproxy"]["ports"] == ["${NEXUS_HTTP_PORT:-8000}:8000"]
     pgbouncer = (ROOT / "deploy/pgbouncer/pgbouncer.ini").read_text()
     assert "pool_mode = transaction" in pgbouncer and "host=haproxy port=5000" in pgbouncer
     for path in ("deploy/patroni/Dockerfile", "deploy/pgbouncer/Dockerfile", "deploy/etcd/Dockerfile"):
@@ -224,6 +224,34 @@ def test_docker_compose_config_is_valid(tmp_path):
         env_file = env_file.replace(f"{name}=\n", f"{name}=pw\n")
     (tmp_path / ".env").write_text(env_file)
     result = subprocess.run(["docker-compose", "config", "-q"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, env={"PATH": os.environ["PATH"]})
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_local_images_switch_changes_only_images():
+    """docker-compose.local-images.yml (tests/compose) swaps images and nothing else: what is tested is docker-compose.yml."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    local = yaml.safe_load((ROOT / "docker-compose.local-images.yml").read_text())["services"]
+    assert set(local) == set(services)
+    for name, override in local.items():
+        if "build" in services[name]:
+            assert override == {"build": {"args": {"BASE_IMAGE": "nexus-local/base"}}}, name
+        else:  # an official image replaced by the local base running Debian's build of the same server
+            assert set(override) == {"image", "user", "command"} and override["image"] == "nexus-local/base", name
+            assert override["command"][0] == {"haproxy": "haproxy", "redis": "redis-server"}[name]
+    for dockerfile in ("Dockerfile", "deploy/patroni/Dockerfile", "deploy/pgbouncer/Dockerfile", "deploy/etcd/Dockerfile"):
+        lines = (ROOT / dockerfile).read_text().splitlines()
+        code = [line for line in lines if line and not line.startswith("#")]
+        assert code[0].startswith("ARG BASE_IMAGE=") and code[1] == "FROM ${BASE_IMAGE}", dockerfile
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose client not installed")
+def test_the_compose_files_with_the_local_switch_are_valid(tmp_path):
+    env = tmp_path / "compose.env"
+    env.write_text(f"NEXUS_ENV_FILE={env}\nPOSTGRES_PASSWORD=pw\nPOSTGRES_SUPERUSER_PASSWORD=pw\n"
+                   "POSTGRES_REPLICATION_PASSWORD=pw\n")
+    result = subprocess.run(["docker-compose", "-f", "docker-compose.yml", "-f", "docker-compose.local-images.yml",
+                             "--env-file", str(env), "config", "-q"], cwd=ROOT, capture_output=True, text=True,
                             timeout=60, env={"PATH": os.environ["PATH"]})
     assert result.returncode == 0, result.stderr
 
