@@ -22,7 +22,8 @@ def money_log():
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("api.money")
     logger.addHandler(handler)
-    old_level, logger.level = logger.level, logging.INFO
+    old_level = logger.level
+    logger.setLevel(logging.INFO)  # setLevel, not .level: it clears the loggers' cached levels
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     logger.removeHandler(handler)
     logger.setLevel(old_level)
