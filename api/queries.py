@@ -8,6 +8,7 @@ tests/nexus/test_queries.py runs every statement against the migrated schema. Ro
 model instances through ``Model.from_db``, as the ORM itself makes them.
 """
 
+from collections import namedtuple
 from functools import cache
 
 from django.db import connection
@@ -96,6 +97,7 @@ BALANCE_FIELDS = ("account_number", "balance", "spent_on", "spent_amount")
 MONEY_MOVED = "money_moved"  # the job topic of a posting's reactions (api.reactions)
 SHARED_ENTRY_FIELDS = ("transaction", "created_at")
 LINE_FIELDS = ("account", "amount", "currency", "purpose", "balance_after")
+Line = namedtuple("Line", LINE_FIELDS)  # one ledger leg of a posting, named as its columns
 
 
 def _arrays(model, names) -> str:
@@ -130,7 +132,7 @@ def posting() -> str:
 
 def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now) -> None:
     """Run the posting. ``balances``: one tuple per changed account in BALANCE_FIELDS order;
-    ``lines``: one tuple per ledger leg in LINE_FIELDS order."""
+    ``lines``: one ``Line`` per ledger leg."""
     params: list = [now]
     params += [list(column) for column in zip(*balances, strict=True)] or [[] for _ in BALANCE_FIELDS]
     params += sql.insert_values(txn)
@@ -183,17 +185,22 @@ def account_page(owner_id, offset: int, limit: int) -> list[Account]:
 # oldest first. The date range is always bound (the widest one when the client sends none), and the
 # first page's cursor is the range's end: two statement texts, prepared once. OFFSET read and threw
 # away every line before the page (bench/README.md, "deep page").
-STATEMENT_LINE_FIELDS = ("id", "kind", "amount", "currency", "balance_after", "purpose", "created_at", "account",
-                         "description", "sender_account", "receiver_account", "line")
+# A row's names and the SELECT list come from this one table: a column added or moved changes both.
+STATEMENT_COLUMNS = (
+    ("transaction_id", f"txn.{T.id}"), ("kind", f"txn.{T.kind}"), ("amount", f"entry.{L.amount}"),
+    ("currency", f"entry.{L.currency}"), ("balance_after", f"entry.{L.balance_after}"),
+    ("purpose", f"entry.{L.purpose}"), ("created_at", f"entry.{L.created_at}"), ("account_id", f"entry.{L.account}"),
+    ("description", f"txn.{T.description}"), ("sender_account_id", f"txn.{T.sender_account}"),
+    ("receiver_account_id", f"txn.{T.receiver_account}"), ("line_id", f"entry.{L.id}"),
+)
+StatementRow = namedtuple("StatementRow", [name for name, _ in STATEMENT_COLUMNS])
 
 
 def _statement_page(newer: bool) -> str:
     compare, order = (">", "ASC") if newer else ("<", "DESC")
     return f"""
 SELECT line.* FROM {A.table} account LEFT JOIN LATERAL (
-    SELECT txn.{T.id}, txn.{T.kind}, entry.{L.amount}, entry.{L.currency}, entry.{L.balance_after},
-           entry.{L.purpose}, entry.{L.created_at}, entry.{L.account}, txn.{T.description},
-           txn.{T.sender_account}, txn.{T.receiver_account}, entry.{L.id}
+    SELECT {", ".join(expression for _, expression in STATEMENT_COLUMNS)}
     FROM {L.table} entry JOIN {T.table} txn ON txn.{T.id} = entry.{L.transaction}
     WHERE entry.{L.account} = account.{A.account_number}
       AND entry.{L.created_at} >= %(start)s AND entry.{L.created_at} < %(end)s
@@ -209,7 +216,7 @@ STATEMENT_OLDER, STATEMENT_NEWER = _statement_page(newer=False), _statement_page
 
 def statement_page(*, owner_id, number: str, start, end, limit: int, older_than=None,
                    newer_than=None) -> list[tuple] | None:
-    """Rows in STATEMENT_LINE_FIELDS order, newest first: the newest of [start, end), or those older than
+    """``StatementRow``s, newest first: the newest of [start, end), or those older than
     ``older_than`` / newer than ``newer_than`` (a (time, line id) position); None when the account is not
     the owner's customer account."""
     at, line = newer_than or older_than or (end, 0)
@@ -218,7 +225,7 @@ def statement_page(*, owner_id, number: str, start, end, limit: int, older_than=
         "limit": limit, "at": at, "line": line})
     if not rows:
         return None
-    lines = [row for row in rows if row[0] is not None]
+    lines = [StatementRow(*row) for row in rows if row[0] is not None]  # a page of none: one row of NULLs
     return lines[::-1] if newer_than else lines
 
 

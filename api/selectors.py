@@ -82,11 +82,13 @@ def statement_page(user: User, number: str, *, date_from: dt.date | None, date_t
         older_than=tuple(position) if direction == NEXT else None,
         newer_than=tuple(position) if direction == PREVIOUS else None,
     )
-    return None if rows is None else [statement_line(*row) for row in rows]
+    return None if rows is None else [statement_line(row) for row in rows]
 
 
-def statement_line(transaction_id, kind, amount, currency, balance_after, purpose, created_at, account_id,
-                   description, sender_account_id, receiver_account_id, line_id=None) -> dict:
+def statement_line(row: queries.StatementRow) -> dict:
+    """A statement line as the API shows it (``StatementLineSerializer``), from a row read by name."""
+    amount, account_id, purpose, kind = row.amount, row.account_id, row.purpose, row.kind
+    sender_account_id, receiver_account_id, description = row.sender_account_id, row.receiver_account_id, row.description
     debit = amount < 0
     counterparty = receiver_account_id if debit else sender_account_id
     if counterparty == account_id:
@@ -97,16 +99,16 @@ def statement_line(transaction_id, kind, amount, currency, balance_after, purpos
         counterparty = None  # the bank's cash vault, not an account a customer can pay or recognise
         description = description or "Cash deposit"
     return {
-        "transaction_id": transaction_id,
+        "transaction_id": row.transaction_id,
         "kind": kind,
         "direction": "debit" if debit else "credit",
         "amount": abs(amount),
-        "currency": currency,
-        "balance_after": balance_after,
+        "currency": row.currency,
+        "balance_after": row.balance_after,
         "counterparty_account": counterparty,
         "description": description,
-        "created_at": created_at,
-        "_position": (created_at, line_id),
+        "created_at": row.created_at,
+        "_position": (row.created_at, row.line_id),
     }
 
 

@@ -74,7 +74,8 @@ def book(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
         if leg.account in running:
             running[leg.account] += leg.amount
             balance_after = running[leg.account]
-        lines.append((leg.account, leg.amount, leg.currency, str(leg.purpose), balance_after))
+        lines.append(queries.Line(account=leg.account, amount=leg.amount, currency=leg.currency,
+                                  purpose=str(leg.purpose), balance_after=balance_after))
     txn.sender_balance_after = running.get(txn.sender_account_id)
     txn.receiver_balance_after = running.get(txn.receiver_account_id)
     changed = {number for number, balance in running.items() if balance != locked[number].balance}

@@ -71,12 +71,12 @@ def test_every_api_statement_runs_against_the_schema():
     assert [a.pk for a in api_queries.account_page(sender.owner_id, 0, 10)] == [sender.pk]
     start, end = timezone.now() - dt.timedelta(days=1), timezone.now() + dt.timedelta(days=1)
     lines = api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50)
-    assert {line[0] for line in lines} == {txn.pk, sender.entries.order_by("id").first().transaction_id}
+    assert {line.transaction_id for line in lines} == {txn.pk, sender.entries.order_by("id").first().transaction_id}
     newest, oldest = lines[0], lines[-1]
     assert api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50,
-                                      older_than=(newest[6], newest[-1]))[0] == lines[1]
+                                      older_than=(newest.created_at, newest.line_id))[0] == lines[1]
     assert api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50,
-                                      newer_than=(oldest[6], oldest[-1]))[-1] == lines[-2]
+                                      newer_than=(oldest.created_at, oldest.line_id))[-1] == lines[-2]
     assert api_queries.statement_page(owner_id=receiver.owner_id, number=sender.pk, start=start, end=end,
                                       limit=50) is None
     api_queries.analyze()
