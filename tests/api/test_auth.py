@@ -1,7 +1,7 @@
 import pytest
 
 from api.models import User
-from tests.factories import PASSWORD
+from tests.logins import login
 
 from .helpers import error_code, post_json
 
@@ -50,9 +50,6 @@ def test_register_rejects_bad_country(api_client):
     response = post_json(api_client, "/auth/register/", {**GOOD, "country": "J1"})
     assert response.status_code == 400
 
-
-def login(client, email, password=PASSWORD):
-    return post_json(client, "/auth/jwt/create/", {"email": email, "password": password})
 
 
 def test_login_returns_a_token_pair(api_client, user):

@@ -15,6 +15,7 @@ from api.services import mfa
 from risk.models import Incident, LoginEvent
 from tests.conftest import auth_client
 from tests.factories import PASSWORD, AccountFactory, UserFactory, enrol, totp_code
+from tests.logins import login
 
 from .helpers import error_code, post_json
 
@@ -24,16 +25,12 @@ pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 5, 4, 10, 0, 0, tzinfo=dt.UTC)
 
 
-def login(email, password=PASSWORD, client=None):
-    return post_json(client or APIClient(), "/auth/jwt/create/", {"email": email, "password": password})
-
-
 def verify(token, code, client=None):
     return post_json(client or APIClient(), "/auth/2fa/verify/", {"mfa_token": token, "code": code})
 
 
 def mfa_token(user) -> str:
-    response = login(user.email)
+    response = login(None, user.email)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["mfa_required"] is True and set(body) == {"mfa_required", "mfa_token"}
@@ -50,7 +47,7 @@ class TestEnrolment:
         assert setup.json()["otpauth_url"].startswith("otpauth://totp/")
         assert pyotp.parse_uri(setup.json()["otpauth_url"]).secret == secret
         # Not active until confirmed: the password alone still logs in.
-        assert set(login(user.email).json()) == {"access", "refresh"}
+        assert set(login(None, user.email).json()) == {"access", "refresh"}
 
         confirm = post_json(client, "/auth/2fa/confirm/", {"code": totp_code(secret)})
         assert confirm.status_code == 200
@@ -98,7 +95,7 @@ class TestEnrolment:
             assert post_json(client, "/auth/2fa/disable/", {"password": PASSWORD, "code": totp_code(secret)}).status_code == 204
         assert not mfa.is_enabled(user)
         assert not RecoveryCode.objects.filter(user=user).exists()
-        assert set(login(user.email).json()) == {"access", "refresh"}
+        assert set(login(None, user.email).json()) == {"access", "refresh"}
         events = list(Notification.objects.filter(user=user, kind="security_alert").values_list("data__event", flat=True))
         assert sorted(events) == ["two_factor_off", "two_factor_on"]
 
@@ -182,7 +179,7 @@ class TestTicket:
             assert LoginEvent.objects.filter(attempted_email=user.email, successful=False).count() == 5
             assert Incident.objects.filter(code="brute_force").exists()
             # Locked out: the password step refuses, the right code too.
-            assert login(user.email).status_code == 429
+            assert login(None, user.email).status_code == 429
             assert Notification.objects.filter(user=user, data__event="lockout").count() == 1
 
     def test_a_wrong_code_keeps_nothing_as_a_successful_login(self):
@@ -234,6 +231,6 @@ def test_every_locked_out_answer_says_how_long():
         step_up = post_json(auth_client(user), "/transfers/external/", {
             "sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "600.000",
             "otp": totp_code(secret, steps=1)})
-        answers = [login(user.email), step_up]
+        answers = [login(None, user.email), step_up]
     for answer in answers:
         assert answer["Retry-After"] == str(seconds) and answer.json()["error"]["details"] == {"retry_after": seconds}

@@ -13,6 +13,7 @@ from api.models import User
 from api.services.sessions import end_sessions, issue_tokens
 from risk.models import LoginEvent
 from tests.factories import PASSWORD, UserFactory
+from tests.logins import login
 
 from .helpers import error_code, post_json
 
@@ -22,12 +23,8 @@ NEW_PASSWORD = "an-entirely-new-passphrase-77"
 START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 
 
-def login(email, password=PASSWORD, **meta):
-    return post_json(APIClient(), "/auth/jwt/create/", {"email": email, "password": password}, **meta)
-
-
 def tokens_for(user) -> dict:
-    response = login(user.email)
+    response = login(None, user.email)
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -63,8 +60,8 @@ class TestPasswordChange:
         for pair in (phone, rotated):
             assert_401(me(pair["access"]))
             assert_401(refresh(pair["refresh"]))
-        assert_401(login(user.email), "invalid_credentials")
-        fresh = login(user.email, NEW_PASSWORD)
+        assert_401(login(None, user.email), "invalid_credentials")
+        fresh = login(None, user.email, NEW_PASSWORD)
         assert fresh.status_code == 200
         assert me(fresh.json()["access"]).status_code == 200
 
@@ -97,7 +94,7 @@ class TestPasswordChange:
             locked = change_password(access, PASSWORD)
             assert (locked.status_code, error_code(locked)) == (429, "locked_out")
             # One lockout for the (email, IP) pair, whichever surface the failures came through.
-            assert login(user.email).status_code == 429
+            assert login(None, user.email).status_code == 429
         user.refresh_from_db()
         assert user.check_password(PASSWORD)
         assert LoginEvent.objects.filter(successful=False, attempted_email=user.email).count() == 7
@@ -176,7 +173,7 @@ class TestOneTimeRefresh:
         """After a password change, an old device's refresh is refused without logging out the new session."""
         old = tokens_for(user)
         assert change_password(old["access"], PASSWORD).status_code == 204
-        new = login(user.email, NEW_PASSWORD).json()
+        new = login(None, user.email, NEW_PASSWORD).json()
         assert_401(refresh(old["refresh"]))
         assert me(new["access"]).status_code == 200
         assert refresh(new["refresh"]).status_code == 200

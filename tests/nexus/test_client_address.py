@@ -13,14 +13,11 @@ from nexus.client_ip import client_ip, normalize_ip, normalize_network
 from risk import services as risk
 from risk.models import BlockedIP, LoginEvent
 from tests.factories import PASSWORD
+from tests.logins import attempt_login
 
 pytestmark = pytest.mark.django_db
 
 MAPPED = "::ffff:203.0.113.7"
-
-
-def login(client, email, password="wrong-password-000", **meta):
-    return client.post("/auth/jwt/create/", {"email": email, "password": password}, format="json", **meta)
 
 
 @pytest.mark.parametrize(("raw", "normal"), [
@@ -54,10 +51,10 @@ def test_a_mapped_blacklist_entry_catches_the_ipv4_client(staff_client, api_clie
 
 def test_login_events_and_lockouts_see_the_ipv4_address(api_client, user):
     for _ in range(5):
-        login(api_client, user.email, REMOTE_ADDR=MAPPED)
+        attempt_login(api_client, user.email, REMOTE_ADDR=MAPPED)
     assert set(LoginEvent.objects.values_list("ip", flat=True)) == {"203.0.113.7"}
     # The lockout counted by (email, IP) holds whichever way the same client's address is written.
-    locked = login(api_client, user.email, PASSWORD, REMOTE_ADDR="203.0.113.7")
+    locked = attempt_login(api_client, user.email, PASSWORD, REMOTE_ADDR="203.0.113.7")
     assert (locked.status_code, locked.json()["error"]["code"]) == (429, "locked_out")
 
 

@@ -14,13 +14,10 @@ from nexus import refcache
 from nexus.throttles import hit
 from risk.models import BlockedIP, Incident, LoginEvent
 from tests.factories import PASSWORD, UserFactory
+from tests.logins import attempt_login
 
 START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
 UNTRUSTED = "203.0.113.9"
-
-
-def login(client, email, password="wrong-password-000", **meta):
-    return client.post("/auth/jwt/create/", {"email": email, "password": password}, format="json", **meta)
 
 
 def rates(**overrides):
@@ -40,48 +37,48 @@ class TestLockout:
         user = UserFactory()
         with time_machine.travel(START, tick=False) as clock:
             for _ in range(4):
-                assert login(api_client, user.email).status_code == 401
-            fifth = login(api_client, user.email)  # the fifth failure locks the (email, IP) pair
+                assert attempt_login(api_client, user.email).status_code == 401
+            fifth = attempt_login(api_client, user.email)  # the fifth failure locks the (email, IP) pair
             assert (fifth.status_code, fifth.json()["error"]["code"]) == (429, "locked_out")
-            locked = login(api_client, user.email, PASSWORD)
+            locked = attempt_login(api_client, user.email, PASSWORD)
             assert locked.status_code == 429
             assert locked.json()["error"]["code"] == "locked_out"
             assert int(locked["Retry-After"]) > 0
             clock.shift(dt.timedelta(minutes=31))
-            assert login(api_client, user.email, PASSWORD).status_code == 200
+            assert attempt_login(api_client, user.email, PASSWORD).status_code == 200
 
     def test_a_successful_login_resets_the_failure_count(self, api_client):
         user = UserFactory()
         with time_machine.travel(START, tick=False):
             for _ in range(4):
-                login(api_client, user.email)
-            assert login(api_client, user.email, PASSWORD).status_code == 200
+                attempt_login(api_client, user.email)
+            assert attempt_login(api_client, user.email, PASSWORD).status_code == 200
             for _ in range(4):
-                login(api_client, user.email)
-            assert login(api_client, user.email, PASSWORD).status_code == 200
+                attempt_login(api_client, user.email)
+            assert attempt_login(api_client, user.email, PASSWORD).status_code == 200
 
     def test_lockout_is_per_username_and_ip(self, api_client):
         user = UserFactory()
         with time_machine.travel(START, tick=False):
             for _ in range(5):
-                login(api_client, user.email)
-            assert login(api_client, user.email, PASSWORD).status_code == 429
-            assert login(api_client, user.email, PASSWORD, REMOTE_ADDR="198.51.100.7").status_code == 200
+                attempt_login(api_client, user.email)
+            assert attempt_login(api_client, user.email, PASSWORD).status_code == 429
+            assert attempt_login(api_client, user.email, PASSWORD, REMOTE_ADDR="198.51.100.7").status_code == 200
 
 
 @pytest.mark.django_db
 class TestClientIp:
     def test_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(self, api_client):
-        login(api_client, "x@example.com", REMOTE_ADDR=UNTRUSTED, HTTP_X_FORWARDED_FOR="1.2.3.4")
+        attempt_login(api_client, "x@example.com", REMOTE_ADDR=UNTRUSTED, HTTP_X_FORWARDED_FOR="1.2.3.4")
         assert LoginEvent.objects.get().ip == UNTRUSTED
 
     def test_forwarded_for_from_a_trusted_proxy_is_used(self, api_client):
-        login(api_client, "x@example.com", HTTP_X_FORWARDED_FOR="198.51.100.20, 127.0.0.1")
+        attempt_login(api_client, "x@example.com", HTTP_X_FORWARDED_FOR="198.51.100.20, 127.0.0.1")
         assert LoginEvent.objects.get().ip == "198.51.100.20"
 
     def test_spoofing_does_not_dodge_the_login_throttle(self, api_client):
         with rates(login="5/min"), override_settings(AXES_ENABLED=False), time_machine.travel(START, tick=False):
-            codes = [login(api_client, "x@example.com", REMOTE_ADDR=UNTRUSTED,
+            codes = [attempt_login(api_client, "x@example.com", REMOTE_ADDR=UNTRUSTED,
                            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code for n in range(7)]
         assert codes[:5] == [401] * 5
         assert codes[5:] == [429, 429]
@@ -89,8 +86,8 @@ class TestClientIp:
 
     def test_throttled_answer_is_contract_shaped(self, api_client):
         with rates(login="1/min"), time_machine.travel(START, tick=False):
-            login(api_client, "y@example.com")
-            response = login(api_client, "y@example.com")
+            attempt_login(api_client, "y@example.com")
+            response = attempt_login(api_client, "y@example.com")
         assert response.status_code == 429
         assert response.json()["error"]["code"] == "throttled"
         assert int(response["Retry-After"]) > 0
@@ -176,7 +173,7 @@ def test_risk_endpoints_are_staff_only(url, api_client, user_client, staff_clien
 def test_staff_filter_and_update_incidents(staff_client, staff, api_client):
     with time_machine.travel(START, tick=False):
         for _ in range(5):
-            login(api_client, "victim@example.com")
+            attempt_login(api_client, "victim@example.com")
     body = staff_client.get("/risk/incidents/", {"code": "brute_force", "severity": "high", "status": "open"}).json()
     assert len(body["results"]) == 1
     incident = body["results"][0]
@@ -213,7 +210,7 @@ def test_incident_date_filters_refuse_what_is_out_of_bounds(staff_client, value)
 def test_incident_date_filters_compare_in_utc(staff_client, api_client):
     with time_machine.travel(START, tick=False):
         for _ in range(5):
-            login(api_client, "victim@example.com")
+            attempt_login(api_client, "victim@example.com")
     for bounds, found in [({"from": "2026-03-02T14:59:59+03:00"}, 1), ({"from": "2026-03-02T15:00:01+03:00"}, 0),
                           ({"to": "2026-03-02T00:00:00-14:00"}, 1), ({"to": "2000-01-01T00:00:00+14:00"}, 0),
                           ({"from": "2000-01-01T00:00:00+14:00", "to": "2999-12-31T23:59:59-14:00"}, 1)]:

@@ -12,7 +12,6 @@ import time_machine
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.test import Client
-from rest_framework.test import APIClient
 
 from api import roles
 from api.exceptions import Forbidden, NotFound
@@ -20,6 +19,7 @@ from api.models import AuditRecord
 from risk import services
 from risk.lockout import UNLOCK_HINT
 from tests.factories import PASSWORD, StaffFactory, UserFactory
+from tests.logins import attempt_login
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +28,10 @@ IP = "203.0.113.9"
 LIST = "/admin/risk/loginlockout/"
 
 
-def login(email, password="wrong-password-000"):
-    return APIClient().post("/auth/jwt/create/", {"email": email, "password": password}, format="json",
-                            REMOTE_ADDR=IP)
-
-
 def lock_out(email):
     for _ in range(5):
-        login(email)
-    locked = login(email, PASSWORD)
+        attempt_login(None, email, REMOTE_ADDR=IP)
+    locked = attempt_login(None, email, PASSWORD, REMOTE_ADDR=IP)
     assert (locked.status_code, locked.json()["error"]["code"]) == (429, "locked_out")
     return AccessAttempt.objects.get(username=email.lower(), ip_address=IP)
 
@@ -71,7 +66,7 @@ def test_unlock_asks_a_reason_and_a_confirmation_is_audited_and_the_login_works(
         assert 'name="confirm"' in confirm and "Customer called" in confirm
         assert AccessAttempt.objects.filter(pk=attempt.pk).exists()  # nothing until confirmed
         clock.shift(dt.timedelta(minutes=2))
-        assert login(customer.email, PASSWORD).status_code == 429  # still locked, 28 minutes to go
+        assert attempt_login(None, customer.email, PASSWORD, REMOTE_ADDR=IP).status_code == 429  # still locked, 28 minutes to go
         done = staff.post(unlock, {"reason": "Customer called, identified by the branch", "confirm": "Unlock now"})
         assert done.status_code == 302
         assert not AccessAttempt.objects.filter(username=email).exists()
@@ -81,7 +76,7 @@ def test_unlock_asks_a_reason_and_a_confirmation_is_audited_and_the_login_works(
         assert (record.object_type, record.object_id, record.actor_id) == ("lockout", email, staff.user.pk)
         assert record.changes == {"ip": [[IP], None], "failures": [7, 0],  # 5 wrong, then 2 refused while locked
                                   "reason": [None, "Customer called, identified by the branch"]}
-        assert login(customer.email, PASSWORD).status_code == 200
+        assert attempt_login(None, customer.email, PASSWORD, REMOTE_ADDR=IP).status_code == 200
 
 
 @pytest.mark.parametrize("role", [roles.TELLER, roles.AUDITOR])
@@ -99,7 +94,7 @@ def test_unlock_needs_its_permission(role):
         assert staff.post(unlock, {"reason": "let me in", "confirm": "Unlock now"}).status_code == 403
         assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
         assert not AuditRecord.objects.filter(action=AuditRecord.Action.LOCKOUT_UNLOCK).exists()
-        assert login(customer.email, PASSWORD).status_code == 429
+        assert attempt_login(None, customer.email, PASSWORD, REMOTE_ADDR=IP).status_code == 429
 
 
 def test_axes_own_admin_no_longer_deletes_attempts_unaudited():

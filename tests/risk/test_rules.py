@@ -12,15 +12,12 @@ from django.test import override_settings
 from api.services.transfers import transfer_external
 from risk.models import Incident, LoginEvent
 from tests.factories import PASSWORD, AccountFactory, UserFactory
+from tests.logins import attempt_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 UNTRUSTED = "203.0.113.9"
 START = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)  # 15:00 in Amman: not an unusual hour
-
-
-def login(client, email, password="wrong-password-000", **meta):
-    return client.post("/auth/jwt/create/", {"email": email, "password": password}, format="json", **meta)
 
 
 def incidents(code):
@@ -31,20 +28,20 @@ class TestBruteForce:
     def test_fires_at_the_fifth_failure_once_per_window(self, api_client):
         with time_machine.travel(START, tick=False) as clock:
             for _ in range(4):
-                login(api_client, "victim@example.com")
+                attempt_login(api_client, "victim@example.com")
             assert not incidents("brute_force").exists()
-            login(api_client, "victim@example.com")
+            attempt_login(api_client, "victim@example.com")
             assert incidents("brute_force").count() == 1
             for _ in range(20):
-                login(api_client, "victim@example.com")
+                attempt_login(api_client, "victim@example.com")
             assert incidents("brute_force").count() == 1
             incident = incidents("brute_force").get()
             assert (incident.event, incident.severity, incident.status) == ("Brute force suspected", "high", "open")
             clock.shift(dt.timedelta(minutes=11))
             for _ in range(4):
-                login(api_client, "victim@example.com")
+                attempt_login(api_client, "victim@example.com")
             assert incidents("brute_force").count() == 1
-            login(api_client, "victim@example.com")
+            attempt_login(api_client, "victim@example.com")
             assert incidents("brute_force").count() == 2
 
 
@@ -52,24 +49,24 @@ class TestCredentialStuffing:
     def test_needs_five_failures_on_three_emails(self, api_client):
         with time_machine.travel(START, tick=False):
             for email in ["a@x.com", "b@x.com", "a@x.com", "b@x.com"]:
-                login(api_client, email)
-            login(api_client, "a@x.com")  # 5 failures but 2 targets
+                attempt_login(api_client, email)
+            attempt_login(api_client, "a@x.com")  # 5 failures but 2 targets
             assert not incidents("credential_stuffing").exists()
-            login(api_client, "c@x.com")  # 6 failures, 3 targets
+            attempt_login(api_client, "c@x.com")  # 6 failures, 3 targets
             assert incidents("credential_stuffing").count() == 1
 
     def test_four_failures_on_four_emails_is_not_enough(self, api_client):
         with time_machine.travel(START, tick=False):
             for index in range(4):
-                login(api_client, f"user{index}@x.com")
+                attempt_login(api_client, f"user{index}@x.com")
             assert not incidents("credential_stuffing").exists()
-            login(api_client, "user9@x.com")
+            attempt_login(api_client, "user9@x.com")
             assert incidents("credential_stuffing").count() == 1
 
     def test_a_burst_of_fifty_raises_one_incident(self, api_client):
         with time_machine.travel(START, tick=False):
             for index in range(50):
-                login(api_client, f"target{index}@x.com")
+                attempt_login(api_client, f"target{index}@x.com")
         assert incidents("credential_stuffing").count() == 1
         incident = incidents("credential_stuffing").get()
         assert incident.ip == "127.0.0.1"
@@ -80,9 +77,9 @@ class TestImpossibleTravel:
     def test_country_change_within_an_hour_via_trusted_header(self, api_client):
         user = UserFactory()
         with time_machine.travel(START, tick=False) as clock:
-            assert login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO").status_code == 200
+            assert attempt_login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO").status_code == 200
             clock.shift(dt.timedelta(minutes=59))
-            assert login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US").status_code == 200
+            assert attempt_login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US").status_code == 200
         incident = incidents("impossible_travel").get()
         assert incident.user_id == user.pk and incident.severity == "high"
         assert incident.details["previous_country"] == "JO" and incident.details["new_country"] == "US"
@@ -91,17 +88,17 @@ class TestImpossibleTravel:
     def test_after_an_hour_it_is_travel_not_impossible(self, api_client):
         user = UserFactory()
         with time_machine.travel(START, tick=False) as clock:
-            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO")
+            attempt_login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO")
             clock.shift(dt.timedelta(minutes=61))
-            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US")
+            attempt_login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US")
         assert not incidents("impossible_travel").exists()
 
     def test_header_from_an_untrusted_peer_is_ignored(self, api_client):
         user = UserFactory()
         with time_machine.travel(START, tick=False) as clock:
-            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO", REMOTE_ADDR=UNTRUSTED)
+            attempt_login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="JO", REMOTE_ADDR=UNTRUSTED)
             clock.shift(dt.timedelta(minutes=5))
-            login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US", REMOTE_ADDR=UNTRUSTED)
+            attempt_login(api_client, user.email, PASSWORD, HTTP_CF_IPCOUNTRY="US", REMOTE_ADDR=UNTRUSTED)
         assert not incidents("impossible_travel").exists()
         assert set(LoginEvent.objects.values_list("country", flat=True)) == {""}
 
@@ -191,5 +188,5 @@ def test_every_login_attempt_is_kept(api_client):
     """v1.1: no cap per IP (padding could blind the rules); the throttles bound what one client writes."""
     with time_machine.travel(START, tick=False):
         for index in range(45):
-            login(api_client, f"probe{index}@x.com")
+            attempt_login(api_client, f"probe{index}@x.com")
     assert LoginEvent.objects.count() == 45
