@@ -146,6 +146,33 @@ class AccountForm(forms.ModelForm):
         return data
 
 
+class HolderFilter(admin.SimpleListFilter):
+    """Customers' accounts by default (what a teller looks for); the bank's own (vault, fees, FX, settlement)
+    one click away, or everyone's."""
+
+    title = "held by"
+    parameter_name = "holder"
+    DEFAULT = "customers"
+
+    def lookups(self, request, model_admin):
+        return [("customers", "Customers"), ("bank", "The bank"), ("all", "Everyone")]
+
+    def value(self):
+        return super().value() or self.DEFAULT
+
+    def choices(self, changelist):  # no "All" of Django's own: "Everyone" says it, and no choice is the default
+        for lookup, title in self.lookup_choices:
+            yield {"selected": self.value() == lookup, "display": title,
+                   "query_string": changelist.get_query_string({self.parameter_name: lookup})}
+
+    def queryset(self, request, queryset):
+        if self.value() == "customers":
+            return queryset.filter(role=Account.Role.CUSTOMER)
+        if self.value() == "bank":
+            return queryset.exclude(role=Account.Role.CUSTOMER)
+        return queryset
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     EDITABLE = ["daily_limit", "is_active"]
@@ -153,7 +180,7 @@ class AccountAdmin(admin.ModelAdmin):
 
     list_display = ["account_number", "owner_email", "kind", "balance_display", "limit_display", "is_active",
                     "shortcuts"]
-    list_filter = ["role", "type", "currency", "is_active"]
+    list_filter = [HolderFilter, "role", "type", "currency", "is_active"]
     search_fields = ["account_number", "owner__email", "owner__first_name", "owner__last_name", "name"]
     search_help_text = "Account number, or the owner's email or name (part of any is enough)."
     list_select_related = ["owner"]

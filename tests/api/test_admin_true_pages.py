@@ -52,13 +52,25 @@ def test_a_selection_with_a_house_account_is_refused_in_words_before_any_reason(
     logged_in(client, roles.SUPERVISOR)
     customer = AccountFactory(is_active=action == "freeze")
     vault = Account.objects.filter(role=Account.Role.VAULT).first()
-    answer = client.post("/admin/api/account/", {"action": action, "_selected_action": [customer.pk, vault.pk]},
-                         follow=True)
+    answer = client.post("/admin/api/account/?holder=all",
+                         {"action": action, "_selected_action": [customer.pk, vault.pk]}, follow=True)
     html = page(answer)
     assert "the bank&#x27;s own accounts are never frozen or unfrozen" in html and vault.pk in html
     assert "Reason" not in html and "not found" not in html
     customer.refresh_from_db()
     assert customer.is_active == (action == "freeze")  # all or nothing: the customer's account is left too
+
+
+def test_the_account_list_shows_customers_accounts_unless_asked_for_the_banks(client):
+    logged_in(client, roles.TELLER)
+    customer = AccountFactory()
+    vault = Account.objects.filter(role=Account.Role.VAULT).first()
+    listed = page(client.get("/admin/api/account/"))
+    assert customer.pk in listed and vault.pk not in listed
+    banks = page(client.get("/admin/api/account/?holder=bank"))
+    assert vault.pk in banks and customer.pk not in banks
+    everyone = page(client.get("/admin/api/account/?holder=all"))
+    assert vault.pk in everyone and customer.pk in everyone
 
 
 def test_a_selection_with_ones_own_account_is_refused_in_words(client):
