@@ -145,7 +145,6 @@ class BoundedDates:
 # typed and says it is not a number (the keyboard of a phone still shows digits).
 NUMBER_INPUTS = {
     models.DecimalField: ("decimal", "Not a number: write digits, with a dot for decimals (such as 2500.5)."),
-    models.FloatField: ("decimal", "Not a number: write digits, with a dot for decimals (such as 2500.5)."),
     models.IntegerField: ("numeric", "Not a whole number: write digits only (such as 25)."),
 }
 

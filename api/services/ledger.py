@@ -92,6 +92,8 @@ def book(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
     balances = [tuple(getattr(locked[number], name) for name in queries.BALANCE_FIELDS) for number in sorted(changed)]
     queries.book(balances=balances, txn=txn, lines=lines, now=now)
     jobs.owed()
+    # A log line, not a reaction (nothing is owed to anyone: those are the job above): written once the
+    # posting is committed, in the request that made it, so that it carries that request's id.
     transaction.on_commit(lambda: log_posting(txn))
 
     txn._state.adding = False
