@@ -150,7 +150,7 @@ class HolderFilter(admin.SimpleListFilter):
     """Customers' accounts by default (what a teller looks for); the bank's own (vault, fees, FX, settlement)
     one click away, or everyone's."""
 
-    title = "held by"
+    title = "holder"  # Django writes "By holder"
     parameter_name = "holder"
     DEFAULT = "customers"
 
