@@ -150,8 +150,11 @@ def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now) ->
 
 CLAIM_KEY = (f"INSERT INTO {R.table} ({R.user}, {R.key}, {R.fingerprint}, {R.created_at}) "
              f"VALUES (%s, %s, %s, %s) ON CONFLICT ({R.user}, {R.key}) DO NOTHING RETURNING 1")
-STORE_RESPONSE = (f"UPDATE {R.table} SET {R.response_status} = %s, {R.response_body} = %s "
-                  f"WHERE {R.user} = %s AND {R.key} = %s")
+STORE_OUTCOME = (f"UPDATE {R.table} SET {R.response_status} = %s, {R.result_type} = %s, {R.result_id} = %s "
+                 f"WHERE {R.user} = %s AND {R.key} = %s")
+# After the commit: the first answer's body, rendered once the locks were released (api.services.money_request).
+STORE_BODY = (f"UPDATE {R.table} SET {R.response_body} = %s "
+              f"WHERE {R.user} = %s AND {R.key} = %s AND {R.response_body} IS NULL")
 
 
 def claim_key(user_id, key: str, fingerprint: str, now) -> bool:
@@ -160,9 +163,14 @@ def claim_key(user_id, key: str, fingerprint: str, now) -> bool:
     return bool(sql.fetch(CLAIM_KEY, [user_id, key, fingerprint, now]))
 
 
-def store_response(user_id, key: str, status: int, body: str) -> None:
+def store_outcome(user_id, key: str, status: int, result_type: str, result_id: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(STORE_RESPONSE, [status, body, user_id, key])
+        cursor.execute(STORE_OUTCOME, [status, result_type, result_id, user_id, key])
+
+
+def store_body(user_id, key: str, body: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(STORE_BODY, [body, user_id, key])
 
 
 # --- the two hottest reads: a customer's accounts, a statement page ---------------------------

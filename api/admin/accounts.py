@@ -18,13 +18,11 @@ from django.utils.translation import ngettext
 
 from .. import bounds, exceptions, money
 from ..bankday import bank_day
-from ..idempotency import KEY_PATTERN, run_money_request
 from ..models import (
     Account,
     Approval,
-    Transaction,
 )
-from ..services import approvals
+from ..services import approvals, commands, money_request
 from ..services.accounts import (
     FREEZE,
     LIMIT,
@@ -32,6 +30,7 @@ from ..services.accounts import (
     account_update,
 )
 from ..services.conflicts import is_own
+from ..services.money_request import KEY_PATTERN
 from .display import (
     ACCOUNT_NUMBER,
     DEPOSIT_PERMISSION,
@@ -427,27 +426,19 @@ class AccountAdmin(admin.ModelAdmin):
             return self._deposit_page(request, context, form)
         description = data["description"] or "Cash deposit"
 
-        def operation(key):
-            result = approvals.staff_deposit(staff=request.user, account_number=account.pk, amount=data["amount"],
-                                             description=description, idempotency_key=key)
-            if isinstance(result, Approval):
-                return 202, {"approval_id": str(result.pk)}
-            return 201, {"id": str(result.pk)}
-
+        payload = {"amount": data["amount"], "description": description}
         try:
-            response = run_money_request(
-                request, scope=f"deposit:{account.pk}", payload={"amount": data["amount"], "description": description},
-                key=key_form.cleaned_data["idempotency_key"], operation=operation, kind=Transaction.Kind.DEPOSIT,
-                account=account.pk,
-            )
+            outcome = money_request.run(
+                user=request.user, key=key_form.cleaned_data["idempotency_key"], scope=f"deposit:{account.pk}",
+                payload=payload, command=commands.Deposit(account_number=account.pk, **payload), origin=request)
         except exceptions.DomainError as exc:
             form.add_error(None, f"Not deposited: {refusal(exc)}")
             return self._deposit_page(request, context, form)
-        if response.status_code == 202:
-            return held_for_approval(self, request, response, f"The deposit of {money_text(data['amount'], account.currency)} "
-                                                               f"to {account.pk}")
-        txn = Transaction.objects.get(pk=response.data["id"])
-        if not response.has_header("Idempotent-Replayed"):
+        if isinstance(outcome.result, Approval):
+            return held_for_approval(self, request, outcome, f"The deposit of {money_text(data['amount'], account.currency)} "
+                                                              f"to {account.pk}")
+        txn = outcome.result
+        if not outcome.replayed:
             self.log_addition(request, txn, f"Cash deposit of {money_text(txn.amount, txn.currency)} to {account.pk}: "
                                             f"{description}")
         messages.success(request, f"Deposited {money_text(txn.amount, txn.currency)} to {account.pk} "

@@ -16,7 +16,6 @@ from nexus.admin_request import current_admin_request
 
 from .. import exceptions, money
 from ..models import (
-    Approval,
     LedgerEntry,
     Transaction,
 )
@@ -152,10 +151,10 @@ def refusal(exc: exceptions.DomainError) -> str:
     return f"{exc.message} ({details})" if details else exc.message
 
 
-def held_for_approval(model_admin, request, response, what: str):
+def held_for_approval(model_admin, request, outcome, what: str):
     """The answer of a deposit or reversal page when dual control holds the command (202)."""
-    approval = Approval.objects.get(pk=response.data["approval_id"])
-    if not response.has_header("Idempotent-Replayed"):
+    approval = outcome.result
+    if not outcome.replayed:
         model_admin.log_addition(request, approval, f"Requested: {approval}")
     messages.warning(request, f"{what} waits for a supervisor's approval (request {str(approval.pk)[:8]}); "
                               "no money has moved yet.")

@@ -12,14 +12,13 @@ from django.urls import path
 from django.utils.html import format_html
 
 from .. import exceptions
-from ..idempotency import run_money_request
 from ..models import (
     Account,
     Approval,
     LedgerEntry,
     Transaction,
 )
-from ..services import approvals
+from ..services import approvals, commands, money_request
 from ..services.conflicts import is_own
 from .accounts import (
     ConfirmKeyForm,
@@ -261,24 +260,18 @@ class TransactionAdmin(ReadOnlyAdmin):
             return TemplateResponse(request, "admin/api/transaction/reverse.html", {**context, "form": form})
         reason = form.cleaned_data["reason"]
 
-        def operation(key):
-            result = approvals.staff_reversal(staff=request.user, transaction_id=txn.pk, reason=reason,
-                                              idempotency_key=key)
-            if isinstance(result, Approval):
-                return 202, {"approval_id": str(result.pk)}
-            return 201, {"id": str(result.pk)}
-
         try:
-            response = run_money_request(request, scope=f"reverse:{txn.pk}", payload={"reason": reason},
-                                         key=key_form.cleaned_data["idempotency_key"], operation=operation,
-                                         kind=Transaction.Kind.REVERSAL)
+            outcome = money_request.run(
+                user=request.user, key=key_form.cleaned_data["idempotency_key"], scope=f"reverse:{txn.pk}",
+                payload={"reason": reason}, command=commands.Reverse(transaction_id=txn.pk, reason=reason),
+                origin=request)
         except exceptions.DomainError as exc:
             messages.error(request, f"Not reversed: {refusal(exc)}")
             return HttpResponseRedirect(change_url(txn))
-        if response.status_code == 202:
-            return held_for_approval(self, request, response, f"The reversal of {str(txn.pk)[:8]}")
-        compensating = Transaction.objects.get(pk=response.data["id"])
-        if not response.has_header("Idempotent-Replayed"):
+        if isinstance(outcome.result, Approval):
+            return held_for_approval(self, request, outcome, f"The reversal of {str(txn.pk)[:8]}")
+        compensating = outcome.result
+        if not outcome.replayed:
             self.log_change(request, txn, f"Reversed: {reason}")
             self.log_addition(request, compensating, f"Reversal of {txn.pk}: {reason}")
         # Who gets the money back, in a customer's words: the payer of a transfer; for a cash deposit, the vault.

@@ -350,7 +350,11 @@ class LedgerEntry(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first response to a (user, key); replayed for the same request, refused for another."""
+    """The first response to a (user, key); replayed for the same request, refused for another.
+
+    Written in the request's transaction: the claim, then the answer's status and the result it names
+    (``result_type``, a model label, and ``result_id``); the body after the commit, as first rendered
+    (api.services.money_request)."""
 
     user = models.ForeignKey(  # indexed by idempotency_unique_user_key
         "api.User", on_delete=models.CASCADE, related_name="+", db_index=False
@@ -360,6 +364,8 @@ class IdempotencyRecord(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True)
     # JSON text, not jsonb: a replay returns the body exactly as first sent (jsonb reorders keys).
     response_body = models.TextField(null=True)
+    result_type = models.CharField(max_length=40, null=True)
+    result_id = models.CharField(max_length=64, null=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -10,8 +10,8 @@ from rest_framework.fields import get_attribute
 from rest_framework.utils import html
 
 from .. import bounds, money
-from ..idempotency import KEY_PATTERN
 from ..identifiers import is_valid_account_number
+from ..services.money_request import KEY_PATTERN
 
 # Timestamps as the API writes them, as DRF's fields do (ISO 8601, "Z"), always in UTC: also for work
 # done in an admin request, where Amman's zone is active. Naming the zone spares looking up the current

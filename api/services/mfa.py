@@ -16,8 +16,10 @@
   can finish the login another started.
 - **Step-up**: an external transfer or a bill worth at least ``STEP_UP_THRESHOLD`` JOD needs a code.
 
-Whether a wrong code counts as a failed login (it does, on every surface) is the views' business:
-they send Django's ``user_login_failed``, as for a wrong password (api.views.auth).
+A wrong or reused code, at login or for a payment, is reported exactly as a wrong password is
+(:func:`second_factor_failed`): Django's ``user_login_failed`` with the request and the user's email,
+which django-axes counts towards the lockout of the (email, IP) pair and the risk app records and
+screens (brute force, credential stuffing). A locked-out pair gets 429 ``locked_out``, right code or not.
 """
 
 import base64
@@ -27,8 +29,10 @@ import secrets
 from decimal import Decimal
 
 import pyotp
+from axes.handlers.proxy import AxesProxyHandler
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils import timezone
 
@@ -240,3 +244,35 @@ def step_up_refusal(user: User) -> exceptions.OtpRequired:
         "A payment this large needs a code from an authenticator, and you have none: turn on two-factor "
         "authentication first (POST /auth/2fa/setup/, then /auth/2fa/confirm/).",
         details={"enrol": "/auth/2fa/setup/", "two_factor_enabled": False})
+
+
+def confirm_step_up(*, user: User, origin, otp: str | None) -> bool:
+    """Check the code of a payment that needs one (api.services.money_request, never for a replay): 403
+    ``otp_required`` without one (or without 2FA), 429 for a locked-out pair, 403 ``otp_invalid`` for a
+    wrong or used one (counted as a failed login). True: the payment is confirmed by a code."""
+    if not otp or not is_enabled(user):
+        raise step_up_refusal(user)
+    refuse_if_locked_out(origin, user)
+    if not verify_second_factor(user=user, code=otp, allow_recovery=False):
+        second_factor_failed(origin, user)
+        raise exceptions.StepUpInvalid()
+    return True
+
+
+# --- a wrong code is a failed login -------------------------------------------------------------
+
+def _credentials(user: User) -> dict:
+    return {"email": user.email}
+
+
+def refuse_if_locked_out(request, user: User) -> None:
+    """429 ``locked_out`` when the (email, IP) pair of this HTTP request is locked out."""
+    if AxesProxyHandler.is_locked(request, _credentials(user)):
+        raise exceptions.LockedOut.for_request(request)
+
+
+def second_factor_failed(request, user: User) -> None:
+    """Count a wrong code as a failed login; 429 when it was the one that locked the pair out."""
+    user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
+    if getattr(request, "axes_locked_out", False):
+        raise exceptions.LockedOut.for_request(request)

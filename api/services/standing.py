@@ -10,8 +10,8 @@ How a run is owed and carried out:
    once: the order's row lock and ``next_run_on`` say which dates are left. A worker that was down over
    an order's dates owes the latest one when it comes back, once: an order never pays twice to catch up.
 2. **Carried out.** The worker hands the jobs to :func:`carry_out_runs`, in its batch's transaction.
-   Each run claims the idempotency key ``standing-order:<order>:<date>`` of the owner (the machinery of
-   a client's ``Idempotency-Key``, api.idempotency) and transfers as the customer would: internal to
+   Each run is a money request of the owner under the idempotency key ``standing-order:<order>:<date>``
+   (``api.services.money_request``, as a client's request) and transfers as the customer would: internal to
    one of their own accounts, external otherwise (fee, FX, daily limit, screening, notifications and
    figures as for any transfer). The run row, unique per (order, date), commits with the transfer.
 3. **Refused.** A business rule's refusal rolls the transfer back (a savepoint) and records the run as
@@ -24,22 +24,21 @@ not count towards ``STEP_UP_DAILY_TOTAL``; creating the order does (api.services
 """
 
 import datetime as dt
-import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from nexus import jobs
 
-from .. import exceptions, queries
+from .. import exceptions
 from ..bankday import bank_day, latest_run_on_or_before, next_run_after
 from ..locks import lock_user
 from ..models import Account, StandingOrder, StandingOrderRun, Transaction, User
 from ..reactions import owe_refusal
-from . import stepup
+from . import money_request, stepup
 from .accounts import check_limit
 from .audit import Action, audit
 from .conflicts import refuse_own
@@ -135,29 +134,48 @@ def _carry_out(order_id, run_on: dt.date) -> None:
         return  # cancelled after the run was owed: later runs never happen
     if StandingOrderRun.objects.filter(order=order, run_on=run_on).exists():
         return  # carried out already (the job is gone with it; this is a guard, not a path)
-    owner, key = order.owner, idempotency_key(order.pk, run_on)
-    internal = order.receiver_account.owner_id == owner.pk
-    try:
-        with transaction.atomic():  # a savepoint: a refusal rolls back the transfer and its key's claim
-            if not queries.claim_key(owner.pk, key, key, timezone.now()):
-                return  # the key's transfer committed already: never twice
-            txn = (transfer_internal if internal else transfer_external)(
-                user=owner, sender_number=order.sender_account_id, receiver_number=order.receiver_account_id,
-                amount=order.amount, description=order.description or "Standing order", idempotency_key=key,
-                stepped_up=True)  # authorised when the order was created
-            queries.store_response(owner.pk, key, 201, json.dumps({"transaction_id": txn.pk}, cls=DjangoJSONEncoder))
+    run = _Run(order)
+    try:  # a savepoint: a refusal rolls back the transfer and its key's claim
+        outcome = money_request.run(user=order.owner, key=idempotency_key(order.pk, run_on), scope="standing_order_run",
+                                    payload={"order": order.pk, "run_on": run_on}, command=run)
     except exceptions.DomainError as exc:
-        _refused(order, run_on, exc.code, Transaction.Kind.INTERNAL if internal else Transaction.Kind.EXTERNAL)
+        _refused(order, run_on, exc, run.kind)
         return
+    if outcome.replayed:
+        return  # the key's transfer committed already: never twice
     StandingOrderRun.objects.create(order=order, run_on=run_on, status=StandingOrderRun.Status.SUCCEEDED,
-                                    transaction=txn)
+                                    transaction=outcome.result)
 
 
-def _refused(order: StandingOrder, run_on: dt.date, code: str, kind: str) -> None:
+@dataclass(frozen=True)
+class _Run(money_request.Command):
+    """One run: a transfer from the owner, internal to one of their own accounts, external otherwise."""
+
+    order: StandingOrder
+
+    @property
+    def kind(self):
+        internal = self.order.receiver_account.owner_id == self.order.owner_id
+        return Transaction.Kind.INTERNAL if internal else Transaction.Kind.EXTERNAL
+
+    @property
+    def reported_account(self):
+        return self.order.sender_account_id
+
+    def execute(self, *, user, key, stepped_up):
+        order = self.order
+        return (transfer_internal if self.kind == Transaction.Kind.INTERNAL else transfer_external)(
+            user=user, sender_number=order.sender_account_id, receiver_number=order.receiver_account_id,
+            amount=order.amount, description=order.description or "Standing order", idempotency_key=key,
+            stepped_up=True)  # authorised when the order was created
+
+
+def _refused(order: StandingOrder, run_on: dt.date, exc: exceptions.DomainError, kind: str) -> None:
     StandingOrderRun.objects.create(order=order, run_on=run_on, status=StandingOrderRun.Status.REFUSED,
-                                    error_code=code)
-    standing_order_refused(order=order, run_on=run_on, code=code)
-    owe_refusal(user_id=order.owner_id, kind=kind, code=code, account=order.sender_account_id)
+                                    error_code=exc.code)
+    standing_order_refused(order=order, run_on=run_on, code=exc.code)
+    if exc.status_code != 422:  # a 422 was owed as a refusal by the request service already
+        owe_refusal(user_id=order.owner_id, kind=kind, code=exc.code, account=order.sender_account_id)
 
 
 # --- cancelling ------------------------------------------------------------------------------------

@@ -15,12 +15,12 @@ from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, selectors, serializers
-from ..idempotency import handle_money_request
-from ..models import Account, Approval, LedgerEntry, Transaction
+from ..models import Account, Approval, LedgerEntry
 from ..serializers.fields import DateField
-from ..services import approvals
+from ..services import commands
 from ..services.accounts import account_open, account_update, card_issue, card_set_active
-from .approvals import PENDING, money_or_approval
+from . import money
+from .approvals import PENDING
 from .common import (
     ACCOUNT_NUMBER,
     ALICE_JOD,
@@ -248,13 +248,8 @@ class DepositView(APIView):
         ],
     )
     def post(self, request, account_number):
-        def perform(data, key):
-            return money_or_approval(approvals.staff_deposit(
-                staff=request.user, account_number=account_number, amount=data["amount"],
-                description=data["description"], idempotency_key=key), request)
-
-        return handle_money_request(request, serializers.DepositSerializer, scope=f"deposit:{account_number}",
-                          kind=Transaction.Kind.DEPOSIT, perform=perform, account=account_number)
+        return money.post(request, serializers.DepositSerializer, commands.Deposit, scope=f"deposit:{account_number}",
+                          account_number=account_number)
 
 
 @extend_schema(tags=["cards"])

@@ -6,9 +6,9 @@ from rest_framework.views import APIView
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, serializers
-from ..idempotency import request_key, run_money_request
-from ..models import Account, Approval
-from ..services import approvals
+from ..models import Approval
+from ..services import approvals, commands
+from . import money
 from .common import (
     IDEMPOTENT,
     KEY_ERRORS,
@@ -28,13 +28,6 @@ OWN_REQUEST = (exceptions.Forbidden, "the request is your own, or about an accou
 DECIDED = (exceptions.AlreadyDecided, "the request was approved or rejected already.")
 DECIDED_EXAMPLE = approval_example(status="approved", decided_by="supervisor@nexus.local",
                                    decided_at="2026-03-14T09:41:07.120044Z", result_transaction_id=TRANSACTION_ID)
-
-
-def money_or_approval(result, request) -> tuple[int, dict]:
-    """201 and the transaction when money moved; 202 and the request when it waits for approval."""
-    if isinstance(result, Approval):
-        return 202, serializers.ApprovalSerializer(result).data
-    return 201, serializers.TransactionSerializer(result, context={"request": request}).data
 
 
 @extend_schema_view(get=extend_schema(
@@ -95,15 +88,8 @@ class ApprovalApproveView(APIView):
             idempotency_key=None))],
     )
     def post(self, request, approval_id):
-        def perform(key):
-            _, result = approvals.approval_approve(approver=request.user, approval_id=approval_id)
-            if isinstance(result, Account):  # a daily-limit increase: the account, as the direct PATCH answers
-                return 200, serializers.AccountSerializer(result).data
-            return 201, serializers.TransactionSerializer(result, context={"request": request}).data
-
-        # Idempotent like every POST that moves money; refusals here are not money refusals (kind None).
-        return run_money_request(request, scope=f"approve:{approval_id}", payload={},
-                                 key=request_key(request, None), operation=perform, kind=None)
+        return money.run(request, commands.Approve(approval_id), scope=f"approve:{approval_id}", payload={},
+                         key=money.request_key(request, None))
 
 
 class ApprovalRejectView(APIView):

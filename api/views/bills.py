@@ -5,9 +5,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import exceptions, selectors, serializers
-from ..idempotency import handle_money_request
-from ..models import Biller, BillPayment, Transaction
-from ..services.bills import bill_pay
+from ..models import Biller, BillPayment
+from ..services import commands
+from . import money
 from .common import (
     ALICE_JOD,
     CREATED_AT,
@@ -19,7 +19,7 @@ from .common import (
     request_example,
     response_example,
 )
-from .stepup import STEP_UP_ERRORS, STEP_UP_RULES, bill_guard
+from .stepup import STEP_UP_ERRORS, STEP_UP_RULES
 
 
 @extend_schema_view(get=extend_schema(
@@ -77,15 +77,7 @@ class BillView(ListModelMixin, GenericAPIView):
         ],
     )
     def post(self, request):
-        def perform(data, key, stepped_up=False):
-            bill = bill_pay(user=request.user, account_number=data["account"], biller_id=data["biller"],
-                            amount=data["amount"], reference=data["reference"], idempotency_key=key,
-                            stepped_up=stepped_up)
-            return 201, serializers.BillPaymentSerializer(bill).data
-
-        return handle_money_request(request, serializers.BillStepUpCreateSerializer, scope="bill",
-                                    kind=Transaction.Kind.BILL, perform=perform, account=lambda data: data["account"],
-                                    guard=bill_guard(request))
+        return money.post(request, serializers.BillStepUpCreateSerializer, commands.PayBill, scope="bill")
 
 
 @extend_schema(tags=["bills"])

@@ -12,7 +12,10 @@ from rest_framework import serializers
 from nexus.openapi import describe_errors
 
 from .. import demo, exceptions
-from ..idempotency import HEADER, KEY_PATTERN, REPLAY_HEADER
+from ..services.money_request import KEY_PATTERN
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
 
 ErrorSerializer = inline_serializer(
     name="Error",

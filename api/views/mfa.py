@@ -11,7 +11,6 @@ from .. import exceptions, serializers
 from ..services import mfa, sessions
 from .auth import TOKENS_EXAMPLE, PasswordChangeThrottle, check_credentials, logged_in
 from .common import errors, request_example, response_example
-from .stepup import refuse_if_locked_out, second_factor_failed
 
 TAG = ["two-factor"]
 LOCKED_OUT = (exceptions.LockedOut, "too many failed logins (passwords or codes) for this email from this IP address: "
@@ -104,7 +103,7 @@ class TwoFactorDisableView(APIView):
         if check_credentials(request, email=user.email, password=body.validated_data["password"]) is None:
             raise _invalid("password", "The password is incorrect.")
         if not mfa.verify_second_factor(user=user, code=body.validated_data["code"], allow_recovery=True):
-            second_factor_failed(request, user)
+            mfa.second_factor_failed(request._request, user)
             raise _invalid("code", "The code is wrong or was already used.")
         logged_in(request, user)
         mfa.mfa_disable(user=user)
@@ -140,12 +139,12 @@ class TwoFactorVerifyView(APIView):
         if user is None:
             raise exceptions.OtpInvalid("The mfa_token is invalid, used or expired; log in again.",
                                         details={"mfa_token": ["Invalid, used or expired."]})
-        refuse_if_locked_out(request, user)
+        mfa.refuse_if_locked_out(request._request, user)
         if user.blocked_at is not None or not user.is_active:
             raise exceptions.AccountBlocked()
         verified = mfa.challenge_verify(token=token, code=code)
         if verified is None:
-            second_factor_failed(request, user)
+            mfa.second_factor_failed(request._request, user)
             raise exceptions.OtpInvalid()
         tokens = sessions.issue_tokens(verified)
         logged_in(request, verified)

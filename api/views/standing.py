@@ -13,10 +13,10 @@ from nexus.pagination import CursorPagination
 
 from .. import exceptions, selectors
 from ..bankday import bank_day
-from ..idempotency import handle_money_request
 from ..models import StandingOrder, StandingOrderRun
 from ..serializers.standing import StandingOrderCreateSerializer, StandingOrderRunSerializer, StandingOrderSerializer
-from ..services import standing
+from ..services import commands, standing
+from . import money
 from .common import (
     ALICE_JOD,
     BOB_JOD,
@@ -29,7 +29,7 @@ from .common import (
     request_example,
     response_example,
 )
-from .stepup import STEP_UP_ERRORS, transfer_guard
+from .stepup import STEP_UP_ERRORS
 
 RULES = (
     "A run is a transfer from the caller, made by the bank on the day: **internal** when the receiver is one of "
@@ -94,15 +94,7 @@ class StandingOrderListView(ListModelMixin, GenericAPIView):
             response_example("Created", ORDER_EXAMPLE)],
     )
     def post(self, request):
-        def perform(data, key, stepped_up=False):
-            order = standing.create_order(
-                user=request.user, sender_number=data["sender_account"], receiver_number=data["receiver_account"],
-                amount=data["amount"], interval=data["interval"], first_date=data["first_date"],
-                end_date=data["end_date"], description=data["description"], stepped_up=stepped_up)
-            return 201, StandingOrderSerializer(order).data
-
-        return handle_money_request(request, StandingOrderCreateSerializer, scope="standing_order", kind=None,
-                                    perform=perform, guard=transfer_guard(request))
+        return money.post(request, StandingOrderCreateSerializer, commands.CreateStandingOrder, scope="standing_order")
 
 
 def _order(request, order_id) -> StandingOrder:

@@ -8,10 +8,10 @@ from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, selectors, serializers
-from ..idempotency import handle_money_request
 from ..models import Transaction
-from ..services import approvals, transfers
-from .approvals import PENDING, money_or_approval
+from ..services import commands
+from . import money
+from .approvals import PENDING
 from .common import (
     ALICE_JOD,
     ALICE_USD,
@@ -27,7 +27,7 @@ from .common import (
     response_example,
     transaction_example,
 )
-from .stepup import STEP_UP_ERRORS, STEP_UP_RULES, transfer_guard
+from .stepup import STEP_UP_ERRORS, STEP_UP_RULES
 
 # What every transfer may be refused for, after its input is valid.
 TRANSFER_REFUSALS = (
@@ -58,9 +58,8 @@ class TransferView(ListModelMixin, GenericAPIView):
     kind: str = ""
     pagination_class = CursorPagination
     serializer_class = serializers.TransactionSerializer
-    service = None
+    command = commands.InternalTransfer
     body_class = serializers.TransferCreateSerializer
-    guard = None  # step-up (external transfers): api.views.stepup
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -72,17 +71,7 @@ class TransferView(ListModelMixin, GenericAPIView):
 
     @extend_schema(request=serializers.TransferCreateSerializer, parameters=IDEMPOTENT)
     def post(self, request):
-        service, guard = type(self).service, type(self).guard
-
-        def perform(data, key, stepped_up=False):
-            txn = service(user=request.user, sender_number=data["sender_account"],
-                          receiver_number=data["receiver_account"], amount=data["amount"],
-                          description=data["description"], idempotency_key=key, stepped_up=stepped_up)
-            return 201, serializers.TransactionSerializer(txn, context={"request": request}).data
-
-        return handle_money_request(request, self.body_class, scope=f"transfer:{self.kind}", kind=self.kind,
-                                    perform=perform, account=lambda data: data["sender_account"],
-                                    guard=guard(request) if guard else None)
+        return money.post(request, self.body_class, self.command, scope=f"transfer:{self.kind}")
 
 
 @extend_schema_view(
@@ -109,7 +98,6 @@ class TransferView(ListModelMixin, GenericAPIView):
 )
 class InternalTransferView(TransferView):
     kind = Transaction.Kind.INTERNAL
-    service = staticmethod(transfers.transfer_internal)
 
 
 @extend_schema_view(
@@ -140,9 +128,8 @@ class InternalTransferView(TransferView):
 )
 class ExternalTransferView(TransferView):
     kind = Transaction.Kind.EXTERNAL
-    service = staticmethod(transfers.transfer_external)
+    command = commands.ExternalTransfer
     body_class = serializers.ExternalTransferCreateSerializer
-    guard = staticmethod(transfer_guard)
 
 
 class TransactionDetailView(APIView):
@@ -190,10 +177,5 @@ class ReverseView(APIView):
         ],
     )
     def post(self, request, transaction_id):
-        def perform(data, key):
-            return money_or_approval(approvals.staff_reversal(
-                staff=request.user, transaction_id=transaction_id, reason=data["reason"], idempotency_key=key),
-                request)
-
-        return handle_money_request(request, serializers.ReverseSerializer, scope=f"reverse:{transaction_id}",
-                                    kind=Transaction.Kind.REVERSAL, perform=perform)
+        return money.post(request, serializers.ReverseSerializer, commands.Reverse, scope=f"reverse:{transaction_id}",
+                          transaction_id=transaction_id)

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
-from rest_framework.test import APIRequestFactory
 
-from api.idempotency import run_money_request
 from api.models import Account
+from api.services import money_request
+from api.services.commands import Command
 from nexus.exceptions import exception_handler
 from nexus.sql import sqlstate
 
@@ -20,34 +20,33 @@ def raise_sqlstate(code: str) -> None:
         cursor.execute(f"DO $$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '{code}'; END $$")
 
 
+class Failing(Command):
+    """Raises ``codes`` in turn (one per attempt), then answers the user it ran for."""
+
+    kind = "external"
+
+    def __init__(self, *codes):
+        self.codes, self.attempts = list(codes), 0
+
+    def execute(self, *, user, key, stepped_up):
+        self.attempts += 1
+        if self.codes:
+            raise_sqlstate(self.codes.pop(0))
+        return user
+
+
 @pytest.mark.parametrize("code", ["40P01", "40001"])  # deadlock_detected, serialization_failure
 def test_a_deadlock_or_serialization_failure_is_retried_whole(user, code):
-    request = APIRequestFactory().post("/transfers/external/")
-    request.user = user
-    attempts = []
-
-    def operation(key):
-        attempts.append(key)
-        if len(attempts) == 1:
-            raise_sqlstate(code)
-        return 201, {"attempt": len(attempts)}
-
-    response = run_money_request(request, scope="t", payload={}, key=None, operation=operation, kind="external")
-    assert (response.status_code, response.data, len(attempts)) == (201, {"attempt": 2}, 2)
+    command = Failing(code)
+    outcome = money_request.run(user=user, key=None, scope="t", payload={}, command=command)
+    assert (outcome.status, outcome.result, command.attempts) == (201, user, 2)
 
 
 def test_other_database_errors_are_not_retried(user):
-    request = APIRequestFactory().post("/transfers/external/")
-    request.user = user
-    attempts = []
-
-    def operation(key):
-        attempts.append(key)
-        raise_sqlstate("22012")  # division_by_zero: a bug, not contention
-
+    command = Failing("22012")  # division_by_zero: a bug, not contention
     with pytest.raises(Exception) as info:
-        run_money_request(request, scope="t", payload={}, key=None, operation=operation, kind="external")
-    assert sqlstate(info.value) == "22012" and len(attempts) == 1
+        money_request.run(user=user, key=None, scope="t", payload={}, command=command)
+    assert sqlstate(info.value) == "22012" and command.attempts == 1
 
 
 def test_a_lock_timeout_answers_503_busy(account_factory):

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from api.models import Account, BillPayment, FxRate, Transaction
+from api.models import Account, BillPayment, FxRate, IdempotencyRecord, Transaction
 from nexus import refcache
 from tests.factories import BillerFactory, fund
 
@@ -372,6 +372,25 @@ class TestIdempotency:
         assert second.content == first.content
         assert second["Idempotent-Replayed"] == "true"
         assert "Idempotent-Replayed" not in first
+        assert money_snapshot() == before
+
+    def test_a_replay_is_the_first_answer_even_after_the_transfer_changed(self, user_client, jod, account_factory):
+        # The body is kept as first answered (rendered after the commit): a reversal since then does not
+        # change what the replay says.
+        receiver = account_factory()
+        first = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="pay-2")
+        Transaction.objects.filter(pk=first.json()["id"]).update(status=Transaction.Status.REVERSED)
+        again = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="pay-2")
+        assert (again.content, again["Idempotent-Replayed"]) == (first.content, "true")
+
+    def test_a_replay_before_the_body_is_kept_is_rendered_from_the_result(self, user_client, jod, account_factory):
+        # The process died between the commit and keeping the body: the record names the transaction.
+        receiver = account_factory()
+        first = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="pay-3")
+        IdempotencyRecord.objects.filter(key="pay-3").update(response_body=None)
+        before = money_snapshot()
+        again = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="pay-3")
+        assert (again.status_code, again.json(), again["Idempotent-Replayed"]) == (201, first.json(), "true")
         assert money_snapshot() == before
 
     def test_key_in_the_body_works_too(self, user_client, jod, account_factory):

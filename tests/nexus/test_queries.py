@@ -66,8 +66,12 @@ def test_every_api_statement_runs_against_the_schema():
         txn.uncoded_total, None)
     assert api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     assert not api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
-    api_queries.store_response(sender.owner_id, "k", 201, "{}")
-    assert IdempotencyRecord.objects.get(key="k").response_status == 201
+    api_queries.store_outcome(sender.owner_id, "k", 201, "api.transaction", str(txn.pk))
+    api_queries.store_body(sender.owner_id, "k", "{}")
+    api_queries.store_body(sender.owner_id, "k", "[]")  # the first body stays
+    record = IdempotencyRecord.objects.get(key="k")
+    assert (record.response_status, record.result_type, record.result_id, record.response_body) == (
+        201, "api.transaction", str(txn.pk), "{}")
     assert [a.pk for a in api_queries.account_page(sender.owner_id, 0, 10)] == [sender.pk]
     start, end = timezone.now() - dt.timedelta(days=1), timezone.now() + dt.timedelta(days=1)
     lines = api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50)

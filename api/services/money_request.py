@@ -1,0 +1,169 @@
+"""One path for every request that moves money (or decides a request that does): the API's views, the
+approval endpoint and the admin's deposit and reversal pages call :func:`run` once, with a command
+(``api.services.commands``), and render its :class:`Outcome` after the commit.
+
+``run`` owns, in this order:
+
+1. the **replay** of a request already applied under its idempotency key (answered without a code);
+2. the **step-up** check of a payment that needs a second-factor code (``api.services.mfa.confirm_step_up``):
+   before the transaction, committed on its own (a code used stays used; a wrong one stays counted);
+3. the **transaction**: the key is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` (a concurrent
+   request with the same key waits on the unique index, then replays or claims), the command runs
+   (lock, check, book), and the record keeps the answer's status and the result it names;
+4. the **deadlock retry**: a deadlock or serialization failure rolled everything back, so the whole
+   transaction runs again (at most ``ATTEMPTS`` times);
+5. the **refusal**: a business-rule refusal (422) of a money movement is owed as a ``money_refused``
+   job, committed on its own since the movement rolled back (``api.reactions.owe_refusal``).
+
+Nothing is rendered while the rows are locked: the caller renders the result after the commit and
+:func:`remember` stores that body, so that a replay answers the very bytes of the first answer. A replay
+that comes before the body is stored (the first answer is still on its way, or its process died right
+after the commit) is rendered from the result the record names.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.db import OperationalError
+from django.db import transaction as db_transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from nexus import sql
+
+from .. import exceptions, queries
+from ..models import Account, Approval, IdempotencyRecord, User
+from ..reactions import owe_refusal
+from .mfa import confirm_step_up
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,63}$")
+# deadlock_detected, serialization_failure: safe to retry the whole transaction.
+RETRYABLE = {"40P01", "40001"}
+ATTEMPTS = 3
+
+
+class Command:
+    """What a money request asks the bank to do (``api.services.commands``): ``needs_code`` is asked
+    before the transaction (does this payment need a second-factor code?), ``execute`` runs inside it
+    (lock, check, book, through the service that owns the rule). ``kind`` is the money movement a refusal
+    is reported as (None when the request is not itself one, e.g. approving), ``reported_account`` the
+    account it is reported against."""
+
+    kind: str | None = None
+
+    @property
+    def reported_account(self) -> str | None:
+        return None
+
+    def needs_code(self, user: User, otp: str | None) -> bool:
+        return False
+
+    def execute(self, *, user: User, key: str | None, stepped_up: bool):
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a money request came to: the answer's status, the model instance it names (a transaction,
+    an approval request, an account, a bill payment, a standing order), and, for a replay, the body
+    first answered (None when it was not stored yet: render ``result``)."""
+
+    status: int
+    result: Any
+    replayed: bool = False
+    body: str | None = None
+
+
+def _canonical(value):
+    # "10", "10.0" and "10.000" are the same amount: the same request.
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def fingerprint(scope: str, payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, default=_canonical, separators=(",", ":"))
+    return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()
+
+
+def _status(result) -> int:
+    if isinstance(result, Approval):
+        return 202  # held for approval: nothing moved yet
+    if isinstance(result, Account):
+        return 200  # an approved daily-limit increase: the account, as the direct PATCH answers it
+    return 201
+
+
+def _replayed(record: IdempotencyRecord) -> Outcome:
+    # A record kept from before results were named (api 0025) has its body and names nothing.
+    result = apps.get_model(record.result_type).objects.get(pk=record.result_id) if record.result_type else None
+    return Outcome(status=record.response_status, result=result, replayed=True, body=record.response_body)
+
+
+def _claim(user: User, key: str, digest: str) -> Outcome | None:
+    """Claim the key for this transaction; the earlier outcome when it is already taken."""
+    if queries.claim_key(user.pk, key, digest, timezone.now()):
+        return None
+    record = IdempotencyRecord.objects.get(user=user, key=key)
+    if record.fingerprint != digest:
+        raise exceptions.IdempotencyKeyReused()
+    if record.response_status is None:
+        raise exceptions.IdempotencyKeyInUse()
+    return _replayed(record)
+
+
+def _applied(user: User, key: str, digest: str) -> Outcome | None:
+    """The outcome of this very request, when it was already applied."""
+    record = IdempotencyRecord.objects.filter(user=user, key=key, fingerprint=digest,
+                                              response_status__isnull=False).first()
+    return None if record is None else _replayed(record)
+
+
+def run(*, user: User, key: str | None, scope: str, payload: dict, command: Command, otp: str | None = None,
+        origin: HttpRequest | None = None) -> Outcome:
+    """Apply ``command`` once per (user, key), atomically, and say what came of it.
+
+    ``scope`` and ``payload`` are the request's identity (a retry with the same key must repeat them;
+    ``otp`` is not part of it: a retry with a newer code, or none, is the same request). ``origin`` is the
+    HTTP request a wrong second-factor code is counted against (the lockout of its email and IP).
+    """
+    digest = fingerprint(scope, payload) if key else None
+    stepped_up = False
+    if command.needs_code(user, otp):
+        applied = _applied(user, key, digest) if key else None
+        if applied is not None:
+            return applied
+        stepped_up = confirm_step_up(user=user, origin=origin, otp=otp)
+    for attempt in range(ATTEMPTS):
+        try:
+            with db_transaction.atomic():
+                if key:
+                    earlier = _claim(user, key, digest)
+                    if earlier is not None:
+                        return earlier
+                result = command.execute(user=user, key=key, stepped_up=stepped_up)
+                status = _status(result)
+                if key:
+                    queries.store_outcome(user.pk, key, status, result._meta.label_lower, str(result.pk))
+            return Outcome(status=status, result=result)
+        except OperationalError as exc:
+            if attempt + 1 < ATTEMPTS and sql.sqlstate(exc) in RETRYABLE:
+                continue
+            raise
+        except exceptions.DomainError as exc:
+            if command.kind and exc.status_code == 422 and not isinstance(exc, exceptions.IdempotencyKeyReused):
+                # Owed like any reaction (contract v1.3): a job, committed on its own since the
+                # movement rolled back; the worker sends money_refused (api.reactions).
+                with db_transaction.atomic():
+                    owe_refusal(user_id=user.pk, kind=command.kind, code=exc.code, account=command.reported_account)
+            raise
+    raise AssertionError("unreachable")
+
+
+def remember(*, user: User, key: str | None, body: str) -> None:
+    """Keep the first answer's body (rendered after the commit) for the replays of this key."""
+    if key:
+        queries.store_body(user.pk, key, body)
