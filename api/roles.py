@@ -7,34 +7,76 @@ own permissions (api 0007, risk 0004, business 0002); the README's who-can-do-wh
 describes it.
 """
 
+from enum import StrEnum
+
+
+class Power(StrEnum):
+    """Every power a check names: the API's views (``staff_permissions``), the admin's pages and buttons, and
+    the services that decide by role all ask for one of these, through :func:`may` or DRF's
+    ``StaffPermission``; :data:`GRANTS` gives them to roles. A Django permission, so a superuser holds them all."""
+
+    DEPOSIT = "api.make_deposit"
+    REVERSE = "api.request_reversal"
+    DECIDE_APPROVAL = "api.decide_approval"
+    VIEW_APPROVALS = "api.view_approval"
+    FREEZE_ACCOUNT = "api.freeze_account"
+    UNFREEZE_ACCOUNT = "api.unfreeze_account"
+    CHANGE_DAILY_LIMIT = "api.change_account_limit"
+    BLOCK_USER = "api.block_user"
+    RESET_TWO_FACTOR = "api.reset_twofactor"
+    CANCEL_STANDING_ORDER = "api.cancel_standingorder"
+    VIEW_USERS = "api.view_user"
+    VIEW_TRANSACTIONS = "api.view_transaction"
+    VIEW_STANDING_ORDERS = "api.view_standingorder"
+    VIEW_AUDIT_TRAIL = "api.view_auditrecord"
+    SET_FX_RATE = "api.add_fxrate"
+    VIEW_INCIDENTS = "risk.view_incident"
+    HANDLE_INCIDENT = "risk.change_incident"
+    VIEW_LOGIN_EVENTS = "risk.view_loginevent"
+    VIEW_BLACKLIST = "risk.view_blockedip"
+    BLOCK_IP = "risk.add_blockedip"
+    UNBLOCK_IP = "risk.delete_blockedip"
+    VIEW_LOCKOUTS = "risk.view_loginlockout"
+    UNLOCK_LOGIN = "risk.unlock_login"
+    VIEW_ACCESS_ATTEMPTS = "axes.view_accessattempt"
+    VIEW_METRICS = "business.view_dailybusinessmetrics"
+    VIEW_JOBS = "nexus.view_job"
+    RETRY_JOB = "nexus.retry_job"
+
+
+def may(user, *powers: str) -> bool:
+    """Whether ``user`` (active staff) holds every one of ``powers``."""
+    return bool(user and user.is_active and user.is_staff and user.has_perms(powers))
+
+
 TELLER = "Teller"
 SUPERVISOR = "Supervisor"
 RISK_ANALYST = "Risk analyst"
 AUDITOR = "Auditor"
 ROLES = (TELLER, SUPERVISOR, RISK_ANALYST, AUDITOR)
 
-_LOOK_UP_CUSTOMERS = ["api.view_user", "api.view_account", "api.view_card", "api.view_transaction",
+_LOOK_UP_CUSTOMERS = [Power.VIEW_USERS, "api.view_account", "api.view_card", Power.VIEW_TRANSACTIONS,
                       "api.view_ledgerentry", "api.view_billpayment", "api.view_biller", "api.view_fxrate",
-                      "api.view_notification", "api.view_twofactor", "api.view_standingorder",
+                      "api.view_notification", "api.view_twofactor", Power.VIEW_STANDING_ORDERS,
                       "api.view_standingorderrun"]
 # v1.3: roles are exact. Freezing, unfreezing and the daily limit are separate powers; a teller's limit
 # increase is held for a second approver (api.services.accounts), a decrease acts at once.
-_TELLER = [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.change_account_limit", "api.make_deposit",
-           "api.request_reversal", "api.view_approval", "api.cancel_standingorder"]
-_SEE_RISK = ["risk.view_incident", "risk.view_loginevent", "risk.view_blockedip",
-             "axes.view_accessattempt", "axes.view_accessfailurelog"]
+_TELLER = [*_LOOK_UP_CUSTOMERS, Power.FREEZE_ACCOUNT, Power.CHANGE_DAILY_LIMIT, Power.DEPOSIT,
+           Power.REVERSE, Power.VIEW_APPROVALS, Power.CANCEL_STANDING_ORDER]
+_SEE_RISK = [Power.VIEW_INCIDENTS, Power.VIEW_LOGIN_EVENTS, Power.VIEW_BLACKLIST,
+             Power.VIEW_ACCESS_ATTEMPTS, "axes.view_accessfailurelog"]
 
 GRANTS: dict[str, list[str]] = {
     TELLER: _TELLER,
-    SUPERVISOR: [*_TELLER, "api.unfreeze_account", "api.decide_approval", "api.add_fxrate", "api.block_user",
-                 "api.reset_twofactor", "business.view_dailybusinessmetrics",
-                 "risk.view_loginlockout", "risk.unlock_login", "nexus.view_job", "nexus.retry_job"],
+    SUPERVISOR: [*_TELLER, Power.UNFREEZE_ACCOUNT, Power.DECIDE_APPROVAL, Power.SET_FX_RATE, Power.BLOCK_USER,
+                 Power.RESET_TWO_FACTOR, Power.VIEW_METRICS,
+                 Power.VIEW_LOCKOUTS, Power.UNLOCK_LOGIN, Power.VIEW_JOBS, Power.RETRY_JOB],
     # v1.3: a lockout is unlocked through risk.services.lockout_unlock (audited), never by deleting axes' rows.
-    RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, "api.freeze_account", "api.block_user", "api.cancel_standingorder", *_SEE_RISK,
-                   "risk.change_incident", "risk.add_blockedip", "risk.delete_blockedip",
-                   "risk.view_loginlockout", "risk.unlock_login"],
-    AUDITOR: [*_LOOK_UP_CUSTOMERS, "api.view_approval", "api.view_auditrecord", *_SEE_RISK,
-              "business.view_dailybusinessmetrics"],
+    RISK_ANALYST: [*_LOOK_UP_CUSTOMERS, Power.FREEZE_ACCOUNT, Power.BLOCK_USER, Power.CANCEL_STANDING_ORDER, *_SEE_RISK,
+                   Power.HANDLE_INCIDENT, Power.BLOCK_IP, Power.UNBLOCK_IP,
+                   Power.VIEW_LOCKOUTS, Power.UNLOCK_LOGIN],
+    AUDITOR: [*_LOOK_UP_CUSTOMERS, Power.VIEW_APPROVALS, Power.VIEW_AUDIT_TRAIL, *_SEE_RISK,
+              Power.VIEW_METRICS],
 }
 
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from nexus.cursors import NEXT, PREVIOUS
 
@@ -10,6 +10,7 @@ from . import bounds, queries
 from .bankday import day_start
 from .models import (
     Account,
+    Approval,
     Biller,
     BillPayment,
     Card,
@@ -18,8 +19,10 @@ from .models import (
     StandingOrder,
     StandingOrderRun,
     Transaction,
+    TwoFactor,
     User,
 )
+from .roles import Power, may
 
 
 def accounts_of(user: User) -> QuerySet[Account]:
@@ -40,7 +43,7 @@ def card_of(user: User, card_id) -> Card | None:
 
 def sees_all_transactions(user: User) -> bool:
     """Staff whose roles may view transactions see every one; anyone else only their own."""
-    return user.is_staff and user.has_perm("api.view_transaction")
+    return may(user, Power.VIEW_TRANSACTIONS)
 
 
 def transactions_visible_to(user: User) -> QuerySet[Transaction]:
@@ -127,7 +130,7 @@ def notifications_of(user: User):
 
 def standing_orders_visible_to(user: User) -> QuerySet[StandingOrder]:
     """The caller's own standing orders; every one for staff whose roles may view them (contract v1.3)."""
-    if user.is_staff and user.has_perm("api.view_standingorder"):
+    if may(user, Power.VIEW_STANDING_ORDERS):
         return StandingOrder.objects.all()
     return StandingOrder.objects.filter(owner=user)
 
@@ -138,3 +141,49 @@ def standing_order_of(user: User, order_id) -> StandingOrder | None:
 
 def runs_of(order: StandingOrder) -> QuerySet[StandingOrderRun]:
     return order.runs.all()
+
+
+def email_taken(email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
+
+
+def two_factor_enabled(user: User) -> bool:
+    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+# --- the back office's look-ups ------------------------------------------------------------------
+
+def customer_accounts() -> QuerySet[Account]:
+    return Account.objects.filter(role=Account.Role.CUSTOMER).select_related("owner")
+
+
+def account_exists(number: str) -> bool:
+    return Account.objects.filter(pk=number).exists()
+
+
+def account_with_owner(number: str | None) -> Account | None:
+    return Account.objects.select_related("owner").filter(pk=number).first() if number else None
+
+
+def user_by_pk(pk) -> User:
+    return User.objects.get(pk=pk)
+
+
+def user_by_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email).first() if email else None
+
+
+def pending_reversal_of(txn: Transaction):
+    """The reversal of ``txn`` waiting for a second approver, if any."""
+    return Approval.objects.filter(target_transaction=txn, status=Approval.Status.PENDING).first()
+
+
+def pending_requests_of(user: User) -> int:
+    return Approval.objects.filter(requested_by=user, status=Approval.Status.PENDING).count()
+
+
+def standing_orders_with_latest_run(owner: User) -> list[StandingOrder]:
+    """``owner``'s orders, active first, each with its latest run as ``latest`` (a list of at most one)."""
+    return list(owner.standing_orders.select_related("receiver_account").order_by("status", "-created_at")
+                .prefetch_related(Prefetch("runs", queryset=StandingOrderRun.objects.order_by("-run_on")[:1],
+                                           to_attr="latest")))

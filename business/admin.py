@@ -9,7 +9,7 @@ from django.urls import path
 
 from api.admin import ReadOnlyAdmin, amount
 
-from . import charts, selectors, services
+from . import charts, reports, services
 from .models import DailyBusinessMetrics
 
 MAX_DASHBOARD_DAYS = 366
@@ -59,7 +59,7 @@ def default_range() -> tuple[dt.date, dt.date]:
 
 
 def dashboard_context(first: dt.date, last: dt.date) -> dict:
-    days = selectors.daily(first, last)
+    days = reports.daily(first, last)
     dates = [day["period_start"] for day in days]
     currencies = sorted({code for day in days for code in day["per_currency"]}) or ["JOD"]
     totals = services.figures(first, last)

@@ -2,9 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.roles import Power
 from nexus.permissions import StaffPermission
 
-from . import selectors
+from . import reports
 from .serializers import OverviewSerializer, RangeQuerySerializer, SeriesSerializer
 
 RANGE_PARAMETERS = [RangeQuerySerializer]
@@ -14,7 +15,7 @@ SERIES = ("One row per {period} from `from` to `to` (Asia/Amman days, both inclu
 
 class StaffView(APIView):
     permission_classes = [StaffPermission]
-    staff_permissions = {"GET": ["business.view_dailybusinessmetrics"]}
+    staff_permissions = {"GET": [Power.VIEW_METRICS]}
 
 
 class OverviewView(StaffView):
@@ -26,7 +27,7 @@ class OverviewView(StaffView):
         responses={200: OverviewSerializer},
     )
     def get(self, request):
-        return Response(OverviewSerializer(selectors.overview()).data)
+        return Response(OverviewSerializer(reports.overview()).data)
 
 
 class SeriesView(StaffView):
@@ -38,9 +39,9 @@ class SeriesView(StaffView):
         query.is_valid(raise_exception=True)
         first, last = query.validated_data["from"], query.validated_data["to"]
         if self.start_of is None:
-            results = selectors.daily(first, last)
+            results = reports.daily(first, last)
         else:
-            results = selectors.periodic(first, last, type(self).start_of)
+            results = reports.periodic(first, last, type(self).start_of)
         return Response(SeriesSerializer({"results": results}).data)
 
 
@@ -53,7 +54,7 @@ class DailyView(SeriesView):
 
 class WeeklyView(SeriesView):
     default_days = 12 * 7
-    start_of = staticmethod(selectors.week_start)
+    start_of = staticmethod(reports.week_start)
 
     @extend_schema(summary="Weekly figures",
                    description=SERIES.format(period="ISO week (Monday to Sunday)", default="the last 12 weeks"),
@@ -64,7 +65,7 @@ class WeeklyView(SeriesView):
 
 class MonthlyView(SeriesView):
     default_days = 365
-    start_of = staticmethod(selectors.month_start)
+    start_of = staticmethod(reports.month_start)
 
     @extend_schema(summary="Monthly figures",
                    description=SERIES.format(period="calendar month", default="the last 365 days"),

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from .exceptions import RETRY_AFTER_SECONDS, database_unavailable, error_body, service_unavailable_body
+from .domain import json_error
+from .exceptions import RETRY_AFTER_SECONDS, database_unavailable, service_unavailable_body
 
 
 def _for_admin(request) -> bool:
@@ -49,7 +50,7 @@ def _answer(request, status: int):
         context = {**admin.site.each_context(request), "title": title, "message": explanation,
                    "message_id": {403: "forbidden-message"}.get(status, "error-message")}
         return render(request, "admin/error.html", context, status=status)
-    return JsonResponse(error_body(code, message), status=status)
+    return json_error(code, message, status)
 
 
 def bad_request(request, exception=None):
@@ -93,7 +94,7 @@ def contract_shaped(request, response):
         replacement = _answer(request, status)
     else:
         code, message, _, _ = ANSWERS.get(status, UNLISTED)
-        replacement = JsonResponse(error_body(code, message), status=status)
+        replacement = json_error(code, message, status)
     for header, value in response.items():
         if header.lower() not in _BODY_HEADERS:
             replacement[header] = value

@@ -2,16 +2,18 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError
 from django.http import Http404
+from django.utils.module_loading import import_string
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from .domain import DomainError
+from .domain import DomainError, error_body
 from .outage import database_unavailable
 from .sql import sqlstate
 
@@ -45,10 +47,6 @@ class ErrorResponse(Response):
     accepted_media_type = property(lambda self: "application/json", lambda self, value: None)
 
 
-def error_body(code: str, message: str, details=None) -> dict:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
-
-
 def _is_lock_timeout(exc: OperationalError) -> bool:
     return sqlstate(exc) in {"55P03", "57014"}  # lock_not_available, query_canceled
 
@@ -57,11 +55,11 @@ RETRY_AFTER_SECONDS = 2
 
 
 def service_unavailable_body() -> dict:
-    """Log the outage once per request and, for the embedded development server, restart it if it crashed."""
-    from . import embedded_pg
-
+    """Log the outage once per request and call ``settings.NEXUS_ON_DATABASE_UNAVAILABLE`` (the embedded
+    development server's restart; nothing in production)."""
     logger.warning("database unavailable")
-    embedded_pg.revive_if_crashed()
+    for hook in settings.NEXUS_ON_DATABASE_UNAVAILABLE:
+        import_string(hook)()
     return error_body("service_unavailable", "The database cannot be reached; retry shortly.")
 
 

@@ -6,13 +6,12 @@ import time
 import uuid
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.urls import Resolver404, get_resolver
 
 from . import errors, limits, refcache
 from .client_ip import client_ip, peer_is_trusted_proxy
 from .context import RequestInfo, reset_current_request, set_current_request
-from .exceptions import error_body
+from .domain import json_error
 
 access_log = logging.getLogger("nexus.request")
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -103,22 +102,19 @@ class RequestLimitsMiddleware:
     def __call__(self, request):
         meta = request.META
         if _target_length(meta) > limits.MAX_REQUEST_TARGET:
-            return JsonResponse(error_body(
-                "uri_too_long", f"The path and query string may be at most {limits.MAX_REQUEST_TARGET} bytes.",
-                {"max_bytes": limits.MAX_REQUEST_TARGET}), status=414)
+            return json_error("uri_too_long", f"The path and query string may be at most {limits.MAX_REQUEST_TARGET} "
+                              "bytes.", 414, {"max_bytes": limits.MAX_REQUEST_TARGET})
         fields = [(key, value) for key, value in meta.items()
                   if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")]
         if len(fields) > limits.MAX_HEADER_FIELDS:
-            return JsonResponse(error_body(
-                "headers_too_large", f"At most {limits.MAX_HEADER_FIELDS} header fields.",
-                {"max_fields": limits.MAX_HEADER_FIELDS}), status=431)
+            return json_error("headers_too_large", f"At most {limits.MAX_HEADER_FIELDS} header fields.", 431,
+                              {"max_fields": limits.MAX_HEADER_FIELDS})
         for key, value in fields:
             name_length = len(key) - 5 if key.startswith("HTTP_") else len(key)
             if name_length + 2 + len(value) > limits.MAX_HEADER_LINE:  # as sent: "Name: value"
                 name = key.removeprefix("HTTP_").replace("_", "-").title()
-                return JsonResponse(error_body(
-                    "headers_too_large", f"A header line may be at most {limits.MAX_HEADER_LINE} bytes.",
-                    {"header": name, "max_bytes": limits.MAX_HEADER_LINE}), status=431)
+                return json_error("headers_too_large", f"A header line may be at most {limits.MAX_HEADER_LINE} bytes.",
+                                  431, {"header": name, "max_bytes": limits.MAX_HEADER_LINE})
         return self.get_response(request)
 
 
@@ -199,15 +195,13 @@ class RequestGuardMiddleware:
     def __call__(self, request):
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not (length.isascii() and length.isdigit()):
-            return JsonResponse(error_body("validation_error", "Invalid Content-Length."), status=400)
+            return json_error("validation_error", "Invalid Content-Length.", 400)
         if self.max_body is not None and int(length) > self.max_body:
-            return JsonResponse(
-                error_body("request_too_large", f"Request body larger than {self.max_body} bytes."), status=413
-            )
+            return json_error("request_too_large", f"Request body larger than {self.max_body} bytes.", 413)
         if "\x00" in request.path:
-            return JsonResponse(error_body("not_found", "Not found."), status=404)
+            return json_error("not_found", "Not found.", 404)
         if any("\x00" in value for value in _query_values(request)):
-            return JsonResponse(error_body("validation_error", "NUL characters are not allowed."), status=400)
+            return json_error("validation_error", "NUL characters are not allowed.", 400)
         response = self.get_response(request)
         if "Authorization" in request.headers and not response.has_header("Cache-Control"):
             # Balances, statements, card data: never kept by a browser or a shared cache.

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
+from api import selectors
 from api.admin import (
     change_url,
     email_column,
@@ -22,17 +23,16 @@ from api.admin import (
     when,
 )
 from api.exceptions import BlacklistRefused, DomainError
-from api.models import Transaction, User
+from api.models import Transaction
+from api.roles import Power, may
 from nexus.client_ip import client_ip, normalize_network
 
 from . import services
 from .models import BlockedIP, Incident, LoginEvent, LoginLockout
 
 # A status change is a change of the incident (Risk analyst, api.roles).
-STATUS_PERMISSION = "risk.change_incident"
 # Unlocking a login lockout (Risk analyst, Supervisor); seeing them, also whoever sees axes' access attempts.
-UNLOCK_PERMISSION = "risk.unlock_login"
-SEE_LOCKOUTS = ("risk.view_loginlockout", "axes.view_accessattempt")
+SEE_LOCKOUTS = (Power.VIEW_LOCKOUTS, Power.VIEW_ACCESS_ATTEMPTS)
 # Statuses only move forward: acknowledging a resolved incident would reopen it by mistake.
 STATUS_ORDER = [Incident.Status.OPEN, Incident.Status.ACKNOWLEDGED, Incident.Status.RESOLVED]
 TARGETS = {"acknowledge": Incident.Status.ACKNOWLEDGED, "resolve": Incident.Status.RESOLVED}
@@ -96,7 +96,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not request.user.has_perm(STATUS_PERMISSION):
+        if not may(request.user, Power.HANDLE_INCIDENT):
             for name in TARGETS:
                 actions.pop(name, None)
         return actions
@@ -109,7 +109,7 @@ class IncidentAdmin(admin.ModelAdmin):
         """The user the incident is about: its own, else the one its subject's email names (a brute force on
         an email is about that user, whoever guessed)."""
         email = incident.user.email if incident.user_id else (incident.subject if "@" in incident.subject else "")
-        return incident.user or (User.objects.filter(email__iexact=email).first() if email else None), email
+        return incident.user or selectors.user_by_email(email), email
 
     @admin.display(description="User")
     def user_cell(self, obj):
@@ -130,13 +130,13 @@ class IncidentAdmin(admin.ModelAdmin):
         """Links to act on what the incident is about, for a viewer who may follow them."""
         tools = []
         subject, email = IncidentAdmin.subject_user(incident)
-        if subject is not None and user.has_perm("api.view_user"):
+        if subject is not None and may(user, Power.VIEW_USERS):
             # What the user's page offers this viewer: a role that cannot block reads it only.
-            can_act = user.has_perm("api.block_user")
+            can_act = may(user, Power.BLOCK_USER)
             tools.append((change_url(subject), "Open the user (block, end sessions)" if can_act else "Open the user"))
-        if email and user.has_perm("risk.view_loginlockout"):
+        if email and may(user, Power.VIEW_LOCKOUTS):
             tools.append((reverse("admin:risk_loginlockout_changelist") + f"?q={email}", "Login lockouts"))
-        if incident.ip and user.has_perm("risk.add_blockedip") and services.blacklist_refusal(
+        if incident.ip and may(user, Power.BLOCK_IP) and services.blacklist_refusal(
                 normalize_network(incident.ip)) is None:  # never offer what the guard refuses
             tools.append((reverse("admin:risk_blockedip_add") + f"?cidr={incident.ip}", "Block this IP…"))
         return tools
@@ -160,7 +160,7 @@ class IncidentAdmin(admin.ModelAdmin):
             extra.update(
                 title="Incident", subtitle=f"{obj.event} — {who}", subject_tools=self.subject_tools(obj, request.user),
                 status_targets=[(name, BUTTONS[name]) for name, target in TARGETS.items()
-                                if self._moves_forward(obj, target)] if request.user.has_perm(STATUS_PERMISSION) else [],
+                                if self._moves_forward(obj, target)] if may(request.user, Power.HANDLE_INCIDENT) else [],
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -179,7 +179,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def status_view(self, request, object_id, action):
         if action not in TARGETS:
             return HttpResponseRedirect(reverse("admin:risk_incident_change", args=[object_id]))
-        if not request.user.has_perm(STATUS_PERMISSION):
+        if not may(request.user, Power.HANDLE_INCIDENT):
             raise PermissionDenied
         incident = self.get_object(request, object_id)
         if incident is None:
@@ -322,11 +322,11 @@ class LoginLockoutAdmin(admin.ModelAdmin):
         def unlock_button(obj):
             return "—" if obj.username == request.user.email.lower() else self.unlock_button(obj)
 
-        unlock = [unlock_button] if request.user.has_perm(UNLOCK_PERMISSION) else []
+        unlock = [unlock_button] if may(request.user, Power.UNLOCK_LOGIN) else []
         return [*self.list_display, *unlock]
 
     def has_view_permission(self, request, obj=None):
-        return any(request.user.has_perm(name) for name in SEE_LOCKOUTS)
+        return any(may(request.user, name) for name in SEE_LOCKOUTS)
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) or self.has_view_permission(request)
@@ -361,10 +361,10 @@ class LoginLockoutAdmin(admin.ModelAdmin):
                 *super().get_urls()]
 
     def unlock_view(self, request, object_id):
-        if not request.user.has_perm(UNLOCK_PERMISSION):
+        if not may(request.user, Power.UNLOCK_LOGIN):
             raise PermissionDenied
         changelist = reverse("admin:risk_loginlockout_changelist")
-        lockout = LoginLockout.objects.filter(pk=object_id).first()
+        lockout = services.lockout_by_pk(object_id)
         if lockout is None:
             messages.warning(request, "That lockout is over already: nothing to unlock.")
             return HttpResponseRedirect(changelist)

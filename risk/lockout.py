@@ -1,9 +1,7 @@
 """django-axes hooks: whose attempt it is, and the answer to a locked-out one."""
 
-from django.http import JsonResponse
-
 from api.exceptions import LockedOut
-from nexus.exceptions import error_body
+from nexus.domain import refusal
 
 
 def login_username(request, credentials=None) -> str | None:
@@ -30,6 +28,4 @@ def lockout_response(request, response=None, credentials=None, *args, **kwargs):
     if admin.site.is_admin_request(request):
         return admin.site.refusal(request, "Too many failed login attempts for this account from your address.",
                                   retry_after=locked.retry_after, hint=UNLOCK_HINT)
-    answer = JsonResponse(error_body(locked.code, locked.message, locked.details), status=locked.status_code)
-    answer["Retry-After"] = str(locked.retry_after)
-    return answer
+    return refusal(locked)

@@ -1,11 +1,10 @@
 from types import SimpleNamespace
 
-from django.http import JsonResponse
 from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from nexus.client_ip import client_ip
-from nexus.exceptions import error_body
+from nexus.domain import json_error
 
 from . import services
 
@@ -58,7 +57,7 @@ class BlockedIPMiddleware:
 def _refusal(request, recheck=None):
     if services.is_blocked(client_ip(request), recheck=recheck):
         services.record_blocked_request(request)
-        return JsonResponse(error_body("ip_blocked", MESSAGE), status=403)
+        return json_error("ip_blocked", MESSAGE, 403)
     return None
 
 

@@ -5,7 +5,7 @@ from rest_framework.utils.field_mapping import get_field_kwargs
 from api.serializers import JSONTypes
 
 from .models import BlockedIP, Incident, LoginEvent
-from .services import ALREADY_BLOCKED, normalize_cidr
+from .services import ALREADY_BLOCKED, is_blacklisted, normalize_cidr
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -68,6 +68,6 @@ class BlockedIPSerializer(JSONTypes, serializers.ModelSerializer):
             cidr = normalize_cidr(value)
         except ValueError as exc:
             raise serializers.ValidationError("An IP address or CIDR range, e.g. 203.0.113.0/24.") from exc
-        if BlockedIP.objects.filter(cidr=cidr).exists():
+        if is_blacklisted(cidr):
             raise serializers.ValidationError(ALREADY_BLOCKED)
         return cidr

@@ -174,6 +174,11 @@ WIDEST_PREFIX = {4: 16, 6: 48}
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
+def is_blacklisted(cidr: str) -> bool:
+    """Whether this very network (normalised) is on the blacklist already."""
+    return BlockedIP.objects.filter(cidr=cidr).exists()
+
+
 def normalize_cidr(value: str) -> str:
     return str(normalize_network(value))
 
@@ -272,6 +277,10 @@ def current_lockouts():
     """The (email, IP) pairs locked out now: axes' count reached the limit within the cool-off period."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
     return LoginLockout.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since)
+
+
+def lockout_by_pk(pk) -> LoginLockout | None:
+    return LoginLockout.objects.filter(pk=pk).first()
 
 
 def locked_until(lockout: LoginLockout):

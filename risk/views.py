@@ -3,6 +3,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from api.exceptions import BlacklistRefused, NotFound
+from api.roles import Power
 from api.views.common import errors, request_example
 from nexus.client_ip import client_ip
 from nexus.pagination import CursorPagination
@@ -13,10 +14,6 @@ from .filters import IncidentFilter, LoginEventFilter
 from .models import BlockedIP, Incident, LoginEvent
 
 
-class StaffOnly:
-    permission_classes = [StaffPermission]
-
-
 @extend_schema_view(get=extend_schema(
     summary="Incidents",
     description="What the risk rules found, newest first: `impossible_travel`, `credential_stuffing`, "
@@ -24,10 +21,11 @@ class StaffOnly:
                 "window: a burst raises one, not one per request. Filter by `severity`, `code`, `status`, "
                 "`user` (id), `ip` and a `from`/`to` time range.",
 ))
-class IncidentListView(StaffOnly, generics.ListAPIView):
+class IncidentListView(generics.ListAPIView):
+    permission_classes = [StaffPermission]
     pagination_class = CursorPagination
     cursor_fields = ("timestamp", "id")
-    staff_permissions = {"GET": ["risk.view_incident"]}
+    staff_permissions = {"GET": [Power.VIEW_INCIDENTS]}
     serializer_class = serializers.IncidentSerializer
     queryset = Incident.objects.order_by("-timestamp")
     filterset_class = IncidentFilter
@@ -36,8 +34,9 @@ class IncidentListView(StaffOnly, generics.ListAPIView):
 @extend_schema_view(get=extend_schema(summary="One incident", description="With its rule's `details` and the note "
                                                                           "of its last status change.",
                                       responses={200: serializers.IncidentSerializer, **errors(NotFound)}))
-class IncidentDetailView(StaffOnly, generics.RetrieveAPIView):
-    staff_permissions = {"GET": ["risk.view_incident"], "PATCH": ["risk.change_incident"]}
+class IncidentDetailView(generics.RetrieveAPIView):
+    permission_classes = [StaffPermission]
+    staff_permissions = {"GET": [Power.VIEW_INCIDENTS], "PATCH": [Power.HANDLE_INCIDENT]}
     serializer_class = serializers.IncidentSerializer
     queryset = Incident.objects.all()
     http_method_names = ["get", "patch", "head", "options"]
@@ -64,10 +63,11 @@ class IncidentDetailView(StaffOnly, generics.RetrieveAPIView):
     description="Every login attempt on every login surface (the API, the admin form, password changes), "
                 "successful or not, newest first. Filter by `ip`, `email` and `successful`.",
 ))
-class LoginEventListView(StaffOnly, generics.ListAPIView):
+class LoginEventListView(generics.ListAPIView):
+    permission_classes = [StaffPermission]
     pagination_class = CursorPagination
     cursor_fields = ("timestamp", "id")
-    staff_permissions = {"GET": ["risk.view_loginevent"]}
+    staff_permissions = {"GET": [Power.VIEW_LOGIN_EVENTS]}
     serializer_class = serializers.LoginEventSerializer
     queryset = LoginEvent.objects.order_by("-timestamp", "-id")
     filterset_class = LoginEventFilter
@@ -90,8 +90,9 @@ class LoginEventListView(StaffOnly, generics.ListAPIView):
         examples=[request_example("A range", {"cidr": "198.51.100.0/24", "reason": "Credential stuffing source"})],
     ),
 )
-class BlacklistView(StaffOnly, generics.ListCreateAPIView):
-    staff_permissions = {"GET": ["risk.view_blockedip"], "POST": ["risk.add_blockedip"]}
+class BlacklistView(generics.ListCreateAPIView):
+    permission_classes = [StaffPermission]
+    staff_permissions = {"GET": [Power.VIEW_BLACKLIST], "POST": [Power.BLOCK_IP]}
     serializer_class = serializers.BlockedIPSerializer
     queryset = BlockedIP.objects.order_by("-created_at")
 
@@ -107,8 +108,9 @@ class BlacklistView(StaffOnly, generics.ListCreateAPIView):
     description="Requests from it are served again within seconds. Written to the audit trail.",
     responses={204: OpenApiResponse(description="Unblocked."), **errors(NotFound)},
 ))
-class BlacklistDetailView(StaffOnly, generics.DestroyAPIView):
-    staff_permissions = {"DELETE": ["risk.delete_blockedip"]}
+class BlacklistDetailView(generics.DestroyAPIView):
+    permission_classes = [StaffPermission]
+    staff_permissions = {"DELETE": [Power.UNBLOCK_IP]}
     serializer_class = serializers.BlockedIPSerializer
     queryset = BlockedIP.objects.all()
 

@@ -16,24 +16,21 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
-from .. import bounds, exceptions, money
+from .. import bounds, exceptions, money, selectors
 from ..bankday import bank_day
 from ..models import (
     Account,
     Approval,
 )
+from ..roles import Power, may
 from ..services import approvals, commands, money_request
 from ..services.accounts import (
-    FREEZE,
-    LIMIT,
-    UNFREEZE,
     account_update,
 )
 from ..services.conflicts import is_own
 from ..services.money_request import KEY_PATTERN
 from .display import (
     ACCOUNT_NUMBER,
-    DEPOSIT_PERMISSION,
     account_owner,
     account_shortcuts,
     amount,
@@ -65,7 +62,7 @@ class DepositForm(forms.Form):
 
     def clean_account(self):
         value = self.cleaned_data["account"].strip()
-        customers = Account.objects.filter(role=Account.Role.CUSTOMER).select_related("owner")
+        customers = selectors.customer_accounts()
         if "@" in value:
             self.matches = list(customers.filter(owner__email=value.lower()).order_by("created_at"))
             if not self.matches:
@@ -78,7 +75,7 @@ class DepositForm(forms.Form):
             if not self.matches:
                 raise forms.ValidationError(
                     f"{value} is one of the bank's own accounts: deposits go to a customer's account."
-                    if Account.objects.filter(pk=value).exists() else f"No customer has an account numbered {value}.")
+                    if selectors.account_exists(value) else f"No customer has an account numbered {value}.")
         if len(self.matches) > 1:
             raise forms.ValidationError(f"{value} has {len(self.matches)} accounts: choose one below.")
         account = self.matches[0]
@@ -200,12 +197,13 @@ class AccountAdmin(admin.ModelAdmin):
 
     # v1.3: freezing, unfreezing and the limit are separate powers, and nobody changes an account of their
     # own: the form opens for whoever holds one of them, with only what they may change editable.
-    POWERS = {"is_active": (FREEZE, UNFREEZE), "daily_limit": (LIMIT,)}  # the service's own permissions
+    # the service's own permissions
+    POWERS = {"is_active": (Power.FREEZE_ACCOUNT, Power.UNFREEZE_ACCOUNT), "daily_limit": (Power.CHANGE_DAILY_LIMIT,)}
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and (obj.is_house or is_own(request.user, owner_ids=[obj.owner_id])):
             return False
-        return any(request.user.has_perm(perm) for perms in self.POWERS.values() for perm in perms)
+        return any(may(request.user, perm) for perms in self.POWERS.values() for perm in perms)
 
     # What a save did is said by save_model (refused, held for approval, done), never by Django's generic
     # "was changed successfully" nor by its log entry "Changed Daily limit." for a limit that did not change.
@@ -226,10 +224,10 @@ class AccountAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def has_freeze_permission(self, request):
-        return request.user.has_perm(FREEZE)
+        return may(request.user, Power.FREEZE_ACCOUNT)
 
     def has_unfreeze_permission(self, request):
-        return request.user.has_perm(UNFREEZE)
+        return may(request.user, Power.UNFREEZE_ACCOUNT)
 
     def get_fieldsets(self, request, obj=None):
         if not self.has_change_permission(request, obj):
@@ -238,10 +236,11 @@ class AccountAdmin(admin.ModelAdmin):
         return [self.fieldsets[0], (money[0], {"fields": [*money[1]["fields"], "reason"]}), *rest]
 
     def get_readonly_fields(self, request, obj=None):
-        locked = [name for name, perms in self.POWERS.items() if not any(request.user.has_perm(p) for p in perms)]
+        locked = [name for name, perms in self.POWERS.items() if not any(may(request.user, p) for p in perms)]
         # The one way the box can go for this account: a role that may freeze but not unfreeze (a Teller)
         # sees a frozen account's state, not a box it cannot untick.
-        if obj is not None and not request.user.has_perm(UNFREEZE if not obj.is_active else FREEZE):
+        power = Power.UNFREEZE_ACCOUNT if obj is not None and not obj.is_active else Power.FREEZE_ACCOUNT
+        if obj is not None and not may(request.user, power):
             locked.append("is_active")
         return [*super().get_readonly_fields(request, obj), *dict.fromkeys(locked)]
 
@@ -400,7 +399,7 @@ class AccountAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def deposit_view(self, request):
-        if not request.user.has_perm(DEPOSIT_PERMISSION):
+        if not may(request.user, Power.DEPOSIT):
             raise PermissionDenied
         context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Cash deposit"}
         if request.method != "POST":

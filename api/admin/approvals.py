@@ -14,10 +14,10 @@ from ..models import (
     Approval,
     Transaction,
 )
+from ..roles import Power, may
 from ..services import approvals
 from ..services.conflicts import is_own
 from .display import (
-    DECIDE_PERMISSION,
     ReadOnlyAdmin,
     account_owner,
     account_party,
@@ -107,7 +107,7 @@ class ApprovalAdmin(ReadOnlyAdmin):
             txn = approval.target_transaction
             owners = [txn.sender_account.owner_id, txn.receiver_account.owner_id]
         return (approval.status == Approval.Status.PENDING and approval.requested_by_id != user.pk
-                and user.has_perm(DECIDE_PERMISSION) and not is_own(user, owner_ids=owners))
+                and may(user, Power.DECIDE_APPROVAL) and not is_own(user, owner_ids=owners))
 
     def get_list_display(self, request):
         """Approve or reject from the queue, for whoever may decide that request (never one's own)."""
@@ -141,7 +141,7 @@ class ApprovalAdmin(ReadOnlyAdmin):
 
     def decide_view(self, request, object_id):
         """Approve (the held command runs now) or reject with a reason."""
-        if not request.user.has_perm(DECIDE_PERMISSION):
+        if not may(request.user, Power.DECIDE_APPROVAL):
             raise PermissionDenied
         approval = self.get_object(request, object_id)
         if approval is None:
@@ -186,7 +186,7 @@ class ApprovalAdmin(ReadOnlyAdmin):
             if approval.requested_by_id == user.pk:
                 return "You requested it: someone else approves or rejects it."
             return ("It is about your own accounts: someone else approves or rejects it."
-                    if user.has_perm(DECIDE_PERMISSION) else "Your role does not approve or reject requests.")
+                    if may(user, Power.DECIDE_APPROVAL) else "Your role does not approve or reject requests.")
         if approval.status == Approval.Status.CANCELLED:
             return format_html("Cancelled on {}: {}", when(approval.decided_at),
                                approval.decision_reason or "the requester was blocked or deactivated.")

@@ -19,13 +19,10 @@ from ..models import (
     LedgerEntry,
     Transaction,
 )
+from ..roles import Power, may
 from ..services.conflicts import is_own
 
 # What the custom pages ask of a staff user: the same permissions as the API (api.roles).
-DEPOSIT_PERMISSION = "api.make_deposit"
-REVERSE_PERMISSION = "api.request_reversal"
-DECIDE_PERMISSION = "api.decide_approval"
-BLOCK_PERMISSION = "api.block_user"
 
 
 # --- display helpers (shared by the risk and business admins) --------------------------------
@@ -208,7 +205,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 def can_deposit_to(viewer, account) -> bool:
     """Whether the deposit desk is offered for ``account``: a customer's active account, to a viewer who may
     deposit and does not own it (v1.3: nothing of one's own). Anything else the desk would refuse."""
-    return (not account.is_house and account.is_active and viewer.has_perm(DEPOSIT_PERMISSION)
+    return (not account.is_house and account.is_active and may(viewer, Power.DEPOSIT)
             and not is_own(viewer, owner_ids=[account.owner_id]))
 
 

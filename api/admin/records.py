@@ -200,7 +200,7 @@ class RoleAdmin(BaseGroupAdmin):
                               before=getattr(request, "_audit_group_before", None))
 
     def delete_model(self, request, obj):
-        self.delete_queryset(request, Group.objects.filter(pk=obj.pk))
+        self.delete_queryset(request, self.get_queryset(request).filter(pk=obj.pk))
 
     @transaction.atomic
     def delete_queryset(self, request, queryset):

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from .. import exceptions
 from ..models import StandingOrder, StandingOrderRun
+from ..roles import Power, may
 from ..services import standing
 from ..services.conflicts import is_own
 from .display import (
@@ -31,8 +32,6 @@ from .display import (
     time_column,
     when,
 )
-
-CANCEL_PERMISSION = "api.cancel_standingorder"
 
 
 def day_column(field: str, description: str):
@@ -116,7 +115,7 @@ class StandingOrderAdmin(ReadOnlyAdmin):
                            order.cancel_reason or "no reason given")
 
     def has_cancel_permission(self, request):
-        return request.user.has_perm(CANCEL_PERMISSION)
+        return may(request.user, Power.CANCEL_STANDING_ORDER)
 
     def can_cancel(self, request, order) -> bool:
         """Whether the order's page offers "Cancel this order…": active, not the viewer's own (v1.3), and the

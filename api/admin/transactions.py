@@ -11,13 +11,13 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
-from .. import exceptions
+from .. import exceptions, selectors
 from ..models import (
-    Account,
     Approval,
     LedgerEntry,
     Transaction,
 )
+from ..roles import Power, may
 from ..services import approvals, commands, money_request
 from ..services.conflicts import is_own
 from .accounts import (
@@ -25,7 +25,6 @@ from .accounts import (
     new_key,
 )
 from .display import (
-    REVERSE_PERMISSION,
     LedgerAccountFilter,
     ReadOnlyAdmin,
     TransactionAccountFilter,
@@ -201,7 +200,7 @@ class TransactionAdmin(ReadOnlyAdmin):
             return format_html("Reversed by {} on {}{}", id_link(reversal), when(reversal.created_at),
                                format_html(", requested by {}; approved by {}", email_link(reversal.initiated_by),
                                            approved) if approved else "")
-        pending = Approval.objects.filter(target_transaction=obj, status=Approval.Status.PENDING).first()
+        pending = selectors.pending_reversal_of(obj)
         if pending is not None:
             return format_html("A reversal waits for approval (request {})", link(pending, short_id(pending.pk)))
         return "Not reversed"
@@ -215,17 +214,17 @@ class TransactionAdmin(ReadOnlyAdmin):
     def reversible(txn) -> bool:
         """Not reversed, not a reversal, and no reversal of it waiting for approval."""
         return (txn.status == Transaction.Status.SUCCESS and txn.kind != Transaction.Kind.REVERSAL
-                and not Approval.objects.filter(target_transaction=txn, status=Approval.Status.PENDING).exists())
+                and selectors.pending_reversal_of(txn) is None)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
-        extra = {"can_reverse": obj is not None and self.reversible(obj) and request.user.has_perm(REVERSE_PERMISSION)
+        extra = {"can_reverse": obj is not None and self.reversible(obj) and may(request.user, Power.REVERSE)
                  and not is_own(request.user, owner_ids=[obj.sender_account.owner_id, obj.receiver_account.owner_id]),
                  **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def reverse_view(self, request, object_id):
-        if not request.user.has_perm(REVERSE_PERMISSION):
+        if not may(request.user, Power.REVERSE):
             raise PermissionDenied
         txn = self.get_object(request, object_id)
         if txn is None:
@@ -325,7 +324,7 @@ class LedgerEntryAdmin(LedgerLineColumns, ReadOnlyAdmin):
         response = super().changelist_view(request, extra_context)
         number = request.GET.get("account")
         changelist = getattr(response, "context_data", {}).get("cl")
-        account = Account.objects.select_related("owner").filter(pk=number).first() if number else None
+        account = selectors.account_with_owner(number)
         if changelist is None or account is None:
             return response
         lines = changelist.queryset.order_by()

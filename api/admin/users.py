@@ -6,7 +6,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,19 +13,17 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from .. import exceptions
+from .. import exceptions, selectors
 from ..admin_site import StaffSetPasswordForm
 from ..locks import lock_user
 from ..models import (
     Account,
-    Approval,
     Notification,
     StandingOrder,
-    StandingOrderRun,
     Transaction,
-    TwoFactor,
     User,
 )
+from ..roles import Power, may
 from ..services import users
 from ..services.accounts import password_reset_recorded as user_password_reset_recorded
 from ..services.accounts import (
@@ -34,7 +31,6 @@ from ..services.accounts import (
     user_update_recorded,
 )
 from .display import (
-    BLOCK_PERMISSION,
     account_party,
     account_shortcuts,
     amount,
@@ -84,8 +80,8 @@ USER_ACTIONS = {
                  "their password alone and set up an authenticator again.", "Reset two-factor authentication"),
 }
 # Who may do which: resetting 2FA is a Supervisor's (api.reset_twofactor), the others a blocker's.
-USER_ACTION_PERMISSION = {"block": "api.block_user", "unblock": "api.block_user", "revoke": "api.block_user",
-                          "reset2fa": "api.reset_twofactor"}
+USER_ACTION_PERMISSION = {"block": Power.BLOCK_USER, "unblock": Power.BLOCK_USER, "revoke": Power.BLOCK_USER,
+                          "reset2fa": Power.RESET_TWO_FACTOR}
 
 
 def who(user) -> str:
@@ -167,7 +163,7 @@ class UserAdmin(BaseUserAdmin):
         # as read when the page was posted, undoing a block, a password change or the step-up running total
         # committed meanwhile (an outside audit did it by racing the form against them).
         lock_user(obj.pk)
-        request._audit_user_before = user_snapshot(User.objects.get(pk=obj.pk))
+        request._audit_user_before = user_snapshot(selectors.user_by_pk(obj.pk))
         columns = {field.name for field in User._meta.concrete_fields if field.editable}
         changed = [name for name in form.changed_data if name in columns and name != "password"]
         if changed:
@@ -267,9 +263,9 @@ class UserAdmin(BaseUserAdmin):
         # Only what this role may do to this user: never to oneself (the template), never upwards.
         user = self.get_object(request, object_id)
         reachable = user is not None and not users.outranks(user, request.user)
-        extra = {"can_control_user": reachable and request.user.has_perm(BLOCK_PERMISSION),
-                 "can_reset_2fa": reachable and request.user.has_perm(USER_ACTION_PERMISSION["reset2fa"])
-                 and TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists(),  # 2FA on: something to reset
+        extra = {"can_control_user": reachable and may(request.user, Power.BLOCK_USER),
+                 "can_reset_2fa": reachable and may(request.user, USER_ACTION_PERMISSION["reset2fa"])
+                 and selectors.two_factor_enabled(user),  # 2FA on: something to reset
                  **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -292,11 +288,11 @@ class UserAdmin(BaseUserAdmin):
         in the same transaction."""
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
-            user_password_reset_recorded(actor=request.user, user=User.objects.get(pk=id))
+            user_password_reset_recorded(actor=request.user, user=selectors.user_by_pk(id))
         return response
 
     def control_view(self, request, object_id, action):
-        if action not in USER_ACTIONS or not request.user.has_perm(USER_ACTION_PERMISSION[action]):
+        if action not in USER_ACTIONS or not may(request.user, USER_ACTION_PERMISSION[action]):
             raise PermissionDenied
         user = self.get_object(request, str(object_id))
         if user is None:
@@ -333,7 +329,7 @@ class UserAdmin(BaseUserAdmin):
             return f"{who(user)} is already blocked (since {timezone.localtime(user.blocked_at):%Y-%m-%d %H:%M})."
         if action == "unblock" and user.blocked_at is None:
             return f"{who(user)} is not blocked."
-        if action == "reset2fa" and not TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists():
+        if action == "reset2fa" and not selectors.two_factor_enabled(user):
             return f"{who(user)} has no two-factor authentication to reset."
         return ""
 
@@ -344,7 +340,7 @@ class UserAdmin(BaseUserAdmin):
         if action != "block":
             return []
         said = [] if user.is_staff and not user.accounts.exists() else ["Their money stays where it is."]
-        pending = Approval.objects.filter(requested_by=user, status=Approval.Status.PENDING).count()
+        pending = selectors.pending_requests_of(user)
         if pending:
             said.append(ngettext("Their %(count)d request waiting for approval is cancelled: nobody can approve it "
                                  "any more, and it stays cancelled after an unblock.",
@@ -370,9 +366,7 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="Standing orders")
     def standing_orders_summary(self, obj):
         """The customer's orders, active first, each with its latest run (contract v1.3)."""
-        orders = list(obj.standing_orders.select_related("receiver_account").order_by("status", "-created_at")
-                      .prefetch_related(Prefetch("runs", queryset=StandingOrderRun.objects.order_by("-run_on")[:1],
-                                                 to_attr="latest"))) if obj.pk else []
+        orders = selectors.standing_orders_with_latest_run(obj) if obj.pk else []
         if not orders:
             return "None."
 

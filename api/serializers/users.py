@@ -6,8 +6,8 @@ from django.contrib.auth import password_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import selectors
 from ..models import (
-    TwoFactor,
     User,
 )
 from .fields import (
@@ -65,7 +65,7 @@ class RegisterSerializer(JSONTypes, serializers.Serializer):
 
     def validate_email(self, value):
         value = value.lower()
-        if User.objects.filter(email__iexact=value).exists():
+        if selectors.email_taken(value):
             raise serializers.ValidationError("A user with this email already exists.")
         return value
 
@@ -175,4 +175,4 @@ class StaffUserSerializer(serializers.ModelSerializer):
         return user.blocked_at is not None
 
     def get_two_factor_enabled(self, user) -> bool:
-        return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
+        return selectors.two_factor_enabled(user)

@@ -14,6 +14,7 @@ from .. import exceptions, money
 from ..identifiers import new_card_number
 from ..locks import lock_accounts, lock_user
 from ..models import Account, Approval, Card, User
+from ..roles import Power, may
 from . import approvals
 from .audit import Action, audit, diff
 from .conflicts import refuse_own
@@ -102,18 +103,13 @@ def card_set_active(*, card: Card, is_active: bool) -> Card:
     return card
 
 
-# v1.3: each change of an account's state is its own power (api.roles says who holds which).
-FREEZE, UNFREEZE, LIMIT = "api.freeze_account", "api.unfreeze_account", "api.change_account_limit"
-APPROVE = "api.decide_approval"
-
-
 def account_change_permissions(*, is_active: bool | None = None, daily_limit=None) -> list[str]:
     """The permissions a change needs: freezing, unfreezing and the daily limit are separate powers."""
     needed = []
     if is_active is not None:
-        needed.append(UNFREEZE if is_active else FREEZE)
+        needed.append(Power.UNFREEZE_ACCOUNT if is_active else Power.FREEZE_ACCOUNT)
     if daily_limit is not None:
-        needed.append(LIMIT)
+        needed.append(Power.CHANGE_DAILY_LIMIT)
     return needed
 
 
@@ -138,7 +134,7 @@ def account_update(*, actor: User, account_number: str, is_active: bool | None =
         if not money.fits_currency(daily_limit, account.currency):
             message = f"{account.currency} amounts have at most {money.MINOR_UNITS[account.currency]} decimal places."
             raise exceptions.InvalidInput(message, details={"daily_limit": [message]})
-        if daily_limit > account.daily_limit and not actor.has_perm(APPROVE):
+        if daily_limit > account.daily_limit and not may(actor, Power.DECIDE_APPROVAL):
             approvals.lock_active_staff(actor)
             _apply(actor, account, {} if is_active is None else {"is_active": is_active}, reason)
             return approvals.request_limit_change(staff=actor, account=account, daily_limit=daily_limit,

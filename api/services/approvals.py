@@ -26,12 +26,11 @@ from .. import exceptions, money
 from ..bankday import bank_day, day_start
 from ..locks import lock_user
 from ..models import Account, Approval, Transaction, User
+from ..roles import Power, may
 from .audit import Action, audit
 from .conflicts import refuse_own
 from .fx import current_rates
 from .transfers import check_amount, deposit, reverse_transaction
-
-APPROVE_PERMISSION = "api.decide_approval"
 
 
 def deposited_today(staff: User, owner_id) -> Decimal:
@@ -50,7 +49,7 @@ def deposited_today(staff: User, owner_id) -> Decimal:
 def needs_approval(staff: User, action: str, amount: Decimal, currency: str, owner_id=None) -> bool:
     """Whether the command waits for a second approver (see the module's rules). For a deposit the caller
     holds the lock on ``staff``'s row (:func:`staff_deposit`)."""
-    approver = staff.has_perm(APPROVE_PERMISSION)
+    approver = may(staff, Power.DECIDE_APPROVAL)
     if action != Approval.Action.DEPOSIT:
         return not approver
     total = deposited_today(staff, owner_id) + money.to_base(amount, currency, current_rates()[0])

@@ -36,7 +36,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils import timezone
 
-from .. import exceptions, money
+from .. import exceptions, money, selectors
 from ..models import MfaChallenge, RecoveryCode, TwoFactor, User
 from . import notifications
 from .fx import current_rates
@@ -78,7 +78,7 @@ def _new_recovery_code() -> str:
 
 
 def is_enabled(user: User) -> bool:
-    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
+    return selectors.two_factor_enabled(user)
 
 
 def otpauth_url(user: User, secret: str) -> str:

@@ -10,6 +10,7 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.roles import Power
 from nexus.fieldnames import KeywordFields
 from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
@@ -105,7 +106,7 @@ class AccountDetailView(APIView):
 
     # The roles that change accounts at all (all of them may freeze); the service then decides by the change
     # asked for: freezing, unfreezing and the limit are separate permissions (v1.3, api.services.accounts).
-    staff_permissions = {"PATCH": ["api.freeze_account"]}
+    staff_permissions = {"PATCH": [Power.FREEZE_ACCOUNT]}
 
     def get_permissions(self):
         if self.request.method == "PATCH":
@@ -223,7 +224,7 @@ class StatementCsvView(StatementView):
 
 class DepositView(APIView):
     permission_classes = [StaffPermission]
-    staff_permissions = {"POST": ["api.make_deposit"]}
+    staff_permissions = {"POST": [Power.DEPOSIT]}
 
     @extend_schema(
         summary="Cash deposit",

@@ -3,6 +3,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.roles import Power
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, serializers
@@ -38,7 +39,7 @@ DECIDED_EXAMPLE = approval_example(status="approved", decided_by="supervisor@nex
 ))
 class ApprovalListView(generics.ListAPIView):
     permission_classes = [StaffPermission]
-    staff_permissions = {"GET": ["api.view_approval"]}
+    staff_permissions = {"GET": [Power.VIEW_APPROVALS]}
     serializer_class = serializers.ApprovalSerializer
     filterset_fields = ["status", "action"]
     queryset = Approval.objects.select_related("requested_by", "decided_by").order_by("-created_at")
@@ -53,7 +54,7 @@ class ApprovalListView(generics.ListAPIView):
 ))
 class ApprovalDetailView(generics.RetrieveAPIView):
     permission_classes = [StaffPermission]
-    staff_permissions = {"GET": ["api.view_approval"]}
+    staff_permissions = {"GET": [Power.VIEW_APPROVALS]}
     serializer_class = serializers.ApprovalSerializer
     queryset = ApprovalListView.queryset
     lookup_url_kwarg = "approval_id"
@@ -61,7 +62,7 @@ class ApprovalDetailView(generics.RetrieveAPIView):
 
 class ApprovalApproveView(APIView):
     permission_classes = [StaffPermission]
-    staff_permissions = {"POST": ["api.decide_approval"]}
+    staff_permissions = {"POST": [Power.DECIDE_APPROVAL]}
 
     @extend_schema(
         summary="Approve a request: the money moves",
@@ -94,7 +95,7 @@ class ApprovalApproveView(APIView):
 
 class ApprovalRejectView(APIView):
     permission_classes = [StaffPermission]
-    staff_permissions = {"POST": ["api.decide_approval"]}
+    staff_permissions = {"POST": [Power.DECIDE_APPROVAL]}
 
     @extend_schema(
         summary="Reject a request",

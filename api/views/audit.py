@@ -2,6 +2,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
+from api.roles import Power
 from nexus.fieldnames import KeywordFilters
 from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
@@ -36,7 +37,7 @@ class AuditListView(generics.ListAPIView):
     pagination_class = CursorPagination
     cursor_fields = ("timestamp", "id")
     permission_classes = [StaffPermission]
-    staff_permissions = {"GET": ["api.view_auditrecord"]}
+    staff_permissions = {"GET": [Power.VIEW_AUDIT_TRAIL]}
     serializer_class = serializers.AuditRecordSerializer
     filterset_class = AuditFilter
     queryset = AuditRecord.objects.order_by("-timestamp", "-id")

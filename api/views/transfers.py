@@ -4,6 +4,7 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.roles import Power
 from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
 
@@ -148,7 +149,7 @@ class TransactionDetailView(APIView):
 
 class ReverseView(APIView):
     permission_classes = [StaffPermission]
-    staff_permissions = {"POST": ["api.request_reversal"]}
+    staff_permissions = {"POST": [Power.REVERSE]}
 
     @extend_schema(
         summary="Reverse a transaction",

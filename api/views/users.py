@@ -5,6 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.roles import Power
 from nexus.permissions import StaffPermission
 
 from .. import exceptions, serializers
@@ -12,7 +13,7 @@ from ..services import users
 from .common import NOT_FOUND, errors, request_example
 
 TAG = ["users"]
-PERMISSION = {"POST": ["api.block_user"]}
+PERMISSION = {"POST": [Power.BLOCK_USER]}
 REFUSALS = errors(NOT_FOUND, (exceptions.Forbidden, "staff cannot block or end the sessions of themselves."))
 REASON = [request_example("With a reason", {"reason": "Customer reported the phone stolen (call 2026-11-30 10:12)"})]
 
@@ -83,6 +84,6 @@ class UserRevokeSessionsView(UserControlView):
     examples=[request_example("With a reason", {"reason": "Lost phone; identity checked at branch 12 (ID card)"})],
 ))
 class UserResetTwoFactorView(UserControlView):
-    staff_permissions = {"POST": ["api.reset_twofactor"]}
+    staff_permissions = {"POST": [Power.RESET_TWO_FACTOR]}
     body_class = serializers.BlockSerializer
     service = staticmethod(users.user_reset_2fa)

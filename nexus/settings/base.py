@@ -431,7 +431,11 @@ def secret_dependent(secret_key: str, *, production: bool) -> dict:
 
     keys = purpose_keys(env, secret_key, required=production)
     default = database(embedded=not production)
+    embedded = not production and not env("DATABASE_URL", default="")
     return {
+        # Called on the way to a 503 when the database is away: only the embedded development server is
+        # ever restarted by the app (in the background); production's error path knows nothing of it.
+        "NEXUS_ON_DATABASE_UNAVAILABLE": ["nexus.embedded_pg.revive_if_crashed"] if embedded else [],
         "SIMPLE_JWT": {**SIMPLE_JWT, "SIGNING_KEY": keys["JWT_SIGNING_KEY"]},
         "CARD_FINGERPRINT_KEY": keys["CARD_FINGERPRINT_KEY"],
         "TOTP_ENCRYPTION_KEY": keys["TOTP_ENCRYPTION_KEY"],

@@ -1,4 +1,4 @@
-"""Series of KPI figures for the staff API and the dashboard."""
+"""Series of KPI figures for the staff API and the dashboard: reports composed from the figures the services compute."""
 
 import datetime as dt
 
