@@ -7,8 +7,10 @@ test suite on real PostgreSQL.
     python3 scripts/test.py tests/api        # extra arguments go to pytest, as they are
 
 The tiers (tests/conftest.py, TIERS): the in-process tests run in parallel, one pytest-xdist worker per
-core, each on a test database of its own; then the tests that start real processes (servers, Chromium,
-the cluster, containers) run one at a time, since several of them measure how long something takes.
+core, each on a test database of its own; then the server tier (gunicorn, uvicorn and job workers as real
+processes, each test on free ports and its worker's own test database) runs two at a time, a test
+module per worker; then Chromium, the cluster and the containers run one at a time, since the cluster
+tests measure how long a failover keeps a client waiting.
 """
 
 import os
@@ -17,6 +19,7 @@ import sys
 from _bootstrap import ensure_browser, ensure_docker, ensure_venv, run
 
 OUT_OF_PROCESS = "server or browser or cluster or compose"
+ONE_AT_A_TIME = "browser or cluster or compose"
 
 
 def main() -> None:
@@ -40,7 +43,8 @@ def main() -> None:
     workers = str(min(os.cpu_count() or 1, 4))
     run(python, "-m", "pytest", "-q", "-m", f"not ({OUT_OF_PROCESS})", "-n", workers, "--dist", "loadfile")
     if not in_process_only:
-        run(python, "-m", "pytest", "-q", "-m", OUT_OF_PROCESS, env={**browser, **docker})
+        run(python, "-m", "pytest", "-q", "-m", "server", "-n", "2", "--dist", "loadfile")
+        run(python, "-m", "pytest", "-q", "-m", ONE_AT_A_TIME, env={**browser, **docker})
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from nexus import refcache
 
 from .factories import AccountFactory, StaffFactory, UserFactory, bearer
+from .world import World, build_world
 
 # What the data migrations wrote (house accounts, billers, FX rates, staff roles), as they wrote it.
 _REFERENCE_DATA: list[str] = []
@@ -64,6 +65,12 @@ def auth_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=bearer(user))
     return client
+
+
+@pytest.fixture
+def world(db) -> World:
+    """The one shared world (tests/world.py)."""
+    return build_world()
 
 
 @pytest.fixture

@@ -43,41 +43,34 @@ class Payment(Command):
 
 @dataclass(frozen=True)
 class InternalTransfer(Command):
+    """Between two of the caller's own accounts: no fee, no step-up."""
+
     sender_account: str
     receiver_account: str
     amount: Decimal
     description: str = ""
     kind = Kind.INTERNAL
+    service = staticmethod(transfers.transfer_internal)
 
     @property
     def reported_account(self):
         return self.sender_account
 
     def execute(self, *, user, key, stepped_up):
-        return transfers.transfer_internal(user=user, sender_number=self.sender_account,
-                                           receiver_number=self.receiver_account, amount=self.amount,
-                                           description=self.description, idempotency_key=key)
+        return self.service(user=user, sender_number=self.sender_account, receiver_number=self.receiver_account,
+                            amount=self.amount, description=self.description, idempotency_key=key,
+                            stepped_up=stepped_up)
 
 
 @dataclass(frozen=True)
-class ExternalTransfer(Payment):
-    sender_account: str
-    receiver_account: str
-    amount: Decimal
-    description: str = ""
+class ExternalTransfer(Payment, InternalTransfer):
+    """To any other customer's account: a fee, and step-up for a large amount (in the sender's currency)."""
+
     kind = Kind.EXTERNAL
+    service = staticmethod(transfers.transfer_external)
 
-    @property
-    def reported_account(self):
-        return self.sender_account
-
-    def currency(self, user):  # ``amount`` is in the sender account's currency
+    def currency(self, user):
         return selectors.account_currency(user, self.sender_account)
-
-    def execute(self, *, user, key, stepped_up):
-        return transfers.transfer_external(user=user, sender_number=self.sender_account,
-                                           receiver_number=self.receiver_account, amount=self.amount,
-                                           description=self.description, idempotency_key=key, stepped_up=stepped_up)
 
 
 @dataclass(frozen=True)

@@ -32,17 +32,17 @@ def amount_requests(alice_jod, alice_usd, bob_jod, biller):
 
 
 @pytest.fixture
-def world(user, account_factory):
+def money_targets(user, account_factory):
     jod = account_factory(owner=user, funded=Decimal("100.000"))
     usd = account_factory(owner=user, type="USD")
     return jod, usd, account_factory(), BillerFactory()
 
 
-def test_amounts_above_the_bound_are_400_everywhere(world, user_client, staff_client, api_client):
+def test_amounts_above_the_bound_are_400_everywhere(money_targets, user_client, staff_client, api_client):
     """Finding 9: a deposit of 99999999999999999.999 was a numeric overflow (500)."""
     clients = {"user": user_client, "staff": staff_client}
     before = money_snapshot()
-    for role, url, body in amount_requests(*world):
+    for role, url, body in amount_requests(*money_targets):
         for amount in OVER:
             response = post_json(clients[role], url, {**body, "amount": amount})
             assert (response.status_code, error_code(response)) == (400, "validation_error"), (url, amount)
@@ -53,8 +53,8 @@ def test_amounts_above_the_bound_are_400_everywhere(world, user_client, staff_cl
     assert money_snapshot() == before
 
 
-def test_the_bound_itself_is_accepted(world, user_client, staff_client, api_client):
-    jod = world[0]
+def test_the_bound_itself_is_accepted(money_targets, user_client, staff_client, api_client):
+    jod = money_targets[0]
     response = post_json(staff_client, f"/accounts/{jod.pk}/deposit/", {"amount": "1000000000.000"})
     assert response.status_code == 201, response.json()
     assert post_json(staff_client, f"/accounts/{jod.pk}/deposit/", {"amount": "0999999999.999"}).status_code == 201
@@ -62,7 +62,7 @@ def test_the_bound_itself_is_accepted(world, user_client, staff_client, api_clie
     assert quote["converted_amount"] == "1410000000.00"
     # Within the bound, the business rules answer.
     response = post_json(user_client, "/transfers/internal/",
-                         {"sender_account": jod.pk, "receiver_account": world[1].pk, "amount": "1000000000"})
+                         {"sender_account": jod.pk, "receiver_account": money_targets[1].pk, "amount": "1000000000"})
     assert (response.status_code, error_code(response)) == (422, "daily_limit_exceeded")
 
 

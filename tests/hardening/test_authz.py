@@ -31,8 +31,8 @@ from api.services.transfers import transfer_internal
 from api.services.users import user_block
 from risk.models import BlockedIP
 from tests.factories import PASSWORD, StaffFactory, UserFactory, enrol, totp_code
+from tests.world import World, bearer, build_world
 
-from .conftest import World, bearer, build_world
 from .test_fuzz import openapi
 
 # Credentials that must never get past authentication, whatever the operation.

@@ -15,8 +15,7 @@ from rest_framework.test import APIClient
 
 from api.identifiers import new_account_number
 from api.models import Account, BillPayment, Card, IdempotencyRecord, LedgerEntry, Transaction, User
-
-from .conftest import World, build_world
+from tests.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -80,11 +79,6 @@ def money_requests(world: World):
         ("customer", "/bill/", {"account": world.a_jod.pk, "biller": world.biller_id, "reference": "R"}),
         ("staff", f"/accounts/{world.a_jod.pk}/deposit/", {}),
     ]
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def test_bad_amounts_are_400_and_change_nothing(world):

@@ -19,8 +19,7 @@ from api import roles
 from business.models import DailyBusinessMetrics
 from business.services import record_activity
 from tests.factories import StaffFactory, UserFactory
-
-from .conftest import bearer
+from tests.world import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -29,8 +29,8 @@ from django.db.models import Q
 
 from api.models import Account, IdempotencyRecord, Transaction
 from tests.factories import AccountFactory, StaffFactory, UserFactory
+from tests.world import bearer
 
-from .conftest import bearer
 from .server import ROOT, Server, end_server_sessions, request
 
 OPENING = {"JOD": Decimal("500.000"), "USD": Decimal("500.00"), "EUR": Decimal("500.00")}

@@ -17,8 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from api.services import sessions
 from risk.models import BlockedIP
 from tests.factories import StaffFactory, UserFactory
-
-from .conftest import bearer
+from tests.world import bearer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,8 +17,8 @@ from api.models import Notification, Transaction
 from business.models import MetricEvent
 from nexus.models import Job
 from tests.factories import AccountFactory, StaffFactory, UserFactory
-from tests.hardening.conftest import bearer
 from tests.hardening.server import NO_EAGER, Server, Worker, end_server_sessions, request
+from tests.world import bearer
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,8 @@ import pytest
 
 from api.bankday import bank_day
 from tests.factories import AccountFactory, StaffFactory, UserFactory
-from tests.hardening.conftest import bearer
 from tests.hardening.server import NO_EAGER, Server, Worker, end_server_sessions, request
+from tests.world import bearer
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
