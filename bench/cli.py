@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                         help="first wait up to S seconds for the machine to be idle (< 10%% CPU over 2 s)")
     parser.add_argument("--seed", type=int, default=20260101, help="random seed for the request streams")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the gunicorn workers and the job worker with py-spy during each scenario and print "
+                             "the CPU per request by stage (bench/profile.py); throughput is lower while it samples")
     parser.add_argument("--what-if", default="", help="comma list of experimental patches (bench/whatif.py): "
                         "no-health-check, stateless-user, no-count, quiet-log; NOT the app as shipped")
     args = parser.parse_args(argv)
@@ -257,14 +260,31 @@ def run_http_scenario(name: str, next_request, args, server, cohort, database: s
     mint_tokens(cohort)  # tokens live 15 minutes: fresh ones for every scenario
     calibration = calibration_ms()
     probe = Probe(server, database)
+    recorders_spy = []
+
+    def window_start():
+        if args.profile:
+            from . import profile
+
+            recorders_spy.append(profile.Recorder(server.process.pid, env.RESULTS / f"spy-{name}-web.txt",
+                                                  subprocesses=True))
+        probe.begin()
+
     runner = Runner(port=server.port, concurrency=args.open_loop_clients if rate else args.concurrency,
                     duration=args.duration, warmup=args.warmup, max_requests=args.max_requests, timeout=args.timeout,
                     next_request=next_request, rng_factory=lambda i: random.Random(f"{args.seed}:{name}:{i}"),
                     rate=rate)
-    seconds = runner.run(on_window_start=probe.begin)
+    seconds = runner.run(on_window_start=window_start)
     measured = probe.end()
     result = aggregate(runner.recorders, seconds)
     result.update(measured)
+    if recorders_spy:
+        from . import profile
+
+        web = profile.read_samples(recorders_spy[0].stop())
+        result["profile"] = profile.table(web, 0, requests=measured["db"]["server_requests"], cpu=measured["cpu"],
+                                          seconds=seconds)
+        print(profile.render(name, result["profile"]), flush=True)
     result["reactions"] = reaction_lag(since=probe.wall_start)
     if rate:
         result["arrival_rate_per_s"] = round(rate, 1)
@@ -278,6 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     env.RESULTS.mkdir(parents=True, exist_ok=True)
     print("Nexus Bank benchmark" + (" (quick)" if args.quick else ""), flush=True)
     env.setup_django()
+    if args.profile:
+        from . import profile
+
+        missing = profile.available()
+        if missing:
+            print(f"--profile: {missing}", file=sys.stderr)
+            return 2
 
     from django.core.management import call_command
     from django.db import connection

@@ -7,10 +7,10 @@ test suite on real PostgreSQL.
     python3 scripts/test.py tests/api        # extra arguments go to pytest, as they are
 
 The tiers (tests/conftest.py, TIERS): the in-process tests run in parallel, one pytest-xdist worker per
-core, each on a test database of its own; then the server tier (gunicorn, uvicorn and job workers as real
-processes, each test on free ports and its worker's own test database) runs two at a time, a test
-module per worker; then Chromium, the cluster and the containers run one at a time, since the cluster
-tests measure how long a failover keeps a client waiting.
+core, each on a test database of its own; then the server and browser tiers (gunicorn, uvicorn and job
+workers as real processes, headless Chromium on a live server; each test on free ports and its
+worker's own test database) two test modules at a time; then the cluster and the containers one at a
+time, since the cluster tests measure how long a failover keeps a client waiting.
 """
 
 import os
@@ -19,7 +19,8 @@ import sys
 from _bootstrap import ensure_browser, ensure_docker, ensure_venv, run
 
 OUT_OF_PROCESS = "server or browser or cluster or compose"
-ONE_AT_A_TIME = "browser or cluster or compose"
+TWO_AT_A_TIME = "server or browser"
+ONE_AT_A_TIME = "cluster or compose"
 
 
 def main() -> None:
@@ -43,8 +44,8 @@ def main() -> None:
     workers = str(min(os.cpu_count() or 1, 4))
     run(python, "-m", "pytest", "-q", "-m", f"not ({OUT_OF_PROCESS})", "-n", workers, "--dist", "loadfile")
     if not in_process_only:
-        run(python, "-m", "pytest", "-q", "-m", "server", "-n", "2", "--dist", "loadfile")
-        run(python, "-m", "pytest", "-q", "-m", ONE_AT_A_TIME, env={**browser, **docker})
+        run(python, "-m", "pytest", "-q", "-m", TWO_AT_A_TIME, "-n", "2", "--dist", "loadfile", env=browser)
+        run(python, "-m", "pytest", "-q", "-m", ONE_AT_A_TIME, env=docker)
 
 
 if __name__ == "__main__":
