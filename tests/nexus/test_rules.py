@@ -94,3 +94,15 @@ def test_the_page_names_each_check():
                  "test_error_answers_through_one_path", "test_no_sql_text_outside_the_queries_modules",
                  "test_one_external_transfer_goes_down_and_back_once"):
         assert name in page, name
+
+
+# Tests mirror the code: a module's own tests are tests/<app>/<package>/test_<module>.py; what crosses
+# modules (concurrency, properties, query counts, the admin crawl) sits at tests/<app>/test_<topic>.py.
+MIRRORED = ("api/services", "api/views")
+
+
+def test_the_tests_of_a_module_are_named_after_it():
+    strays = [path.relative_to(ROOT).as_posix() for package in MIRRORED
+              for path in sorted((ROOT / "tests" / package).glob("test_*.py"))
+              if not (ROOT / package / f"{path.stem.removeprefix('test_')}.py").exists()]
+    assert not strays, f"tests named after no module of their package: {strays}"

@@ -1,9 +1,8 @@
 import pytest
 
 from api.models import User
+from tests.api.helpers import error_code, post_json
 from tests.logins import login
-
-from .helpers import error_code, post_json
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,8 @@ import pytest
 
 from api.models import Account, BillPayment, FxRate, IdempotencyRecord, Transaction
 from nexus import refcache
+from tests.api.helpers import error_code, money_snapshot, post_json
 from tests.factories import BillerFactory, fund
-
-from .helpers import error_code, money_snapshot, post_json
 
 pytestmark = pytest.mark.django_db
 

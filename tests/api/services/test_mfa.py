@@ -13,11 +13,10 @@ from rest_framework.test import APIClient
 from api.models import MfaChallenge, Notification, RecoveryCode, TwoFactor
 from api.services import mfa
 from risk.models import Incident, LoginEvent
+from tests.api.helpers import error_code, post_json
 from tests.conftest import auth_client
 from tests.factories import PASSWORD, AccountFactory, UserFactory, enrol, totp_code
 from tests.logins import login
-
-from .helpers import error_code, post_json
 
 pytestmark = pytest.mark.django_db
 

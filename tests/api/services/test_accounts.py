@@ -7,9 +7,8 @@ from django.db import connection
 
 from api.identifiers import is_valid_account_number, luhn_valid
 from api.models import Account, Card, Transaction
+from tests.api.helpers import error_code, money_snapshot, post_json
 from tests.factories import fund
-
-from .helpers import error_code, money_snapshot, post_json
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,9 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from api.models import User
 from api.services.sessions import end_sessions, issue_tokens
 from risk.models import LoginEvent
+from tests.api.helpers import error_code, post_json
 from tests.factories import PASSWORD, UserFactory
 from tests.logins import login
-
-from .helpers import error_code, post_json
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,9 @@ import time_machine
 from axes.models import AccessAttempt
 
 from api.models import Account, Transaction
+from tests.api.helpers import error_code, money_snapshot, post_json
 from tests.conftest import auth_client
 from tests.factories import AccountFactory, BillerFactory, UserFactory, enrol, totp_code
-
-from .helpers import error_code, money_snapshot, post_json
 
 pytestmark = pytest.mark.django_db
 

@@ -23,10 +23,9 @@ from api.models import Account, AuditRecord, Notification, StandingOrder, Standi
 from api.services import standing
 from nexus import jobs
 from nexus.models import Job
+from tests.api.helpers import error_code, money_snapshot, post_json
 from tests.conftest import auth_client
 from tests.factories import AccountFactory, StaffFactory, UserFactory, enrol, grant, totp_code
-
-from .helpers import error_code, money_snapshot, post_json
 
 AMMAN = ZoneInfo("Asia/Amman")
 SCHEDULE = [entry for entry in django_settings.NEXUS_SCHEDULE if entry["name"] == "owe_standing_order_runs"]

@@ -13,8 +13,7 @@ from api import money
 from api.exceptions import AmountTooSmall
 from api.models import Account, LedgerEntry, Transaction
 from api.services.transfers import transfer_external
-
-from .helpers import totals_by_currency
+from tests.api.helpers import totals_by_currency
 
 pytestmark = pytest.mark.django_db
 

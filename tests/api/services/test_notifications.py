@@ -7,10 +7,9 @@ from django.db import transaction
 
 from api.models import Notification, User
 from api.services.transfers import transfer_external
+from tests.api.helpers import error_code, post_json
 from tests.conftest import auth_client
 from tests.factories import PASSWORD, AccountFactory, StaffFactory, UserFactory
-
-from .helpers import error_code, post_json
 
 pytestmark = pytest.mark.django_db(transaction=True)  # rows are written after commit
 

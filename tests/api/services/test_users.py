@@ -9,10 +9,9 @@ from django.test import override_settings
 from api import roles
 from api.models import Account, Approval, AuditRecord, Transaction
 from api.services.approvals import approval_approve, staff_deposit
+from tests.api.helpers import error_code, money_snapshot, post_json
+from tests.api.test_concurrency import post, run_threads, verify_ledger
 from tests.factories import AccountFactory, StaffFactory, UserFactory, bearer
-
-from .helpers import error_code, money_snapshot, post_json
-from .test_concurrency import post, run_threads, verify_ledger
 
 pytestmark = pytest.mark.django_db
 
