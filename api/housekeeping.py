@@ -6,12 +6,18 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from .models import IdempotencyRecord, MfaChallenge
+from .models import IdempotencyBody, IdempotencyRecord, MfaChallenge
 
 
 def purge_idempotency_keys(*, slot) -> int:
     """Keys older than ``IDEMPOTENCY_RETENTION_HOURS`` (never under 24: the contract keeps them a day)."""
-    cutoff = timezone.now() - timedelta(hours=max(settings.IDEMPOTENCY_RETENTION_HOURS, 24))
+    return purge_idempotency(hours=settings.IDEMPOTENCY_RETENTION_HOURS)
+
+
+def purge_idempotency(*, hours: int) -> int:
+    """Records and kept bodies older than ``hours`` (never under 24); how many records went."""
+    cutoff = timezone.now() - timedelta(hours=max(hours, 24))
+    IdempotencyBody.objects.filter(created_at__lt=cutoff).delete()
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 

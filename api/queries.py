@@ -17,7 +17,16 @@ from nexus import queries as nexus_queries
 from nexus import sql
 from nexus.models import Job
 
-from .models import Account, IdempotencyRecord, LedgerEntry, Notification, StandingOrder, Transaction, User
+from .models import (
+    Account,
+    IdempotencyBody,
+    IdempotencyRecord,
+    LedgerEntry,
+    Notification,
+    StandingOrder,
+    Transaction,
+    User,
+)
 
 A, T, L, R = sql.Names(Account), sql.Names(Transaction), sql.Names(LedgerEntry), sql.Names(IdempotencyRecord)
 
@@ -152,9 +161,11 @@ CLAIM_KEY = (f"INSERT INTO {R.table} ({R.user}, {R.key}, {R.fingerprint}, {R.cre
              f"VALUES (%s, %s, %s, %s) ON CONFLICT ({R.user}, {R.key}) DO NOTHING RETURNING 1")
 STORE_OUTCOME = (f"UPDATE {R.table} SET {R.response_status} = %s, {R.result_type} = %s, {R.result_id} = %s "
                  f"WHERE {R.user} = %s AND {R.key} = %s")
-# After the commit: the first answer's body, rendered once the locks were released (api.services.money_request).
-STORE_BODY = (f"UPDATE {R.table} SET {R.response_body} = %s "
-              f"WHERE {R.user} = %s AND {R.key} = %s AND {R.response_body} IS NULL")
+# After the commit: the first answer's body, rendered once the locks were released (api.services.money_request),
+# into an UNLOGGED table: no second WAL flush per money request.
+B = sql.Names(IdempotencyBody)
+STORE_BODY = (f"INSERT INTO {B.table} ({B.user_id}, {B.key}, {B.body}, {B.created_at}) VALUES (%s, %s, %s, %s) "
+              f"ON CONFLICT ({B.user_id}, {B.key}) DO NOTHING")
 
 
 def claim_key(user_id, key: str, fingerprint: str, now) -> bool:
@@ -168,9 +179,9 @@ def store_outcome(user_id, key: str, status: int, result_type: str, result_id: s
         cursor.execute(STORE_OUTCOME, [status, result_type, result_id, user_id, key])
 
 
-def store_body(user_id, key: str, body: str) -> None:
+def store_body(user_id, key: str, body: str, now) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(STORE_BODY, [body, user_id, key])
+        cursor.execute(STORE_BODY, [user_id, key, body, now])
 
 
 # --- the two hottest reads: a customer's accounts, a statement page ---------------------------

@@ -148,7 +148,6 @@ class IdempotencyRecordAdmin(ReadOnlyAdmin):
     list_display = ["user_email", "key", "response_status", "created"]
     list_select_related = ["user"]
     search_fields = ["key", "user__email"]
-    exclude = ["response_body"]
 
     user_email = email_column("user", "User")
     created = time_column("created_at")

@@ -349,32 +349,6 @@ class LedgerEntry(models.Model):
         return f"{self.account_id} {money.fmt(self.amount, self.currency)} {self.currency}"
 
 
-class IdempotencyRecord(models.Model):
-    """The first response to a (user, key); replayed for the same request, refused for another.
-
-    Written in the request's transaction: the claim, then the answer's status and the result it names
-    (``result_type``, a model label, and ``result_id``); the body after the commit, as first rendered
-    (api.services.money_request)."""
-
-    user = models.ForeignKey(  # indexed by idempotency_unique_user_key
-        "api.User", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    key = models.CharField(max_length=64)
-    fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True)
-    # JSON text, not jsonb: a replay returns the body exactly as first sent (jsonb reorders keys).
-    response_body = models.TextField(null=True)
-    result_type = models.CharField(max_length=40, null=True)
-    result_id = models.CharField(max_length=64, null=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
-
-    def __str__(self):
-        return f"{self.user_id}:{self.key}"
-
-
 class Approval(models.Model):
     """A staff request held for a second pair of eyes (dual control): the command's validated input.
 
@@ -485,6 +459,7 @@ class AuditRecord(models.Model):
 
 # Each in a module of its own; they refer to the models above.
 from .bills import Biller, BillPayment  # noqa: E402, F401
+from .idempotency import IdempotencyBody, IdempotencyRecord  # noqa: E402, F401
 from .notifications import Notification  # noqa: E402, F401
 from .security import MfaChallenge, RecoveryCode, TwoFactor  # noqa: E402, F401
 from .standing import StandingOrder, StandingOrderRun  # noqa: E402, F401

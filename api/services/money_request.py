@@ -16,9 +16,10 @@ approval endpoint and the admin's deposit and reversal pages call :func:`run` on
    job, committed on its own since the movement rolled back (``api.reactions.owe_refusal``).
 
 Nothing is rendered while the rows are locked: the caller renders the result after the commit and
-:func:`remember` stores that body, so that a replay answers the very bytes of the first answer. A replay
-that comes before the body is stored (the first answer is still on its way, or its process died right
-after the commit) is rendered from the result the record names.
+:func:`remember` keeps that body (``IdempotencyBody``, an UNLOGGED table: no second WAL flush), so that a
+replay answers the very bytes of the first answer. A replay whose body is not there (the first answer is
+still on its way, its process died right after the commit, or the database crashed or failed over since)
+is rendered from the result the record names.
 """
 
 import hashlib
@@ -37,7 +38,7 @@ from django.utils import timezone
 from nexus import sql
 
 from .. import exceptions, queries
-from ..models import Account, Approval, IdempotencyRecord, User
+from ..models import Account, Approval, IdempotencyBody, IdempotencyRecord, User
 from ..reactions import owe_refusal
 from .mfa import confirm_step_up
 
@@ -98,9 +99,9 @@ def _status(result) -> int:
 
 
 def _replayed(record: IdempotencyRecord) -> Outcome:
-    # A record kept from before results were named (api 0025) has its body and names nothing.
     result = apps.get_model(record.result_type).objects.get(pk=record.result_id) if record.result_type else None
-    return Outcome(status=record.response_status, result=result, replayed=True, body=record.response_body)
+    body = IdempotencyBody.objects.filter(user_id=record.user_id, key=record.key).values_list("body", flat=True).first()
+    return Outcome(status=record.response_status, result=result, replayed=True, body=body)
 
 
 def _claim(user: User, key: str, digest: str) -> Outcome | None:
@@ -166,4 +167,4 @@ def run(*, user: User, key: str | None, scope: str, payload: dict, command: Comm
 def remember(*, user: User, key: str | None, body: str) -> None:
     """Keep the first answer's body (rendered after the commit) for the replays of this key."""
     if key:
-        queries.store_body(user.pk, key, body)
+        queries.store_body(user.pk, key, body, timezone.now())

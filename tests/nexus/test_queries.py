@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from api import queries as api_queries
-from api.models import Account, IdempotencyRecord, Transaction
+from api.models import Account, IdempotencyBody, IdempotencyRecord, Transaction
 from api.services.transfers import transfer_external
 from business import queries as business_queries
 from business.models import DailyActiveUser, MetricEvent
@@ -72,11 +72,11 @@ def test_every_api_statement_runs_against_the_schema():
     assert api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     assert not api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     api_queries.store_outcome(sender.owner_id, "k", 201, "api.transaction", str(txn.pk))
-    api_queries.store_body(sender.owner_id, "k", "{}")
-    api_queries.store_body(sender.owner_id, "k", "[]")  # the first body stays
+    api_queries.store_body(sender.owner_id, "k", "{}", timezone.now())
+    api_queries.store_body(sender.owner_id, "k", "[]", timezone.now())  # the first body stays
     record = IdempotencyRecord.objects.get(key="k")
-    assert (record.response_status, record.result_type, record.result_id, record.response_body) == (
-        201, "api.transaction", str(txn.pk), "{}")
+    assert (record.response_status, record.result_type, record.result_id) == (201, "api.transaction", str(txn.pk))
+    assert IdempotencyBody.objects.get(key="k").body == "{}"
     assert [a.pk for a in api_queries.account_page(sender.owner_id, 0, 10)] == [sender.pk]
     start, end = timezone.now() - dt.timedelta(days=1), timezone.now() + dt.timedelta(days=1)
     lines = api_queries.statement_page(owner_id=sender.owner_id, number=sender.pk, start=start, end=end, limit=50)

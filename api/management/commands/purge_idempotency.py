@@ -1,11 +1,9 @@
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 from django.utils.translation import ngettext
 
-from api.models import IdempotencyRecord
+from api.housekeeping import purge_idempotency
 
 
 class Command(BaseCommand):
@@ -16,8 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, hours, **options):
         hours = max(hours, 24)
-        cutoff = timezone.now() - timedelta(hours=hours)
-        deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+        deleted = purge_idempotency(hours=hours)
         self.stdout.write(ngettext("Deleted %(count)d idempotency record older than %(hours)d hours.",
                                    "Deleted %(count)d idempotency records older than %(hours)d hours.", deleted)
                           % {"count": deleted, "hours": hours})

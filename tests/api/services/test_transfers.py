@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from api.models import Account, BillPayment, FxRate, IdempotencyRecord, Transaction
+from api.models import Account, BillPayment, FxRate, IdempotencyBody, Transaction
 from nexus import refcache
 from tests.api.helpers import error_code, money_snapshot, post_json
 from tests.factories import BillerFactory, fund
@@ -386,7 +386,7 @@ class TestIdempotency:
         # The process died between the commit and keeping the body: the record names the transaction.
         receiver = account_factory()
         first = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="pay-3")
-        IdempotencyRecord.objects.filter(key="pay-3").update(response_body=None)
+        IdempotencyBody.objects.filter(key="pay-3").delete()
         before = money_snapshot()
         again = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="pay-3")
         assert (again.status_code, again.json(), again["Idempotent-Replayed"]) == (201, first.json(), "true")
