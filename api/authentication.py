@@ -22,6 +22,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from nexus import refcache
+from nexus.throttles import UserThrottle, record_counted
 
 from . import queries
 from .tokens import claimed_version
@@ -45,6 +46,12 @@ class AccountBlockedToken(DrfAuthenticationFailed):
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
+    request = None
+
+    def authenticate(self, request):
+        self.request = request  # DRF makes an authenticator per request
+        return super().authenticate(request)
+
     def get_validated_token(self, raw_token):
         return _validate(raw_token)
 
@@ -53,7 +60,11 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = uuid.UUID(str(validated_token[api_settings.USER_ID_CLAIM]))
         except (KeyError, ValueError) as exc:
             raise InvalidToken(_("Token contained no recognizable user identification")) from exc
-        user, reference_version = queries.user_by_id(user_id)
+        # The request's user-throttle hit rides on the same statement (nexus.throttles, api.queries).
+        counted = UserThrottle.counted_with_the_user_row(self.request, user_id) if self.request else None
+        user, reference_version, hits = queries.user_by_id(user_id, counted[:2] if counted else None)
+        if counted and hits is not None:
+            record_counted(self.request, counted[0], hits, counted[2])
         if reference_version is not None:
             refcache.learned(reference_version)  # checks made on older reference data are made again now
         if user is None:

@@ -41,12 +41,26 @@ USER_BY_ID = (f"SELECT {_USER_COLUMNS}, ({nexus_queries.REFERENCE_VERSION}) FROM
               f"WHERE {sql.column(User, 'id')} = %s")
 
 
-def user_by_id(user_id) -> tuple[User | None, int | None]:
-    """The user, and the reference data version read in the same statement."""
-    rows = sql.fetch(USER_BY_ID, [user_id])
+# And the request's throttle hit (nexus.throttles.UserThrottle, on PostgreSQL): the counter's upsert as a
+# data-modifying CTE of the same statement, one round trip instead of two for every authenticated request.
+USER_BY_ID_COUNTING = (f"WITH hit AS ({nexus_queries.HIT}) SELECT {_USER_COLUMNS}, "
+                       f"({nexus_queries.REFERENCE_VERSION}), (SELECT hits FROM hit) FROM {sql.table(User)} "
+                       f"WHERE {sql.column(User, 'id')} = %s")
+
+
+def user_by_id(user_id, throttle: tuple[str, int] | None = None) -> tuple[User | None, int | None, int | None]:
+    """The user, the reference data version read in the same statement, and with ``throttle`` (key, window
+    start) the throttle's hits in that window counting this request (else None)."""
+    if throttle is None:
+        rows = sql.fetch(USER_BY_ID, [user_id])
+        hits = None
+    else:
+        rows = sql.fetch(USER_BY_ID_COUNTING, [*throttle, user_id])
+        hits = rows[0][-1] if rows else None
+        rows = [row[:-1] for row in rows]
     if not rows:
-        return None, None
-    return sql.instances(User, USER_FIELDS, [rows[0][:-1]])[0], rows[0][-1]
+        return None, None, hits
+    return sql.instances(User, USER_FIELDS, [rows[0][:-1]])[0], rows[0][-1], hits
 
 
 # --- the one lock of the money path (api.locks) ---------------------------------------------

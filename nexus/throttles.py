@@ -3,7 +3,10 @@
 DRF's SimpleRateThrottle keeps a list of timestamps in the cache and rewrites it on every
 request (a read and a write, not atomic across processes). Here each request is one atomic
 increment of a fixed-window counter: ``INCR`` on Redis when ``REDIS_URL`` is set, otherwise a
-single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on PostgreSQL.
+single ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on PostgreSQL (an UNLOGGED table). On
+PostgreSQL an authenticated request's user-throttle hit is made by the statement that reads its user
+row (api.authentication, ``api.queries.USER_BY_ID_COUNTING``): one round trip for both; the throttle
+then reads the count handed over (:func:`record_counted`) instead of sending its own.
 """
 
 import hashlib
@@ -28,11 +31,16 @@ def _redis_client():
     return _redis
 
 
-def hit(key: str, window: int, now: float | None = None) -> tuple[int, int]:
-    """Count one request for ``key``; return (hits in the current window, seconds until it ends)."""
+def window_of(window: int, now: float | None = None) -> tuple[int, int]:
+    """(the current window's start, seconds until it ends)."""
     now = time.time() if now is None else now
     start = int(now // window) * window
-    remaining = max(1, int(start + window - now))
+    return start, max(1, int(start + window - now))
+
+
+def hit(key: str, window: int, now: float | None = None) -> tuple[int, int]:
+    """Count one request for ``key``; return (hits in the current window, seconds until it ends)."""
+    start, remaining = window_of(window, now)
     if settings.REDIS_URL:
         pipe = _redis_client().pipeline()
         redis_key = f"throttle:{key}:{start}"
@@ -60,9 +68,10 @@ class WindowThrottle(BaseThrottle):
         ident = self.get_ident_key(request, view)
         if ident is None:
             return True
-        rates = api_settings.DEFAULT_THROTTLE_RATES
-        limit, window = parse_rate(rates[self.scope])
-        count, self._wait = hit(f"{self.scope}:{ident}", window)
+        limit, window = parse_rate(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+        key = f"{self.scope}:{ident}"
+        counted = getattr(request._request, COUNTED, {}).get(key)
+        count, self._wait = counted if counted is not None else hit(key, window)
         return count <= limit
 
     def wait(self):
@@ -85,6 +94,29 @@ class UserThrottle(WindowThrottle):
         if request.user and request.user.is_authenticated:
             return f"u:{request.user.pk}"
         return None
+
+    @classmethod
+    def counted_with_the_user_row(cls, request, user_id) -> tuple[str, int, int] | None:
+        """(key, window start, seconds left) when this request's hit can be counted by the statement that
+        reads its user row (api.authentication): on PostgreSQL (no Redis), for a view this throttle guards.
+        The count is then handed over with :func:`record_counted` and no statement of its own is sent."""
+        view = (request.parser_context or {}).get("view")
+        if settings.REDIS_URL or view is None or not any(
+                isinstance(throttle, cls) for throttle in view.get_throttles()):
+            return None
+        start, remaining = window_of(parse_rate(api_settings.DEFAULT_THROTTLE_RATES[cls.scope])[1])
+        return f"{cls.scope}:u:{user_id}"[:200], start, remaining
+
+
+COUNTED = "nexus_throttle_counted"  # on the HttpRequest: {key: (hits, seconds left)} counted already
+
+
+def record_counted(request, key: str, hits: int, remaining: int) -> None:
+    counted = getattr(request._request, COUNTED, None)
+    if counted is None:
+        counted = {}
+        setattr(request._request, COUNTED, counted)
+    counted[key] = (hits, remaining)
 
 
 class RegisterThrottle(WindowThrottle):

@@ -57,9 +57,12 @@ def test_no_sql_text_outside_the_queries_modules():
 def test_every_api_statement_runs_against_the_schema():
     sender = AccountFactory(funded=Decimal("100"))
     receiver = AccountFactory(type=Account.Type.USD)
-    user, version = api_queries.user_by_id(sender.owner_id)
-    assert user.pk == sender.owner_id and version == nexus_queries.reference_version()
-    assert api_queries.user_by_id(uuid.uuid4()) == (None, None)
+    user, version, hits = api_queries.user_by_id(sender.owner_id)
+    assert user.pk == sender.owner_id and version == nexus_queries.reference_version() and hits is None
+    assert api_queries.user_by_id(uuid.uuid4()) == (None, None, None)
+    for expected in (1, 2):  # the user row and the throttle's hit in one statement
+        user, version, hits = api_queries.user_by_id(sender.owner_id, ("user:u:test", 60))
+        assert (user.pk, version, hits) == (sender.owner_id, nexus_queries.reference_version(), expected)
     locked = api_queries.lock_accounts(sorted([sender.pk, receiver.pk]))
     assert [a.pk for a in locked] == sorted([sender.pk, receiver.pk])
     txn = transfer_external(user=sender.owner, sender_number=sender.pk, receiver_number=receiver.pk,

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 import uuid
 
 import pytest
@@ -91,6 +92,21 @@ class TestClientIp:
         assert response.status_code == 429
         assert response.json()["error"]["code"] == "throttled"
         assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_the_user_throttle_counts_with_the_user_row_and_refuses_past_its_rate(user_client, django_assert_num_queries):
+    """On PostgreSQL the user throttle's hit rides on the statement that reads the user row: one statement
+    for both, and the fourth request of a 3/min rate is 429 with its Retry-After."""
+    window_start = (int(time.time()) // 60 + 1) * 60  # the next minute: the four requests share its window
+    with rates(user="3/min"), time_machine.travel(window_start + 1, tick=False):
+        assert user_client.get("/accounts/").status_code == 200  # reference data read once
+        with django_assert_num_queries(2):  # the user row with its hit, the account list
+            assert user_client.get("/accounts/").status_code == 200
+        assert user_client.get("/accounts/").status_code == 200
+        refused = user_client.get("/accounts/")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (429, "throttled")
+    assert int(refused["Retry-After"]) > 0
 
 
 @pytest.mark.django_db(transaction=True)
