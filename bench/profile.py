@@ -54,7 +54,9 @@ class Recorder:
     """py-spy recording a process (and its children) for as long as it runs."""
 
     def __init__(self, pid: int, path: Path, *, subprocesses: bool, rate: int = 250):
-        command = [_py_spy(), "record", "--pid", str(pid), "--format", "raw", "--rate", str(rate),
+        # --gil: only the samples of a thread holding the GIL, i.e. running Python code (a worker waiting for
+        # PostgreSQL or a client has released it); py-spy's own idle detection counts those waits as busy.
+        command = [_py_spy(), "record", "--pid", str(pid), "--format", "raw", "--rate", str(rate), "--gil",
                    "--nonblocking", "--output", str(path)]
         if subprocesses:
             command.append("--subprocesses")

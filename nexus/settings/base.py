@@ -125,10 +125,11 @@ def database(*, embedded: bool) -> dict:
     # the connection at all (a dead host, a blackholed route) is a 503 after this, not after TCP's minutes.
     config["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2))
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    # A persistent connection is checked (one SELECT 1) when a request first uses it, so a database
-    # restart or failover costs no request an error. About 8 % of transfer throughput on the
-    # benchmark machine (bench/README.md); switch it off where connections never drop.
+    # A persistent connection idle for a second is checked (one SELECT 1) when a request first uses it,
+    # so a database restart or failover while it idled costs no request an error; one in steady use is
+    # not (nexus.pgbackend: the check was a round trip on every request).
     config["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
+    config["ENGINE"] = "nexus.pgbackend"
     config["TEST"] = {"NAME": env("DATABASE_TEST_NAME", default=f"test_{config['NAME']}")}
     return config
 
