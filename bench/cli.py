@@ -54,6 +54,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                         help="first wait up to S seconds for the machine to be idle (< 10%% CPU over 2 s)")
     parser.add_argument("--seed", type=int, default=20260101, help="random seed for the request streams")
+    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"],
+                        help="the HTTP server (granian: an experiment, see bench/README.md)")
     parser.add_argument("--profile", action="store_true",
                         help="sample the gunicorn workers and the job worker with py-spy during each scenario and print "
                              "the CPU per request by stage (bench/profile.py); throughput is lower while it samples")
@@ -312,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import baseline, invariants, report, scenarios, whatif
     from .seed import seed
-    from .server import Gunicorn, free_port
+    from .server import Granian, Gunicorn, free_port
 
     database = connection.settings_dict["NAME"]
     if not args.keep_data and env.reset_database():
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         "reads": lambda: scenarios.reads(cohort, args.concurrency),
         "mix": lambda: scenarios.mix(cohort, args.concurrency, billers),
     }
-    server = Gunicorn(port=free_port(), workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+    server = (Granian if args.server == "granian" else Gunicorn)(port=free_port(), workers=args.workers, worker_class=args.worker_class, threads=args.threads,
                       log_path=env.RESULTS / f"gunicorn-{cohort.run_id}.log",
                       counters_path=env.RESULTS / f"counters-{cohort.run_id}.bin",
                       extra_env=whatif.env_for(args.what_if))

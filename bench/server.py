@@ -141,6 +141,23 @@ class Gunicorn:
         self._log.close()
 
 
+@dataclass
+class Granian(Gunicorn):
+    """granian (a Rust HTTP server) serving the same WSGI application with as many worker processes, one
+    blocking thread each, like gunicorn's sync workers: ``--server granian``, an experiment the app does not
+    ship (issue 23). gunicorn's hooks do not run here, so the SQL and request counters stay empty."""
+
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(self.workers), "--blocking-threads", str(self.threads), "--backlog", "2048",
+                "--no-ws", "nexus.wsgi:application"]
+
+    def _workers_ready(self) -> bool:
+        children = len(self.processes()) - 1
+        return children >= self.workers
+
+
 class PostgresProcesses:
     """The local PostgreSQL processes that work for us: our database's backends (PostgreSQL names
     them ``postgres: <user> <database> ...``) and the shared background processes (WAL writer,
