@@ -8,7 +8,8 @@
    random: the worst case for row locks (and, with the wrong lock order, for deadlocks).
 3. ``reads``: the account list and the first statement page (20 lines) of random customers.
 4. ``mix``: logins, transfers between random customers (contention possible), bill payments
-   (some converting from USD/EUR), reads, and a few deliberate refusals (overdrafts, 422).
+   (some converting from USD/EUR), reads, and a few deliberate refusals (transfers to an account that
+   does not exist: 422 ``receiver_not_found``, after the sender's lock).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from .seed import CURRENCIES, Cohort, Customer
 PLACES = {"JOD": Decimal("0.001"), "USD": Decimal("0.01"), "EUR": Decimal("0.01")}
 # Mix weights (percent). A login costs ~0.25 s of CPU (PBKDF2, 1,000,000 iterations) on this
 # machine, as much as ~100 transfers, so logins are kept to one request in a hundred.
-MIX = {"accounts": 30, "statement": 25, "billers": 5, "transfer": 25, "bill": 12, "overdraft": 2, "login": 1}
+MIX = {"accounts": 30, "statement": 25, "billers": 5, "transfer": 25, "bill": 12, "refused": 2, "login": 1}
+# A well-formed account number (check digit right) that is never issued: issued ones never start with 0.
+NO_SUCH_ACCOUNT = "000000000000"
 
 
 def _amount(rng, currency: str, low: int = 100, high: int = 999) -> str:
@@ -149,10 +152,11 @@ def mix(cohort: Cohort, concurrency: int, billers: list[tuple[int, str]]):
             sender, receiver = _pick_pair(rng, pool)
             source, target = _currencies(rng)
             return transfer_request(rng, sender, source, receiver.accounts[target], _amount(rng, source))
-        if label == "overdraft":
-            sender, receiver = _pick_pair(rng, pool)
-            return transfer_request(rng, sender, "JOD", receiver.accounts["JOD"], "9999999.000",
-                                    label="overdraft", expect_refusal=True)
+        if label == "refused":
+            # Not an overdraft: an amount above any balance needs a second-factor code first (403, step-up).
+            sender, _ = _pick_pair(rng, pool)
+            return transfer_request(rng, sender, "JOD", NO_SUCH_ACCOUNT, _amount(rng, "JOD"),
+                                    label="refused", expect_refusal=True)
         if label == "bill":
             source = "JOD" if rng.random() < 0.8 else CURRENCIES[1 + rng.randrange(2)]
             key = _key(rng)
