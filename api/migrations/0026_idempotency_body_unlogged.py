@@ -14,15 +14,13 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='IdempotencyBody',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('pk', models.CompositePrimaryKey('user_id', 'key', blank=True, editable=False, primary_key=True,
+                                                  serialize=False)),
                 ('user_id', models.UUIDField()),
                 ('key', models.CharField(max_length=64)),
                 ('body', models.TextField()),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
-            options={
-                'constraints': [models.UniqueConstraint(fields=('user_id', 'key'), name='idempotency_body_user_key')],
-            },
         ),
         # No WAL for the kept bodies: writing one waits for no flush; a crash or a failover empties the table
         # and a replay is then rendered from the result its record names (api.services.money_request).

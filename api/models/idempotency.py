@@ -34,14 +34,14 @@ class IdempotencyBody(models.Model):
     a replay whose body is gone is rendered again from the result its record names. The record itself
     (the claim, the status, the result) is an ordinary table: what was applied is never forgotten."""
 
+    # The pair is the primary key: no id sequence. An UNLOGGED table's sequence is unlogged too, and a
+    # standby promoted by a failover found it unreadable ("bad magic number in sequence").
+    pk = models.CompositePrimaryKey("user_id", "key")
     user_id = models.UUIDField()
     key = models.CharField(max_length=64)
     # JSON text, not jsonb: a replay returns the body exactly as first sent (jsonb reorders keys).
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user_id", "key"], name="idempotency_body_user_key")]
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
