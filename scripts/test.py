@@ -6,11 +6,11 @@ test suite on real PostgreSQL.
     python3 scripts/test.py --in-process     # ruff, import-linter, the in-process tier only (the quick loop)
     python3 scripts/test.py tests/api        # extra arguments go to pytest, as they are
 
-The tiers (tests/conftest.py, TIERS): the in-process tests run in parallel, one pytest-xdist worker per
-core, each on a test database of its own; then the server and browser tiers (gunicorn, uvicorn and job
-workers as real processes, headless Chromium on a live server; each test on free ports and its
-worker's own test database) two test modules at a time; then the cluster and the containers one at a
-time, since the cluster tests measure how long a failover keeps a client waiting.
+The tiers (tests/conftest.py, TIERS): the in-process tests and the server and browser tiers (gunicorn,
+uvicorn and job workers as real processes, headless Chromium on a live server; each test on free ports)
+run together, one pytest-xdist worker per core, a test module at a time on each, each worker on a test
+database of its own; then the cluster and the containers one at a time, since the cluster tests measure
+how long a failover keeps a client waiting. ``--in-process`` runs the in-process tier alone.
 """
 
 import os
@@ -19,7 +19,6 @@ import sys
 from _bootstrap import ensure_browser, ensure_docker, ensure_venv, run
 
 OUT_OF_PROCESS = "server or browser or cluster or compose"
-TWO_AT_A_TIME = "server or browser"
 ONE_AT_A_TIME = "cluster or compose"
 
 
@@ -42,10 +41,12 @@ def main() -> None:
         run(python, "-m", "pytest", *args, env={**browser, **docker})
         return
     workers = str(min(os.cpu_count() or 1, 4))
-    run(python, "-m", "pytest", "-q", "-m", f"not ({OUT_OF_PROCESS})", "-n", workers, "--dist", "loadfile")
-    if not in_process_only:
-        run(python, "-m", "pytest", "-q", "-m", TWO_AT_A_TIME, "-n", "2", "--dist", "loadfile", env=browser)
-        run(python, "-m", "pytest", "-q", "-m", ONE_AT_A_TIME, env=docker)
+    if in_process_only:
+        run(python, "-m", "pytest", "-q", "-m", f"not ({OUT_OF_PROCESS})", "-n", workers, "--dist", "loadfile")
+        return
+    run(python, "-m", "pytest", "-q", "-m", f"not ({ONE_AT_A_TIME})", "-n", workers, "--dist", "loadfile",
+        env=browser)
+    run(python, "-m", "pytest", "-q", "-m", ONE_AT_A_TIME, env=docker)
 
 
 if __name__ == "__main__":
