@@ -102,7 +102,7 @@ class UserThrottle(WindowThrottle):
         The count is then handed over with :func:`record_counted` and no statement of its own is sent."""
         view = (request.parser_context or {}).get("view")
         if settings.REDIS_URL or view is None or not any(
-                isinstance(throttle, cls) for throttle in view.get_throttles()):
+                issubclass(throttle, cls) for throttle in view.throttle_classes):
             return None
         start, remaining = window_of(parse_rate(api_settings.DEFAULT_THROTTLE_RATES[cls.scope])[1])
         return f"{cls.scope}:u:{user_id}"[:200], start, remaining

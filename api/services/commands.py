@@ -9,6 +9,7 @@ money movement a refusal is reported as (None when the request is not itself one
 
 import datetime as dt
 import uuid
+from abc import abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,8 +29,9 @@ class Payment(Command):
 
     amount: Decimal
 
+    @abstractmethod
     def currency(self, user: User) -> str | None:
-        raise NotImplementedError
+        """The currency ``amount`` is in, for this caller; None when the service will refuse as for anyone."""
 
     def needs_code(self, user: User, otp: str | None) -> bool:
         if not otp and mfa.below_step_up_in_any_currency(self.amount):

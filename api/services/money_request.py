@@ -25,6 +25,7 @@ is rendered from the result the record names.
 import hashlib
 import json
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -48,7 +49,7 @@ RETRYABLE = {"40P01", "40001"}
 ATTEMPTS = 3
 
 
-class Command:
+class Command(ABC):
     """What a money request asks the bank to do (``api.services.commands``): ``needs_code`` is asked
     before the transaction (does this payment need a second-factor code?), ``execute`` runs inside it
     (lock, check, book, through the service that owns the rule). ``kind`` is the money movement a refusal
@@ -64,8 +65,9 @@ class Command:
     def needs_code(self, user: User, otp: str | None) -> bool:
         return False
 
+    @abstractmethod
     def execute(self, *, user: User, key: str | None, stepped_up: bool):
-        raise NotImplementedError
+        """Lock, check and book, inside the request's transaction; return the result."""
 
 
 @dataclass(frozen=True)
