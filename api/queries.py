@@ -69,12 +69,12 @@ def user_by_id(user_id, throttle: tuple[str, int] | None = None) -> tuple[User |
 # and compiling this queryset on every transfer cost more than running it.
 
 ACCOUNT_FIELDS, _ACCOUNT_COLUMNS = sql.select_list(Account)
-LOCK_ACCOUNTS = (f"SELECT {_ACCOUNT_COLUMNS} FROM {A.table} WHERE {A.account_number} = ANY(%s) "
+LOCK_ACCOUNTS = (f"SELECT {_ACCOUNT_COLUMNS} FROM {A.table} WHERE {A.account_number} = ANY(%s::varchar[]) "
                  f"ORDER BY {A.account_number} FOR NO KEY UPDATE")
 
 
 def lock_accounts(numbers: list[str]) -> list[Account]:
-    return sql.instances(Account, ACCOUNT_FIELDS, sql.fetch(LOCK_ACCOUNTS, [numbers]))
+    return sql.instances(Account, ACCOUNT_FIELDS, sql.fetch(LOCK_ACCOUNTS, [sql.array(numbers)]))
 
 
 # --- step-up across requests (api.services.stepup): one statement on an uncoded payment -------
@@ -112,8 +112,8 @@ def lock_user_totals(user_id, since) -> tuple:
 
 # --- the posting: balances, the transaction row, its ledger legs and its reactions' job -------
 # One round trip instead of six; its text and its 30 parameters are the same for every posting
-# (arrays through unnest), so psycopg converts it once and PostgreSQL prepares it once per
-# connection: 347-417 -> 385-412 transfers/s in 10 s A/B windows (it was re-parsed in Python on
+# (arrays through unnest, each sent as one text: nexus.sql.array), so psycopg converts it once and
+# PostgreSQL prepares it once per connection: 347-417 -> 385-412 transfers/s in 10 s A/B windows (it was re-parsed in Python on
 # every transfer, about 7 % of a worker, when its shape varied with the number of legs).
 
 BALANCE_FIELDS = ("account_number", "balance", "spent_on", "spent_amount")
@@ -157,12 +157,12 @@ def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now) ->
     """Run the posting. ``balances``: one tuple per changed account in BALANCE_FIELDS order;
     ``lines``: one ``Line`` per ledger leg."""
     params: list = [now]
-    params += [list(column) for column in zip(*balances, strict=True)] or [[] for _ in BALANCE_FIELDS]
+    params += [sql.array(column) for column in zip(*balances, strict=True)] or ["{}" for _ in BALANCE_FIELDS]
     params += sql.insert_values(txn)
     params += sql.insert_values(Job(topic=MONEY_MOVED, key=str(txn.pk), created_at=now, available_at=now))
     params += [txn.uncoded_total, txn.initiated_by_id, txn.uncoded_total]
     params += [txn.pk, now]
-    params += [list(column) for column in zip(*lines, strict=True)]
+    params += [sql.array(column) for column in zip(*lines, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(posting(), params)
 
@@ -284,7 +284,7 @@ def movements(ids: list[str]) -> list[Transaction]:
     role only), ``initiated_by`` (its id only) and ``reverses`` (ORIGINAL_FIELDS) at hand."""
     found = []
     width = len(TXN_FIELDS)
-    for row in sql.fetch(MOVEMENTS, [ids]):
+    for row in sql.fetch(MOVEMENTS, [sql.array(ids)]):
         txn = Transaction.from_db(connection.alias, TXN_FIELDS, row[:width])
         sender_owner, sender_role, receiver_owner, receiver_role = row[width:width + 4]
         txn.sender_account = Account.from_db(connection.alias, ["account_number", "owner_id", "role"],
