@@ -9,6 +9,8 @@ from rest_framework import serializers
 from rest_framework.fields import get_attribute
 from rest_framework.utils import html
 
+from nexus.fieldnames import PlainFields
+
 from .. import bounds, money
 from ..identifiers import is_valid_account_number
 from ..services.money_request import KEY_PATTERN
@@ -104,7 +106,7 @@ class AccountNumberField(serializers.CharField):
 # JSON types, so a number where a string belongs is malformed input. And a string longer than its
 # documented maximum is refused even if trimming would shorten it. (A comment, not a docstring: the
 # schema generator would show a mixin's docstring as the description of every request body.)
-class JSONTypes:
+class JSONTypes(PlainFields):
 
     JSON_TYPES = [
         (serializers.BooleanField, bool, "a boolean"),

@@ -4,6 +4,7 @@ They were added after each class by patching ``_declared_fields["from"]`` or
 ``base_filters["from"]``, five times, each differently.
 """
 
+import copy
 import datetime as dt
 import re
 from pathlib import Path
@@ -47,3 +48,63 @@ def test_from_is_read_validated_and_refused_under_its_own_name():
     assert not query.is_valid() and list(query.errors) == ["from"]
     assert FxQuoteSerializer({"from": "USD", "to": "EUR", "amount": "1.00", "converted_amount": "0.92",
                               "rate": "0.92"}).data["from"] == "USD"
+
+
+# --- PlainFields: fields copied shallowly, each serializer's own -----------------------------------
+
+def _every_request_serializer():
+    from rest_framework import serializers as drf
+
+    from nexus.fieldnames import PlainFields
+
+    seen, todo = set(), [PlainFields]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    return [cls for cls in seen if issubclass(cls, drf.Serializer) and cls.__module__.split(".")[0] in
+            ("api", "business", "risk", "nexus")]
+
+
+def test_each_serializer_gets_fields_of_its_own_bound_to_itself():
+    from rest_framework import serializers as drf
+
+    classes = _every_request_serializer()
+    assert len(classes) > 20  # every request body and query serializer
+    for cls in classes:
+        first, second = cls(context={"n": 1}), cls(context={"n": 2})
+        assert list(first.fields) == list(second.fields), cls
+        for name, field in first.fields.items():
+            other = second.fields[name]
+            assert field is not other and field is not cls._declared_fields.get(name), (cls, name)
+            assert field.parent is first and other.parent is second, (cls, name)
+            assert field.context == {"n": 1} and other.context == {"n": 2}, (cls, name)
+            child = getattr(field, "child", None)
+            if isinstance(child, drf.Field):  # held fields are copied deeply, as DRF does
+                assert child is not other.child and child.parent is field, (cls, name)
+
+
+def _deep_fields(self):
+    """DRF's own copy of the declared fields (then named as KeywordFields names them)."""
+    return {public_name(name): field for name, field in copy.deepcopy(self._declared_fields).items()}
+
+
+def test_validation_is_what_deep_copies_give():
+    from api.serializers import ExternalTransferCreateSerializer, RegisterSerializer
+    from api.views.accounts import StatementQuerySerializer
+
+    cases = [
+        (ExternalTransferCreateSerializer, {"sender_account": "1", "receiver_account": 12, "amount": "1.0001",
+                                            "idempotency_key": "x" * 65, "otp": "123456"}),
+        (ExternalTransferCreateSerializer, {"sender_account": "100000000001", "amount": "10"}),
+        (RegisterSerializer, {"email": "not-an-email", "password": ""}),
+        (StatementQuerySerializer, {"from": "2026-02-30", "to": ""}),
+        (StatementQuerySerializer, {"from": "2026-01-01", "to": "2026-01-31"}),
+    ]
+    for cls, data in cases:
+        cheap = cls(data=data)
+        deep = type("Deep", (cls,), {"get_fields": _deep_fields})(data=data)
+        assert cheap.is_valid() == deep.is_valid(), (cls, data)
+        assert copy.deepcopy(cheap.errors) == copy.deepcopy(deep.errors), (cls, data)
+        assert dict(cheap.validated_data) == dict(deep.validated_data), (cls, data)
