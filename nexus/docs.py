@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .errors import read_only
+from .renderers import JSONRenderer
 
 GUIDE = settings.BASE_DIR / "docs" / "API.md"
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
@@ -31,7 +32,7 @@ class LandingView(APIView):
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
-    renderer_classes = [renderers.JSONRenderer, renderers.TemplateHTMLRenderer]
+    renderer_classes = [JSONRenderer, renderers.TemplateHTMLRenderer]
     template_name = "nexus/landing.html"
 
     @extend_schema(exclude=True)

@@ -8,13 +8,13 @@ from django.db import OperationalError
 from django.http import Http404
 from django.utils.module_loading import import_string
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from .domain import DomainError, error_body
 from .outage import database_unavailable
+from .renderers import JSONRenderer
 from .sql import sqlstate
 
 logger = logging.getLogger("nexus.database")

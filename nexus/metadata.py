@@ -1,7 +1,8 @@
 """OPTIONS answers in JSON on every view, whatever else the view renders."""
 
 from rest_framework.metadata import SimpleMetadata
-from rest_framework.renderers import JSONRenderer
+
+from .renderers import JSONRenderer
 
 
 class JSONMetadata(SimpleMetadata):

@@ -14,6 +14,7 @@ from api.roles import Power
 from nexus.fieldnames import KeywordFields
 from nexus.pagination import CursorPagination
 from nexus.permissions import StaffPermission
+from nexus.renderers import JSONRenderer
 
 from .. import exceptions, selectors, serializers
 from ..models import Account, Approval, LedgerEntry
@@ -161,7 +162,7 @@ class StatementQuerySerializer(KeywordFields, drf_serializers.Serializer):
 class StatementView(GenericAPIView):
     pagination_class = CursorPagination
 
-    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, CSVRenderer]
     serializer_class = serializers.StatementLineSerializer
     queryset = LedgerEntry.objects.none()
     CSV_MAX_ROWS = 10_000

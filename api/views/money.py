@@ -9,9 +9,10 @@ it is rendered) and its body kept for the replays of the key.
 
 import json
 
-from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import serializers as drf
 from rest_framework.response import Response
+
+from nexus import renderers
 
 from .. import serializers
 from ..models import Account, Approval, BillPayment, StandingOrder, Transaction
@@ -64,7 +65,7 @@ def run(request, command: Command, *, scope: str, payload: dict, key: str | None
         return Response(json.loads(outcome.body), status=outcome.status, headers=headers)
     body = RENDERERS[type(outcome.result)](outcome.result, context={"request": request}).data
     if not outcome.replayed:
-        money_request.remember(user=request.user, key=key, body=json.dumps(body, cls=DjangoJSONEncoder))
+        money_request.remember(user=request.user, key=key, body=renderers.dumps(body))
     return Response(body, status=outcome.status, headers=headers)
 
 

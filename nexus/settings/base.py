@@ -198,7 +198,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
                                    "nexus.permissions.StaffWhoOnlyRead"],
     "DEFAULT_PARSER_CLASSES": ["nexus.parsers.JSONBodyParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["nexus.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "nexus.pagination.Pagination",
     "DEFAULT_METADATA_CLASS": "nexus.metadata.JSONMetadata",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "nexus.negotiation.StrictContentNegotiation",
