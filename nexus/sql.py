@@ -157,7 +157,18 @@ def array(values) -> str:
 
 
 def _quoted(value) -> str:
-    text = value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else str(value)
+    if isinstance(value, str):
+        text = str.__str__(value)  # a TextChoices member: its value
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int):
+        text = int.__repr__(value)  # an IntegerChoices member: its number
+    elif isinstance(value, (Decimal, uuid.UUID)):
+        text = str(value)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        text = value.isoformat()
+    else:
+        raise TypeError(f"{type(value).__name__} has no text form in an array parameter")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

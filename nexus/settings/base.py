@@ -39,11 +39,6 @@ INSTALLED_APPS = [
     "risk",
 ]
 
-# The admin's messages ("The deposit was booked.") live in the session it already has: Django's default
-# storage builds a cookie store and a session store on every request, API requests included (1.7 % of a
-# read's CPU, bench --profile).
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-
 MIDDLEWARE = [
     # The load balancer's liveness check, answered before anything could wait on the database (nexus.health).
     "nexus.health.LivenessMiddleware",

@@ -80,6 +80,7 @@ def test_each_serializer_gets_fields_of_its_own_bound_to_itself():
             assert field is not other and field is not cls._declared_fields.get(name), (cls, name)
             assert field.parent is first and other.parent is second, (cls, name)
             assert field.context == {"n": 1} and other.context == {"n": 2}, (cls, name)
+            assert field.validators is not other.validators, (cls, name)
             child = getattr(field, "child", None)
             if isinstance(child, drf.Field):  # held fields are copied deeply, as DRF does
                 assert child is not other.child and child.parent is field, (cls, name)

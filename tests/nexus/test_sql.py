@@ -42,3 +42,13 @@ def test_dates_times_and_the_empty_list():
     assert _read_back([moment], "timestamptz") == [moment]
     assert _read_back([], "text") == []
     assert sql.array([Decimal("1.500"), None, "J\"O\\D"]) == '{"1.500",NULL,"J\\"O\\\\D"}'
+
+
+def test_choices_are_their_values_and_other_types_are_refused():
+    from api.models import Account, LedgerEntry
+
+    assert sql.array([LedgerEntry.Purpose.FEE, True, 7]) == '{"fee","true","7"}'
+    assert _read_back([Account.Role.CUSTOMER], "text") == ["customer"]
+    for odd in (b"bytes", 1.5, object()):
+        with pytest.raises(TypeError):
+            sql.array([odd])
