@@ -1,0 +1,138 @@
+"""``python -m bench.interleaved TREE_A TREE_B``: the app's own CPU per request, two trees interleaved.
+
+On this shared host identical benchmark runs differ by up to 40 % (bench/README.md), more than most
+changes worth measuring. Here one warm process per tree (each tree's own code, its own ``.venv`` if it
+has one) drives the whole WSGI stack in-process (every middleware, DRF, the services and their SQL on the
+same embedded benchmark database), without gunicorn, a load generator or concurrency; the two take turns
+block by block, so a change of the host's speed falls on both alike. A block is 60 external transfers and
+150 reads (the account list and a statement page, alternately); the figure is ``time.process_time`` per
+request of that process, so PostgreSQL's and the job worker's CPU are not in it.
+
+The database is the one ``python -m bench`` seeded last (``nexus_bench``); run the benchmark once first.
+A tree is any checkout with the benchmark's ``env.prepare`` (every commit since the benchmark has had
+it): ``git worktree add /tmp/base <commit>`` gives one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+TRANSFERS, READS = 60, 150
+
+
+def _worker(side: int) -> None:
+    """One side: serve "go" lines from stdin with one block each, answering "transfer_us read_us"."""
+    sys.path.insert(0, os.getcwd())
+    from bench import env
+
+    env.prepare(log_level="INFO")
+    import logging
+
+    import django
+
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from api.models import Account
+    from api.services.sessions import issue_tokens
+
+    # The access log goes to a file, as a server's would (not to the controller's pipe).
+    root = logging.getLogger()
+    formatter = root.handlers[0].formatter if root.handlers else None
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    log = logging.FileHandler(os.devnull)
+    log.setFormatter(formatter)
+    root.addHandler(log)
+
+    app = WSGIHandler()
+    # Each side its own senders (no lock waits between the two), one receiver each.
+    accounts = list(Account.objects.filter(role="customer", currency="JOD", owner__is_staff=False,
+                                           owner__blocked_at=None).order_by("account_number")
+                    .select_related("owner")[side * 12: side * 12 + 11])
+    senders, receiver = accounts[:10], accounts[10]
+    tokens = {account.pk: issue_tokens(account.owner)["access"] for account in senders}
+
+    def call(method: str, path: str, token: str, body: bytes = b"", key: str | None = None) -> str:
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": "8000", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1",
+                   "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(body),
+                   "wsgi.url_scheme": "http", "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_LENGTH": str(len(body)),
+                   "CONTENT_TYPE": "application/json"}
+        if key:
+            environ["HTTP_IDEMPOTENCY_KEY"] = key
+        statuses = []
+        b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+        return statuses[0]
+
+    def block(transfers: int, reads: int) -> tuple[float, float]:
+        started = time.process_time()
+        for i in range(transfers):
+            sender = senders[i % len(senders)]
+            body = json.dumps({"sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "1.000"})
+            status = call("POST", "/transfers/external/", tokens[sender.pk], body.encode(), key=str(uuid.uuid4()))
+            assert status.startswith("201"), status
+        middle = time.process_time()
+        for i in range(reads):
+            sender = senders[i % len(senders)]
+            status = call("GET", "/accounts/" if i % 2 else f"/accounts/{sender.pk}/transactions/", tokens[sender.pk])
+            assert status.startswith("200"), status
+        ended = time.process_time()
+        return (middle - started) / transfers * 1e6, (ended - middle) / reads * 1e6
+
+    block(20, 40)  # warm: prepared statements, imports, the reference cache
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        transfer_us, read_us = block(TRANSFERS, READS)
+        print(f"{transfer_us:.1f} {read_us:.1f}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.interleaved", description=__doc__.split("\n\n")[0])
+    parser.add_argument("trees", nargs=2, type=Path, help="two checkouts: A (the base) and B (the change)")
+    parser.add_argument("--rounds", type=int, default=16, help="blocks per tree, taking turns (default 16)")
+    parser.add_argument("--side", type=int, help=argparse.SUPPRESS)  # internal: run as one side's worker
+    args = parser.parse_args(argv)
+    env = {**os.environ, "EMBEDDED_PG_DB": os.environ.get("EMBEDDED_PG_DB", "nexus_bench")}
+    processes = []
+    for side, tree in enumerate(args.trees):
+        python = tree / ".venv" / "bin" / "python"
+        processes.append(subprocess.Popen(
+            [str(python if python.exists() else sys.executable), str(Path(__file__).resolve()), "--worker", str(side)],
+            cwd=tree, env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    for process in processes:
+        if process.stdout.readline().strip() != "ready":
+            raise SystemExit("a side did not start; run `python -m bench` once first (it seeds nexus_bench)")
+    figures: list[list[tuple[float, float]]] = [[], []]
+    for round_ in range(args.rounds):
+        for side in ((0, 1) if round_ % 2 == 0 else (1, 0)):
+            processes[side].stdin.write("go\n")
+            processes[side].stdin.flush()
+            transfer_us, read_us = map(float, processes[side].stdout.readline().split())
+            figures[side].append((transfer_us, read_us))
+    for process in processes:
+        process.stdin.close()
+        process.wait()
+    medians = [(statistics.median(f[0] for f in side), statistics.median(f[1] for f in side)) for side in figures]
+    for tree, (transfer_us, read_us) in zip(args.trees, medians, strict=True):
+        print(f"{str(tree):40} transfer {transfer_us:7.0f} us   read {read_us:7.0f} us   ({args.rounds} blocks)")
+    (ta, ra), (tb, rb) = medians
+    print(f"B against A: CPU per transfer {100 * (tb / ta - 1):+.1f} %, per read {100 * (rb / ra - 1):+.1f} % "
+          f"(per CPU-second {100 * (ta / tb - 1):+.1f} % and {100 * (ra / rb - 1):+.1f} %)")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        _worker(int(sys.argv[2]))
+    else:
+        sys.exit(main())
