@@ -153,13 +153,14 @@ def posting() -> str:
     )
 
 
-def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now) -> None:
+def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now, job_payload: dict) -> None:
     """Run the posting. ``balances``: one tuple per changed account in BALANCE_FIELDS order;
-    ``lines``: one ``Line`` per ledger leg."""
+    ``lines``: one ``Line`` per ledger leg; ``job_payload``: what its ``money_moved`` job carries."""
     params: list = [now]
     params += [sql.array(column) for column in zip(*balances, strict=True)] or ["{}" for _ in BALANCE_FIELDS]
     params += sql.insert_values(txn)
-    params += sql.insert_values(Job(topic=MONEY_MOVED, key=str(txn.pk), created_at=now, available_at=now))
+    params += sql.insert_values(Job(topic=MONEY_MOVED, key=str(txn.pk), payload=job_payload, created_at=now,
+                                    available_at=now))
     params += [txn.uncoded_total, txn.initiated_by_id, txn.uncoded_total]
     params += [txn.pk, now]
     params += [sql.array(column) for column in zip(*lines, strict=True)]

@@ -28,18 +28,23 @@ def owe_refusal(*, user_id, kind: str, code: str, account: str | None) -> None:
     jobs.enqueue(MONEY_REFUSED, key=user_id, payload={"kind": kind, "code": code, "account": account})
 
 
-def log_posting(txn: Transaction) -> None:
-    """One line per committed posting (api.services.ledger.book, after the commit)."""
-    log.info("posted", extra={"transaction": str(txn.pk), "kind": txn.kind, "amount": str(txn.amount),
-                              "currency": txn.currency, "sender": txn.sender_account_id,
-                              "receiver": txn.receiver_account_id})
+def _log_posting(txn: Transaction, request_id: str | None) -> None:
+    """One line per committed posting, with the id of the request that made it (its job's payload)."""
+    extra = {"transaction": str(txn.pk), "kind": txn.kind, "amount": str(txn.amount), "currency": txn.currency,
+             "sender": txn.sender_account_id, "receiver": txn.receiver_account_id}
+    if request_id:
+        extra["request_id"] = request_id
+    log.info("posted", extra=extra)
 
 
 def on_money_moved(jobs) -> None:
-    """``settings.NEXUS_JOB_HANDLERS["money_moved"]``: one batch of committed movements."""
+    """``settings.NEXUS_JOB_HANDLERS["money_moved"]``: one batch of committed movements, then a line for each."""
     transactions = queries.movements([job.key for job in jobs])
     if transactions:
         money_moved.send(sender=Transaction, transactions=transactions)
+    request_ids = {job.key: job.payload.get("request_id") for job in jobs}
+    for txn in transactions:
+        _log_posting(txn, request_ids.get(str(txn.pk)))
 
 
 def on_money_refused(jobs) -> None:

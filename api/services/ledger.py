@@ -8,15 +8,15 @@ counter from the locked values and writes everything in one statement (``api.que
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from nexus import jobs
+from nexus.context import current_request
 
 from .. import exceptions, queries
 from ..bankday import bank_day
 from ..models import Account, LedgerEntry, Transaction
-from ..reactions import log_posting
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,12 @@ def book(*, locked: dict[str, Account], legs: list[Leg], **transaction_fields) -
             raise exceptions.BalanceLimit()
 
     balances = [tuple(getattr(locked[number], name) for name in queries.BALANCE_FIELDS) for number in sorted(changed)]
-    queries.book(balances=balances, txn=txn, lines=lines, now=now)
+    # The job carries the request's id: the worker's line for this posting (api.reactions) names the request
+    # that made it.
+    request_id = current_request().request_id
+    queries.book(balances=balances, txn=txn, lines=lines, now=now,
+                 job_payload={"request_id": request_id} if request_id else {})
     jobs.owed()
-    # A log line, not a reaction (nothing is owed to anyone: those are the job above): written once the
-    # posting is committed, in the request that made it, so that it carries that request's id.
-    transaction.on_commit(lambda: log_posting(txn))
 
     txn._state.adding = False
     txn._state.db = connection.alias
