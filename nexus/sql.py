@@ -120,7 +120,7 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, (bytes, memoryview)):
         return base64.b64encode(bytes(value)).decode()
-    raise TypeError(f"{type(value).__name__} has no JSON form for a recordset")
+    raise TypeError(f"{type(value).__name__} has no text form in a recordset or an array parameter")
 
 
 def records(rows: list[dict]) -> str:
@@ -163,12 +163,10 @@ def _quoted(value) -> str:
         text = "true" if value else "false"
     elif isinstance(value, int):
         text = int.__repr__(value)  # an IntegerChoices member: its number
-    elif isinstance(value, (Decimal, uuid.UUID)):
-        text = str(value)
-    elif isinstance(value, (dt.datetime, dt.date)):
-        text = value.isoformat()
+    elif isinstance(value, (bytes, memoryview)):
+        raise TypeError("bytes have no text form in an array parameter")
     else:
-        raise TypeError(f"{type(value).__name__} has no text form in an array parameter")
+        text = _plain(value)  # a decimal, a UUID, a date or a time, as a recordset writes them (TypeError else)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
