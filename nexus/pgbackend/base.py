@@ -6,17 +6,63 @@ is made only on a connection whose last request began more than :data:`FRESH_SEC
 connection, the one a database restart or failover may have broken while nobody used it. A connection in
 steady use is not checked; if the database goes away under it, the query fails (503), Django closes the
 connection at the end of that request (it had an error), and the next request connects afresh.
+
+And every ``timestamptz`` a query returns is read by psycopg's own loader (compiled, in psycopg's
+binary package) when the connection's time zone is UTC, as it always is with ``USE_TZ`` and no
+database ``TIME_ZONE``: Django's loader re-parses each value in Python to attach the same
+``datetime.timezone.utc`` (4.4 -> 0.4 us a value; a statement page reads one per line).
 """
 
+import datetime
+import functools
 import time
 
+import psycopg
+from django.conf import settings
 from django.db.backends.postgresql import base
+from django.db.backends.postgresql.psycopg_any import get_adapters_template
+from psycopg.adapt import AdaptersMap, Loader
+from psycopg.pq import Format
+
+TIMESTAMPTZ_OID = psycopg.postgres.types["timestamptz"].oid
+
+
+_PSYCOPG_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)  # compiled: not subclassable
+
+
+class UtcTimestamptzLoader(Loader):
+    """psycopg's own ``timestamptz`` loader (its compiled one when installed): a value in a session whose
+    ``TimeZone`` is UTC comes back with ``datetime.timezone.utc``, which is what Django's loader attaches.
+    ``timezone`` is what Django's ``create_cursor`` compares with the connection's."""
+
+    timezone = datetime.UTC
+
+    def __init__(self, oid, context=None):
+        super().__init__(oid, context)
+        self.load = _PSYCOPG_LOADER(oid, context).load  # what psycopg calls for each value
+
+    def load(self, data):  # replaced per instance by the line above
+        raise NotImplementedError
+
+
+@functools.lru_cache
+def _utc_adapters() -> AdaptersMap:
+    adapters = AdaptersMap(get_adapters_template(True, datetime.UTC))
+    adapters.register_loader("timestamptz", UtcTimestamptzLoader)
+    return adapters
 
 FRESH_SECONDS = 1.0
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _began_at: float | None = None  # when the last request first used this connection (monotonic)
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        # Django sets the session's TimeZone to the connection's (UTC here) before any query.
+        if settings.USE_TZ and self.timezone is datetime.UTC and self.timezone_name == "UTC":
+            params["context"] = _utc_adapters()
+        return params
 
     def close_if_health_check_failed(self):
         if self.connection is None or not self.health_check_enabled or self.health_check_done:

@@ -1,9 +1,14 @@
-"""nexus.pgbackend: a persistent connection is checked (SELECT 1) only when it may have gone stale."""
+"""nexus.pgbackend: a persistent connection is checked (SELECT 1) only when it may have gone stale, and
+its timestamps are read by psycopg's own loader, in UTC."""
 
+import datetime as dt
 import time
 
 import pytest
 from django.db import connections
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from psycopg.pq import Format
 
 from nexus import pgbackend  # noqa: F401 (the package the settings name as the ENGINE)
 from nexus.pgbackend import base
@@ -40,3 +45,27 @@ def test_a_connection_in_steady_use_is_not_checked_an_idle_one_is(monkeypatch):
     monkeypatch.setattr(connection, "_began_at", time.monotonic() - base.FRESH_SECONDS - 0.1)
     _request_begins()  # idle for longer than FRESH_SECONDS: a restart may have broken it
     assert checks == [True, True]
+
+
+def test_timestamps_are_read_by_psycopgs_loader():
+    connection.ensure_connection()
+    assert connection.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT) is base.UtcTimestamptzLoader
+    with connection.cursor() as cursor:
+        assert cursor.connection.info.parameter_status("TimeZone") == "UTC"
+        cursor.execute("SELECT '2026-12-06 21:55:01.5+02'::timestamptz, NULL::timestamptz")
+        moment, nothing = cursor.fetchone()
+    assert moment == dt.datetime(2026, 12, 6, 19, 55, 1, 500000, tzinfo=dt.UTC) and moment.tzinfo is dt.UTC
+    assert nothing is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30),
+                    timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=3)),
+                                               dt.timezone(dt.timedelta(hours=-9, minutes=-30))])))
+def test_any_moment_reads_back_as_itself_in_utc(moment):
+    """The same value and the same tzinfo (``datetime.timezone.utc``) as Django's own loader gives."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::timestamptz, %s::text::timestamptz", [moment, moment.isoformat()])
+        sent, parsed = cursor.fetchone()
+    assert sent == parsed == moment
+    assert sent.tzinfo is parsed.tzinfo is dt.UTC
