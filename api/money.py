@@ -20,8 +20,12 @@ class MoneyError(ValueError):
     pass
 
 
+_EXPONENTS = {currency: Decimal(1).scaleb(-places) for currency, places in MINOR_UNITS.items()}
+
+
 def exponent(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-MINOR_UNITS[currency])
+    """The currency's minor unit, e.g. ``Decimal("0.001")`` for JOD."""
+    return _EXPONENTS[currency]
 
 
 def quantize(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
@@ -58,7 +62,7 @@ def fmt(amount: Decimal | None, currency: str) -> str | None:
     """The contract's representation: a string with exactly the currency's minor units."""
     if amount is None:
         return None
-    return str(quantize(Decimal(amount), currency))
+    return str(Decimal(amount).quantize(_EXPONENTS[currency], rounding=ROUND_HALF_UP))  # quantize(), inlined
 
 
 # Products and quotients are taken with 60 digits: amounts fit 20 (the columns) and rates 12, so a
