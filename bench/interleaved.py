@@ -5,8 +5,10 @@ changes worth measuring. Here one warm process per tree (each tree's own code, i
 has one) drives the whole WSGI stack in-process (every middleware, DRF, the services and their SQL on the
 same embedded benchmark database), without gunicorn, a load generator or concurrency; the two take turns
 block by block, so a change of the host's speed falls on both alike. A block is 60 external transfers and
-150 reads (the account list and a statement page, alternately); the figure is ``time.process_time`` per
-request of that process, so PostgreSQL's and the job worker's CPU are not in it.
+150 reads (the account list and a statement page, alternately) by one of two sets of customers, each tree
+using each set in every other block (the sets' histories differ: a transfer from one cost 10 % more CPU
+than from the other); the figure is ``time.process_time`` per request of that process, so PostgreSQL's
+and the job worker's CPU are not in it.
 
 The database is the one ``python -m bench`` seeded last (``nexus_bench``); run the benchmark once first.
 A tree is any checkout with the benchmark's ``env.prepare`` (every commit since the benchmark has had
@@ -30,7 +32,8 @@ TRANSFERS, READS = 60, 150
 
 
 def _worker(side: int) -> None:
-    """One side: serve "go" lines from stdin with one block each, answering "transfer_us read_us"."""
+    """One side: serve "go SET" lines from stdin with one block each by that set of customers, answering
+    "transfer_us read_us"."""
     sys.path.insert(0, os.getcwd())
     from bench import env
 
@@ -55,12 +58,12 @@ def _worker(side: int) -> None:
     root.addHandler(log)
 
     app = WSGIHandler()
-    # Each side its own senders (no lock waits between the two), one receiver each.
+    # Two sets of customers, ten senders and one receiver each; both trees use both, in turn.
     accounts = list(Account.objects.filter(role="customer", currency="JOD", owner__is_staff=False,
                                            owner__blocked_at=None).order_by("account_number")
-                    .select_related("owner")[side * 12: side * 12 + 11])
-    senders, receiver = accounts[:10], accounts[10]
-    tokens = {account.pk: issue_tokens(account.owner)["access"] for account in senders}
+                    .select_related("owner")[:24])
+    sets = [(accounts[n * 12: n * 12 + 10], accounts[n * 12 + 10]) for n in (0, 1)]
+    tokens = {account.pk: issue_tokens(account.owner)["access"] for senders, _ in sets for account in senders}
 
     def call(method: str, path: str, token: str, body: bytes = b"", key: str | None = None) -> str:
         environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
@@ -74,7 +77,8 @@ def _worker(side: int) -> None:
         b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
         return statuses[0]
 
-    def block(transfers: int, reads: int) -> tuple[float, float]:
+    def block(transfers: int, reads: int, chosen: int) -> tuple[float, float]:
+        senders, receiver = sets[chosen]
         started = time.process_time()
         for i in range(transfers):
             sender = senders[i % len(senders)]
@@ -89,19 +93,22 @@ def _worker(side: int) -> None:
         ended = time.process_time()
         return (middle - started) / transfers * 1e6, (ended - middle) / reads * 1e6
 
-    block(20, 40)  # warm: prepared statements, imports, the reference cache
+    block(20, 40, 0)  # warm: prepared statements, imports, the reference cache
+    block(20, 40, 1)
     print("ready", flush=True)
-    for _ in sys.stdin:
-        transfer_us, read_us = block(TRANSFERS, READS)
+    for line in sys.stdin:
+        transfer_us, read_us = block(TRANSFERS, READS, int(line.split()[1]))
         print(f"{transfer_us:.1f} {read_us:.1f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.interleaved", description=__doc__.split("\n\n")[0])
     parser.add_argument("trees", nargs=2, type=Path, help="two checkouts: A (the base) and B (the change)")
-    parser.add_argument("--rounds", type=int, default=16, help="blocks per tree, taking turns (default 16)")
+    parser.add_argument("--rounds", type=int, default=16, help="blocks per tree, taking turns (default 16, even)")
     parser.add_argument("--side", type=int, help=argparse.SUPPRESS)  # internal: run as one side's worker
     args = parser.parse_args(argv)
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2 (each tree runs each set of customers)")
     env = {**os.environ, "EMBEDDED_PG_DB": os.environ.get("EMBEDDED_PG_DB", "nexus_bench")}
     processes = []
     for side, tree in enumerate(args.trees):
@@ -112,17 +119,23 @@ def main(argv: list[str] | None = None) -> int:
     for process in processes:
         if process.stdout.readline().strip() != "ready":
             raise SystemExit("a side did not start; run `python -m bench` once first (it seeds nexus_bench)")
-    figures: list[list[tuple[float, float]]] = [[], []]
+    figures: list[list[tuple[int, float, float]]] = [[], []]  # per tree: (set, transfer_us, read_us)
     for round_ in range(args.rounds):
         for side in ((0, 1) if round_ % 2 == 0 else (1, 0)):
-            processes[side].stdin.write("go\n")
+            chosen = (side + round_) % 2
+            processes[side].stdin.write(f"go {chosen}\n")
             processes[side].stdin.flush()
             transfer_us, read_us = map(float, processes[side].stdout.readline().split())
-            figures[side].append((transfer_us, read_us))
+            figures[side].append((chosen, transfer_us, read_us))
     for process in processes:
         process.stdin.close()
         process.wait()
-    medians = [(statistics.median(f[0] for f in side), statistics.median(f[1] for f in side)) for side in figures]
+
+    def figure(blocks, column: int) -> float:
+        """The mean of the two sets' medians: each tree is measured on both sets alike."""
+        return statistics.mean(statistics.median(b[column] for b in blocks if b[0] == n) for n in (0, 1))
+
+    medians = [(figure(side, 1), figure(side, 2)) for side in figures]
     for tree, (transfer_us, read_us) in zip(args.trees, medians, strict=True):
         print(f"{str(tree):40} transfer {transfer_us:7.0f} us   read {read_us:7.0f} us   ({args.rounds} blocks)")
     (ta, ra), (tb, rb) = medians
