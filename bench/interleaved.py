@@ -38,13 +38,11 @@ def _worker(side: int) -> None:
     from bench import env
 
     env.prepare(log_level="INFO")
+    import importlib
     import logging
 
-    import django
-
-    django.setup()
-    from django.core.handlers.wsgi import WSGIHandler
-
+    # The servers' entry point: Django set up, and whatever the entry point does after that (nexus.heap).
+    app = importlib.import_module("nexus.wsgi").application
     from api.models import Account
     from api.services.sessions import issue_tokens
 
@@ -57,7 +55,6 @@ def _worker(side: int) -> None:
     log.setFormatter(formatter)
     root.addHandler(log)
 
-    app = WSGIHandler()
     # Two sets of customers, ten senders and one receiver each; both trees use both, in turn.
     accounts = list(Account.objects.filter(role="customer", currency="JOD", owner__is_staff=False,
                                            owner__blocked_at=None).order_by("account_number")

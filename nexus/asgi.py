@@ -21,6 +21,8 @@ from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
+from nexus import heap  # noqa: E402
+
 NOT_FOUND = 4404  # the WebSocket twin of HTTP 404, as 4401 is of 401
 
 
@@ -69,3 +71,5 @@ application = ProtocolTypeRouter({
     "http": http,
     "websocket": Guarded(URLRouter([*import_string(settings.WEBSOCKET_URLPATTERNS), re_path(r"", unknown_path)])),
 })
+
+heap.settle()  # what loading made is frozen out of the collector's walks (nexus.heap)
