@@ -164,8 +164,7 @@ def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now, jo
     params += [txn.uncoded_total, txn.initiated_by_id, txn.uncoded_total]
     params += [txn.pk, now]
     params += [sql.array(column) for column in zip(*lines, strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(posting(), params)
+    sql.execute(posting(), params)
 
 
 # --- idempotency records (api.idempotency) ---------------------------------------------------
@@ -190,13 +189,11 @@ def claim_key(user_id, key: str, fingerprint: str, now) -> bool:
 
 
 def store_outcome(user_id, key: str, status: int, result_type: str, result_id: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(STORE_OUTCOME, [status, result_type, result_id, user_id, key])
+    sql.execute(STORE_OUTCOME, [status, result_type, result_id, user_id, key])
 
 
 def store_body(user_id, key: str, body: str, now) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(STORE_BODY, [user_id, key, body, now])
+    sql.execute(STORE_BODY, [user_id, key, body, now])
 
 
 # --- the two hottest reads: a customer's accounts, a statement page ---------------------------
@@ -326,9 +323,8 @@ def notification_statement(published: bool) -> str:
 def insert_notifications(rows: list[Notification], publication: list | None = None) -> None:
     """One INSERT of every row (``read_at`` unset), and with ``publication``
     (``nexus.realtime.postgres_publication``) their pushes in the same statement."""
-    with connection.cursor() as cursor:
-        cursor.execute(notification_statement(publication is not None),
-                       [*(publication or []), sql.model_records(rows, NOTIFICATION_FIELDS)])
+    sql.execute(notification_statement(publication is not None),
+                [*(publication or []), sql.model_records(rows, NOTIFICATION_FIELDS)])
 
 
 # --- maintenance -------------------------------------------------------------------------------
@@ -336,5 +332,4 @@ def insert_notifications(rows: list[Notification], publication: list | None = No
 def analyze() -> None:
     """Planner statistics for every table, after seeding a database (the embedded server rarely runs
     autovacuum, and without statistics the statement page was planned as a sequential scan)."""
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    sql.execute("ANALYZE", [])

@@ -9,8 +9,6 @@ were 8 % of a transfer's Python time with the statements written once; the ORM's
 
 from functools import cache
 
-from django.db import connection
-
 from nexus import sql
 
 from .models import DailyActiveUser, MetricEvent
@@ -37,10 +35,8 @@ def insert_facts(events: list[MetricEvent]) -> None:
     already there for a transaction is kept (the job worker's batch: ``bulk_create`` compiled a new
     INSERT of N rows for every batch)."""
     if events:
-        with connection.cursor() as cursor:
-            cursor.execute(_facts_statement(), [sql.model_records(events, FACT_FIELDS)])
+        sql.execute(_facts_statement(), [sql.model_records(events, FACT_FIELDS)])
 
 
 def mark_active(day, user_id) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(MARK_ACTIVE, [day, user_id])
+    sql.execute(MARK_ACTIVE, [day, user_id])

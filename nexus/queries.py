@@ -6,7 +6,7 @@ statement, every statement executed by tests/nexus/test_queries.py.
 """
 
 from channels_postgres.models import GroupChannel, Message
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS
 
 from . import sql
 from .models import Job, RateLimitWindow, ReferenceVersion
@@ -58,8 +58,7 @@ def publish_parameters(group_keys: list[str], messages: list[bytes], *, expire, 
 
 def publish(parameters: list) -> None:
     """Run ``PUBLISH`` with ``publish_parameters(...)``."""
-    with connection.cursor() as cursor:
-        cursor.execute(PUBLISH, parameters)
+    sql.execute(PUBLISH, parameters)
 
 
 # --- the job queue (nexus.jobs) ---------------------------------------------------------------

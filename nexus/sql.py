@@ -47,9 +47,17 @@ def column(model, name: str) -> str:
 
 
 def fetch(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    """The rows of one statement (on the connection's kept cursor: nexus.pgbackend)."""
+    cursor = connection.statement_cursor()
+    cursor.execute(sql, params)
+    return cursor.fetchall()
+
+
+def execute(sql: str, params) -> int:
+    """Run one statement that returns no rows; the number of rows it changed."""
+    cursor = connection.statement_cursor()
+    cursor.execute(sql, params)
+    return cursor.rowcount
 
 
 def instances(model, attnames: list[str], rows) -> list:
@@ -96,9 +104,8 @@ def insert(instance) -> None:
     Errors are Django's (an ``IntegrityError`` for a unique violation), as with ``save()``.
     """
     _, columns, placeholders = insert_columns(type(instance))
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table(type(instance))} ({columns}) VALUES ({placeholders})",  # noqa: S608
-                       insert_values(instance))
+    execute(f"INSERT INTO {table(type(instance))} ({columns}) VALUES ({placeholders})",  # noqa: S608
+            insert_values(instance))
 
 
 # --- many rows as one parameter ------------------------------------------------------------------

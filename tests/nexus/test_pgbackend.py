@@ -1,8 +1,9 @@
-"""nexus.pgbackend: a persistent connection is checked (SELECT 1) only when it may have gone stale, and
-its timestamps are read by psycopg's own loader, in UTC."""
+"""nexus.pgbackend: a persistent connection is checked (SELECT 1) only when it may have gone stale, its
+statements from nexus.sql share one kept cursor, and its timestamps are read by psycopg's own loader, in UTC."""
 
 import datetime as dt
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.db import connections
@@ -69,3 +70,39 @@ def test_any_moment_reads_back_as_itself_in_utc(moment):
         sent, parsed = cursor.fetchone()
     assert sent == parsed == moment
     assert sent.tzinfo is parsed.tzinfo is dt.UTC
+
+
+def test_nexus_sql_runs_its_statements_on_one_cursor_kept_with_the_connection():
+    from nexus import sql
+
+    kept = connection.statement_cursor()
+    assert sql.fetch("SELECT %s::int", [1]) == [(1,)]
+    assert sql.execute("SELECT 2 UNION ALL SELECT 3", []) == 2
+    assert sql.fetch("SELECT 'b'", []) == [("b",)]  # each statement's own rows, never the last one's
+    assert connection.statement_cursor() is kept
+
+
+def test_a_new_connection_gets_a_cursor_of_its_own(monkeypatch):
+    stale = SimpleNamespace(cursor=SimpleNamespace(connection=object()))  # made on a connection since closed
+    monkeypatch.setattr(connection, "_kept_cursor", stale)
+    fresh = connection.statement_cursor()
+    assert fresh is not stale and fresh.cursor.connection is connection.connection
+    assert connection.statement_cursor() is fresh
+
+
+def test_logged_queries_and_shared_connections_get_fresh_cursors():
+    from django.test.utils import CaptureQueriesContext
+
+    from nexus import sql
+
+    kept = connection.statement_cursor()
+    with CaptureQueriesContext(connection) as captured:
+        assert connection.statement_cursor() is not kept
+        sql.fetch("SELECT %s::int AS logged", [7])
+    assert "logged" in captured.captured_queries[-1]["sql"]
+    connection.inc_thread_sharing()
+    try:
+        assert connection.statement_cursor() is not kept
+    finally:
+        connection.dec_thread_sharing()
+    assert connection.statement_cursor() is kept
