@@ -53,6 +53,21 @@ def test_no_sql_text_outside_the_queries_modules():
     assert named == ALLOWED, "the page and the allow-list differ"
 
 
+def test_the_queries_modules_run_their_statements_through_nexus_sql():
+    """docs/ARCHITECTURE.md, data access item 6: no cursor of their own, but the migration lock's."""
+    offenders = []
+    for relative in ("api/queries.py", "risk/queries.py", "business/queries.py", "nexus/queries.py"):
+        tree = ast.parse((ROOT / relative).read_text())
+        for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
+            if function.name in {"advisory_lock", "advisory_unlock"}:
+                continue
+            offenders += [f"{relative}:{node.lineno} {function.name}" for node in ast.walk(function)
+                          if isinstance(node, ast.Attribute) and node.attr in {"cursor", "chunked_cursor"}]
+    assert not offenders, f"a cursor of its own in a queries module: {offenders}"
+    page = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert "`nexus.queries.advisory_lock`" in page.split("6. **A queries module runs its statements", 1)[1]
+
+
 @pytest.mark.django_db
 def test_every_api_statement_runs_against_the_schema():
     sender = AccountFactory(funded=Decimal("100"))
