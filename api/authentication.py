@@ -1,9 +1,10 @@
 """simplejwt's ``JWTAuthentication``, cheaper per request, with the same checks and errors.
 
-- Every request's token is decoded and its signature checked with the current signing key, and
-  the user row is read (``api.queries.user_by_id``): a deactivated user, a changed key or a revoked
-  token is refused at once, on every worker and node. Nothing about a token is remembered between
-  requests.
+- Every request's token is checked: its signature against the signing key (a check already made by
+  this process for these very bytes and this key is not made again: ``_validate``, a memo of a pure
+  function), its expiry against the clock and its type, and the user row is read
+  (``api.queries.user_by_id``): a deactivated user, a changed key or a revoked token is refused at
+  once, on every worker and node. Nothing about a token that can change is remembered between requests.
 - The token's version (``api.tokens``) must be the user's current ``token_version``: a revoked
   token (password change, reuse of a refresh token, staff revoking sessions) is refused at once.
 - A user blocked by staff is refused with ``account_blocked`` whatever the token.
@@ -19,7 +20,8 @@ from rest_framework.exceptions import AuthenticationFailed as DrfAuthenticationF
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from nexus import refcache
 from nexus.throttles import UserThrottle, record_counted
@@ -82,16 +84,42 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return user
 
 
+# A token's signature check (PyJWT's decode: base64, JSON and the HMAC, the largest fixed cost of a read)
+# is a pure function of the token's bytes and the key that verifies it. Its result is kept, by both, for
+# the tokens this process has verified (a bounded number); what may change between two requests is
+# checked on every one as before: the token's expiry against the clock and its type (simplejwt's
+# ``verify()``), the user row (revocation by version, blocking, deactivation: ``get_user``). So no answer
+# differs from decoding every time; a key change (a restart) finds nothing kept for the new key.
+VERIFIED_MAX = 4096
+_verified: dict[tuple, tuple] = {}  # (raw token, key) -> (token class, payload)
+
+
 def _validate(raw_token):
     """simplejwt's validation, telling an expired token (past ``exp``, signature good) from a bad one."""
+    key = (raw_token, token_backend.algorithm, token_backend.signing_key, token_backend.verifying_key)
+    known = _verified.get(key)
+    if known is not None:
+        token_class, payload = known
+        token = token_class.__new__(token_class)  # as Token.__init__ makes it, the decode aside
+        token.token, token.current_time, token.payload = raw_token, aware_utcnow(), dict(payload)
+        try:
+            token.verify()
+            return token
+        except TokenError:
+            pass  # past its exp now: the whole check below answers as it always did
     expired = False
     for token_class in api_settings.AUTH_TOKEN_CLASSES:
         try:
-            return token_class(raw_token)
+            token = token_class(raw_token)
         except ExpiredTokenError:
             expired = True
         except TokenError:
             pass
+        else:
+            if len(_verified) >= VERIFIED_MAX:
+                _verified.clear()
+            _verified[key] = (token_class, dict(token.payload))
+            return token
     if expired:
         raise TokenExpired()
     raise InvalidToken(_("Given token not valid for any token type"))

@@ -161,6 +161,57 @@ class TestARememberedTokenIsStillChecked:
         User.objects.filter(pk=user.pk).delete()
         assert client.get("/accounts/").status_code == 401
 
+    def test_a_remembered_token_is_not_decoded_again(self, api_client, user, monkeypatch):
+        from rest_framework_simplejwt.backends import TokenBackend
+
+        from api.services.sessions import issue_tokens
+
+        client = self._client(api_client, issue_tokens(user)["access"])
+        assert client.get("/auth/me/").status_code == 200
+        decoded = []
+        original = TokenBackend.decode
+        monkeypatch.setattr(TokenBackend, "decode", lambda backend, *a, **k: decoded.append(1) or original(backend, *a, **k))
+        assert client.get("/auth/me/").status_code == 200
+        assert decoded == []
+
+    def test_revocation_and_blocking(self, api_client, user):
+        from django.db.models import F
+        from django.utils import timezone
+
+        from api.services.sessions import issue_tokens
+
+        client = self._client(api_client, issue_tokens(user)["access"])
+        assert client.get("/accounts/").status_code == 200
+        User.objects.filter(pk=user.pk).update(blocked_at=timezone.now())
+        assert error_code(client.get("/accounts/")) == "account_blocked"
+        User.objects.filter(pk=user.pk).update(blocked_at=None, token_version=F("token_version") + 1)
+        response = client.get("/accounts/")
+        assert response.status_code == 401
+        assert error_code(response) == "token_invalid"  # a revoked token, as every other bad one
+
+    def test_what_is_remembered_is_bound_to_the_key(self, api_client, user, monkeypatch):
+        from rest_framework_simplejwt.state import token_backend
+
+        from api.services.sessions import issue_tokens
+
+        client = self._client(api_client, issue_tokens(user)["access"])
+        assert client.get("/auth/me/").status_code == 200
+        # A new key, as a restart with another JWT_SIGNING_KEY gives (simplejwt prepares its key once).
+        monkeypatch.setattr(token_backend, "signing_key", "another-key-" + "x" * 52)
+        monkeypatch.delitem(token_backend.__dict__, "prepared_signing_key", raising=False)
+        response = client.get("/auth/me/")
+        assert response.status_code == 401
+        assert error_code(response) == "token_invalid"
+
+    def test_the_memory_is_bounded(self, api_client, user, monkeypatch):
+        from api import authentication
+        from api.services.sessions import issue_tokens
+
+        monkeypatch.setattr(authentication, "VERIFIED_MAX", 2)
+        for _ in range(5):
+            assert self._client(api_client, issue_tokens(user)["access"]).get("/auth/me/").status_code == 200
+            assert len(authentication._verified) <= 2
+
     def test_signature(self, api_client, user):
         from rest_framework_simplejwt.tokens import AccessToken
 
