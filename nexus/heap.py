@@ -7,7 +7,8 @@ generation also walks whatever is alive at that moment, and a full pass walks th
 it the 130,000 objects made while the app loaded (modules, classes, URL patterns, settings) that live
 as long as the process.
 
-``settle()``, called by the WSGI and ASGI entry points once the app has loaded:
+``settle()``, called by the WSGI and ASGI entry points once the app has loaded, and by the job worker
+(``manage.py run_worker``) before its loop:
 
 - collects what loading left over, then moves every object alive at that point out of the collector's
   sight (``gc.freeze``): a full pass, one every 1,500 reads or so, walked them all (50-75 ms, a

@@ -1,4 +1,5 @@
-"""nexus.heap: a server process freezes what loading made and collects its youngest generation less often."""
+"""nexus.heap: a server process (web or job worker) freezes what loading made and collects its youngest
+generation less often."""
 
 import os
 import subprocess
@@ -28,3 +29,16 @@ def test_both_entry_points_settle_once_the_app_has_loaded(entry_point):
     frozen, youngest, _, _ = _run(f"import {entry_point}; {REPORT}")
     assert frozen > 50_000  # Django, DRF and the project's modules, URL patterns and settings
     assert youngest == 2000
+
+
+def test_the_job_worker_settles_before_its_loop(monkeypatch):
+    from django.core.management import call_command
+
+    from nexus import heap, jobs
+
+    calls = []
+    monkeypatch.setattr(heap, "settle", lambda: calls.append("settled"))
+    monkeypatch.setattr(jobs, "run_worker", lambda **kwargs: calls.append("loop"))
+    with open(os.devnull, "w") as quiet:
+        call_command("run_worker", once=True, stdout=quiet)
+    assert calls == ["settled", "loop"]

@@ -4,7 +4,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
-from nexus import jobs
+from nexus import heap, jobs
 
 
 class Command(BaseCommand):
@@ -18,6 +18,7 @@ class Command(BaseCommand):
         stopping = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.append(True))
+        heap.settle()  # a long-running server process, as the web servers' (nexus.heap)
         self.stdout.write("Job worker started; Ctrl-C or SIGTERM stops it.")
         jobs.run_worker(stop=lambda: bool(stopping), once=once)
         self.stdout.write("Job worker stopped.")
