@@ -85,19 +85,29 @@ class JWTAuthentication(authentication.JWTAuthentication):
 
 
 # A token's signature check (PyJWT's decode: base64, JSON and the HMAC, the largest fixed cost of a read)
-# is a pure function of the token's bytes and the key that verifies it. Its result is kept, by both, for
-# the tokens this process has verified (a bounded number); what may change between two requests is
-# checked on every one as before: the token's expiry against the clock and its type (simplejwt's
-# ``verify()``), the user row (revocation by version, blocking, deactivation: ``get_user``). So no answer
-# differs from decoding every time; a key change (a restart) finds nothing kept for the new key.
+# gives the same payload for the same bytes checked the same way. Its result is kept, keyed by the
+# token's bytes and everything the check depends on that a process could be given differently (the
+# algorithm, the keys, audience and issuer), for the tokens this process has verified (a bounded number,
+# the oldest forgotten first). What depends on the time or may change between two requests is checked on
+# every one as before: the expiry and the token's type (simplejwt's ``verify()``; ``nbf`` and ``iat``,
+# once passed, stay passed), the user row (revocation by version, blocking, deactivation: ``get_user``).
+# Keys fetched from a JWKS endpoint (``JWK_URL``, not used here) can be withdrawn: nothing is kept then.
+# So no answer differs from decoding every time; a key change (a restart) finds nothing kept for it.
 VERIFIED_MAX = 4096
-_verified: dict[tuple, tuple] = {}  # (raw token, key) -> (token class, payload)
+_verified: dict[tuple, tuple] = {}  # (raw token, check) -> (token class, payload)
+
+
+def _check_key(raw_token) -> tuple | None:
+    if token_backend.jwks_client is not None:
+        return None
+    return (raw_token, token_backend.algorithm, token_backend.signing_key, token_backend.verifying_key,
+            token_backend.audience, token_backend.issuer)
 
 
 def _validate(raw_token):
     """simplejwt's validation, telling an expired token (past ``exp``, signature good) from a bad one."""
-    key = (raw_token, token_backend.algorithm, token_backend.signing_key, token_backend.verifying_key)
-    known = _verified.get(key)
+    key = _check_key(raw_token)
+    known = _verified.get(key) if key else None
     if known is not None:
         token_class, payload = known
         token = token_class.__new__(token_class)  # as Token.__init__ makes it, the decode aside
@@ -106,7 +116,7 @@ def _validate(raw_token):
             token.verify()
             return token
         except TokenError:
-            pass  # past its exp now: the whole check below answers as it always did
+            _verified.pop(key, None)  # past its exp now: the whole check below answers as it always did
     expired = False
     for token_class in api_settings.AUTH_TOKEN_CLASSES:
         try:
@@ -116,13 +126,21 @@ def _validate(raw_token):
         except TokenError:
             pass
         else:
-            if len(_verified) >= VERIFIED_MAX:
-                _verified.clear()
-            _verified[key] = (token_class, dict(token.payload))
+            if key:
+                _remember(key, token_class, token)
             return token
     if expired:
         raise TokenExpired()
     raise InvalidToken(_("Given token not valid for any token type"))
+
+
+def _remember(key: tuple, token_class, token) -> None:
+    while len(_verified) >= VERIFIED_MAX:
+        try:
+            _verified.pop(next(iter(_verified)), None)  # the oldest (threads may be at it too)
+        except (StopIteration, RuntimeError):
+            break
+    _verified[key] = (token_class, dict(token.payload))
 
 
 class JWTScheme(SimpleJWTScheme):

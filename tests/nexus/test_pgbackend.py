@@ -106,3 +106,23 @@ def test_logged_queries_and_shared_connections_get_fresh_cursors():
     finally:
         connection.dec_thread_sharing()
     assert connection.statement_cursor() is kept
+
+
+def test_nexus_sql_goes_through_the_kept_cursor(monkeypatch):
+    from nexus import sql
+
+    connection.statement_cursor()  # made (or found) and kept
+    monkeypatch.setattr(type(connection), "cursor", lambda self: pytest.fail("a new cursor for a statement"))
+    assert sql.fetch("SELECT 1", []) == [(1,)]
+    assert sql.execute("SELECT 1", []) == 1
+
+
+def test_closing_or_changing_the_time_zone_drops_the_kept_cursor(monkeypatch):
+    """The real close and SET TIME ZONE stubbed: the test's own transaction stays open."""
+    monkeypatch.setattr(base.base.DatabaseWrapper, "close", lambda self: None)
+    monkeypatch.setattr(base.base.DatabaseWrapper, "ensure_timezone", lambda self: False)
+    for drop in (connection.close, connection.ensure_timezone):
+        kept = connection.statement_cursor()
+        drop()
+        assert connection._kept_cursor is None
+        assert connection.statement_cursor() is not kept

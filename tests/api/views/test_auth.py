@@ -203,14 +203,45 @@ class TestARememberedTokenIsStillChecked:
         assert response.status_code == 401
         assert error_code(response) == "token_invalid"
 
+    def test_a_remembered_token_is_the_token_simplejwt_makes(self, user):
+        from rest_framework_simplejwt.tokens import AccessToken
+
+        from api.authentication import _validate
+        from api.services.sessions import issue_tokens
+
+        raw = issue_tokens(user)["access"].encode()
+        first, again, fresh = _validate(raw), _validate(raw), AccessToken(raw)
+        assert again is not first and again.payload is not first.payload
+        assert {**vars(again), "current_time": None} == {**vars(fresh), "current_time": None}
+
+    def test_nothing_is_kept_for_keys_from_a_jwks_endpoint(self, api_client, user, monkeypatch):
+        from rest_framework_simplejwt.backends import TokenBackend
+        from rest_framework_simplejwt.state import token_backend
+
+        from api.authentication import _check_key
+
+        monkeypatch.setattr(token_backend, "jwks_client", object())  # keys that can be withdrawn
+        assert _check_key(b"any") is None
+        decoded = []
+        original = TokenBackend.decode
+        monkeypatch.setattr(TokenBackend, "decode", lambda backend, *a, **k: decoded.append(1) or original(backend, *a, **k))
+        monkeypatch.setattr(TokenBackend, "get_verifying_key", lambda backend, token: backend.prepared_signing_key)
+        from api.services.sessions import issue_tokens
+
+        client = self._client(api_client, issue_tokens(user)["access"])
+        assert client.get("/auth/me/").status_code == 200 and client.get("/auth/me/").status_code == 200
+        assert len(decoded) == 2
+
     def test_the_memory_is_bounded(self, api_client, user, monkeypatch):
         from api import authentication
         from api.services.sessions import issue_tokens
 
         monkeypatch.setattr(authentication, "VERIFIED_MAX", 2)
-        for _ in range(5):
-            assert self._client(api_client, issue_tokens(user)["access"]).get("/auth/me/").status_code == 200
+        tokens = [issue_tokens(user)["access"] for _ in range(5)]
+        for token in tokens:
+            assert self._client(api_client, token).get("/auth/me/").status_code == 200
             assert len(authentication._verified) <= 2
+        assert [key[0] for key in authentication._verified] == [token.encode() for token in tokens[-2:]]  # the newest
 
     def test_signature(self, api_client, user):
         from rest_framework_simplejwt.tokens import AccessToken
