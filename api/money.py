@@ -62,7 +62,7 @@ def fmt(amount: Decimal | None, currency: str) -> str | None:
     """The contract's representation: a string with exactly the currency's minor units."""
     if amount is None:
         return None
-    return str(Decimal(amount).quantize(_EXPONENTS[currency], rounding=ROUND_HALF_UP))  # quantize(), inlined
+    return str(quantize(Decimal(amount), currency))
 
 
 # Products and quotients are taken with 60 digits: amounts fit 20 (the columns) and rates 12, so a

@@ -126,3 +126,10 @@ def test_closing_or_changing_the_time_zone_drops_the_kept_cursor(monkeypatch):
         drop()
         assert connection._kept_cursor is None
         assert connection.statement_cursor() is not kept
+
+
+def test_the_loader_reads_through_its_class_too():
+    connection.ensure_connection()
+    loader = base.UtcTimestamptzLoader(base.TIMESTAMPTZ_OID, connection.connection)
+    assert base.UtcTimestamptzLoader.load(loader, b"2026-12-06 19:55:01+00") == dt.datetime(2026, 12, 6, 19, 55, 1,
+                                                                                              tzinfo=dt.UTC)
