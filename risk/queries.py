@@ -43,3 +43,18 @@ def recent_outgoing(windows: list[tuple], *, rule: str) -> dict:
     for user, currency, count, total in rows:
         found.setdefault(user, []).append((currency, count, total))
     return found
+
+
+# Screening a batch of movements (the job worker's), a rule that fires for every movement of a night
+# (unusual_hour) found one incident per user per window and a duplicate for every other movement: one
+# existence query per movement cost the worker more than everything else it does for a transfer
+# (0.35 of its 0.56 ms at night, in-process). The latest incident of the rule about each subject of the
+# batch, in one statement through index incident_rule_subject, answers the whole batch.
+LATEST_INCIDENTS = (
+    f"SELECT {N.subject}, MAX({N.timestamp}) FROM {N.table} "
+    f"WHERE {N.code} = %s AND {N.subject} = ANY(%s::text[]) AND {N.timestamp} > %s GROUP BY {N.subject}")
+
+
+def latest_incidents(rule: str, subjects, since) -> dict:
+    """``{subject: timestamp}`` of the newest incident of ``rule`` about each of ``subjects`` after ``since``."""
+    return dict(sql.fetch(LATEST_INCIDENTS, [rule, sql.array(sorted(set(subjects))), since]))

@@ -17,6 +17,7 @@ from nexus.client_ip import client_country, client_ip, normalize_ip, normalize_n
 from nexus.context import current_request
 from nexus.refcache import cached, cached_or_later
 
+from . import queries
 from .detectors import Finding, LoginContext, RequestContext, TransactionContext
 from .lockout import login_username
 from .models import BlockedIP, Incident, LoginEvent, LoginLockout
@@ -26,28 +27,48 @@ log = logging.getLogger("nexus.risk")
 
 
 def record_incident(detector, finding: Finding, now=None) -> Incident | None:
-    """One incident per rule, subject and window, decided by the database alone.
+    """One incident per rule, subject and window, decided by the database alone (:func:`record_incidents`)."""
+    return record_incidents(detector, [finding], now)[0]
+
+
+def record_incidents(detector, findings: list[Finding], now=None) -> list[Incident | None]:
+    """The incidents of ``findings`` in their order, each ``None`` where it is a duplicate.
 
     An incident of the same rule and subject within the rule's window (index incident_rule_subject)
-    makes a new one a duplicate; the unique dedup key (rule, subject, window bucket) settles
-    concurrent detections. Every worker and node gives the same answer. Incidents are never deleted
-    (contract v1.3, migration 0006): a rule is armed again when its window is over, never by removing one.
+    makes a new one a duplicate, one written earlier in the same batch included; the unique dedup key
+    (rule, subject, window bucket) settles concurrent detections. Every worker and node gives the same
+    answer. Incidents are never deleted (contract v1.3, migration 0006): a rule is armed again when its
+    window is over, never by removing one. The standing incidents of the whole batch are read in one
+    statement (risk.queries.latest_incidents).
     """
+    if not findings:
+        return []
     now = now or timezone.now()
-    if Incident.objects.filter(code=detector.code, subject=finding.subject,
-                               timestamp__gt=now - detector.window).exists():
-        return None
-    bucket = int(now.timestamp() // detector.window.total_seconds())
+    times = [finding.at or now for finding in findings]
+    latest = queries.latest_incidents(detector.code, [finding.subject for finding in findings],
+                                      min(times) - detector.window)
+    recorded = []
+    for finding, at in zip(findings, times, strict=True):
+        standing = latest.get(finding.subject)
+        if standing is not None and standing > at - detector.window:
+            recorded.append(None)
+            continue
+        recorded.append(_create_incident(detector, finding, at))
+        latest[finding.subject] = at
+    return recorded
+
+
+def _create_incident(detector, finding: Finding, at) -> Incident | None:
+    bucket = int(at.timestamp() // detector.window.total_seconds())
     try:
         with transaction.atomic():
-            incident = Incident.objects.create(
+            return Incident.objects.create(
                 code=detector.code, event=detector.event, severity=detector.severity, subject=finding.subject,
                 dedup_key=f"{detector.code}:{finding.subject}:{bucket}"[:360], user=finding.user, ip=finding.ip,
-                country=finding.country or "", details=finding.details, timestamp=now,
+                country=finding.country or "", details=finding.details, timestamp=at,
             )
     except IntegrityError:
-        incident = None  # a concurrent detection of the same rule, subject and window won
-    return incident
+        return None  # a concurrent detection of the same rule, subject and window won
 
 
 def record_login_failure(*, request, credentials: dict) -> LoginEvent | None:
@@ -118,8 +139,7 @@ def screen_transactions(transactions) -> None:
                 for txn in transactions if txn.initiated_by_id is not None]
     latest = list({context.user.pk: context for context in contexts}.values())
     for detector in detectors_for("transaction"):
-        for finding in detector.evaluate_many(latest if detector.cumulative else contexts):
-            record_incident(detector, finding, finding.at)
+        record_incidents(detector, detector.evaluate_many(latest if detector.cumulative else contexts))
 
 
 # --- blacklist -------------------------------------------------------------------------------

@@ -124,6 +124,10 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
                                        dedup_key="velocity-standing", timestamp=txn.created_at)
     assert risk_queries.recent_outgoing(window, rule="velocity") == {}
     assert standing.subject == str(user)  # incidents are never deleted: another rule is still armed
+    assert risk_queries.latest_incidents("velocity", [str(user), str(user), "other"], since) == {
+        str(user): standing.timestamp}
+    assert risk_queries.latest_incidents("velocity", [str(user)], standing.timestamp) == {}
+    assert risk_queries.latest_incidents("unusual_hour", [str(user)], since) == {}
     assert len(risk_queries.recent_outgoing(window, rule="unusual_hour")[user]) == 1
     MetricEvent.objects.filter(transaction_id=txn.pk).delete()
     fact = event_for_transaction(Transaction.objects.get(pk=txn.pk))

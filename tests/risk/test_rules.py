@@ -6,10 +6,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.checks import run_checks
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from api.services.transfers import transfer_external
+from nexus import jobs
 from risk.models import Incident, LoginEvent
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 from tests.logins import attempt_login
@@ -164,6 +166,30 @@ class TestTransactionRules:
             spend(user, account, receiver)
         incident = incidents("unusual_hour").get()
         assert incident.severity == "low" and incident.event == "Unusual hour transaction"
+
+    def test_a_night_batch_is_screened_with_one_read_of_standing_incidents(self):
+        """The worker's batch of a night's movements: one incident per user, the standing one counted, and
+        the standing incidents read once for the batch, not once per movement (risk.queries.latest_incidents)."""
+        night = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)  # 00:30 Amman
+        spenders = [UserFactory() for _ in range(3)]
+        accounts = [AccountFactory(owner=user, funded=Decimal("100.000")) for user in spenders]
+        receiver = AccountFactory()
+        with time_machine.travel(night, tick=False):
+            spend(spenders[0], accounts[0], receiver)  # drained at once: its incident stands
+            assert incidents("unusual_hour").count() == 1
+        for size in (2, 6):
+            with override_settings(NEXUS_JOBS_EAGER=False), \
+                    time_machine.travel(night + dt.timedelta(minutes=size), tick=False):
+                for _ in range(size):
+                    for user, account in zip(spenders, accounts, strict=True):
+                        spend(user, account, receiver)
+            with CaptureQueriesContext(connection) as queries:
+                assert jobs.drain() == 3 * size
+            reads = [q["sql"] for q in queries.captured_queries
+                     if "risk_incident" in q["sql"] and q["sql"].lstrip().startswith("SELECT")]
+            assert len(reads) == 2, reads  # one per transaction rule (velocity reads its own with its sums)
+            assert sorted(incidents("unusual_hour").values_list("subject", flat=True)) == sorted(
+                str(user.pk) for user in spenders)
 
     @pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
     def test_a_refused_transfer_raises_no_incident(self, client_for):
