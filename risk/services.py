@@ -27,11 +27,12 @@ log = logging.getLogger("nexus.risk")
 
 
 def record_incident(detector, finding: Finding, now=None) -> Incident | None:
-    """One incident per rule, subject and window, decided by the database alone (:func:`record_incidents`)."""
+    """One incident per rule, subject and window, decided by the database alone (:func:`record_incidents`).
+    The incident is dated ``finding.at`` (a movement's time), else ``now``, else the present."""
     return record_incidents(detector, [finding], now)[0]
 
 
-def record_incidents(detector, findings: list[Finding], now=None) -> list[Incident | None]:
+def record_incidents(detector, findings, now=None) -> list[Incident | None]:
     """The incidents of ``findings`` in their order, each ``None`` where it is a duplicate.
 
     An incident of the same rule and subject within the rule's window (index incident_rule_subject)
@@ -39,8 +40,12 @@ def record_incidents(detector, findings: list[Finding], now=None) -> list[Incide
     (rule, subject, window bucket) settles concurrent detections. Every worker and node gives the same
     answer. Incidents are never deleted (contract v1.3, migration 0006): a rule is armed again when its
     window is over, never by removing one. The standing incidents of the whole batch are read in one
-    statement (risk.queries.latest_incidents).
+    statement (risk.queries.latest_incidents), not one per finding: a rule that fires for every movement
+    of a night (unusual_hour) made the job worker ask once per movement. What another worker records
+    meanwhile still makes a new one a duplicate: through the dedup key, and by being read again when the
+    key says so.
     """
+    findings = list(findings)
     if not findings:
         return []
     now = now or timezone.now()
@@ -53,8 +58,12 @@ def record_incidents(detector, findings: list[Finding], now=None) -> list[Incide
         if standing is not None and standing > at - detector.window:
             recorded.append(None)
             continue
-        recorded.append(_create_incident(detector, finding, at))
-        latest[finding.subject] = at
+        incident = _create_incident(detector, finding, at)
+        recorded.append(incident)
+        if incident is not None:
+            latest[finding.subject] = at
+        else:  # a concurrent detection won: its incident is the one standing now
+            latest.update(queries.latest_incidents(detector.code, [finding.subject], at - detector.window))
     return recorded
 
 

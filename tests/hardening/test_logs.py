@@ -101,8 +101,9 @@ def test_no_secret_reaches_the_logs(captured):
     # The CVV is three random digits: look for it everywhere but in the numbers the access line itself
     # measures (a status of 400 or a duration is not a leaked CVV of 400).
     measured = "\n".join(json.dumps({key: value for key, value in json.loads(line).items()
-                                     if not (key in ("status", "duration_ms") and isinstance(value, int | float))})
-                         for line in captured.lines)
+                                     if not (record.name == "nexus.request" and key in ("status", "duration_ms")
+                                             and isinstance(value, int | float))})
+                         for line, record in zip(captured.lines, captured.records, strict=True))
     assert not re.search(rf"(?<![0-9A-Za-z.:\-]){secrets['cvv']}(?![0-9A-Za-z.:\-])", measured)
     assert "cvv" not in text.lower()
     assert "Authorization" not in text and "Bearer" not in text

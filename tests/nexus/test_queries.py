@@ -128,6 +128,12 @@ def test_every_risk_business_and_ground_statement_runs_against_the_schema():
         str(user): standing.timestamp}
     assert risk_queries.latest_incidents("velocity", [str(user)], standing.timestamp) == {}
     assert risk_queries.latest_incidents("unusual_hour", [str(user)], since) == {}
+    odd = ['a"b\\c,{}', "NULL", ""]  # subjects travel as one array text: quoted and escaped
+    for n, subject in enumerate(odd * 2):
+        Incident.objects.create(code="brute_force", event="e", severity="high", subject=subject,
+                                dedup_key=f"odd-{n}", timestamp=txn.created_at + dt.timedelta(minutes=n))
+    assert risk_queries.latest_incidents("brute_force", [*odd, "absent"], since) == {
+        subject: txn.created_at + dt.timedelta(minutes=n + 3) for n, subject in enumerate(odd)}  # the newest
     assert len(risk_queries.recent_outgoing(window, rule="unusual_hour")[user]) == 1
     MetricEvent.objects.filter(transaction_id=txn.pk).delete()
     fact = event_for_transaction(Transaction.objects.get(pk=txn.pk))

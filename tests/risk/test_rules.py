@@ -12,7 +12,11 @@ from django.test.utils import CaptureQueriesContext
 
 from api.services.transfers import transfer_external
 from nexus import jobs
+from risk import queries as risk_queries
+from risk.detectors import Finding
+from risk.detectors.unusual_hour import UnusualHour
 from risk.models import Incident, LoginEvent
+from risk.services import record_incidents
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 from tests.logins import attempt_login
 
@@ -168,28 +172,31 @@ class TestTransactionRules:
         assert incident.severity == "low" and incident.event == "Unusual hour transaction"
 
     def test_a_night_batch_is_screened_with_one_read_of_standing_incidents(self):
-        """The worker's batch of a night's movements: one incident per user, the standing one counted, and
-        the standing incidents read once for the batch, not once per movement (risk.queries.latest_incidents)."""
-        night = dt.datetime(2026, 3, 2, 21, 30, tzinfo=dt.UTC)  # 00:30 Amman
+        """The worker's batch of a night's movements: one incident per user, the one standing since the
+        previous window bucket counted, and the standing incidents read once for the batch, not once per
+        movement (risk.queries.latest_incidents)."""
+        standing_at = dt.datetime(2026, 3, 2, 23, 50, tzinfo=dt.UTC)  # 02:50 Amman; buckets turn at 00:00 UTC
         spenders = [UserFactory() for _ in range(3)]
         accounts = [AccountFactory(owner=user, funded=Decimal("100.000")) for user in spenders]
         receiver = AccountFactory()
-        with time_machine.travel(night, tick=False):
+        with time_machine.travel(standing_at, tick=False):
             spend(spenders[0], accounts[0], receiver)  # drained at once: its incident stands
             assert incidents("unusual_hour").count() == 1
-        for size in (2, 6):
+        for size, minutes in ((2, 12), (6, 18)):  # 00:02 and 00:08 UTC: the next dedup bucket
             with override_settings(NEXUS_JOBS_EAGER=False), \
-                    time_machine.travel(night + dt.timedelta(minutes=size), tick=False):
+                    time_machine.travel(standing_at + dt.timedelta(minutes=minutes), tick=False):
                 for _ in range(size):
                     for user, account in zip(spenders, accounts, strict=True):
                         spend(user, account, receiver)
-            with CaptureQueriesContext(connection) as queries:
-                assert jobs.drain() == 3 * size
+                with CaptureQueriesContext(connection) as queries:
+                    assert jobs.drain() == 3 * size
             reads = [q["sql"] for q in queries.captured_queries
                      if "risk_incident" in q["sql"] and q["sql"].lstrip().startswith("SELECT")]
             assert len(reads) == 2, reads  # one per transaction rule (velocity reads its own with its sums)
+            # Not the dedup key (another bucket): the standing incident made the first user's a duplicate.
             assert sorted(incidents("unusual_hour").values_list("subject", flat=True)) == sorted(
                 str(user.pk) for user in spenders)
+
 
     @pytest.mark.usefixtures("no_step_up")  # large amounts; step-up is tested apart
     def test_a_refused_transfer_raises_no_incident(self, client_for):
@@ -201,6 +208,42 @@ class TestTransactionRules:
                 "sender_account": account.pk, "receiver_account": receiver.pk, "amount": "500.000"}, format="json")
         assert response.status_code == 422
         assert not Incident.objects.exists()
+
+
+class TestRecordIncidents:
+    """risk.services.record_incidents: a batch decided as the same findings one at a time would be."""
+
+    def finding(self, subject, at):
+        return Finding(subject=subject, at=at, details={"n": at.isoformat()})
+
+    def test_in_order_the_earlier_finding_is_the_duplicate_even_when_out_of_order(self):
+        rule, at = UnusualHour(), dt.datetime(2026, 3, 2, 21, 0, tzinfo=dt.UTC)
+        batch = [self.finding("a", at + dt.timedelta(minutes=10)), self.finding("a", at),
+                 self.finding("b", at + dt.timedelta(minutes=1)), self.finding("a", at + dt.timedelta(hours=6))]
+        recorded = record_incidents(rule, batch)
+        assert [incident is not None for incident in recorded] == [True, False, True, True]
+        assert [incident.timestamp for incident in recorded if incident] == [
+            at + dt.timedelta(minutes=10), at + dt.timedelta(minutes=1), at + dt.timedelta(hours=6)]
+        assert record_incidents(rule, []) == [] and record_incidents(rule, iter([])) == []
+
+    def test_a_concurrent_detection_that_won_is_read_again(self, monkeypatch):
+        """Another worker's incident committed between the batch's read and its insert: the insert loses on
+        the dedup key, and the winner, read again, decides the rest of the batch by its own time."""
+        rule, at = UnusualHour(), dt.datetime(2026, 3, 2, 22, 0, tzinfo=dt.UTC)
+        bucket = int(at.timestamp() // rule.window.total_seconds())
+        Incident.objects.create(code=rule.code, event=rule.event, severity=rule.severity, subject="c",
+                                dedup_key=f"{rule.code}:c:{bucket}", timestamp=at - dt.timedelta(minutes=59))
+        real, calls = risk_queries.latest_incidents, []
+
+        def read(*args):
+            calls.append(args[1])
+            return {} if len(calls) == 1 else real(*args)  # the first read predates the winner's commit
+
+        monkeypatch.setattr(risk_queries, "latest_incidents", read)
+        late = at + dt.timedelta(hours=4, minutes=30)  # 5 h after the winner's 21:01, 4.5 h after this one's
+        recorded = record_incidents(rule, [self.finding("c", at), self.finding("c", late)])
+        assert recorded[0] is None and recorded[1].timestamp == late
+        assert calls == [["c", "c"], ["c"]] and incidents("unusual_hour").count() == 2
 
 
 def test_the_system_check_validates_detectors():
