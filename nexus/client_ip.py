@@ -14,8 +14,13 @@ from django.conf import settings
 _MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 
+@lru_cache(maxsize=4096)
 def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address (IPv4-mapped IPv6 as IPv4), or None if it is not one."""
+    """The address (IPv4-mapped IPv6 as IPv4), or None if it is not one.
+
+    Remembered per text (the addresses are immutable values): a request parses its peer's address several
+    times (its client address, the trusted-proxy test, the blacklist), each parse about 3 us.
+    """
     try:
         address = ipaddress.ip_address(value.strip())
     except ValueError:

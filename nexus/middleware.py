@@ -1,12 +1,16 @@
-"""Project-wide middleware: JSON errors, request id + access log, optional trailing slash, CSP, request guard."""
+"""Project-wide middleware: JSON errors, request id + access log, optional trailing slash, CSP, request guard,
+the admin's messages."""
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.urls import Resolver404, get_resolver
+from django.utils.functional import SimpleLazyObject, empty
 
 from . import errors, limits, refcache
 from .client_ip import client_ip, peer_is_trusted_proxy
@@ -45,7 +49,7 @@ class RequestContextMiddleware:
         # A client's id is kept only if it is plainly safe to echo in a header and to log. Ours are
         # dashed UUIDs: a bare hex id holds 16 digits in a row now and then, which reads as a card
         # number to anyone (or any scanner) searching the logs for one.
-        request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
+        request.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else new_request_id()
         token = set_current_request(RequestInfo(request_id=request.request_id, ip=client_ip(request)))
         try:
             with refcache.request_scope():  # reference data at one version, read once (contract v1.3)
@@ -67,6 +71,16 @@ class RequestContextMiddleware:
             },
         )
         return response
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID in its dashed text, as ``str(uuid.uuid4())`` writes it without building the
+    ``UUID`` (every request that brings no id of its own)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class TrustedProxyHeadersMiddleware:
@@ -213,3 +227,22 @@ def _query_values(request):
     for key, values in request.GET.lists():
         yield key
         yield from values
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's messages (the admin's "saved" banners), their storage built only by a request that uses it.
+
+    Django's middleware builds a cookie store and a session store for every request (1.7 % of an API read's
+    CPU); an API request never adds or reads a message. A request that does gets the same storage, and
+    the answer saves it as Django's would; one that did not touches nothing (Django's ``update`` stores
+    nothing for a storage that was neither read nor added to).
+    """
+
+    def process_request(self, request):
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request, response):
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
+            return response
+        return super().process_response(request, response)

@@ -1,7 +1,14 @@
 """Content negotiation: DRF's, with ``?format=`` as strict as every other query parameter."""
 
+from functools import cache
+from types import SimpleNamespace
+
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
+
+# What nearly every client sends (curl, browsers' fetch, HTTP libraries, our SDK examples): negotiated once
+# per list of renderers, not once per request. Any other Accept header is negotiated by DRF as it comes.
+_COMMON_ACCEPTS = frozenset({"*/*", "application/json"})
 
 
 class StrictContentNegotiation(DefaultContentNegotiation):
@@ -13,6 +20,26 @@ class StrictContentNegotiation(DefaultContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         name = self.settings.URL_FORMAT_OVERRIDE
-        if not format_suffix and name and name in request.query_params and not request.query_params.get(name):
+        asks_format = bool(name) and name in request.query_params
+        if not format_suffix and asks_format and not request.query_params.get(name):
             raise ValidationError({name: ["Must not be empty."]})
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if not format_suffix and not asks_format and accept in _COMMON_ACCEPTS:
+            choice = _common_choice(tuple(type(renderer) for renderer in renderers), accept)
+            if choice is not None:
+                index, media_type = choice
+                return renderers[index], media_type
         return super().select_renderer(request, renderers, format_suffix)
+
+
+@cache  # keyed by the views' renderer lists (a fixed set) and the two headers above
+def _common_choice(renderer_classes: tuple, accept: str) -> tuple[int, str] | None:
+    """DRF's choice for a request with this Accept header and no format asked: the renderer's place in the
+    list and the media type answered; None where DRF refuses (that refusal is left to DRF, per request)."""
+    renderers = [cls() for cls in renderer_classes]
+    request = SimpleNamespace(query_params={}, headers={"accept": accept})
+    try:
+        renderer, media_type = DefaultContentNegotiation().select_renderer(request, renderers)
+    except Exception:  # noqa: BLE001 - NotAcceptable and the like: DRF answers them with the real request
+        return None
+    return next(index for index, candidate in enumerate(renderers) if candidate is renderer), media_type

@@ -66,7 +66,8 @@ def instances(model, attnames: list[str], rows) -> list:
     converters = _converters(model, tuple(attnames))
     if converters:
         rows = [_convert(list(row), converters) for row in rows]
-    return [model.from_db(connection.alias, attnames, row) for row in rows]
+    alias = connection.alias  # once: each use of ``connection`` looks the thread's connection up again
+    return [model.from_db(alias, attnames, row) for row in rows]
 
 
 @cache

@@ -6,6 +6,9 @@ from . import docs, errors
 from .health import health
 
 urlpatterns = [
+    # The API first: Django tries the patterns in order, and nearly every request is the API's (its own
+    # patterns are ordered by traffic too: api/urls.py). No API path begins like another entry here.
+    path("", include("api.urls")),
     path("", docs.LandingView.as_view(), name="landing"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
@@ -14,7 +17,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/redoc/redoc.standalone.js", docs.redoc_script, name="redoc-script"),
     path("api/guide/", docs.guide, name="api-guide"),
-    path("", include("api.urls")),
     path("business/", include("business.urls")),
     path("risk/", include("risk.urls")),
     # Last: any other path is the API's JSON 404, with DEBUG on too (where Django would answer its

@@ -61,7 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's MessageMiddleware, its storage built only when a request uses it (the admin's pages).
+    "nexus.middleware.LazyMessageMiddleware",
     "nexus.admin_request.AdminRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "nexus.middleware.ContentSecurityPolicyMiddleware",
