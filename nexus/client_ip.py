@@ -14,13 +14,21 @@ from django.conf import settings
 _MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 
-@lru_cache(maxsize=4096)
 def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address (IPv4-mapped IPv6 as IPv4), or None if it is not one.
 
     Remembered per text (the addresses are immutable values): a request parses its peer's address several
-    times (its client address, the trusted-proxy test, the blacklist), each parse about 3 us.
+    times (its client address, the trusted-proxy test, the blacklist), each parse about 3 us. A text longer
+    than any address (a forwarded hop may be 8 KB) is parsed but not remembered.
     """
+    return _parse_ip(value) if len(value) <= _LONGEST_ADDRESS else _parse_ip.__wrapped__(value)
+
+
+_LONGEST_ADDRESS = 64  # an IPv6 address with an embedded IPv4 one is 45 characters; a zone id or spaces add a few
+
+
+@lru_cache(maxsize=4096)
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(value.strip())
     except ValueError:

@@ -25,18 +25,20 @@ class StrictContentNegotiation(DefaultContentNegotiation):
             raise ValidationError({name: ["Must not be empty."]})
         accept = request.META.get("HTTP_ACCEPT", "*/*")
         if not format_suffix and not asks_format and accept in _COMMON_ACCEPTS:
-            choice = _common_choice(tuple(type(renderer) for renderer in renderers), accept)
+            offered = tuple((renderer.media_type, renderer.format) for renderer in renderers)
+            choice = _common_choice(offered, accept)
             if choice is not None:
                 index, media_type = choice
                 return renderers[index], media_type
         return super().select_renderer(request, renderers, format_suffix)
 
 
-@cache  # keyed by the views' renderer lists (a fixed set) and the two headers above
-def _common_choice(renderer_classes: tuple, accept: str) -> tuple[int, str] | None:
-    """DRF's choice for a request with this Accept header and no format asked: the renderer's place in the
-    list and the media type answered; None where DRF refuses (that refusal is left to DRF, per request)."""
-    renderers = [cls() for cls in renderer_classes]
+@cache  # keyed by what the views' renderers offer (a fixed set) and the two headers above
+def _common_choice(offered: tuple[tuple[str, str], ...], accept: str) -> tuple[int, str] | None:
+    """DRF's choice among renderers offering these (media type, format) pairs for a request with this Accept
+    header and no format asked (DRF's negotiation reads nothing else of a renderer): the chosen renderer's
+    place in the list and the media type answered; None where DRF refuses (left to DRF, per request)."""
+    renderers = [SimpleNamespace(media_type=media_type, format=name) for media_type, name in offered]
     request = SimpleNamespace(query_params={}, headers={"accept": accept})
     try:
         renderer, media_type = DefaultContentNegotiation().select_renderer(request, renderers)

@@ -40,8 +40,16 @@ def app_errors(cluster, limit: int = 3) -> str:
     found = []
     for log in sorted((cluster.dir / "log").glob("app*.log")):
         found += [line[:3000] for line in log.read_text(errors="replace").splitlines()
-                  if '"level": "ERROR"' in line or "Traceback" in line]
+                  if _is_error(line) or "Traceback" in line]
     return "\n".join(found[-limit:])
+
+
+def _is_error(line: str) -> bool:
+    """An app log line (nexus.logging: one JSON object) at level ERROR."""
+    try:
+        return json.loads(line).get("level") == "ERROR"
+    except (ValueError, AttributeError):
+        return False
 
 
 def writes_again(load: Load, killed_at: float) -> float | None:

@@ -5,7 +5,8 @@
   renderers; every header DRF's own negotiation is compared with.
 * The request id made without building a ``uuid.UUID``.
 * Django's end-of-request close of the caches, skipped where no cache holds anything to close.
-* The URL patterns, tried in order of traffic: no pattern hides another.
+* The API's URL patterns tried first: no pattern hides another.
+* A client address parsed once per text, never a text longer than an address.
 """
 
 import re
@@ -28,6 +29,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 
 from api.views.accounts import CSVRenderer
+from nexus import client_ip
 from nexus.apps import caches_hold_nothing
 from nexus.middleware import LazyMessageMiddleware, new_request_id
 from nexus.negotiation import StrictContentNegotiation
@@ -139,7 +141,7 @@ def test_caches_that_hold_nothing_are_not_closed_after_each_request(settings):
                                     "shared": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache"}})
 
 
-# --- URL patterns in order of traffic ----------------------------------------------------------------------
+# --- the API's URL patterns first ----------------------------------------------------------------------------
 
 SAMPLES = {"str": "123456789012", "uuid": "0b7c6f7e-8a3b-4c43-9d0a-6f1c3c2b1a00", "int": "7", "slug": "a-b",
            "path": "a/b"}
@@ -161,3 +163,13 @@ def _endpoints(resolver, prefix=""):
 def test_no_pattern_hides_another(pattern, route):
     path = "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLES[m.group(1) or "str"], route)
     assert resolve(path).url_name == pattern.name
+
+
+# --- client addresses ----------------------------------------------------------------------------------------
+
+def test_an_address_is_parsed_once_and_a_long_text_is_never_remembered():
+    client_ip._parse_ip.cache_clear()
+    assert str(client_ip.parse_ip("::ffff:203.0.113.7")) == str(client_ip.parse_ip("::ffff:203.0.113.7")) == "203.0.113.7"
+    assert client_ip._parse_ip.cache_info().hits == 1
+    assert client_ip.parse_ip("1" * 8000) is None and client_ip.parse_ip(" 203.0.113.7" + " " * 100) is not None
+    assert client_ip._parse_ip.cache_info().currsize == 1
