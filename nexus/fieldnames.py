@@ -47,7 +47,10 @@ class PlainFields:
 
 
 def _copy(field):
-    plain = copy.copy(field)
+    # What ``copy.copy`` makes (a new instance with the same attributes), without its reduction protocol
+    # (4 us a field; DRF's ``Field.__new__`` only records the arguments, which the attributes carry).
+    plain = object.__new__(type(field))
+    plain.__dict__.update(vars(field))
     if "_validators" in vars(field):  # a list: one appended to must not grow every later copy's
         plain._validators = list(field._validators)
     return plain

@@ -109,3 +109,16 @@ def test_validation_is_what_deep_copies_give():
         assert cheap.is_valid() == deep.is_valid(), (cls, data)
         assert copy.deepcopy(cheap.errors) == copy.deepcopy(deep.errors), (cls, data)
         assert dict(cheap.validated_data) == dict(deep.validated_data), (cls, data)
+
+
+def test_a_plain_copy_is_what_copy_copy_makes():
+    from nexus.fieldnames import _copy, _holds_fields
+
+    for cls in _every_request_serializer():
+        for name, field in cls._declared_fields.items():
+            if _holds_fields(field):
+                continue
+            assert not hasattr(type(field), "__copy__") and not hasattr(type(field), "__slots__"), (cls, name)
+            ours, standard = _copy(field), copy.copy(field)
+            assert type(ours) is type(standard) and vars(ours) == vars(standard), (cls, name)
+            assert "_validators" not in vars(field) or ours._validators is not field._validators, (cls, name)
