@@ -1,0 +1,54 @@
+"""Every statement a transfer or a read runs is planned once per connection, not on every request.
+
+psycopg prepares a statement a connection has run five times; PostgreSQL then plans it five times for the
+values given and keeps a generic plan when that plan costs no more than theirs. A statement whose generic
+plan looks dearer (an array parameter of unknown length, e.g. ``= ANY(%s::varchar[])``) is planned again on
+every run, forever: the accounts' lock was, 10-15 % of PostgreSQL's CPU per transfer (bench/README.md).
+The job worker's statements run once per batch of movements, not per request: not counted here.
+"""
+
+import re
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from tests.conftest import auth_client
+from tests.factories import AccountFactory
+
+RUNS = 12
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"%s|\$\d+", "?", text)).strip()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_money_path_and_the_reads_settle_on_generic_plans(user, settings):
+    settings.NEXUS_JOBS_EAGER = False  # the worker's statements are not the request's
+    sender = AccountFactory(owner=user, funded=Decimal("1000.000"))
+    own = AccountFactory(owner=user, type="USD")
+    other = AccountFactory()
+    client = auth_client(user)
+    seen = set()
+
+    def collect(execute, sql, params, many, context):
+        seen.add(_shape(sql))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(collect):
+        for _ in range(RUNS):
+            for path, receiver in (("/transfers/external/", other), ("/transfers/internal/", own)):
+                body = {"sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "1.000"}
+                key = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}
+                assert client.post(path, body, format="json", **key).status_code == 201
+            assert client.get("/accounts/").status_code == 200
+            assert client.get(f"/accounts/{sender.pk}/transactions/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        plans = {_shape(text): (generic, custom) for text, generic, custom in cursor.fetchall()}
+    ours = {text: counts for text, counts in plans.items() if text in seen}
+    assert len(ours) >= 8, "the statements were not prepared: is server-side binding off?"
+    replanned = [text[:120] for text, (generic, custom) in ours.items() if custom >= RUNS and generic == 0]
+    assert not replanned, f"planned again on every run: {replanned}"
