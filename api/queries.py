@@ -117,10 +117,27 @@ def lock_user(user_id) -> None:
     sql.fetch(LOCK_USER, [user_id])
 
 
-def lock_user_totals(user_id, since) -> tuple:
-    """Lock the user's row; (their running total of payments made without a code, the one recorded last at
-    or before ``since`` or None)."""
-    return sql.fetch(LOCK_USER_TOTALS, [since, since, user_id])[0]
+# A payment's accounts locked by the same statement (one round trip fewer per payment made without a
+# code): the user's row first, as every service takes them, since no account row reaches the outer lock
+# before the join has read the locked ``payer`` row; then the accounts, in LOCK_ACCOUNTS's order and mode.
+
+
+@cache
+def _lock_user_totals_and_accounts(count: int) -> str:
+    return (f"WITH payer AS MATERIALIZED ({LOCK_USER_TOTALS}) "
+            f"SELECT payer.*, {', '.join(f'a.{column}' for column in _ACCOUNT_COLUMNS.split(', '))} "
+            f"FROM payer CROSS JOIN {A.table} a WHERE a.{A.account_number} IN ({', '.join(['%s'] * count)}) "
+            f"ORDER BY a.{A.account_number} FOR NO KEY UPDATE OF a")
+
+
+def lock_user_totals(user_id, since, numbers: list[str] = ()) -> tuple[tuple, list[Account]]:
+    """Lock the user's row, then the accounts ``numbers`` (as :func:`lock_accounts`); ((their running total
+    of payments made without a code, the one recorded last at or before ``since`` or None), the accounts)."""
+    if numbers:
+        rows = sql.fetch(_lock_user_totals_and_accounts(len(numbers)), [since, since, user_id, *numbers])
+        if rows:
+            return rows[0][:2], sql.instances(Account, ACCOUNT_FIELDS, [row[2:] for row in rows])
+    return sql.fetch(LOCK_USER_TOTALS, [since, since, user_id])[0], []
 
 
 # --- the posting: balances, the transaction row, its ledger legs and its reactions' job -------

@@ -20,8 +20,11 @@ def bill_pay(*, user: User, account_number: str, biller_id: int, amount: Decimal
     if biller is None:
         raise exceptions.InvalidInput("Unknown biller.", details={"biller": ["Unknown biller."]})
     check_amount(amount, biller.currency)
-    totals = None if stepped_up else stepup.lock_for_uncoded_payment(user)  # the user's row before the accounts
-    locked = lock_accounts([account_number])
+    totals = None
+    if stepped_up:
+        locked = lock_accounts([account_number])
+    else:  # the user's row before the accounts, in one statement
+        totals, locked = stepup.lock_for_uncoded_payment(user, [account_number])
     account = locked.get(account_number)
     if account is None or account.owner_id != user.pk:
         raise exceptions.NotFound("Account not found.")

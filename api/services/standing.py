@@ -69,7 +69,7 @@ def create_order(*, user: User, sender_number: str, receiver_number: str, amount
     if stepped_up:
         lock_user(user.pk)
     else:
-        totals = stepup.lock_for_uncoded_payment(user)
+        totals, _ = stepup.lock_for_uncoded_payment(user)
     accounts = Account.objects.in_bulk([sender_number, receiver_number])
     sender, receiver = accounts.get(sender_number), accounts.get(receiver_number)
     if sender is None or sender.owner_id != user.pk or sender.role != Account.Role.CUSTOMER:

@@ -20,20 +20,20 @@ from django.conf import settings
 from django.utils import timezone
 
 from .. import money, queries
-from ..models import User
+from ..models import Account, User
 from .fx import current_rates
 from .mfa import step_up_refusal
 
 WINDOW = timedelta(hours=24)
 
 
-def lock_for_uncoded_payment(user: User) -> tuple[Decimal, Decimal]:
+def lock_for_uncoded_payment(user: User, accounts=()) -> tuple[tuple[Decimal, Decimal], dict[str, Account]]:
     """Lock the user's row until the payment commits, before its accounts, and read (the running total,
     the one recorded at the window's start): payments made without a code from any of the user's accounts
-    take turns, so each reads the total the one before it left. One statement, outside the accounts'
-    locks, which a hot account's other payments wait for."""
-    last, earlier = queries.lock_user_totals(user.pk, timezone.now() - WINDOW)
-    return last or Decimal(0), earlier or Decimal(0)
+    take turns, so each reads the total the one before it left. Then lock the payment's ``accounts`` as
+    ``api.locks.lock_accounts`` does, in the same statement; returns (the totals, the accounts by number)."""
+    (last, earlier), locked = queries.lock_user_totals(user.pk, timezone.now() - WINDOW, sorted(set(accounts)))
+    return (last or Decimal(0), earlier or Decimal(0)), {account.pk: account for account in locked}
 
 
 def uncoded_payment(*, user: User, amount: Decimal, currency: str, totals: tuple[Decimal, Decimal]) -> Decimal:

@@ -88,8 +88,9 @@ def _transfer(
         raise exceptions.SameAccount()
     totals = None
     if kind == Kind.EXTERNAL and not stepped_up:  # the user's row before the accounts (the order every service takes)
-        totals = stepup.lock_for_uncoded_payment(user)
-    locked = lock_accounts([sender_number, receiver_number])
+        totals, locked = stepup.lock_for_uncoded_payment(user, [sender_number, receiver_number])
+    else:
+        locked = lock_accounts([sender_number, receiver_number])
     sender = locked.get(sender_number)
     if sender is None or sender.owner_id != user.pk:
         raise exceptions.NotFound("Sender account not found.")

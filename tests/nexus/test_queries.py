@@ -84,9 +84,17 @@ def test_every_api_statement_runs_against_the_schema():
                             amount=Decimal("10"))  # the posting statement
     assert txn.entries.count() == 6
     api_queries.lock_user(sender.owner_id)
-    assert api_queries.lock_user_totals(sender.owner_id, timezone.now()) == (txn.uncoded_total, txn.uncoded_total)
+    assert api_queries.lock_user_totals(sender.owner_id, timezone.now()) == (
+        (txn.uncoded_total, txn.uncoded_total), [])
     assert api_queries.lock_user_totals(sender.owner_id, txn.created_at - dt.timedelta(seconds=1)) == (
-        txn.uncoded_total, None)
+        (txn.uncoded_total, None), [])
+    numbers = [receiver.pk, sender.pk, sender.pk]  # the payer's row, then the accounts in their order
+    totals, locked = api_queries.lock_user_totals(sender.owner_id, timezone.now(), sorted(set(numbers)))
+    assert totals == (txn.uncoded_total, txn.uncoded_total)
+    assert [a.pk for a in locked] == sorted({sender.pk, receiver.pk})
+    assert [a.balance for a in locked] == [Account.objects.get(pk=a.pk).balance for a in locked]
+    assert api_queries.lock_user_totals(sender.owner_id, timezone.now(), ["000000000000"]) == (
+        (txn.uncoded_total, txn.uncoded_total), [])  # no such account: the totals all the same
     assert api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     assert not api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
     api_queries.store_outcome(sender.owner_id, "k", 201, "api.transaction", str(txn.pk))
