@@ -197,14 +197,15 @@ def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now, jo
     sql.execute(posting(), params)
 
 
-# --- idempotency records (api.idempotency) ---------------------------------------------------
-# Claim and store run on every keyed money request; building the ORM's INSERT ... ON CONFLICT and
-# UPDATE cost more CPU than the statements (together about 5 % of a transfer's Python time).
+# --- idempotency records (api.services.money_request) ---------------------------------------------
+# A keyed money request writes its record once, at the end of its transaction, with the outcome: the
+# claim first and the outcome's UPDATE at the end were two statements (one round trip and one row
+# version more per keyed request). Building the ORM's INSERT ... ON CONFLICT cost more CPU than the
+# statement.
 
-CLAIM_KEY = (f"INSERT INTO {R.table} ({R.user}, {R.key}, {R.fingerprint}, {R.created_at}) "
-             f"VALUES (%s, %s, %s, %s) ON CONFLICT ({R.user}, {R.key}) DO NOTHING RETURNING 1")
-STORE_OUTCOME = (f"UPDATE {R.table} SET {R.response_status} = %s, {R.result_type} = %s, {R.result_id} = %s "
-                 f"WHERE {R.user} = %s AND {R.key} = %s")
+RECORD_OUTCOME = (f"INSERT INTO {R.table} ({R.user}, {R.key}, {R.fingerprint}, {R.created_at}, {R.response_status}, "
+                  f"{R.result_type}, {R.result_id}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                  f"ON CONFLICT ({R.user}, {R.key}) DO NOTHING RETURNING 1")
 # After the commit: the first answer's body, rendered once the locks were released (api.services.money_request),
 # into an UNLOGGED table: no second WAL flush per money request.
 B = sql.Names(IdempotencyBody)
@@ -212,14 +213,10 @@ STORE_BODY = (f"INSERT INTO {B.table} ({B.user_id}, {B.key}, {B.body}, {B.create
               f"ON CONFLICT ({B.user_id}, {B.key}) DO NOTHING")
 
 
-def claim_key(user_id, key: str, fingerprint: str, now) -> bool:
-    """True when this transaction claimed the key; False when it was already taken (waits for a
-    concurrent claim to commit or roll back, on the unique index)."""
-    return bool(sql.fetch(CLAIM_KEY, [user_id, key, fingerprint, now]))
-
-
-def store_outcome(user_id, key: str, status: int, result_type: str, result_id: str) -> None:
-    sql.execute(STORE_OUTCOME, [status, result_type, result_id, user_id, key])
+def record_outcome(user_id, key: str, fingerprint: str, now, status: int, result_type: str, result_id: str) -> bool:
+    """True when this transaction recorded the key with its outcome; False when the key was taken first (by
+    an earlier request, or by a concurrent one whose commit this waited for on the unique index)."""
+    return bool(sql.fetch(RECORD_OUTCOME, [user_id, key, fingerprint, now, status, result_type, result_id]))
 
 
 def store_body(user_id, key: str, body: str, now) -> None:

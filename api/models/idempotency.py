@@ -7,8 +7,8 @@ from django.utils import timezone
 class IdempotencyRecord(models.Model):
     """The first response to a (user, key); replayed for the same request, refused for another.
 
-    Written in the request's transaction: the claim, then the answer's status and the result it names
-    (``result_type``, a model label, and ``result_id``). The body, rendered after the commit, is kept
+    Written once, at the end of the request's transaction, with the answer's status and the result it
+    names (``result_type``, a model label, and ``result_id``). The body, rendered after the commit, is kept
     apart (:class:`IdempotencyBody`) (api.services.money_request)."""
 
     user = models.ForeignKey(  # indexed by idempotency_unique_user_key
@@ -32,7 +32,7 @@ class IdempotencyBody(models.Model):
     """The first answer's body of a (user, key), as rendered after the commit: a replay answers these very
     bytes. UNLOGGED (api 0026): writing it waits for no WAL flush, and a crash or a failover empties it;
     a replay whose body is gone is rendered again from the result its record names. The record itself
-    (the claim, the status, the result) is an ordinary table: what was applied is never forgotten."""
+    (the key, the status, the result) is an ordinary table: what was applied is never forgotten."""
 
     # The pair is the primary key: no id sequence. An UNLOGGED table's sequence is unlogged too, and a
     # standby promoted by a failover found it unreadable ("bad magic number in sequence").

@@ -7,9 +7,12 @@ approval endpoint and the admin's deposit and reversal pages call :func:`run` on
 1. the **replay** of a request already applied under its idempotency key (answered without a code);
 2. the **step-up** check of a payment that needs a second-factor code (``api.services.mfa.confirm_step_up``):
    before the transaction, committed on its own (a code used stays used; a wrong one stays counted);
-3. the **transaction**: the key is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` (a concurrent
-   request with the same key waits on the unique index, then replays or claims), the command runs
-   (lock, check, book), and the record keeps the answer's status and the result it names;
+3. the **transaction**: the command runs (lock, check, book), then the key is recorded with the answer's
+   status and the result it names, by ``INSERT ... ON CONFLICT DO NOTHING``: when the key was taken first
+   (an earlier request, or a concurrent one whose commit the insert waited for on the unique index), the
+   transaction rolls back and the earlier outcome is replayed (422 ``idempotency_key_reused`` for another
+   request). A refusal (any domain error) of a keyed request is answered the same way when its key was
+   recorded: a retry of an applied request replays it, even when its money has moved on since;
 4. the **deadlock retry**: a deadlock or serialization failure rolled everything back, so the whole
    transaction runs again (at most ``ATTEMPTS`` times);
 5. the **refusal**: a business-rule refusal (422) of a money movement is owed as a ``money_refused``
@@ -106,14 +109,18 @@ def _replayed(record: IdempotencyRecord) -> Outcome:
     return Outcome(status=record.response_status, result=result, replayed=True, body=body)
 
 
-def _claim(user: User, key: str, digest: str) -> Outcome | None:
-    """Claim the key for this transaction; the earlier outcome when it is already taken."""
-    if queries.claim_key(user.pk, key, digest, timezone.now()):
+class _Taken(Exception):
+    """The key was recorded by another request first: this one's transaction rolls back."""
+
+
+def _earlier(user: User, key: str, digest: str) -> Outcome | None:
+    """The outcome recorded under the key, when it is this very request's; None when nothing is recorded."""
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
         return None
-    record = IdempotencyRecord.objects.get(user=user, key=key)
     if record.fingerprint != digest:
         raise exceptions.IdempotencyKeyReused()
-    if record.response_status is None:
+    if record.response_status is None:  # never committed so by this code; kept for a record written otherwise
         raise exceptions.IdempotencyKeyInUse()
     return _replayed(record)
 
@@ -143,20 +150,28 @@ def run(*, user: User, key: str | None, scope: str, payload: dict, command: Comm
     for attempt in range(ATTEMPTS):
         try:
             with db_transaction.atomic():
-                if key:
-                    earlier = _claim(user, key, digest)
-                    if earlier is not None:
-                        return earlier
                 result = command.execute(user=user, key=key, stepped_up=stepped_up)
                 status = _status(result)
-                if key:
-                    queries.store_outcome(user.pk, key, status, result._meta.label_lower, str(result.pk))
+                if key and not queries.record_outcome(user.pk, key, digest, timezone.now(), status,
+                                                      result._meta.label_lower, str(result.pk)):
+                    raise _Taken()
             return Outcome(status=status, result=result)
+        except _Taken:
+            earlier = _earlier(user, key, digest)
+            if earlier is not None:
+                return earlier
+            if attempt + 1 < ATTEMPTS:
+                continue  # the record went (purged) between the two statements: run again, recording it
+            raise exceptions.IdempotencyKeyInUse() from None
         except OperationalError as exc:
             if attempt + 1 < ATTEMPTS and sql.sqlstate(exc) in RETRYABLE:
                 continue
             raise
         except exceptions.DomainError as exc:
+            if key and not isinstance(exc, exceptions.IdempotencyKeyReused):
+                earlier = _earlier(user, key, digest)  # an applied request's retry (or another's key: 422)
+                if earlier is not None:
+                    return earlier
             if command.kind and exc.status_code == 422 and not isinstance(exc, exceptions.IdempotencyKeyReused):
                 # Owed like any reaction (contract v1.3): a job, committed on its own since the
                 # movement rolled back; the worker sends money_refused (api.reactions).

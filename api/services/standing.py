@@ -135,7 +135,7 @@ def _carry_out(order_id, run_on: dt.date) -> None:
     if StandingOrderRun.objects.filter(order=order, run_on=run_on).exists():
         return  # carried out already (the job is gone with it; this is a guard, not a path)
     run = _Run(order)
-    try:  # a savepoint: a refusal rolls back the transfer and its key's claim
+    try:  # a savepoint: a refusal rolls back the transfer (its key is recorded with it, or not at all)
         outcome = money_request.run(user=order.owner, key=idempotency_key(order.pk, run_on), scope="standing_order_run",
                                     payload={"order": order.pk, "run_on": run_on}, command=run)
     except exceptions.DomainError as exc:

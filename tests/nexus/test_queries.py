@@ -95,9 +95,9 @@ def test_every_api_statement_runs_against_the_schema():
     assert [a.balance for a in locked] == [Account.objects.get(pk=a.pk).balance for a in locked]
     assert api_queries.lock_user_totals(sender.owner_id, timezone.now(), ["000000000000"]) == (
         (txn.uncoded_total, txn.uncoded_total), [])  # no such account: the totals all the same
-    assert api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
-    assert not api_queries.claim_key(sender.owner_id, "k", "f" * 64, timezone.now())
-    api_queries.store_outcome(sender.owner_id, "k", 201, "api.transaction", str(txn.pk))
+    assert api_queries.record_outcome(sender.owner_id, "k", "f" * 64, timezone.now(), 201, "api.transaction",
+                                      str(txn.pk))
+    assert not api_queries.record_outcome(sender.owner_id, "k", "e" * 64, timezone.now(), 202, "api.approval", "1")
     api_queries.store_body(sender.owner_id, "k", "{}", timezone.now())
     api_queries.store_body(sender.owner_id, "k", "[]", timezone.now())  # the first body stays
     record = IdempotencyRecord.objects.get(key="k")

@@ -2,8 +2,9 @@ from decimal import Decimal
 
 import pytest
 
-from api.models import Account, BillPayment, FxRate, IdempotencyBody, Transaction
+from api.models import Account, BillPayment, FxRate, IdempotencyBody, LedgerEntry, Transaction
 from nexus import refcache
+from nexus.models import Job
 from tests.api.helpers import error_code, money_snapshot, post_json
 from tests.factories import BillerFactory, fund
 
@@ -406,6 +407,45 @@ class TestIdempotency:
         response = external(user_client, jod.pk, receiver.pk, "11.000", HTTP_IDEMPOTENCY_KEY="k")
         assert (response.status_code, error_code(response)) == (422, "idempotency_key_reused")
         assert money_snapshot() == before
+
+    def test_a_key_taken_by_another_request_rolls_this_one_back_whole(self, user_client, jod, account_factory):
+        # The key is recorded at the end of the transaction, with the outcome: a second request that got
+        # as far as booking (another amount, money enough) is rolled back there, legs, job and all.
+        receiver = account_factory()
+        external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="taken")
+        before = (money_snapshot(), Transaction.objects.count(), LedgerEntry.objects.count(), Job.objects.count())
+        response = external(user_client, jod.pk, receiver.pk, "12.000", HTTP_IDEMPOTENCY_KEY="taken")
+        assert (response.status_code, error_code(response)) == (422, "idempotency_key_reused")
+        after = (money_snapshot(), Transaction.objects.count(), LedgerEntry.objects.count(), Job.objects.count())
+        assert after == before
+
+    def test_a_reused_key_is_422_even_when_the_other_request_would_be_refused(self, user_client, jod,
+                                                                                account_factory, monkeypatch):
+        from api.services import money_request
+
+        owed = []
+        monkeypatch.setattr(money_request, "owe_refusal", lambda **kwargs: owed.append(kwargs))
+        receiver = account_factory()
+        external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="k2")
+        response = external(user_client, jod.pk, "000000000000", "10.000", HTTP_IDEMPOTENCY_KEY="k2")
+        assert (response.status_code, error_code(response), owed) == (422, "idempotency_key_reused", [])
+
+    def test_a_retry_replays_even_when_it_would_be_refused_now(self, user_client, jod, account_factory, monkeypatch):
+        # The request ran again up to its refusal (the account is frozen since): its key answers, not the
+        # refusal, and no refusal is owed.
+        from api.services import money_request
+
+        owed = []
+        monkeypatch.setattr(money_request, "owe_refusal", lambda **kwargs: owed.append(kwargs))
+        receiver = account_factory()
+        first = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="frozen")
+        Account.objects.filter(pk=jod.pk).update(is_active=False)
+        before = money_snapshot()
+        again = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="frozen")
+        assert (again.status_code, again.content, again["Idempotent-Replayed"]) == (201, first.content, "true")
+        assert (money_snapshot(), owed) == (before, [])
+        fresh = external(user_client, jod.pk, receiver.pk, "10.000", HTTP_IDEMPOTENCY_KEY="frozen-2")
+        assert fresh.status_code == 422 and len(owed) == 1  # a new request is refused, and its refusal owed
 
     def test_keys_are_scoped_per_user(self, other_user, user_client, client_for, jod, account_factory):
         receiver = account_factory()
