@@ -4,7 +4,8 @@ approval endpoint and the admin's deposit and reversal pages call :func:`run` on
 
 ``run`` owns, in this order:
 
-1. the **replay** of a request already applied under its idempotency key (answered without a code);
+1. for a payment that needs a second-factor code, the **replay** of a request already applied under its
+   key (answered without a code); any other request finds its key at the end of its transaction (3.);
 2. the **step-up** check of a payment that needs a second-factor code (``api.services.mfa.confirm_step_up``):
    before the transaction, committed on its own (a code used stays used; a wrong one stays counted);
 3. the **transaction**: the command runs (lock, check, book), then the key is recorded with the answer's
@@ -12,7 +13,9 @@ approval endpoint and the admin's deposit and reversal pages call :func:`run` on
    (an earlier request, or a concurrent one whose commit the insert waited for on the unique index), the
    transaction rolls back and the earlier outcome is replayed (422 ``idempotency_key_reused`` for another
    request). A refusal (any domain error) of a keyed request is answered the same way when its key was
-   recorded: a retry of an applied request replays it, even when its money has moved on since;
+   recorded: a retry of an applied request replays it, even when its money has moved on since. A retry
+   thus runs again up to its record and rolls back (retries are rare; a refusal rolls back the same way).
+   A refusal of a request whose key another request holds uncommitted answers the refusal;
 4. the **deadlock retry**: a deadlock or serialization failure rolled everything back, so the whole
    transaction runs again (at most ``ATTEMPTS`` times);
 5. the **refusal**: a business-rule refusal (422) of a money movement is owed as a ``money_refused``

@@ -10,7 +10,7 @@ How a run is owed and carried out:
    once: the order's row lock and ``next_run_on`` say which dates are left. A worker that was down over
    an order's dates owes the latest one when it comes back, once: an order never pays twice to catch up.
 2. **Carried out.** The worker hands the jobs to :func:`carry_out_runs`, in its batch's transaction.
-   Each run is a money request of the owner under the idempotency key ``standing-order:<order>:<date>``
+   Each run is a money request of the owner under the idempotency key ``standing-order·<order>·<date>``
    (``api.services.money_request``, as a client's request) and transfers as the customer would: internal to
    one of their own accounts, external otherwise (fee, FX, daily limit, screening, notifications and
    figures as for any transfer). The run row, unique per (order, date), commits with the transfer.
@@ -51,7 +51,9 @@ Status = StandingOrder.Status
 
 
 def idempotency_key(order_id, run_on: dt.date) -> str:
-    return f"standing-order:{order_id}:{run_on.isoformat()}"
+    """The run's key, with a character no client's key can hold (keys are printable ASCII,
+    ``money_request.KEY_PATTERN``): no request can take a run's key before the run, or wait on it."""
+    return f"standing-order\u00b7{order_id}\u00b7{run_on.isoformat()}"
 
 
 @transaction.atomic

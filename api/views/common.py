@@ -58,7 +58,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "Optional, recommended: 1 to 64 printable ASCII characters, **new for every operation** (a fresh UUID, "
         "never a fixed value). Retrying with the same key and the same body answers the first response again "
         f"with `{REPLAY_HEADER}: true`, and nothing moves twice; the same key with a different body is 422 "
-        "`idempotency_key_reused`; while the first request still runs, 409 `idempotency_key_in_use`. "
+        "`idempotency_key_reused`; sent again while the first request still runs, it waits for the first and "
+        "answers as above (409 `idempotency_key_in_use` only if the first's record cannot be read back). "
         "The body's `idempotency_key` does the same (if both are sent they must be equal)."
     ),
 )

@@ -50,5 +50,6 @@ def test_the_money_path_and_the_reads_settle_on_generic_plans(user, settings):
         plans = {_shape(text): (generic, custom) for text, generic, custom in cursor.fetchall()}
     ours = {text: counts for text, counts in plans.items() if text in seen}
     assert len(ours) >= 6, "the statements were not prepared: is server-side binding off?"
-    replanned = [text[:120] for text, (generic, custom) in ours.items() if custom >= RUNS and generic == 0]
+    # psycopg prepares a statement at its sixth run; PostgreSQL settles after five custom plans.
+    replanned = [text[:120] for text, (generic, custom) in ours.items() if custom > 5 and generic == 0]
     assert not replanned, f"planned again on every run: {replanned}"

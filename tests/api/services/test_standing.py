@@ -340,6 +340,27 @@ def test_staff_cancel_with_a_reason_audited_and_never_their_own(alice, bob):
         standing.staff_cancel(staff=teller, order_id=own.pk, reason="Mine")
 
 
+def test_no_client_key_can_take_a_runs_key(alice, bob):
+    """A run's key holds a character a client's key cannot (printable ASCII): a request sent with the run's
+    key as text is a request of its own, and the run still pays."""
+    from api.services.money_request import KEY_PATTERN
+
+    order = _order(alice, bob.jod, dt.date(2027, 1, 20))
+    key = standing.idempotency_key(order.pk, dt.date(2027, 1, 20))
+    assert not KEY_PATTERN.match(key)
+    with time_machine.travel(moment(dt.date(2027, 1, 20)), tick=False):
+        ascii_key = key.replace("\u00b7", ":")
+        body = {"sender_account": alice.jod.pk, "receiver_account": bob.jod.pk, "amount": "1.000"}
+        sent = auth_client(alice).post("/transfers/external/", body, format="json", HTTP_IDEMPOTENCY_KEY=ascii_key)
+        assert sent.status_code == 201
+        assert auth_client(alice).post("/transfers/external/", body, format="json",
+                                       HTTP_IDEMPOTENCY_KEY=key).status_code == 400
+        jobs.enqueue(standing.DUE, key=order.pk, payload={"run_on": "2027-01-20"})
+        jobs.drain_all()
+    assert runs(order.pk) == [(dt.date(2027, 1, 20), "succeeded", None)]
+    assert Transaction.objects.filter(kind="external").count() == 2
+
+
 def test_a_run_owed_twice_still_pays_once(alice, bob):
     """Belt and braces: a duplicate job for the same date (which the scheduler never writes) pays nothing more."""
     order = _order(alice, bob.jod, dt.date(2027, 1, 20))
