@@ -119,7 +119,7 @@ def lock_user(user_id) -> None:
 
 # A payment's accounts locked by the same statement (one round trip fewer per payment made without a
 # code): the user's row first, as every service takes them, since no account row reaches the outer lock
-# before the join has read the locked ``payer`` row; then the accounts, in LOCK_ACCOUNTS's order and mode.
+# before the join has read the locked ``payer`` row; then the accounts, in lock_accounts's order and mode.
 
 
 @cache
