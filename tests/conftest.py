@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.apps import apps as django_apps
 from django.core import serializers
@@ -59,6 +61,17 @@ def _fresh_reference_data():
     refcache.clear()
     yield
     refcache.clear()
+
+
+# An address a page would load from (or send to) another site: an attribute or a CSS url() holding an
+# absolute or protocol-relative URL. XML namespaces (xmlns="http://www.w3.org/...") load nothing.
+_OFF_SITE = re.compile(r"""(?:\b(?:src|href|action|srcset|poster)\s*=\s*["']?|url\(\s*["']?)(?:https?:)?//""", re.I)
+
+
+def off_site_references(html: str) -> list[str]:
+    """Where ``html`` would fetch from another site (a CDN, a font or image host): empty for a self-contained
+    page. Precise where a plain search for "cdn" is not (a random token may contain those letters)."""
+    return [html[match.start():match.end() + 40] for match in _OFF_SITE.finditer(html)]
 
 
 def auth_client(user) -> APIClient:
