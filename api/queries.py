@@ -80,7 +80,7 @@ ACCOUNT_FIELDS, _ACCOUNT_COLUMNS = sql.select_list(Account)
 
 @cache
 def _lock_accounts(count: int) -> str:
-    return (f"SELECT {_ACCOUNT_COLUMNS} FROM {A.table} WHERE {A.account_number} IN ({', '.join(['%s'] * count)}) "
+    return (f"SELECT {_ACCOUNT_COLUMNS} FROM {A.table} WHERE {A.account_number} IN ({sql.placeholders(count)}) "
             f"ORDER BY {A.account_number} FOR NO KEY UPDATE")
 
 
@@ -126,7 +126,7 @@ def lock_user(user_id) -> None:
 def _lock_user_totals_and_accounts(count: int) -> str:
     return (f"WITH payer AS MATERIALIZED ({LOCK_USER_TOTALS}) "
             f"SELECT payer.*, {', '.join(f'a.{column}' for column in _ACCOUNT_COLUMNS.split(', '))} "
-            f"FROM payer CROSS JOIN {A.table} a WHERE a.{A.account_number} IN ({', '.join(['%s'] * count)}) "
+            f"FROM payer CROSS JOIN {A.table} a WHERE a.{A.account_number} IN ({sql.placeholders(count)}) "
             f"ORDER BY a.{A.account_number} FOR NO KEY UPDATE OF a")
 
 

@@ -94,7 +94,12 @@ def insert_columns(model) -> tuple[list, str, str]:
     """(fields, quoted column list, placeholders) of what an INSERT writes: every concrete field
     except those the database assigns (a serial primary key)."""
     fields = [field for field in model._meta.concrete_fields if not field.db_returning]
-    return fields, ", ".join(f'"{field.column}"' for field in fields), ", ".join(["%s"] * len(fields))
+    return fields, ", ".join(f'"{field.column}"' for field in fields), placeholders(len(fields))
+
+
+def placeholders(count: int) -> str:
+    """``%s, %s, ...``: one parameter each (a VALUES row, an ``IN`` list)."""
+    return ", ".join(["%s"] * count)
 
 
 def insert_values(instance) -> list:
