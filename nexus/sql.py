@@ -7,11 +7,11 @@ schema). Rows turn back into model instances with ``Model.from_db``, as the ORM 
 
 import base64
 import datetime as dt
-import json
 import uuid
 from decimal import Decimal
 from functools import cache
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
@@ -145,8 +145,10 @@ def _plain(value):
 
 def records(rows: list[dict]) -> str:
     """The parameter of :func:`recordset`: exact decimals and times as text, bytes as base64
-    (``decode(r.name, 'base64')`` in the statement)."""
-    return json.dumps(rows, default=_plain, separators=(",", ":"))
+    (``decode(r.name, 'base64')`` in the statement). Written by orjson: a time, a date and a UUID as
+    ``isoformat()`` and ``str()`` write them, the rest through :func:`_plain` (the standard encoder,
+    in Python, was a tenth of the job worker's CPU)."""
+    return orjson.dumps(rows, default=_plain).decode()
 
 
 @cache
