@@ -29,11 +29,16 @@ import uuid
 from pathlib import Path
 
 TRANSFERS, READS = 60, 150
+# The job worker's batch under the benchmark's load: what gathers in its 100 ms pause at ~400 transfers/s.
+WORKER_BATCH = 40
 
 
 def _worker(side: int) -> None:
     """One side: serve "go SET" lines from stdin with one block each by that set of customers, answering
-    "transfer_us read_us"."""
+    "transfer_us read_us". For ``bench.instructions`` (the side runs under callgrind, which counts only
+    between the controller's switches): "transfers N", "reads N" and "make N" (transfers whose jobs are
+    left waiting) by the first set, "drain" (the waiting jobs, in the job worker's batches), each
+    answered "done"."""
     sys.path.insert(0, os.getcwd())
     from bench import env
 
@@ -71,31 +76,54 @@ def _worker(side: int) -> None:
         if key:
             environ["HTTP_IDEMPOTENCY_KEY"] = key
         statuses = []
-        b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+        answer = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(answer)
+        answer.close()  # as a server does: the response's closers and request_finished run
         return statuses[0]
 
-    def block(transfers: int, reads: int, chosen: int) -> tuple[float, float]:
+    def transfer(count: int, chosen: int) -> None:
         senders, receiver = sets[chosen]
-        started = time.process_time()
-        for i in range(transfers):
+        for i in range(count):
             sender = senders[i % len(senders)]
             body = json.dumps({"sender_account": sender.pk, "receiver_account": receiver.pk, "amount": "1.000"})
             status = call("POST", "/transfers/external/", tokens[sender.pk], body.encode(), key=str(uuid.uuid4()))
             assert status.startswith("201"), status
-        middle = time.process_time()
-        for i in range(reads):
+
+    def read(count: int, chosen: int) -> None:
+        senders, _ = sets[chosen]
+        for i in range(count):
             sender = senders[i % len(senders)]
             status = call("GET", "/accounts/" if i % 2 else f"/accounts/{sender.pk}/transactions/", tokens[sender.pk])
             assert status.startswith("200"), status
+
+    def block(transfers: int, reads: int, chosen: int) -> tuple[float, float]:
+        started = time.process_time()
+        transfer(transfers, chosen)
+        middle = time.process_time()
+        read(reads, chosen)
         ended = time.process_time()
         return (middle - started) / transfers * 1e6, (ended - middle) / reads * 1e6
 
+    from nexus import jobs
+
     block(20, 40, 0)  # warm: prepared statements, imports, the reference cache
     block(20, 40, 1)
+    jobs.drain_all()
     print("ready", flush=True)
     for line in sys.stdin:
-        transfer_us, read_us = block(TRANSFERS, READS, int(line.split()[1]))
-        print(f"{transfer_us:.1f} {read_us:.1f}", flush=True)
+        command, *argument = line.split()
+        if command == "go":
+            transfer_us, read_us = block(TRANSFERS, READS, int(argument[0]))
+            print(f"{transfer_us:.1f} {read_us:.1f}", flush=True)
+            continue
+        if command in ("transfers", "make"):
+            transfer(int(argument[0]), 0)
+        elif command == "reads":
+            read(int(argument[0]), 0)
+        elif command == "drain":
+            while jobs.drain(WORKER_BATCH):
+                pass
+        print("done", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

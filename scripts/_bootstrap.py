@@ -92,6 +92,17 @@ DOCKER_PACKAGES = {"docker.io": "/usr/sbin/dockerd", "docker-compose": "/usr/bin
 DOCKER_SKIP_VARIABLE = "NEXUS_COMPOSE_UNAVAILABLE"
 
 
+def ensure_valgrind() -> str | None:
+    """Install Debian's valgrind when missing (``bench.instructions`` counts instructions with its
+    callgrind); None when it is there, else why it is not."""
+    if shutil.which("valgrind") and shutil.which("callgrind_control"):
+        return None
+    reason = _apt_install(["valgrind"], "valgrind for counting instructions")
+    if reason is None and not shutil.which("callgrind_control"):
+        reason = "apt-get installed valgrind but callgrind_control is missing"
+    return reason
+
+
 def ensure_docker() -> dict:
     """Install Debian's docker.io, docker-compose and debootstrap for the compose tests when missing.
 
