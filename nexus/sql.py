@@ -146,9 +146,9 @@ def _plain(value):
 def records(rows: list[dict]) -> str:
     """The parameter of :func:`recordset`: exact decimals and times as text, bytes as base64
     (``decode(r.name, 'base64')`` in the statement). Written by orjson: a time, a date and a UUID as
-    ``isoformat()`` and ``str()`` write them, the rest through :func:`_plain` (the standard encoder,
-    in Python, was a tenth of the job worker's CPU)."""
-    return orjson.dumps(rows, default=_plain).decode()
+    ``isoformat()`` and ``str()`` write them, a number as a key as its text, the rest through
+    :func:`_plain` (the standard encoder, in Python, was a tenth of the job worker's CPU)."""
+    return orjson.dumps(rows, default=_plain, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @cache

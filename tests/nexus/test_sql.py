@@ -88,8 +88,8 @@ def test_rows_sent_as_one_recordset_read_back_as_themselves(rows):
 
 
 def test_a_recordset_refuses_what_it_has_no_text_for():
-    assert sql.records([{"u": uuid.UUID(int=1), "b": b"\x00\xff", "n": Decimal("1.500")}]) == \
-        '[{"u":"00000000-0000-0000-0000-000000000001","b":"AP8=","n":"1.500"}]'
+    assert sql.records([{"u": uuid.UUID(int=1), "b": b"\x00\xff", "n": Decimal("1.500"), "j": {7: "a"}}]) == \
+        '[{"u":"00000000-0000-0000-0000-000000000001","b":"AP8=","n":"1.500","j":{"7":"a"}}]'
     for odd in (object(), dt.timedelta(seconds=1)):
         with pytest.raises(TypeError):
             sql.records([{"x": odd}])
