@@ -36,8 +36,9 @@ def count(tree: Path, kind: str, ops: int) -> float:
     """Instructions per operation of ``kind`` in ``tree`` (one side process under callgrind)."""
     python = tree / ".venv" / "bin" / "python"
     env = {**os.environ, "EMBEDDED_PG_DB": os.environ.get("EMBEDDED_PG_DB", "nexus_bench"), "PYTHONHASHSEED": "0"}
-    with tempfile.TemporaryDirectory(prefix="bench-instructions-") as scratch:
-        out, log = Path(scratch) / "callgrind.out", (Path(scratch) / "side.log").open("w")
+    with tempfile.TemporaryDirectory(prefix="bench-instructions-") as scratch, \
+            (Path(scratch) / "side.log").open("w") as log:
+        out = Path(scratch) / "callgrind.out"
         side = subprocess.Popen(
             ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
              str(python if python.exists() else sys.executable), str(WORKER), "--worker", "0"],
