@@ -9,6 +9,8 @@ model instances through ``Model.from_db``, as the ORM itself makes them.
 """
 
 from collections import namedtuple
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 from django.db import connection
@@ -158,15 +160,30 @@ def _arrays(model, names) -> str:
     return "unnest({})".format(", ".join(f"%s::{model._meta.get_field(name).db_type(connection)}[]" for name in names))
 
 
+# --- idempotency records (api.services.money_request) ---------------------------------------------
+# A keyed money request writes its record once, at the end of its transaction, with the outcome: the
+# claim first and the outcome's UPDATE at the end were two statements (one round trip and one row
+# version more per keyed request). Building the ORM's INSERT ... ON CONFLICT cost more CPU than the
+# statement. A request answered by the transaction it posts has it written by the posting itself
+# (``OwedRecord``): one round trip fewer again.
+RECORD_OUTCOME = (f"INSERT INTO {R.table} ({R.user}, {R.key}, {R.fingerprint}, {R.created_at}, {R.response_status}, "
+                  f"{R.result_type}, {R.result_id}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                  f"ON CONFLICT ({R.user}, {R.key}) DO NOTHING RETURNING 1")
+
+
 @cache
-def posting() -> str:
+def posting(keyed: bool = False) -> str:
     """The posting statement (built once: column types need the database connection). Its ``job`` part
     owes the movement's reactions (contract v1.3, nexus.jobs): a ``money_moved`` job keyed by the
-    transaction, committed with it in the same round trip."""
+    transaction, committed with it in the same round trip. ``keyed``: it records the request's idempotency
+    key too (``RECORD_OUTCOME``'s insert, see ``OwedRecord``) and answers whether it did."""
     _, txn_columns, txn_values = sql.insert_columns(Transaction)
     _, job_columns, job_values = sql.insert_columns(Job)
     balances = [A[name] for name in BALANCE_FIELDS]
     lines = [L[name] for name in LINE_FIELDS]
+    legs = (f"INSERT INTO {L.table} ({', '.join([L[name] for name in SHARED_ENTRY_FIELDS] + lines)}) "
+            f"SELECT %s, %s, {', '.join(f'v.{column}' for column in lines)} "
+            f"FROM {_arrays(LedgerEntry, LINE_FIELDS)} AS v({', '.join(lines)})")
     return (
         f"WITH balances AS (UPDATE {A.table} SET "
         + ", ".join(f"{column} = v.{column}" for column in balances[1:])
@@ -177,15 +194,43 @@ def posting() -> str:
         # A payment made without a code moves its payer's running total (api.services.stepup).
         f"payer AS (UPDATE {U.table} SET {U.uncoded_total} = %s::numeric WHERE {U.id} = %s AND %s::numeric IS NOT NULL "
         f"RETURNING 1) "
-        f"INSERT INTO {L.table} ({', '.join([L[name] for name in SHARED_ENTRY_FIELDS] + lines)}) "
-        f"SELECT %s, %s, {', '.join(f'v.{column}' for column in lines)} "
-        f"FROM {_arrays(LedgerEntry, LINE_FIELDS)} AS v({', '.join(lines)})"
+        + (f", legs AS ({legs}), record AS ({RECORD_OUTCOME}) SELECT EXISTS (SELECT FROM record)" if keyed else legs)
     )
+
+
+class OwedRecord:
+    """A keyed money request's record (``RECORD_OUTCOME``), offered to the transaction's posting: a request
+    whose answer is the transaction it posts (``Command.answers_posting``) has its key recorded by the
+    posting statement itself, one round trip fewer. ``taken``: a posting wrote it (with the outcome 201 and
+    that transaction); ``recorded``: the key was free (False: taken first, as ``record_outcome`` says)."""
+
+    __slots__ = ("user_id", "key", "fingerprint", "taken", "recorded", "result_id")
+
+    def __init__(self, user_id, key: str, fingerprint: str):
+        self.user_id, self.key, self.fingerprint = user_id, key, fingerprint
+        self.taken = self.recorded = False
+        self.result_id = None
+
+
+_owed: ContextVar[OwedRecord | None] = ContextVar("owed idempotency record", default=None)
+
+
+@contextmanager
+def record_with_posting(owed: OwedRecord):
+    """While the block runs, the first posting records ``owed`` (see ``OwedRecord``)."""
+    token = _owed.set(owed)
+    try:
+        yield owed
+    finally:
+        _owed.reset(token)
 
 
 def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now, job_payload: dict) -> None:
     """Run the posting. ``balances``: one tuple per changed account in BALANCE_FIELDS order;
     ``lines``: one ``Line`` per ledger leg; ``job_payload``: what its ``money_moved`` job carries."""
+    owed = _owed.get()
+    if owed is not None and owed.taken:
+        owed = None  # one posting per request answers it
     params: list = [now]
     params += [sql.array(column) for column in zip(*balances, strict=True)] or ["{}" for _ in BALANCE_FIELDS]
     params += sql.insert_values(txn)
@@ -194,18 +239,14 @@ def book(*, balances: list[tuple], txn: Transaction, lines: list[tuple], now, jo
     params += [txn.uncoded_total, txn.initiated_by_id, txn.uncoded_total]
     params += [txn.pk, now]
     params += [sql.array(column) for column in zip(*lines, strict=True)]
-    sql.execute(posting(), params)
+    if owed is None:
+        sql.execute(posting(), params)
+        return
+    params += [owed.user_id, owed.key, owed.fingerprint, now, 201, Transaction._meta.label_lower, str(txn.pk)]
+    owed.taken, owed.result_id = True, txn.pk
+    owed.recorded = sql.fetch(posting(keyed=True), params)[0][0]
 
 
-# --- idempotency records (api.services.money_request) ---------------------------------------------
-# A keyed money request writes its record once, at the end of its transaction, with the outcome: the
-# claim first and the outcome's UPDATE at the end were two statements (one round trip and one row
-# version more per keyed request). Building the ORM's INSERT ... ON CONFLICT cost more CPU than the
-# statement.
-
-RECORD_OUTCOME = (f"INSERT INTO {R.table} ({R.user}, {R.key}, {R.fingerprint}, {R.created_at}, {R.response_status}, "
-                  f"{R.result_type}, {R.result_id}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                  f"ON CONFLICT ({R.user}, {R.key}) DO NOTHING RETURNING 1")
 # After the commit: the first answer's body, rendered once the locks were released (api.services.money_request),
 # into an UNLOGGED table: no second WAL flush per money request.
 B = sql.Names(IdempotencyBody)

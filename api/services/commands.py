@@ -52,6 +52,7 @@ class InternalTransfer(Command):
     amount: Decimal
     description: str = ""
     kind = Kind.INTERNAL
+    answers_posting = True
     service = staticmethod(transfers.transfer_internal)
 
     @property

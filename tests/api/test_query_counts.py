@@ -9,10 +9,10 @@ from tests.factories import AccountFactory, fund
 
 # The request's own statements, authentication included. Its reactions (notifications, the business fact,
 # risk screening) are a job written by the posting statement itself and carried out by the worker (v1.3).
-# A keyed one: the user row with the throttle's hit, the payer's and the accounts' lock, the posting, the
-# key with its outcome, the body kept after the commit (BEGIN and COMMIT are not counted); a conversion
-# may read the rates once more.
-TRANSFER_BUDGET = 7
+# A keyed one: the user row with the throttle's hit, the payer's and the accounts' lock, the posting with the
+# key and its outcome (api.queries.OwedRecord), the body kept after the commit (BEGIN and COMMIT are not
+# counted); a conversion may read the rates once more.
+TRANSFER_BUDGET = 6
 
 
 def authed(user):
