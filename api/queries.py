@@ -216,8 +216,8 @@ _owed: ContextVar[OwedRecord | None] = ContextVar("owed idempotency record", def
 
 
 @contextmanager
-def record_with_posting(owed: OwedRecord):
-    """While the block runs, the first posting records ``owed`` (see ``OwedRecord``)."""
+def record_with_posting(owed: OwedRecord | None):
+    """While the block runs, the first posting records ``owed`` (see ``OwedRecord``; None: none does)."""
     token = _owed.set(owed)
     try:
         yield owed
