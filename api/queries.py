@@ -143,9 +143,10 @@ def lock_user_totals(user_id, since, numbers: list[str] = ()) -> tuple[tuple, li
 
 
 # --- the posting: balances, the transaction row, its ledger legs and its reactions' job -------
-# One round trip instead of six; its text and its 30 parameters are the same for every posting
-# (arrays through unnest, each sent as one text: nexus.sql.array), so psycopg converts it once and
-# PostgreSQL prepares it once per connection: 347-417 -> 385-412 transfers/s in 10 s A/B windows (it was re-parsed in Python on
+# One round trip instead of six; its text and its 30 parameters are the same for every posting (a keyed
+# transfer's is a second text, with the key's 7 more: OwedRecord), arrays going through unnest, each sent as
+# one text (nexus.sql.array), so psycopg converts each text once and PostgreSQL prepares each once per
+# connection: 347-417 -> 385-412 transfers/s in 10 s A/B windows (it was re-parsed in Python on
 # every transfer, about 7 % of a worker, when its shape varied with the number of legs).
 
 BALANCE_FIELDS = ("account_number", "balance", "spent_on", "spent_amount")

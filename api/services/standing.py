@@ -154,6 +154,7 @@ class _Run(money_request.Command):
     """One run: a transfer from the owner, internal to one of their own accounts, external otherwise."""
 
     order: StandingOrder
+    answers_posting = True  # its answer is the transfer it posts
 
     @property
     def kind(self):
