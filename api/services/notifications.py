@@ -14,6 +14,9 @@
   :func:`as_json` renders it: the same JSON object ``GET /notifications/`` lists.
 """
 
+import datetime as dt
+from operator import attrgetter
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -73,10 +76,14 @@ def _amount(value, currency) -> str:
 
 
 def money_moved(transactions: list[Transaction]) -> None:
-    """The rows a batch of committed movements makes, in one statement (the job worker's, api.reactions)."""
+    """The rows a batch of committed movements makes, in one statement (the job worker's, api.reactions).
+
+    A row is dated when it is written (a list read by cursor never gets a row behind a page already read),
+    a microsecond apart in the order the movements were made: the rows of one batch list in that order
+    (their ids are random), a deposit before the transfer that spent it."""
     rows: list[Notification] = []
     now = timezone.now()
-    for txn in transactions:
+    for txn in sorted(transactions, key=attrgetter("created_at")):
         _movement_rows(txn, now, rows)
     _create(rows)
 
@@ -87,7 +94,8 @@ def _movement_rows(txn: Transaction, now, rows: list[Notification]) -> None:
 
     def row(owner, kind, title, body, account):
         if owner is not None:
-            rows.append(Notification(user_id=owner, kind=kind, title=title, body=body, created_at=now,
+            rows.append(Notification(user_id=owner, kind=kind, title=title, body=body,
+                                     created_at=now + dt.timedelta(microseconds=len(rows)),
                                      data={"transaction_id": str(txn.pk), "account": account}))
 
     if txn.kind == Transaction.Kind.REVERSAL:

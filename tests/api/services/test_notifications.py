@@ -146,3 +146,19 @@ def test_no_staff_member_can_cut_off_someone_holding_more_than_they_do():
     assert post_json(auth_client(supervisor), f"/users/{teller.pk}/block/", {"reason": "x"}).status_code == 200
     assert post_json(auth_client(root), f"/users/{supervisor.pk}/revoke-sessions/", {"reason": "x"}).status_code == 204
     assert not User.objects.filter(pk__in=[supervisor.pk, root.pk], blocked_at__isnull=False).exists()
+
+
+def test_one_batch_lists_its_movements_in_the_order_they_were_made(settings):
+    # The worker writes a batch's rows in one statement at one moment; the list (newest first) must still show
+    # the transfer above the deposit it spent, however the rows' random ids fall.
+    from nexus import jobs
+
+    settings.NEXUS_JOBS_EAGER = False
+    alice, bob = UserFactory(), UserFactory()
+    for _ in range(8):
+        a = AccountFactory(owner=alice, funded=Decimal("100"))  # a deposit (the factory's funding)
+        post_json(auth_client(alice), "/transfers/external/",
+                  {"sender_account": a.pk, "receiver_account": AccountFactory(owner=bob).pk, "amount": "10.000"})
+    jobs.drain_all()
+    listed = [n["kind"] for n in auth_client(alice).get("/notifications/?limit=100").json()["results"]]
+    assert listed == ["transfer_out", "deposit"] * 8
