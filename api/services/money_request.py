@@ -13,8 +13,8 @@ approval endpoint and the admin's deposit and reversal pages call :func:`run` on
    (an earlier request, or a concurrent one whose commit the insert waited for on the unique index), the
    transaction rolls back and the earlier outcome is replayed (422 ``idempotency_key_reused`` for another
    request). A command whose answer is always the transaction it posts (``Command.answers_posting``: the
-   transfers, a standing order's run included) has that insert made by the posting statement itself (``api.queries.OwedRecord``: one round
-   trip fewer). A refusal (any domain error) of a keyed request is answered the same way when its key was
+   transfers, a standing order's run included) has that insert made by the posting statement itself
+   (``api.queries.OwedRecord``: one round trip fewer). A refusal (any domain error) of a keyed request is answered the same way when its key was
    recorded: a retry of an applied request replays it, even when its money has moved on since. A retry
    thus runs again up to its record and rolls back (retries are rare; a refusal rolls back the same way).
    A refusal of a request whose key another request holds uncommitted answers the refusal;

@@ -15,7 +15,6 @@
 """
 
 import datetime as dt
-from operator import attrgetter
 
 from django.db import transaction
 from django.utils import timezone
@@ -79,11 +78,11 @@ def money_moved(transactions: list[Transaction]) -> None:
     """The rows a batch of committed movements makes, in one statement (the job worker's, api.reactions).
 
     A row is dated when it is written (a list read by cursor never gets a row behind a page already read),
-    a microsecond apart in the order the movements were made: the rows of one batch list in that order
-    (their ids are random), a deposit before the transfer that spent it."""
+    a microsecond apart in the batch's order, oldest movement first (api.signals): the rows of one batch list
+    in the order the movements were made (their ids are random), a deposit before the transfer that spent it."""
     rows: list[Notification] = []
     now = timezone.now()
-    for txn in sorted(transactions, key=attrgetter("created_at")):
+    for txn in transactions:
         _movement_rows(txn, now, rows)
     _create(rows)
 
